@@ -1,0 +1,253 @@
+"""The shipped boundaries and populations, and reading a user's boundary file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import fiona
+import geopandas as gpd
+import pandas as pd
+import shapely
+from shapely.geometry import shape
+
+from geo.crs import BNG, to_bng
+from geo.errors import DataValidationError, InputError
+
+__all__ = [
+    "BOUNDARIES_DIR",
+    "DATA_DIR",
+    "GPKG",
+    "LEVEL_LAYERS",
+    "BoundaryFile",
+    "areas_for_level",
+    "list_layers",
+    "load_layer",
+    "load_populations",
+    "lsoa_ward_lookup",
+    "read_boundary_file",
+    "study_area",
+]
+
+ROOT = Path(__file__).resolve().parents[1]
+BOUNDARIES_DIR = ROOT / "boundaries"
+DATA_DIR = ROOT / "data"
+GPKG = BOUNDARIES_DIR / "eastleigh.gpkg"
+
+LEVEL_LAYERS = {
+    "lsoa": "lsoa_2011",
+    "ward": "wards_2018",
+    "ward2002": "wards_2002",
+    "local_area": "local_areas",
+    "borough": "borough",
+}
+"""Which GeoPackage layer holds each area level."""
+
+
+def _shipped(path: Path) -> Path:
+    if not path.exists():
+        msg = (
+            f"{path}: shipped file is missing. Restore it from the repository "
+            "(git checkout -- <file>) or rebuild it with scripts/build_boundaries.py."
+        )
+        raise InputError(msg)
+    return path
+
+
+@lru_cache(maxsize=16)
+def _load_layer_cached(name: str, path: str) -> gpd.GeoDataFrame:
+    try:
+        return gpd.read_file(path, layer=name)
+    except Exception as exc:
+        msg = f"{path}: cannot read layer {name!r} ({exc}). Rebuild it with scripts/build_boundaries.py."
+        raise InputError(msg) from exc
+
+
+def load_layer(name: str, *, path: Path | None = None) -> gpd.GeoDataFrame:
+    """Read one layer of the shipped boundaries GeoPackage.
+
+    Parameters
+    ----------
+    name
+        ``wards_2018``, ``wards_2002``, ``lsoa_2011``, ``lsoa_2021_new``,
+        ``msoa_2011``, ``oa_2011``, ``local_areas`` or ``borough``.
+    path
+        Another GeoPackage with the same layers.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        A copy with columns ``code``, ``name`` (and others), in EPSG:27700.
+    """
+    gpkg = _shipped(path or GPKG)
+    return _load_layer_cached(name, str(gpkg)).copy()
+
+
+def study_area(*, path: Path | None = None) -> shapely.Geometry:
+    """Return the borough outline (the union of the 2018 wards), in EPSG:27700."""
+    return load_layer("borough", path=path).geometry.iloc[0]
+
+
+@lru_cache(maxsize=4)
+def _populations(path: str) -> pd.DataFrame:
+    return pd.read_csv(path, dtype={"code": str, "name": str, "level": str})
+
+
+def load_populations(*, path: Path | None = None) -> pd.DataFrame:
+    """Census 2021 residents by area level (see ``data/population/README.md``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``level``, ``code``, ``name``, ``population`` (2021),
+        ``population_2011``; every level sums to the borough's 136,435.
+    """
+    p = _shipped(path or DATA_DIR / "population" / "population_by_area.csv")
+    return _populations(str(p)).copy()
+
+
+def lsoa_ward_lookup(*, path: Path | None = None) -> pd.DataFrame:
+    """The ward (both sets) holding most of each LSOA 2011's residents, indexed by LSOA code."""
+    p = _shipped(path or DATA_DIR / "population" / "lsoa11_to_wards.csv")
+    return pd.read_csv(p, dtype=str).set_index("lsoa_code")
+
+
+def areas_for_level(level: str) -> gpd.GeoDataFrame:
+    """Polygons of one area level with their population.
+
+    Parameters
+    ----------
+    level
+        One of ``lsoa``, ``ward`` (2018), ``ward2002``, ``local_area``, ``borough``.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Columns ``code``, ``name``, ``population``, ``population_2011``, ``geometry``.
+    """
+    if level not in LEVEL_LAYERS:
+        msg = f"unknown level {level!r}; choose one of {', '.join(LEVEL_LAYERS)}."
+        raise InputError(msg)
+    gdf = load_layer(LEVEL_LAYERS[level])
+    pops = load_populations()
+    pops = pops[pops["level"] == level].set_index("code")
+    gdf["population"] = gdf["code"].map(pops["population"]).astype("Int64")
+    gdf["population_2011"] = gdf["code"].map(pops["population_2011"]).astype("Int64")
+    return gdf
+
+
+def list_layers(path: str | Path) -> list[str]:
+    """List the layers of a vector file (GeoPackage, Shapefile, GeoJSON...).
+
+    Raises
+    ------
+    InputError
+        If GDAL cannot open the file.
+    """
+    try:
+        return list(fiona.listlayers(str(path)))
+    except Exception as exc:
+        msg = f"{path}: not a boundary file GDAL can read ({exc}). Use GeoPackage, GeoJSON or Shapefile."
+        raise InputError(msg) from exc
+
+
+@dataclass
+class BoundaryFile:
+    """A boundary file read feature by feature.
+
+    Attributes
+    ----------
+    areas
+        The usable features, repaired and in EPSG:27700.
+    problems
+        One message per feature that was skipped or repaired, naming the feature.
+    """
+
+    areas: gpd.GeoDataFrame
+    problems: list[str] = field(default_factory=list)
+
+
+def read_boundary_file(
+    path: str | Path,
+    *,
+    layer: str | None = None,
+    code_col: str | None = None,
+    name_col: str | None = None,
+) -> BoundaryFile:
+    """Read a user's boundary file, naming every broken feature.
+
+    Features are read one at a time with fiona so that a few broken features do not
+    lose the rest: features with no geometry or a geometry that cannot be parsed are
+    skipped and named; invalid polygons are repaired with ``make_valid`` and named.
+
+    Parameters
+    ----------
+    path
+        Any vector file GDAL reads.
+    layer
+        Layer name for multi-layer files (GeoPackage); defaults to the only layer.
+    code_col, name_col
+        Attribute columns to expose as ``code`` and ``name``.
+
+    Returns
+    -------
+    BoundaryFile
+
+    Raises
+    ------
+    InputError
+        If the file cannot be opened, has several layers and none was chosen, has no
+        CRS, or has no usable feature.
+    """
+    path = Path(path)
+    layers = list_layers(path)
+    if layer is None:
+        if len(layers) > 1:
+            msg = f"{path.name}: has {len(layers)} layers {layers}; choose one with layer=."
+            raise InputError(msg)
+        layer = layers[0]
+    elif layer not in layers:
+        msg = f"{path.name}: no layer {layer!r}; the layers are {layers}."
+        raise InputError(msg)
+    problems: list[str] = []
+    records, geoms = [], []
+    with fiona.open(path, layer=layer) as src:
+        if not src.crs:
+            msg = (
+                f"{path.name}: no coordinate reference system, so it cannot be placed on the "
+                "map. Add the .prj file beside the Shapefile, or re-export it as GeoPackage."
+            )
+            raise InputError(msg)
+        crs = src.crs.to_wkt() if hasattr(src.crs, "to_wkt") else src.crs
+        for i, feat in enumerate(src):
+            props = dict(feat["properties"] or {})
+            label = f"feature {i + 1}" + (f" ({props.get(name_col)})" if name_col else "")
+            if feat.geometry is None:
+                problems.append(f"{label}: no geometry, skipped")
+                continue
+            try:
+                geom = shape(feat.geometry)
+            except Exception as exc:  # noqa: BLE001 - name the feature, keep the rest
+                problems.append(f"{label}: unreadable geometry ({exc}), skipped")
+                continue
+            if geom.is_empty:
+                problems.append(f"{label}: empty geometry, skipped")
+                continue
+            if not geom.is_valid:
+                problems.append(f"{label}: invalid geometry ({shapely.is_valid_reason(geom)}), repaired")
+                geom = shapely.make_valid(geom, method="structure", keep_collapsed=False)
+            records.append(props)
+            geoms.append(geom)
+    if not geoms:
+        raise DataValidationError(str(path.name), problems or ["no features"])
+    gdf = gpd.GeoDataFrame(records, geometry=geoms, crs=crs)
+    for want, col in (("code", code_col), ("name", name_col)):
+        if col is not None:
+            if col not in gdf.columns:
+                msg = f"{path.name}: no column {col!r}; found {list(gdf.columns.drop('geometry'))}."
+                raise InputError(msg)
+            gdf[want] = gdf[col].astype(str)
+    gdf = to_bng(gdf, name=path.name)
+    assert gdf.crs.equals(BNG)
+    return BoundaryFile(areas=gdf, problems=problems)
