@@ -1,0 +1,162 @@
+"""The ``hotspots`` command line (also ``python -m analysis``).
+
+Each sub-command is a small function taking the parsed arguments; bad input ends
+in a one-line message naming the file and the problem, and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from geo.errors import InputError
+
+__all__ = ["build_parser", "main"]
+
+RATE_COLUMNS = ["code", "name", "count", "population", "rate_per_1000", "ci_low", "ci_high",
+                "share", "borough_rate", "vs_borough"]
+
+_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
+
+
+def _command(name: str) -> Callable:
+    def register(fn: Callable[[argparse.Namespace], int]) -> Callable:
+        _COMMANDS[name] = fn
+        return fn
+
+    return register
+
+
+def _load(paths: list[str] | None):
+    from geo.io import load_incidents  # noqa: PLC0415 - keep --help fast
+
+    return load_incidents(paths or None)
+
+
+def _print_table(df: pd.DataFrame, floats: int = 2) -> None:
+    with pd.option_context("display.max_rows", 500, "display.width", 160,
+                           "display.max_columns", 30):
+        print(df.to_string(index=False, float_format=lambda v: f"{v:,.{floats}f}"))
+
+
+def _write_csv(df: pd.DataFrame, out: str) -> None:
+    from analysis.export import safe_csv  # noqa: PLC0415
+
+    safe_csv(df, Path(out))
+    print(f"wrote {out}", file=sys.stderr)
+
+
+@_command("rates")
+def _rates(args: argparse.Namespace) -> int:
+    from analysis.rates import area_rates  # noqa: PLC0415
+
+    result = _load(args.incidents)
+    table = area_rates(result.incidents, args.level, types=args.type,
+                       month_from=args.month_from, month_to=args.month_to)
+    table = table[RATE_COLUMNS]
+    if args.out:
+        _write_csv(table, args.out)
+    _print_table(table)
+    print(
+        f"\n{table['count'].sum():,} incidents in {len(table)} areas "
+        f"({args.level}); population {table['population'].sum():,}; "
+        f"rows read {result.rows_in:,}: accepted {result.accepted:,}, rejected "
+        f"{result.rejected:,}, outside the study area {result.outside_area:,}.",
+    )
+    return 0
+
+
+@_command("validate")
+def _validate(args: argparse.Namespace) -> int:
+    from geo.io import load_incidents  # noqa: PLC0415
+
+    result = load_incidents(args.paths)
+    summary = result.summary()
+    if args.rejects:
+        _write_csv(result.rejects, args.rejects)
+    if args.json:
+        print(json.dumps(summary, indent=2, default=str))
+        return 0
+    files = result.files.copy()
+    files["source_file"] = files["source_file"].map(lambda s: Path(s.split("!")[0]).name
+                                                    + ("!" + s.split("!")[1] if "!" in s else ""))
+    _print_table(files)
+    print(
+        f"\nrows in {result.rows_in:,} = accepted {result.accepted:,} + rejected "
+        f"{result.rejected:,} + outside the study area {result.outside_area:,}"
+        f"  [{'reconciles' if result.reconciles() else 'DOES NOT RECONCILE'}]"
+    )
+    print(f"accepted without a location (counted by LSOA, not mapped): {result.without_location:,}")
+    for d in result.duplicate_files:
+        print(f"duplicate: {d['source_file']} repeats {d['force']} {d['month']} "
+              f"({d['rows']:,} rows) already loaded from {d['kept_from']}; kept once")
+    for name, why in result.skipped:
+        print(f"skipped: {name}: {why}")
+    if result.rejected:
+        print("\nrejected rows by reason:")
+        for reason, n in summary["reject_reasons"].items():
+            print(f"  {n:6,}  {reason}")
+        first = result.rejects.head(10)
+        for r in first.itertuples(index=False):
+            print(f"  {Path(r.source_file).name} line {r.row}: {r.reason}")
+        if not args.rejects:
+            print("(write every rejected row with --rejects FILE.csv)")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser for every sub-command."""
+    p = argparse.ArgumentParser(
+        prog="hotspots",
+        description="Crime and ASB hotspot mapping for the Eastleigh Community Safety Partnership.",
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def filters(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--incidents", nargs="+", metavar="PATH",
+                        help="police.uk CSVs, folders or archives (default: the shipped data)")
+        sp.add_argument("--type", action="append", metavar="TYPE",
+                        help="crime type, repeatable (default: all)")
+        sp.add_argument("--from", dest="month_from", metavar="YYYY-MM")
+        sp.add_argument("--to", dest="month_to", metavar="YYYY-MM")
+
+    r = sub.add_parser("rates", help="counts and rates per 1,000 residents by area")
+    filters(r)
+    r.add_argument("--level", default="ward",
+                   choices=["lsoa", "ward", "ward2002", "local_area", "borough"])
+    r.add_argument("--out", metavar="FILE.csv")
+
+    v = sub.add_parser("validate", help="check files without changing anything")
+    v.add_argument("paths", nargs="+", metavar="PATH")
+    v.add_argument("--rejects", metavar="FILE.csv", help="write every rejected row with its reason")
+    v.add_argument("--json", action="store_true", help="print the account as JSON")
+
+    for extra in _EXTRA_PARSERS:
+        extra(sub, filters)
+    return p
+
+
+_EXTRA_PARSERS: list[Callable] = []
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        return _COMMANDS[args.command](args)
+    except InputError as exc:
+        print(f"hotspots {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"hotspots {args.command}: error: {exc.filename or ''}: {exc.strerror or exc}",
+              file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

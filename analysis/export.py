@@ -1,0 +1,75 @@
+"""Writing tables that leave the service: CSV safe for spreadsheets.
+
+A text cell starting with ``=``, ``+``, ``-``, ``@`` (or a tab or carriage return)
+is read by spreadsheet programs as a formula. Such cells are prefixed with a single
+quote so they stay text; numbers (including negative numbers) are left alone.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+__all__ = ["guard_formulas", "safe_csv"]
+
+_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def guard_formulas(df: pd.DataFrame) -> pd.DataFrame:
+    """Return a copy whose text cells cannot run as spreadsheet formulas.
+
+    Parameters
+    ----------
+    df
+        Any table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Text cells beginning with a formula trigger are prefixed with ``'``.
+    """
+    out = df.copy()
+    for col in out.columns:
+        s = out[col]
+        if s.dtype == object or pd.api.types.is_string_dtype(s):
+            text = s.astype(object)
+            is_str = text.map(lambda v: isinstance(v, str))
+            risky = is_str & text.map(lambda v: isinstance(v, str) and v.startswith(_TRIGGERS))
+            if risky.any():
+                text = text.where(~risky, "'" + text[risky].astype(str))
+                out[col] = text
+    return out
+
+
+def safe_csv(df: pd.DataFrame, path: Path) -> Path:
+    """Write ``df`` as UTF-8 CSV, guarded against formula injection, atomically.
+
+    Parameters
+    ----------
+    df
+        The table.
+    path
+        Destination; written through a temporary file in the same folder and
+        renamed, so a crash never leaves half a file.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            guard_formulas(df).to_csv(fh, index=False)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

@@ -1,0 +1,192 @@
+"""Read the CSP's own logs (ASB case logs, CCTV control-room incidents).
+
+A log is any CSV; the user says which column holds what with a
+:class:`ColumnMapping`. Times are kept when the date column has them. Rows are
+checked like police.uk rows and end in the same :class:`geo.io.LoadResult`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from geo.boundaries import load_layer
+from geo.errors import InputError
+from geo.io import LoadResult, finish_incidents
+from geo.sources import decode
+from geo.validate import check_coordinates, check_easting_northing, first_reason
+
+__all__ = ["ColumnMapping", "normalise_area_name", "read_csp_log", "sniff_columns"]
+
+
+@dataclass(frozen=True)
+class ColumnMapping:
+    """Which column of a log holds what.
+
+    Give ``date`` and ``type``, and either ``lat`` and ``lon`` (degrees) or
+    ``easting`` and ``northing`` (metres); ``ward`` (name or code, either ward set)
+    and ``lsoa`` (LSOA 2011 code) are optional and place rows without coordinates.
+    """
+
+    date: str
+    type: str
+    lat: str | None = None
+    lon: str | None = None
+    easting: str | None = None
+    northing: str | None = None
+    ward: str | None = None
+    lsoa: str | None = None
+    location: str | None = None
+    source_name: str = "CSP log"
+
+    def columns(self) -> list[str]:
+        """Every column the mapping names."""
+        return [c for c in (self.date, self.type, self.lat, self.lon, self.easting,
+                            self.northing, self.ward, self.lsoa, self.location) if c]
+
+
+def normalise_area_name(name: str) -> str:
+    """Loose key for matching area names: ``Hamble & Netley`` == ``hamble and netley``."""
+    s = name.lower().replace("&", " and ").replace("'", "").replace("\u2019", "")
+    s = re.sub(r"[^a-z0-9]+", " ", s)
+    return " ".join(s.split())
+
+
+def sniff_columns(path: str | Path) -> list[str]:
+    """The header of a CSV, for building a mapping form."""
+    path = Path(path)
+    src = decode(path.read_bytes(), str(path))
+    try:
+        return [h.strip() for h in next(csv.reader(io.StringIO(src.text)))]
+    except StopIteration as exc:
+        msg = f"{path}: no header line."
+        raise InputError(msg) from exc
+
+
+def _ward_lookup() -> dict[str, tuple[str, str]]:
+    out: dict[str, tuple[str, str]] = {}
+    for layer, col in (("wards_2002", "ward2002_code"), ("wards_2018", "ward_code")):
+        for code, name in load_layer(layer)[["code", "name"]].itertuples(index=False):
+            out[normalise_area_name(name)] = (col, code)
+            out[code.lower()] = (col, code)
+    return out
+
+
+def _parse_dates(raw: pd.Series) -> pd.Series:
+    """ISO dates (2017-03-01) year first; everything else day first (UK: 01/03/2017)."""
+    iso = raw.str.match(r"^\d{4}-\d{1,2}-\d{1,2}")
+    out = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
+    if iso.any():
+        out[iso] = pd.to_datetime(raw[iso], errors="coerce", format="mixed", dayfirst=False)
+    if (~iso).any():
+        out[~iso] = pd.to_datetime(raw[~iso], errors="coerce", format="mixed", dayfirst=True)
+    return out
+
+
+def read_csp_log(path: str | Path, mapping: ColumnMapping) -> LoadResult:
+    """Read a CSP log CSV with a column mapping.
+
+    Parameters
+    ----------
+    path
+        The CSV (UTF-8 with or without BOM, or Windows-1252).
+    mapping
+        Which column holds what.
+
+    Returns
+    -------
+    LoadResult
+        Incidents with ``datetime`` set (NaT when a row had only a date), ``month``
+        derived from it and ``force`` set to ``mapping.source_name``.
+
+    Raises
+    ------
+    InputError
+        If the file is unusable or the mapping names a column the file lacks.
+    """
+    path = Path(path)
+    src = decode(path.read_bytes(), str(path))
+    if (mapping.lat is None) != (mapping.lon is None) or (
+        (mapping.easting is None) != (mapping.northing is None)
+    ):
+        msg = f"{path.name}: map both lat and lon, or both easting and northing."
+        raise InputError(msg)
+    try:
+        df = pd.read_csv(io.StringIO(src.text), dtype=str, keep_default_na=False,
+                         skipinitialspace=True)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        msg = f"{path.name}: not a readable CSV ({str(exc).strip()}); export it again as CSV."
+        raise InputError(msg) from exc
+    df.columns = [c.strip() for c in df.columns]
+    missing = [c for c in mapping.columns() if c not in df.columns]
+    if missing:
+        msg = f"{path.name}: column(s) {missing} not found; the file has {list(df.columns)}. Fix the mapping."
+        raise InputError(msg)
+    n = len(df)
+    if n == 0:
+        msg = f"{path.name}: has a header but no data rows."
+        raise InputError(msg)
+    raw_date = df[mapping.date].str.strip()
+    when = _parse_dates(raw_date)
+    date_reason = pd.Series(np.where(
+        when.isna(), f"{mapping.date}: '" + raw_date.str.slice(0, 25) + "' is not a date "
+        "(use e.g. 2017-02-14 or 14/02/2017 21:30)", ""), index=df.index)
+    has_time = raw_date.str.contains(r"\d{1,2}:\d{2}", regex=True)
+    if mapping.lat:
+        lon, lat, no_loc, coord_reason = check_coordinates(
+            df[mapping.lon], df[mapping.lat], lon_col=mapping.lon, lat_col=mapping.lat)
+        coords = {"lon": lon, "lat": lat}
+    elif mapping.easting:
+        x, y, no_loc, coord_reason = check_easting_northing(
+            df[mapping.easting], df[mapping.northing], e_col=mapping.easting, n_col=mapping.northing)
+        coords = {"x": x, "y": y}
+    else:
+        no_loc = np.ones(n, dtype=bool)
+        coord_reason = pd.Series("", index=df.index)
+        coords = {"x": np.full(n, np.nan), "y": np.full(n, np.nan)}
+    type_reason = pd.Series(np.where(df[mapping.type].str.strip() == "",
+                                     f"{mapping.type}: empty; every row needs a type", ""),
+                            index=df.index)
+    out = pd.DataFrame({
+        "source_file": str(path),
+        "row": np.arange(2, n + 2),
+        "crime_id": "",
+        "month": when.dt.strftime("%Y-%m").fillna(""),
+        "datetime": when.where(has_time),
+        "force": mapping.source_name,
+        "location": df[mapping.location].str.strip() if mapping.location else "",
+        "lsoa_code": df[mapping.lsoa].str.strip().str.upper() if mapping.lsoa else "",
+        "lsoa_name": "",
+        "crime_type": df[mapping.type].str.strip(),
+        "outcome": "",
+        "context": "",
+        "no_location": no_loc,
+        **coords,
+    })
+    if "lon" in coords:
+        from geo.io import _TO_BNG  # noqa: PLC0415 - one shared transformer
+
+        xx, yy = _TO_BNG.transform(out["lon"].to_numpy(float), out["lat"].to_numpy(float))
+        out["x"], out["y"] = np.asarray(xx), np.asarray(yy)
+    ward_reason = pd.Series("", index=df.index)
+    if mapping.ward:
+        lookup = _ward_lookup()
+        keys = df[mapping.ward].map(normalise_area_name)
+        hit = keys.map(lookup)
+        unknown = (keys != "") & hit.isna()
+        ward_reason[unknown] = (f"{mapping.ward}: '" + df.loc[unknown, mapping.ward].astype(str)
+                                + "' is not a ward of either set; check the spelling")
+        for col in ("ward_code", "ward2002_code"):
+            out[col] = [h[1] if isinstance(h, tuple) and h[0] == col else "" for h in hit]
+    out["reason"] = first_reason(date_reason, coord_reason, type_reason, ward_reason)
+    bad = out["reason"].to_numpy() != ""
+    out["raw"] = ""
+    out.loc[bad, "raw"] = df.loc[bad].astype(str).agg(",".join, axis=1)
+    return finish_incidents([out], encodings={str(path): src.encoding}, duplicate_files=[],
+                            skipped=[])

@@ -1,0 +1,97 @@
+"""Join incidents to LSOAs, wards (both sets) and local areas.
+
+The LSOA code in a police.uk row is the authority for area counts (the point is
+moved to an anonymised map point that may sit in the neighbouring LSOA). Wards are
+found through 2011 output areas, exactly as populations are apportioned
+(``scripts/build_populations.py``): a row whose point lies in an output area of its
+own LSOA takes that output area's ward; any other row takes the ward holding most of
+its LSOA's residents. Numerators and denominators therefore cover the same ground.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo.boundaries import load_layer, lsoa_ward_lookup
+from geo.crs import require_bng
+
+__all__ = ["join_areas", "lsoa_at"]
+
+
+def lsoa_at(x: np.ndarray, y: np.ndarray, lsoas: gpd.GeoDataFrame | None = None) -> np.ndarray:
+    """LSOA 2011 code holding each point (``""`` outside every LSOA).
+
+    Parameters
+    ----------
+    x, y
+        British National Grid metres (NaN allowed).
+    lsoas
+        Polygons with a ``code`` column; the shipped LSOA 2011 layer by default.
+
+    Returns
+    -------
+    numpy.ndarray of str
+    """
+    lsoas = load_layer("lsoa_2011") if lsoas is None else lsoas
+    return _polygon_at(x, y, lsoas, "code")
+
+
+def _polygon_at(x: np.ndarray, y: np.ndarray, polys: gpd.GeoDataFrame, col: str) -> np.ndarray:
+    out = np.full(len(x), "", dtype=object)
+    ok = np.isfinite(x) & np.isfinite(y)
+    if not ok.any():
+        return out
+    pts = shapely.points(x[ok], y[ok])
+    tree = shapely.STRtree(polys.geometry.to_numpy())
+    pi, gi = tree.query(pts, predicate="within")
+    hit = np.full(ok.sum(), "", dtype=object)
+    # First polygon wins where generalised polygons overlap slightly.
+    first = np.unique(pi, return_index=True)[1]
+    hit[pi[first]] = polys[col].to_numpy()[gi[first]]
+    out[ok] = hit
+    return out
+
+
+def join_areas(incidents: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Add ward (2018 and 2002) and local-area columns to an incident frame.
+
+    Parameters
+    ----------
+    incidents
+        Incident frame in EPSG:27700 with ``lsoa_code``, ``x`` and ``y``; every
+        ``lsoa_code`` must be one of the borough's LSOAs.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The same rows with ``ward_code``, ``ward_name``, ``ward2002_code``,
+        ``ward2002_name`` and ``local_area``.
+    """
+    require_bng(incidents, "incidents")
+    out = incidents.copy()
+    oas = load_layer("oa_2011")
+    lookup = lsoa_ward_lookup()
+    w18 = load_layer("wards_2018").set_index("code")
+    w02 = load_layer("wards_2002").set_index("code")
+    oa_code = _polygon_at(out["x"].to_numpy(float), out["y"].to_numpy(float), oas, "code")
+    oa = oas.set_index("code")
+    oa_lsoa = pd.Series(oa_code).map(oa["lsoa_code"]).to_numpy()
+    own = (oa_code != "") & (oa_lsoa == out["lsoa_code"].to_numpy())
+    no_lsoa = out["lsoa_code"].fillna("").to_numpy(dtype=object) == ""
+    for col in ("ward_code", "ward2002_code"):
+        by_oa = pd.Series(oa_code).map(oa[col]).to_numpy()
+        by_lsoa = out["lsoa_code"].map(lookup[col]).to_numpy()
+        joined = np.where(own, by_oa, by_lsoa)
+        if col in incidents.columns:
+            # Rows placed only by a ward named in the source (CSP logs) keep it.
+            given = incidents[col].fillna("").to_numpy(dtype=object)
+            joined = np.where(no_lsoa & (given != ""), given, joined)
+        out[col] = pd.Series(joined, index=out.index).replace("", None)
+    out["ward_name"] = out["ward_code"].map(w18["name"])
+    out["ward2002_name"] = out["ward2002_code"].map(w02["name"])
+    out["local_area"] = out["ward_code"].map(w18["local_area"]).fillna(
+        out["ward2002_code"].map(w02["local_area"]))
+    return out
