@@ -109,6 +109,23 @@ def _validate(args: argparse.Namespace) -> int:
     return 0
 
 
+@_command("app")
+def _app(args: argparse.Namespace) -> int:
+    import os  # noqa: PLC0415
+
+    app = Path(__file__).resolve().parents[1] / "app.py"
+    if not app.exists():
+        msg = f"{app}: the app script is missing; reinstall from the repository."
+        raise InputError(msg)
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app),
+           "--server.address", args.address, "--server.port", str(args.port),
+           "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    print(f"starting the app on http://{args.address}:{args.port}", file=sys.stderr)
+    os.chdir(app.parent)
+    os.execv(sys.executable, cmd)
+    return 0  # pragma: no cover - execv does not return
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser for every sub-command."""
     p = argparse.ArgumentParser(
@@ -135,6 +152,11 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("paths", nargs="+", metavar="PATH")
     v.add_argument("--rejects", metavar="FILE.csv", help="write every rejected row with its reason")
     v.add_argument("--json", action="store_true", help="print the account as JSON")
+
+    a = sub.add_parser("app", help="start the map app (Streamlit) on this machine")
+    a.add_argument("--address", default="127.0.0.1",
+                   help="address to bind (default 127.0.0.1: this machine only)")
+    a.add_argument("--port", type=int, default=8501)
 
     for extra in _EXTRA_PARSERS:
         extra(sub, filters)
