@@ -109,6 +109,89 @@ def _validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _filtered(args: argparse.Namespace):
+    from analysis.rates import filter_incidents  # noqa: PLC0415
+
+    result = _load(args.incidents)
+    return result, filter_incidents(result.incidents, types=args.type,
+                                    month_from=args.month_from, month_to=args.month_to)
+
+
+@_command("detect")
+def _detect(args: argparse.Namespace) -> int:
+    from analysis.hotspots import detect_hotspots  # noqa: PLC0415
+
+    _, incidents = _filtered(args)
+    bw = args.bandwidth_m
+    bw = bw if bw in ("auto", "scott", "silverman", "spatial_silverman") else _positive(bw, "--bandwidth-m")
+    res = detect_hotspots(incidents, method=args.method, coverage=args.coverage / 100,
+                          bandwidth_m=bw, eps_m=args.eps_m, min_samples=args.min_samples)
+    hot = res.hotspots
+    out = hot.to_crs("EPSG:4326")
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    out.to_file(args.out, driver="GeoJSON")
+    for note in res.notes:
+        print(note)
+    if args.method == "kde":
+        share = hot["area_m2"].sum() / _study_area_m2()
+        print(f"hotspots cover {share:.2%} of the study area (asked {args.coverage}%).")
+    _print_table(hot[["rank", "name", "count", "share", "area_m2", "top_streets",
+                      "peak_months"]].head(15), floats=3)
+    print(f"\n{len(hot)} hotspots from {len(incidents):,} incidents; wrote {args.out}")
+    if res.reference is not None:
+        for r in res.reference.itertuples():
+            print(f"review's '{r.review_name}': {r.verdict}")
+    return 0
+
+
+def _study_area_m2() -> float:
+    from geo.boundaries import study_area  # noqa: PLC0415
+
+    return float(study_area().area)
+
+
+def _positive(value: str, flag: str) -> float:
+    try:
+        v = float(value)
+    except ValueError:
+        v = -1.0
+    if not v > 0:
+        msg = f"{flag} {value!r}: give metres (a positive number) or a rule (auto, scott, silverman, spatial_silverman)."
+        raise InputError(msg)
+    return v
+
+
+@_command("evaluate")
+def _evaluate(args: argparse.Namespace) -> int:
+    from analysis.evaluate import DEFAULT_METHODS, evaluate_methods  # noqa: PLC0415
+    from analysis.rates import filter_incidents  # noqa: PLC0415
+
+    result = _load(args.incidents)
+    inc = result.incidents
+    train = filter_incidents(inc, types=args.type, month_from=args.train_from, month_to=args.train_to)
+    test = filter_incidents(inc, types=args.type, month_from=args.test_from, month_to=args.test_to)
+    if train.empty or test.empty:
+        msg = (f"no incidents in the {'training' if train.empty else 'test'} period; the data "
+               f"holds months {sorted(inc['month'].unique())}.")
+        raise InputError(msg)
+    try:
+        coverages = [float(c) / 100 for c in args.coverage.split(",")]
+    except ValueError as exc:
+        msg = f"--coverage {args.coverage!r}: give percentages separated by commas, e.g. 1,5,10."
+        raise InputError(msg) from exc
+    methods = args.method or list(DEFAULT_METHODS)
+    table = evaluate_methods(train, test, coverages=coverages, methods=methods)
+    show = table.assign(coverage=(table["coverage"] * 100).map(lambda v: f"{v:g}%"),
+                        area_share=table["area_share"].map(lambda v: f"{v:.2%}"),
+                        hit_rate=table["hit_rate"].map(lambda v: f"{v:.1%}"))
+    _print_table(show[["method", "detail", "coverage", "area_share", "hit_rate", "pai", "rri"]])
+    print(f"\ntrained on {table['train_n'].iloc[0]:,} incidents ({args.train_from}..{args.train_to}), "
+          f"tested on {table['test_n'].iloc[0]:,} ({args.test_from}..{args.test_to}).")
+    if args.out:
+        _write_csv(table, args.out)
+    return 0
+
+
 @_command("app")
 def _app(args: argparse.Namespace) -> int:
     import os  # noqa: PLC0415
@@ -152,6 +235,27 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("paths", nargs="+", metavar="PATH")
     v.add_argument("--rejects", metavar="FILE.csv", help="write every rejected row with its reason")
     v.add_argument("--json", action="store_true", help="print the account as JSON")
+
+    d = sub.add_parser("detect", help="find, name and rank hotspots; write GeoJSON")
+    filters(d)
+    d.add_argument("--method", required=True, choices=["kde", "dbscan", "gistar"])
+    d.add_argument("--coverage", type=float, default=1.0, metavar="PCT",
+                   help="KDE: percent of the study area the hotspots cover (default 1)")
+    d.add_argument("--bandwidth-m", default="auto", metavar="N|auto",
+                   help="KDE bandwidth in metres, or auto (cross-validated; default)")
+    d.add_argument("--eps-m", type=float, metavar="N", help="DBSCAN neighbourhood, metres")
+    d.add_argument("--min-samples", type=int, metavar="N", help="DBSCAN core size")
+    d.add_argument("--out", required=True, metavar="FILE.geojson")
+
+    e = sub.add_parser("evaluate", help="prospective hit rate, PAI and RRI by method")
+    e.add_argument("--incidents", nargs="+", metavar="PATH")
+    e.add_argument("--type", action="append", metavar="TYPE")
+    for flag in ("train-from", "train-to", "test-from", "test-to"):
+        e.add_argument(f"--{flag}", required=True, metavar="YYYY-MM")
+    e.add_argument("--method", action="append", metavar="METHOD",
+                   help="kde auto, kde N m, grid counts, dbscan, gistar, oracle (test); repeatable")
+    e.add_argument("--coverage", default="1,5,10", metavar="PCTS")
+    e.add_argument("--out", metavar="FILE.csv")
 
     a = sub.add_parser("app", help="start the map app (Streamlit) on this machine")
     a.add_argument("--address", default="127.0.0.1",

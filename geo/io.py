@@ -136,7 +136,8 @@ def _parse_all(paths: list[str | Path]) -> tuple[list[ParsedFile], list[tuple[st
     if problems:
         if len(problems) == 1:
             raise InputError(problems[0])
-        raise DataValidationError(f"{len(problems)} unusable files", problems)
+        source = f"{len(problems)} unusable files"
+        raise DataValidationError(source, problems)
     return parsed, skipped
 
 

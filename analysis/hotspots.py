@@ -1,0 +1,160 @@
+"""One entry point for finding hotspots by any method.
+
+:func:`detect_hotspots` runs kernel density (KDE), DBSCAN or Getis-Ord Gi* on an
+incident frame and returns described, named, ranked hotspot polygons with everything
+needed to show and explain them (the bandwidth chosen and why, the density surface,
+the Gi* cells, and what the data shows at the review's named hotspots).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import shapely
+
+from analysis.describe import describe_hotspots
+from analysis.reference import reference_hotspots
+from geo.crs import require_bng
+from geo.errors import InputError
+
+__all__ = ["METHODS", "HotspotResult", "detect_hotspots"]
+
+METHODS = ("kde", "dbscan", "gistar")
+
+
+@dataclass
+class HotspotResult:
+    """Hotspots found by one method, with what explains them.
+
+    Attributes
+    ----------
+    hotspots
+        Described polygons (:func:`analysis.describe.describe_hotspots`), rank 1 first.
+    method
+        ``kde``, ``dbscan`` or ``gistar``.
+    params
+        The parameters used, including any chosen automatically (``bandwidth_m`` and
+        ``bandwidth_rule`` for KDE).
+    surface
+        The KDE density surface (KDE only).
+    cells
+        The Gi* grid cells with their z-scores and classes (Gi* only).
+    reference
+        The review's named hotspots and what the data shows there.
+    notes
+        Plain-language notes for the user (e.g. how the bandwidth was chosen).
+    """
+
+    hotspots: gpd.GeoDataFrame
+    method: str
+    params: dict[str, Any]
+    surface: Any = None
+    cells: gpd.GeoDataFrame | None = None
+    reference: gpd.GeoDataFrame | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def detect_hotspots(
+    incidents: gpd.GeoDataFrame,
+    *,
+    method: str = "kde",
+    study_area: shapely.Geometry | None = None,
+    coverage: float = 0.01,
+    bandwidth_m: float | str = "auto",
+    cell_m: float = 50.0,
+    kernel: str = "quartic",
+    eps_m: float | None = None,
+    min_samples: int | None = None,
+    gistar_cell_m: float = 200.0,
+    permutations: int = 999,
+    random_state: int = 0,
+) -> HotspotResult:
+    """Find, describe and name hotspots.
+
+    Parameters
+    ----------
+    incidents
+        Incident frame in EPSG:27700 (already filtered to the types and months wanted).
+    method
+        ``kde`` (highest-density cells covering ``coverage`` of the study area),
+        ``dbscan`` (clusters of at least ``min_samples`` incidents within ``eps_m``) or
+        ``gistar`` (cells significantly hot at 95% after FDR correction).
+    study_area
+        Polygon the analysis is confined to; the borough by default.
+    coverage
+        KDE: share of the study area the hotspots cover (0.01 = 1%).
+    bandwidth_m
+        KDE bandwidth in metres, or a rule: ``auto`` (likelihood cross-validation
+        across months when there are two or more, else the spatial Silverman rule),
+        ``scott``, ``silverman``, ``spatial_silverman``.
+    cell_m
+        KDE grid cell, metres.
+    kernel
+        ``quartic`` or ``gaussian``.
+    eps_m, min_samples
+        DBSCAN parameters; the module defaults when None.
+    gistar_cell_m, permutations, random_state
+        Gi* grid cell (metres), permutations and seed.
+
+    Returns
+    -------
+    HotspotResult
+
+    Raises
+    ------
+    InputError
+        For an unknown method or no located incidents.
+    """
+    require_bng(incidents, "incidents")
+    if method not in METHODS:
+        msg = f"unknown method {method!r}; choose one of {', '.join(METHODS)}."
+        raise InputError(msg)
+    if study_area is None:
+        from geo.boundaries import study_area as borough  # noqa: PLC0415
+
+        study_area = borough()
+    located = incidents[incidents["has_location"].to_numpy(bool)]
+    if located.empty:
+        msg = "no incidents with a location to map for these filters; widen the types or months."
+        raise InputError(msg)
+    notes: list[str] = []
+    surface = cells = None
+    if method == "kde":
+        from analysis.bandwidth import choose_bandwidth  # noqa: PLC0415
+        from analysis.coverage import hotspot_areas  # noqa: PLC0415
+        from analysis.kde import kde_surface  # noqa: PLC0415
+
+        choice = choose_bandwidth(located, rule=bandwidth_m, cell_m=cell_m, kernel=kernel,
+                                  study_area=study_area)
+        surface = kde_surface(located, bandwidth_m=choice.bandwidth_m, cell_m=cell_m,
+                              kernel=kernel, study_area=study_area)
+        polys = hotspot_areas(surface, coverage=coverage, study_area=study_area)
+        params = {"coverage": coverage, "bandwidth_m": choice.bandwidth_m,
+                  "bandwidth_rule": choice.rule, "cell_m": cell_m, "kernel": kernel}
+        notes.append(f"Bandwidth {choice.bandwidth_m:.0f} m, chosen by {choice.rule}"
+                     + (f": {choice.detail}" if getattr(choice, "detail", "") else "") + ".")
+    elif method == "dbscan":
+        from analysis import clusters  # noqa: PLC0415
+
+        eps = clusters.DEFAULT_EPS_M if eps_m is None else eps_m
+        ms = clusters.DEFAULT_MIN_SAMPLES if min_samples is None else min_samples
+        polys = clusters.dbscan_hotspots(located, eps_m=eps, min_samples=ms)
+        params = {"eps_m": eps, "min_samples": ms}
+        notes.append(f"DBSCAN: clusters of at least {ms} incidents with neighbours within {eps:.0f} m.")
+    else:
+        from analysis.gistar import gistar_grid, gistar_hotspots  # noqa: PLC0415
+
+        cells = gistar_grid(located, cell_m=gistar_cell_m, study_area=study_area,
+                            permutations=permutations, random_state=random_state)
+        polys = gistar_hotspots(cells)
+        params = {"cell_m": gistar_cell_m, "permutations": permutations,
+                  "random_state": random_state}
+        notes.append(f"Getis-Ord Gi* on {gistar_cell_m:.0f} m cells, {permutations} permutations, "
+                     "false-discovery-rate corrected; hotspots are contiguous cells hot at 95%+.")
+    polys = gpd.GeoDataFrame(geometry=polys.geometry.to_numpy(), crs=polys.crs)
+    described = describe_hotspots(polys, incidents, method=method)
+    reference = reference_hotspots(incidents, described)
+    return HotspotResult(hotspots=described, method=method, params=params, surface=surface,
+                         cells=cells, reference=reference, notes=notes)
