@@ -122,7 +122,7 @@ def describe_hotspots(
         if has_time:
             dt = pd.to_datetime(inside["datetime"]).dropna()
             if len(dt):
-                days = dt.dt.dayofweek.map(dict(enumerate(_DAYS)))
+                days = dt.dt.day_of_week.map(dict(enumerate(_DAYS)))
                 row["peak_days"] = top_values(days, k, strip="")
                 hours = dt.dt.hour.map(lambda h: f"{h:02d}:00-{(h + 1) % 24:02d}:00")
                 row["peak_hours"] = top_values(hours, k, strip="")
