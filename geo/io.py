@@ -32,6 +32,7 @@ __all__ = [
     "LoadResult",
     "finish_incidents",
     "load_incidents",
+    "project_lonlat",
     "shipped_incident_paths",
 ]
 
@@ -42,8 +43,31 @@ REJECT_COLUMNS = ["source_file", "row", "reason", "raw"]
 
 _TO_BNG = Transformer.from_crs("EPSG:4326", BNG, always_xy=True)
 
+_TEXT = ("crime_id", "location", "lsoa_name", "outcome", "context")
+
 _KEEP = ["source_file", "row", "crime_id", "month", "datetime", "force", "location",
          "lsoa_code", "lsoa_name", "crime_type", "outcome", "context", "has_location", "x", "y"]
+
+
+def project_lonlat(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Project WGS84 degrees to British National Grid metres, NaN where there is no point.
+
+    Parameters
+    ----------
+    lon, lat
+        Degrees (NaN for rows without a location).
+
+    Returns
+    -------
+    x, y : numpy.ndarray
+        Metres; NaN wherever the input was NaN (pyproj itself returns infinity there).
+    """
+    x, y = _TO_BNG.transform(np.asarray(lon, float), np.asarray(lat, float))
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    bad = ~(np.isfinite(x) & np.isfinite(y))
+    x[bad] = np.nan
+    y[bad] = np.nan
+    return x, y
 
 
 def shipped_incident_paths() -> list[Path]:
@@ -101,6 +125,27 @@ class LoadResult:
         """Whether ``rows_in == accepted + rejected + outside_area``."""
         return self.rows_in == self.accepted + self.rejected + self.outside_area
 
+    def problems(self) -> list[str]:
+        """One message per rejected row: ``file: line N: column: reason; what to do``."""
+        return [
+            f"{name}: line {row}: {reason}"
+            for name, row, reason in self.rejects[["source_file", "row", "reason"]].itertuples(
+                index=False
+            )
+        ]
+
+    def raise_if_rejected(self) -> None:
+        """Raise if any row was rejected, listing every rejected row at once.
+
+        Raises
+        ------
+        DataValidationError
+            Naming each rejected row's file, line, column and the fix.
+        """
+        if self.rejected:
+            files = sorted(set(self.rejects["source_file"]))
+            raise DataValidationError(", ".join(files), self.problems())
+
     def summary(self) -> dict:
         """The counts as a JSON-ready dict."""
         return {
@@ -155,16 +200,18 @@ def _drop_duplicate_months(parsed: list[ParsedFile]) -> tuple[list[pd.DataFrame]
     frames, dups = [], []
     for pf in parsed:
         df = pf.rows
-        key_force = df["force"].to_numpy()
-        key_month = df["month"].to_numpy()
+        f_codes, forces = pd.factorize(df["force"])
+        m_codes, months = pd.factorize(df["month"])
+        pair = f_codes.astype(np.int64) * len(months) + m_codes
         drop = np.zeros(len(df), dtype=bool)
-        groups = pd.DataFrame({"f": key_force, "m": key_month}).groupby(["f", "m"]).indices
         fresh = {}
-        for (force, month), idx in groups.items():
+        for k in np.unique(pair):
+            force, month = forces[k // len(months)], months[k % len(months)]
             if (force, month) in seen and force and month:
-                drop[idx] = True
+                idx = pair == k
+                drop |= idx
                 dups.append({"source_file": pf.name, "force": force, "month": month,
-                             "rows": len(idx), "kept_from": seen[(force, month)]})
+                             "rows": int(idx.sum()), "kept_from": seen[(force, month)]})
             else:
                 fresh[(force, month)] = pf.name
         seen.update(fresh)
@@ -183,7 +230,8 @@ def load_incidents(
     ----------
     paths
         Files, folders or police.uk archives (``.zip`` of ``YYYY-MM/`` folders), of
-        any force. Defaults to the shipped real months.
+        any force; a single path is taken as a list of one. Defaults to the shipped
+        real months.
     study_lsoas
         LSOA 2011 codes of the study area; the borough's 77 by default.
 
@@ -197,8 +245,17 @@ def load_incidents(
         If any file is unusable (empty, binary, not a police.uk file...). Every
         unusable file is named in one error.
     """
+    if isinstance(paths, str | Path):
+        paths = [paths]
     paths = list(paths) if paths else shipped_incident_paths()
     parsed, skipped = _parse_all(paths)
+    if not parsed:
+        why = "; ".join(f"{n}: {r}" for n, r in skipped) or "nothing to read"
+        msg = (
+            f"{', '.join(str(p) for p in paths)}: no police.uk street file found ({why}). "
+            "Give the street-level CSVs (YYYY-MM-<force>-street.csv) or the download archive."
+        )
+        raise InputError(msg)
     frames, dups = _drop_duplicate_months(parsed)
     return finish_incidents(
         frames,
@@ -240,15 +297,21 @@ def finish_incidents(
     study = set(lsoas["code"]) if study_lsoas is None else set(study_lsoas)
     df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=_KEEP)
     rows_in = len(df)
-    if "x" not in df.columns:
-        x, y = _TO_BNG.transform(df["lon"].to_numpy(float), df["lat"].to_numpy(float))
-        df["x"], df["y"] = np.asarray(x, float), np.asarray(y, float)
     if "datetime" not in df.columns:
         df["datetime"] = pd.NaT
     reason = df["reason"].to_numpy(dtype=object).copy()
     ok = reason == ""
     code = df["lsoa_code"].to_numpy(dtype=object)
     has_code = code != ""
+    if "x" not in df.columns:
+        # Project only the rows that may be kept: a whole force file is mostly outside.
+        may_keep = ok & ~(has_code & ~pd.Series(code).isin(study).to_numpy())
+        x = np.full(len(df), np.nan)
+        y = np.full(len(df), np.nan)
+        x[may_keep], y[may_keep] = project_lonlat(
+            df["lon"].to_numpy(float)[may_keep], df["lat"].to_numpy(float)[may_keep]
+        )
+        df["x"], df["y"] = x, y
     # Rows with no LSOA code but a point: place them by the LSOA polygon.
     need = ok & ~has_code & ~df["no_location"].to_numpy(bool)
     if need.any():
@@ -274,6 +337,10 @@ def finish_incidents(
     rej["reason"] = reason[~ok]
     rej["raw"] = df.loc[~ok, "raw"].to_numpy()
     acc = df.loc[inside].copy()
+    for col in _TEXT:
+        # Readers may leave text columns raw: only the kept rows are converted and stripped.
+        if col in acc.columns:
+            acc[col] = acc[col].astype(str).str.strip()
     acc["has_location"] = np.isfinite(acc["x"].to_numpy(float))
     geom = shapely.points(acc["x"].to_numpy(float), acc["y"].to_numpy(float))
     geom[~acc["has_location"].to_numpy()] = None
@@ -290,13 +357,16 @@ def finish_incidents(
         "accepted": inside,
         "rejected": ~ok,
         "outside_area": outside,
-        "month": df["month"].where(ok, None),
     })
     files = per_file.groupby("source_file", sort=False).agg(
         rows=("accepted", "size"), accepted=("accepted", "sum"),
         rejected=("rejected", "sum"), outside_area=("outside_area", "sum"),
-        months=("month", lambda m: ",".join(sorted(set(m.dropna())))),
     ).reset_index()
+    months = (
+        df.loc[ok, ["source_file", "month"]].drop_duplicates().sort_values("month")
+        .groupby("source_file", sort=False)["month"].agg(",".join)
+    )
+    files["months"] = files["source_file"].map(months).fillna("")
     files.insert(1, "encoding", files["source_file"].map(encodings))
     return LoadResult(
         incidents=gdf,
