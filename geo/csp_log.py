@@ -18,9 +18,14 @@ import pandas as pd
 
 from geo.boundaries import load_layer
 from geo.errors import InputError
-from geo.io import LoadResult, finish_incidents
-from geo.sources import decode
-from geo.validate import check_coordinates, check_easting_northing, first_reason
+from geo.io import LoadResult, finish_incidents, project_lonlat
+from geo.sources import decode, read_records
+from geo.validate import (
+    check_coordinates,
+    check_easting_northing,
+    check_field_count,
+    first_reason,
+)
 
 __all__ = ["ColumnMapping", "normalise_area_name", "read_csp_log", "sniff_columns"]
 
@@ -117,21 +122,23 @@ def read_csp_log(path: str | Path, mapping: ColumnMapping) -> LoadResult:
     ):
         msg = f"{path.name}: map both lat and lon, or both easting and northing."
         raise InputError(msg)
-    try:
-        df = pd.read_csv(io.StringIO(src.text), dtype=str, keep_default_na=False,
-                         skipinitialspace=True)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        msg = f"{path.name}: not a readable CSV ({str(exc).strip()}); export it again as CSV."
-        raise InputError(msg) from exc
-    df.columns = [c.strip() for c in df.columns]
-    missing = [c for c in mapping.columns() if c not in df.columns]
+    recs = read_records(src)
+    missing = [c for c in mapping.columns() if c not in recs.header]
     if missing:
-        msg = f"{path.name}: column(s) {missing} not found; the file has {list(df.columns)}. Fix the mapping."
+        msg = (
+            f"{path.name}: column(s) {missing} not found; the file has {recs.header}. "
+            "Fix the mapping."
+        )
         raise InputError(msg)
-    n = len(df)
+    n = len(recs.rows)
     if n == 0:
         msg = f"{path.name}: has a header but no data rows."
         raise InputError(msg)
+    df = pd.DataFrame(recs.rows, columns=recs.header, dtype=object)
+    df = df.loc[:, ~df.columns.duplicated()]
+    for col in mapping.columns():
+        df[col] = df[col].astype(str).str.strip()
+    field_reason = check_field_count(recs.widths, recs.header, index=df.index)
     raw_date = df[mapping.date].str.strip()
     when = _parse_dates(raw_date)
     date_reason = pd.Series(np.where(
@@ -155,7 +162,7 @@ def read_csp_log(path: str | Path, mapping: ColumnMapping) -> LoadResult:
                             index=df.index)
     out = pd.DataFrame({
         "source_file": str(path),
-        "row": np.arange(2, n + 2),
+        "row": recs.lines,
         "crime_id": "",
         "month": when.dt.strftime("%Y-%m").fillna(""),
         "datetime": when.where(has_time),
@@ -170,10 +177,7 @@ def read_csp_log(path: str | Path, mapping: ColumnMapping) -> LoadResult:
         **coords,
     })
     if "lon" in coords:
-        from geo.io import _TO_BNG  # noqa: PLC0415 - one shared transformer
-
-        xx, yy = _TO_BNG.transform(out["lon"].to_numpy(float), out["lat"].to_numpy(float))
-        out["x"], out["y"] = np.asarray(xx), np.asarray(yy)
+        out["x"], out["y"] = project_lonlat(out["lon"].to_numpy(float), out["lat"].to_numpy(float))
     ward_reason = pd.Series("", index=df.index)
     if mapping.ward:
         lookup = _ward_lookup()
@@ -184,9 +188,12 @@ def read_csp_log(path: str | Path, mapping: ColumnMapping) -> LoadResult:
                                 + "' is not a ward of either set; check the spelling")
         for col in ("ward_code", "ward2002_code"):
             out[col] = [h[1] if isinstance(h, tuple) and h[0] == col else "" for h in hit]
-    out["reason"] = first_reason(date_reason, coord_reason, type_reason, ward_reason)
-    bad = out["reason"].to_numpy() != ""
-    out["raw"] = ""
-    out.loc[bad, "raw"] = df.loc[bad].astype(str).agg(",".join, axis=1)
+    other = first_reason(date_reason, coord_reason, type_reason, ward_reason)
+    # Rows with the wrong number of fields have shifted values: only the count is reported.
+    out["reason"] = np.where(field_reason != "", field_reason, other)
+    bad = np.flatnonzero(out["reason"].to_numpy() != "")
+    raw = np.full(n, "", dtype=object)
+    raw[bad] = recs.raw(bad)
+    out["raw"] = raw
     return finish_incidents([out], encodings={str(path): src.encoding}, duplicate_files=[],
                             skipped=[])

@@ -7,8 +7,6 @@ that cannot be used; :mod:`geo.io` then keeps the study area's rows.
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,8 +14,8 @@ import pandas as pd
 
 from geo.errors import InputError
 from geo.schema import POLICE_UK_COLUMNS
-from geo.sources import SourceText
-from geo.validate import check_coordinates, check_month, first_reason
+from geo.sources import SourceText, read_records
+from geo.validate import check_coordinates, check_field_count, check_month, first_reason
 
 __all__ = ["REQUIRED", "ParsedFile", "parse_police_uk"]
 
@@ -94,61 +92,27 @@ def parse_police_uk(src: SourceText) -> ParsedFile:
         If the file is not a police.uk street file (its header lacks the columns) or
         has a header but no data rows.
     """
-    reader = csv.reader(io.StringIO(src.text, newline=""))
-    try:
-        header = next(reader)
-    except (StopIteration, csv.Error) as exc:
-        msg = f"{src.name}: cannot read a header line ({exc}). Is it a CSV file?"
-        raise InputError(msg) from exc
-    problem = _header_problem(src.name, header)
+    recs = read_records(src)
+    problem = _header_problem(src.name, recs.header)
     if problem:
         raise InputError(problem)
-    header = [h.strip() for h in header]
-    width = len(header)
-    records: list[list[str]] = []
-    lines: list[int] = []
-    widths: list[int] = []
-    try:
-        for rec in reader:
-            if not rec or (len(rec) == 1 and not rec[0].strip()):
-                continue
-            lines.append(reader.line_num)
-            widths.append(len(rec))
-            if len(rec) != width:
-                rec = (rec + [""] * width)[:width]
-            records.append(rec)
-    except csv.Error as exc:
-        msg = f"{src.name}: line {reader.line_num}: {exc}. The file is damaged; download it again."
-        raise InputError(msg) from exc
-    if not records:
+    if not recs.rows:
         msg = f"{src.name}: has a header but no data rows. Download the month again."
         raise InputError(msg)
-    df = pd.DataFrame(records, columns=header, dtype=object)
+    header = recs.header
+    df = pd.DataFrame(recs.rows, columns=header, dtype=object)
     keep = [c for c in header if c in _RENAME]
     df = df[keep].rename(columns=_RENAME)
     for col in _RENAME.values():
         if col not in df.columns:
             df[col] = ""
-    for col in ("crime_id", "month", "force", "reported_by", "location", "lsoa_code",
-                "lsoa_name", "crime_type", "outcome", "context"):
+    # Only the columns every row is checked or keyed on are converted here; the other
+    # text columns are converted and stripped for the kept rows (geo.io.finish_incidents).
+    for col in ("month", "force", "reported_by", "lsoa_code", "crime_type"):
         df[col] = df[col].astype(str).str.strip()
     df["force"] = df["force"].where(df["force"] != "", df["reported_by"])
-    df["row"] = np.asarray(lines, dtype=np.int64)
-    nfields = np.asarray(widths)
-    field_reason = pd.Series(
-        np.where(
-            nfields < width,
-            "row has " + nfields.astype(str) + f" fields, the header has {width} (too few fields); "
-            "the line is cut short: download the file again",
-            np.where(
-                nfields > width,
-                "row has " + nfields.astype(str) + f" fields, the header has {width} (too many "
-                "fields); a value with a comma must be in quotes",
-                "",
-            ),
-        ),
-        index=df.index,
-    )
+    df["row"] = recs.lines
+    field_reason = check_field_count(recs.widths, header, index=df.index)
     month_reason = check_month(df["month"])
     lon, lat, no_loc, coord_reason = check_coordinates(df["lon_raw"], df["lat_raw"])
     type_reason = pd.Series(
@@ -164,7 +128,7 @@ def parse_police_uk(src: SourceText) -> ParsedFile:
     # The raw line is kept for rejected rows only: it goes to the rejects file.
     bad = np.flatnonzero(df["reason"].to_numpy() != "")
     raw = np.full(len(df), "", dtype=object)
-    raw[bad] = [",".join(records[i]) for i in bad]
+    raw[bad] = recs.raw(bad)
     df["raw"] = raw
     df["source_file"] = src.name
     return ParsedFile(name=src.name, encoding=src.encoding, rows=df)

@@ -8,19 +8,26 @@ expand beyond :data:`MAX_ARCHIVE_BYTES` is refused.
 
 from __future__ import annotations
 
+import csv
+import io
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 from geo.errors import InputError
 
 __all__ = [
     "MAX_ARCHIVE_BYTES",
     "MAX_FILE_BYTES",
+    "NOT_STREET_SUFFIXES",
+    "CsvRecords",
     "SourceText",
     "decode",
     "iter_sources",
+    "read_records",
 ]
 
 MAX_FILE_BYTES = 512 * 1024 * 1024
@@ -28,6 +35,9 @@ MAX_FILE_BYTES = 512 * 1024 * 1024
 
 MAX_ARCHIVE_BYTES = 2 * 1024 * 1024 * 1024
 """Largest total uncompressed size of the CSVs read from one archive (2 GiB)."""
+
+NOT_STREET_SUFFIXES = ("-outcomes.csv", "-stop-and-search.csv")
+"""police.uk's other products, found beside the street files in a download: skipped."""
 
 _MAGIC = {
     b"PK\x03\x04": "a zip archive or an Excel workbook (.xlsx)",
@@ -106,6 +116,114 @@ def decode(data: bytes, name: str) -> SourceText:
         return SourceText(name, text, "cp1252")
 
 
+@dataclass
+class CsvRecords:
+    """The records of a CSV text, each padded or cut to the header's width.
+
+    Attributes
+    ----------
+    header
+        Column names, stripped.
+    rows
+        One list of ``len(header)`` strings per non-blank record.
+    lines
+        Line number where each record starts (the header is line 1).
+    widths
+        How many fields each record had as read.
+    originals
+        The record as read, for the records whose width differed from the header's.
+    """
+
+    header: list[str]
+    rows: list[list[str]]
+    lines: np.ndarray
+    widths: np.ndarray
+    originals: dict[int, list[str]] = field(default_factory=dict)
+
+    def raw(self, indices: np.ndarray | list[int]) -> list[str]:
+        """The records at ``indices`` as CSV lines, as they were read.
+
+        Parameters
+        ----------
+        indices
+            Positions in :attr:`rows`.
+
+        Returns
+        -------
+        list of str
+        """
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="")
+        out = []
+        for i in indices:
+            buf.seek(0)
+            buf.truncate()
+            writer.writerow(self.originals.get(int(i), self.rows[int(i)]))
+            out.append(buf.getvalue())
+        return out
+
+
+def read_records(src: SourceText) -> CsvRecords:
+    """Split a decoded CSV into its header and records, keeping line numbers.
+
+    Blank lines are dropped. Records with too few fields are padded with ``""`` and
+    records with too many are cut, so every row has the header's width; ``widths``
+    keeps what was read so the caller can reject them with a reason.
+
+    Parameters
+    ----------
+    src
+        The decoded file.
+
+    Returns
+    -------
+    CsvRecords
+
+    Raises
+    ------
+    InputError
+        If the text is not CSV the ``csv`` module can split (the message names the line).
+    """
+    reader = csv.reader(io.StringIO(src.text, newline=""))
+    try:
+        header = [h.strip() for h in next(reader)]
+        body = list(reader)
+    except StopIteration as exc:
+        msg = f"{src.name}: cannot read a header line. Is it a CSV file?"
+        raise InputError(msg) from exc
+    except csv.Error as exc:
+        msg = f"{src.name}: line {reader.line_num}: {exc}. The file is damaged; save or download it again."
+        raise InputError(msg) from exc
+    if reader.line_num == len(body) + 1:
+        # Every record took exactly one line (the usual case): no per-record bookkeeping.
+        lines = np.arange(2, len(body) + 2, dtype=np.int64)
+    else:
+        # Some quoted value spans lines: read again, noting where each record starts.
+        again = csv.reader(io.StringIO(src.text, newline=""))
+        next(again)
+        starts, body = [], []
+        last = again.line_num
+        for rec in again:
+            starts.append(last + 1)
+            body.append(rec)
+            last = again.line_num
+        lines = np.asarray(starts, dtype=np.int64)
+    widths = np.fromiter(map(len, body), dtype=np.int64, count=len(body))
+    blank = widths == 0
+    for i in np.flatnonzero(widths == 1):
+        blank[i] = not body[i][0].strip()
+    if blank.any():
+        body = [rec for rec, b in zip(body, blank, strict=True) if not b]
+        lines, widths = lines[~blank], widths[~blank]
+    width = len(header)
+    originals: dict[int, list[str]] = {}
+    for i in np.flatnonzero(widths != width):
+        rec = body[i]
+        originals[int(i)] = rec
+        body[i] = (rec + [""] * width)[:width]
+    return CsvRecords(header, body, lines, widths, originals)
+
+
 def _read_limited(path: Path) -> bytes:
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
@@ -151,14 +269,15 @@ def _iter_archive(path: Path) -> Iterator[SourceText | tuple[str, str]]:
 def iter_sources(paths: list[str | Path]) -> Iterator[SourceText | tuple[str, str]]:
     """Yield every CSV the paths name, decoded.
 
-    Folders are searched (recursively) for ``*.csv`` and ``*.zip``; archives yield
-    their ``*-street.csv`` members. Anything skipped is yielded as ``(name, reason)``
-    so the caller can report it.
+    Folders are searched (recursively) for ``*.csv`` and ``*.zip``, skipping police.uk's
+    outcomes and stop-and-search files (an unpacked download holds them beside the
+    street files); archives yield their ``*-street.csv`` members. Anything skipped is
+    yielded as ``(name, reason)`` so the caller can report it.
 
     Parameters
     ----------
     paths
-        Files, folders or archives.
+        Files, folders or archives (a single path is taken as a list of one).
 
     Yields
     ------
@@ -169,6 +288,8 @@ def iter_sources(paths: list[str | Path]) -> Iterator[SourceText | tuple[str, st
     InputError
         If a path does not exist or a file is unusable.
     """
+    if isinstance(paths, str | Path):
+        paths = [paths]
     for raw in paths:
         path = Path(raw)
         if not path.exists():
@@ -179,7 +300,11 @@ def iter_sources(paths: list[str | Path]) -> Iterator[SourceText | tuple[str, st
             if not found:
                 msg = f"{path}: the folder holds no .csv or .zip files."
                 raise InputError(msg)
-            yield from iter_sources(found)
+            for p in found:
+                if p.name.lower().endswith(NOT_STREET_SUFFIXES):
+                    yield (str(p), "not a police.uk street file (skipped)")
+                else:
+                    yield from iter_sources([p])
         elif zipfile.is_zipfile(path) and path.suffix.lower() == ".zip":
             yield from _iter_archive(path)
         else:

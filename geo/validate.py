@@ -16,11 +16,50 @@ from geo.crs import GB_BOUNDS_BNG, GB_BOUNDS_LONLAT
 __all__ = [
     "check_coordinates",
     "check_easting_northing",
+    "check_field_count",
     "check_month",
     "first_reason",
 ]
 
 _MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
+
+
+def check_field_count(widths: np.ndarray, header: list[str], *, index: pd.Index) -> pd.Series:
+    """Reason for each record whose number of fields differs from the header's.
+
+    Parameters
+    ----------
+    widths
+        Fields each record had as read.
+    header
+        The file's column names.
+    index
+        Index of the returned Series.
+
+    Returns
+    -------
+    pandas.Series
+        ``""`` for good rows, else the reason, naming the first column left empty
+        (too few fields) or the last column that fits (too many).
+    """
+    width = len(header)
+    widths = np.asarray(widths)
+    reason = np.full(len(widths), "", dtype=object)
+    for i in np.flatnonzero(widths != width):
+        n = int(widths[i])
+        if n < width:
+            reason[i] = (
+                f"row has {n} fields, the header has {width} (too few fields): column "
+                f"'{header[n]}' and those after it are missing; the line is cut short: fix or "
+                "delete it, or download the file again"
+            )
+        else:
+            reason[i] = (
+                f"row has {n} fields, the header has {width} (too many fields): values after "
+                f"column '{header[-1]}' do not fit; a value containing a comma must be in "
+                "double quotes"
+            )
+    return pd.Series(reason, index=index)
 
 
 def check_month(month: pd.Series, column: str = "Month") -> pd.Series:
