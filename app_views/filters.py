@@ -1,0 +1,308 @@
+"""The sidebar: which view, and the filters every view shares.
+
+Every widget has a ``key`` so that tests (Streamlit's AppTest) and callbacks can set
+it. :func:`sidebar` returns the choices as one frozen :class:`Filters`, which is also
+what the cached computations are keyed on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from analysis.clusters import DEFAULT_EPS_M, DEFAULT_MIN_SAMPLES
+from app_views.state import LEVEL_LABELS, Dataset
+from geo.schema import ASB
+
+__all__ = [
+    "METHOD_LABELS",
+    "TILE_OPTIONS",
+    "VIEWS",
+    "Filters",
+    "contiguous_runs",
+    "default_months",
+    "previous_period",
+    "sidebar",
+]
+
+VIEWS = ("Map", "Patrol plan", "Tasking review", "Venue siting", "Data")
+"""The views, in the order the sidebar lists them."""
+
+METHOD_LABELS = {
+    "kde": "KDE: highest-density cells",
+    "dbscan": "DBSCAN: clusters of incidents",
+    "gistar": "Gi*: statistically hot cells",
+}
+"""Hotspot methods and how the sidebar names them."""
+
+TILE_OPTIONS = {
+    "none": "None: works offline",
+    "OpenStreetMap": "OpenStreetMap (needs the internet)",
+}
+"""Map backgrounds; tiles are fetched from the internet, so they are opt-in."""
+
+_RING_CHOICES = (200, 400, 600, 800, 1000, 1500, 2000)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Everything chosen in the sidebar.
+
+    Attributes
+    ----------
+    view
+        One of :data:`VIEWS`.
+    types
+        Crime types (empty means all types).
+    month_from, month_to
+        Inclusive ``YYYY-MM`` range.
+    level
+        Boundary set: ``ward`` (2018), ``ward2002``, ``local_area`` or ``lsoa``.
+    measure
+        ``count`` or ``rate`` (per 1,000 residents).
+    method
+        ``kde``, ``dbscan`` or ``gistar``.
+    bandwidth_m
+        KDE bandwidth in metres, or ``"auto"``.
+    coverage
+        KDE: share of the borough the hotspots cover (0.01 = 1%).
+    eps_m, min_samples
+        DBSCAN parameters.
+    gistar_cell_m
+        Gi* cell size in metres.
+    tiles
+        ``None`` (no basemap) or a folium tile set name.
+    rings_m
+        Venue reach rings in metres.
+    """
+
+    view: str
+    types: tuple[str, ...]
+    month_from: str
+    month_to: str
+    level: str
+    measure: str
+    method: str
+    bandwidth_m: float | str
+    coverage: float
+    eps_m: float
+    min_samples: int
+    gistar_cell_m: float
+    tiles: str | None
+    rings_m: tuple[float, ...]
+
+    def hotspot_params(self) -> dict[str, object]:
+        """Keyword arguments of :func:`analysis.hotspots.detect_hotspots` for the method."""
+        if self.method == "kde":
+            return {"method": "kde", "bandwidth_m": self.bandwidth_m, "coverage": self.coverage}
+        if self.method == "dbscan":
+            return {"method": "dbscan", "eps_m": self.eps_m, "min_samples": self.min_samples}
+        return {"method": "gistar", "gistar_cell_m": self.gistar_cell_m}
+
+    @property
+    def types_label(self) -> str:
+        """The chosen types in words."""
+        if not self.types:
+            return "All crime and ASB"
+        if len(self.types) <= 2:
+            return " + ".join(self.types)
+        return f"{len(self.types)} types"
+
+    @property
+    def period_label(self) -> str:
+        """The month range in words."""
+        if self.month_from == self.month_to:
+            return self.month_from
+        return f"{self.month_from} to {self.month_to}"
+
+    @property
+    def value_label(self) -> str:
+        """What the choropleth shows, for its legend."""
+        what = "per 1,000 residents" if self.measure == "rate" else "count"
+        return f"{self.types_label}, {what}, {self.period_label}"
+
+    @property
+    def method_label(self) -> str:
+        """The method and its main parameter in words."""
+        if self.method == "kde":
+            bw = "auto bandwidth" if self.bandwidth_m == "auto" else f"{self.bandwidth_m:.0f} m"
+            return f"KDE ({bw}, top {self.coverage * 100:g}% of the borough)"
+        if self.method == "dbscan":
+            return f"DBSCAN ({self.eps_m:.0f} m, at least {self.min_samples} incidents)"
+        return f"Gi* ({self.gistar_cell_m:.0f} m cells)"
+
+
+def _month_index(month: str) -> int:
+    year, mon = map(int, month.split("-"))
+    return year * 12 + mon - 1
+
+
+def _month_of(index: int) -> str:
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def contiguous_runs(months: list[str]) -> list[list[str]]:
+    """Split sorted ``YYYY-MM`` months into runs of consecutive months.
+
+    Examples
+    --------
+    >>> contiguous_runs(["2017-02", "2017-03", "2022-02"])
+    [['2017-02', '2017-03'], ['2022-02']]
+    """
+    runs: list[list[str]] = []
+    for m in months:
+        if runs and _month_index(m) == _month_index(runs[-1][-1]) + 1:
+            runs[-1].append(m)
+        else:
+            runs.append([m])
+    return runs
+
+
+def default_months(months: list[str]) -> tuple[str, str]:
+    """The longest run of consecutive months (the latest when runs tie).
+
+    Examples
+    --------
+    >>> default_months(["2017-02", "2017-03", "2017-04", "2022-02"])
+    ('2017-02', '2017-04')
+    """
+    runs = contiguous_runs(months)
+    best = max(reversed(runs), key=len)
+    return best[0], best[-1]
+
+
+def previous_period(month_from: str, month_to: str) -> tuple[str, str]:
+    """The period of the same length just before ``month_from``..``month_to``.
+
+    Examples
+    --------
+    >>> previous_period("2017-04", "2017-05")
+    ('2017-02', '2017-03')
+    """
+    a, b = _month_index(month_from), _month_index(month_to)
+    n = b - a + 1
+    return _month_of(a - n), _month_of(a - 1)
+
+
+def _reset_for(ds: Dataset) -> None:
+    """Forget type and month choices that belong to another dataset."""
+    if st.session_state.get("_filters_dataset") != ds.key:
+        for key in ("types", "months"):
+            st.session_state.pop(key, None)
+        st.session_state["_filters_dataset"] = ds.key
+    if "types" in st.session_state:
+        st.session_state["types"] = [t for t in st.session_state["types"] if t in ds.types]
+    else:
+        st.session_state["types"] = [ASB] if ASB in ds.types else ds.types[:1]
+    months = st.session_state.get("months")
+    if months is not None and not set(months) <= set(ds.months):
+        st.session_state.pop("months")
+    if "months" not in st.session_state and len(ds.months) >= 2:
+        st.session_state["months"] = default_months(ds.months)
+
+
+def sidebar(ds: Dataset) -> Filters:
+    """Draw the sidebar and return what was chosen.
+
+    Parameters
+    ----------
+    ds
+        The active dataset (its types and months are the choices).
+
+    Returns
+    -------
+    Filters
+    """
+    _reset_for(ds)
+    sb = st.sidebar
+    sb.title("Eastleigh hotspots")
+    view = sb.radio("View", VIEWS, key="view")
+    sb.caption(f"Data: {ds.label}")
+
+    sb.subheader("Filters")
+    types = sb.multiselect(
+        "Crime types",
+        sorted(ds.types),
+        key="types",
+        help="Choose none to include every type.",
+    )
+    months = ds.months
+    if len(months) >= 2:
+        month_from, month_to = sb.select_slider(
+            "Months",
+            options=months,
+            key="months",
+            help="Only the months present in the data. The Tasking review compares this "
+            "period with the one of the same length before it.",
+        )
+    else:
+        month_from = month_to = months[0] if months else ""
+        sb.caption(f"Months: {month_from or 'none'} (the data holds one month)")
+    level = sb.selectbox(
+        "Boundary set", list(LEVEL_LABELS), format_func=LEVEL_LABELS.__getitem__, key="level"
+    )
+    measure = sb.radio(
+        "Measure",
+        ["count", "rate"],
+        key="measure",
+        horizontal=True,
+        format_func={"count": "Count", "rate": "Rate per 1,000"}.__getitem__,
+    )
+
+    sb.subheader("Hotspots")
+    method = sb.selectbox(
+        "Method", list(METHOD_LABELS), format_func=METHOD_LABELS.__getitem__, key="method"
+    )
+    bandwidth_m: float | str = "auto"
+    coverage, eps_m, min_samples, cell_m = 0.01, DEFAULT_EPS_M, DEFAULT_MIN_SAMPLES, 200.0
+    if method == "kde":
+        mode = sb.radio("Bandwidth", ["auto", "metres"], key="bw_mode", horizontal=True)
+        if mode == "metres":
+            bandwidth_m = float(
+                sb.number_input("Bandwidth (m)", 20, 2000, 150, step=10, key="bandwidth_m")
+            )
+        coverage = (
+            sb.slider("Coverage (% of the borough)", 0.25, 10.0, 1.0, 0.25, key="coverage_pct")
+            / 100.0
+        )
+    elif method == "dbscan":
+        eps_m = float(
+            sb.number_input(
+                "Neighbourhood eps (m)", 25, 1000, int(DEFAULT_EPS_M), step=25, key="eps_m"
+            )
+        )
+        min_samples = int(
+            sb.number_input("Minimum incidents", 2, 200, DEFAULT_MIN_SAMPLES, key="min_samples")
+        )
+    else:
+        cell_m = float(
+            sb.select_slider(
+                "Cell size (m)", [100, 150, 200, 250, 300, 400], 200, key="gistar_cell_m"
+            )
+        )
+        sb.caption("999 permutations, false-discovery-rate corrected, 95% confidence.")
+
+    sb.subheader("Map")
+    tiles = sb.selectbox(
+        "Background", list(TILE_OPTIONS), format_func=TILE_OPTIONS.__getitem__, key="tiles"
+    )
+    rings = sb.multiselect(
+        "Venue reach rings (m)", _RING_CHOICES, default=[400, 800], key="rings_m"
+    )
+    return Filters(
+        view=view,
+        types=tuple(types),
+        month_from=month_from,
+        month_to=month_to,
+        level=level,
+        measure=measure,
+        method=method,
+        bandwidth_m=bandwidth_m,
+        coverage=float(coverage),
+        eps_m=float(eps_m),
+        min_samples=int(min_samples),
+        gistar_cell_m=float(cell_m),
+        tiles=None if tiles == "none" else tiles,
+        rings_m=tuple(float(r) for r in sorted(rings)),
+    )

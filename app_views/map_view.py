@@ -1,0 +1,282 @@
+"""The Map view: choropleth, density, hotspots, incidents, venues and the area profile.
+
+:func:`map_layers` gathers the layers from the cached loaders and
+:func:`render.map.build_map` draws them; :func:`show_map` hands the map to
+``streamlit_folium.st_folium``. Clicking an area (or choosing it in the list under
+the map) opens its profile.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+import streamlit as st
+from pyproj import Transformer
+from streamlit_folium import st_folium
+
+from analysis.hotspots import HotspotResult
+from analysis.rates import filter_incidents
+from app_views import state
+from app_views.filters import METHOD_LABELS, Filters
+from app_views.state import LEVEL_LABELS, Dataset
+from geo.crs import BNG, WGS84
+from geo.errors import InputError
+from render.map import MapLayers, build_map
+
+__all__ = [
+    "PROFILE_KEY",
+    "area_at",
+    "area_profile",
+    "choropleth",
+    "clicked_point",
+    "hotspot_result",
+    "map_layers",
+    "optional_layer",
+    "place_labels",
+    "render",
+    "show_map",
+]
+
+PROFILE_KEY = "profile_area"
+"""Session key of the area whose profile is open."""
+
+_TO_BNG = Transformer.from_crs(WGS84, BNG, always_xy=True)
+_LABEL_KINDS = {"town_centre", "village", "suburb", "district_centre", "foreshore", "airport"}
+
+
+def optional_layer(name: str, loader: Callable[[], gpd.GeoDataFrame]) -> gpd.GeoDataFrame | None:
+    """Load a supporting layer; on failure say so in a caption and carry on without it."""
+    try:
+        return loader()
+    except (InputError, ImportError, OSError) as exc:
+        st.caption(f"{name} not shown: {str(exc).splitlines()[0]}")
+        return None
+
+
+def hotspot_result(ds: Dataset, f: Filters) -> HotspotResult | None:
+    """The cached hotspots for the filters, or None (with a warning) when there are none."""
+    try:
+        return state.hotspots(ds, f.types, f.month_from, f.month_to, f.hotspot_params())
+    except InputError as exc:
+        st.warning(f"No hotspots: {exc}")
+        return None
+
+
+def choropleth(ds: Dataset, f: Filters, level: str | None = None) -> gpd.GeoDataFrame:
+    """Area polygons with the chosen measure as ``value`` (and count, rate, interval)."""
+    level = level or f.level
+    areas = state.level_areas(level)[["code", "geometry"]]
+    rates = state.rates(ds, level, f.types, f.month_from, f.month_to)
+    gdf = areas.merge(rates, on="code", how="left")
+    gdf["value"] = gdf["rate_per_1000"] if f.measure == "rate" else gdf["count"]
+    return gpd.GeoDataFrame(gdf, geometry="geometry", crs=BNG)
+
+
+def place_labels() -> gpd.GeoDataFrame | None:
+    """Gazetteer places (not stations) as map labels; minor places small."""
+    gaz = optional_layer("Place labels", state.gazetteer)
+    if gaz is None:
+        return None
+    gaz = gaz[gaz["kind"].isin(_LABEL_KINDS)].copy()
+    gaz["size"] = np.where(gaz["kind"].isin(["town_centre", "village"]), "", "small")
+    return gaz[["name", "size", "geometry"]]
+
+
+def map_layers(
+    ds: Dataset,
+    f: Filters,
+    hs: HotspotResult | None,
+    *,
+    areas: bool = True,
+    points: bool = True,
+    density: bool = True,
+    venues: bool = True,
+) -> MapLayers:
+    """The layers of the main map for the filters."""
+    located = state.filtered(ds, f.types, f.month_from, f.month_to)
+    located = located[located["has_location"].to_numpy(bool)]
+    return MapLayers(
+        borough=state.borough(),
+        areas=choropleth(ds, f) if areas else None,
+        outlines=None if areas else state.level_areas(f.level)[["name", "geometry"]],
+        value_label=f.value_label,
+        classification="natural_breaks",
+        k=5,
+        density=hs.surface if (density and hs is not None and hs.surface is not None) else None,
+        density_label=f"{f.types_label}: kernel density",
+        hotspots=hs.hotspots if hs is not None and len(hs.hotspots) else None,
+        points=located[["x", "y", "crime_type", "month", "location"]] if points else None,
+        venues=optional_layer("Venues", state.venues) if venues else None,
+        venue_rings_m=f.rings_m or (800.0,),
+        schools=optional_layer("Schools", state.schools),
+        stations=optional_layer("Rail stations", state.stations),
+        labels=place_labels(),
+    )
+
+
+def show_map(layers: MapLayers, f: Filters, *, key: str, height: int = 640) -> dict:
+    """Draw the map with st_folium and return what the user last clicked."""
+    try:
+        m = build_map(layers, tiles=f.tiles)
+    except InputError as exc:
+        st.error(f"The map cannot be drawn: {exc}")
+        return {}
+    out = st_folium(
+        m,
+        key=key,
+        height=height,
+        use_container_width=True,
+        returned_objects=["last_clicked"],
+    )
+    return out or st.session_state.get(key) or {}
+
+
+def clicked_point(out: dict) -> tuple[float, float] | None:
+    """The last clicked point of a map as British National Grid ``(x, y)``, if any."""
+    click = (out or {}).get("last_clicked")
+    if not click or "lat" not in click or "lng" not in click:
+        return None
+    x, y = _TO_BNG.transform(float(click["lng"]), float(click["lat"]))
+    return float(x), float(y)
+
+
+def area_at(areas: gpd.GeoDataFrame, x: float, y: float) -> str | None:
+    """Code of the area holding the point ``(x, y)`` (metres), or None."""
+    hit = areas[areas.geometry.intersects(shapely.Point(x, y))]
+    return str(hit["code"].iloc[0]) if len(hit) else None
+
+
+def _sync_profile(areas: gpd.GeoDataFrame, out: dict) -> None:
+    """Open the profile of a newly clicked area (before the list widget is drawn)."""
+    codes = set(areas["code"])
+    if st.session_state.get(PROFILE_KEY) not in codes | {""}:
+        st.session_state[PROFILE_KEY] = ""
+    pt = clicked_point(out)
+    if pt is None or st.session_state.get("_profile_click") == pt:
+        return
+    st.session_state["_profile_click"] = pt
+    code = area_at(areas, *pt)
+    if code is not None:
+        st.session_state[PROFILE_KEY] = code
+
+
+def area_profile(ds: Dataset, f: Filters, code: str) -> None:
+    """Count, rate with its interval, trend by month, top types and the borough comparison."""
+    rates = state.rates(ds, f.level, f.types, f.month_from, f.month_to)
+    row = rates.set_index("code").loc[code]
+    st.subheader(f"{row['name']}")
+    c1, c2, c3 = st.columns(3)
+    c1.metric(f"{f.types_label}, {f.period_label}", f"{int(row['count']):,}")
+    c2.metric(
+        "Rate per 1,000 residents",
+        f"{row['rate_per_1000']:.2f}",
+        help=f"95% exact Poisson interval {row['ci_low']:.2f} to {row['ci_high']:.2f}; "
+        f"{int(row['population']):,} residents (Census 2021).",
+    )
+    c3.metric("Borough rate per 1,000", f"{row['borough_rate']:.2f}")
+    verdict = {
+        "higher": "higher than the borough's: the borough rate lies below its 95% interval",
+        "lower": "lower than the borough's: the borough rate lies above its 95% interval",
+        "not different": "not distinguishable from the borough's (the borough rate lies "
+        "inside its 95% interval)",
+    }[row["vs_borough"]]
+    st.markdown(
+        f"Rate **{row['rate_per_1000']:.2f}** per 1,000 (95% interval "
+        f"{row['ci_low']:.2f} to {row['ci_high']:.2f}): {verdict}."
+    )
+    from analysis.rates import LEVEL_COLUMNS  # noqa: PLC0415
+
+    col = LEVEL_COLUMNS[f.level]
+    inc = ds.incidents
+    here = inc[inc[col].to_numpy(dtype=object) == code]
+    typed = filter_incidents(here, types=list(f.types)) if f.types else here
+    by_month = typed["month"].value_counts().reindex(ds.months, fill_value=0)
+    left, right = st.columns(2)
+    with left:
+        st.markdown(f"**{f.types_label} by month** (every month loaded)")
+        st.bar_chart(by_month.rename("incidents"), height=220)
+    with right:
+        period = filter_incidents(here, month_from=f.month_from, month_to=f.month_to)
+        top = period["crime_type"].value_counts().head(6)
+        st.markdown(f"**Top types here, {f.period_label}** (all types)")
+        st.dataframe(
+            top.rename_axis("type").reset_index(name="incidents"),
+            hide_index=True,
+            width="stretch",
+        )
+
+
+def _kpis(ds: Dataset, f: Filters, hs: HotspotResult | None) -> None:
+    sub = state.filtered(ds, f.types, f.month_from, f.month_to)
+    located = int(sub["has_location"].sum())
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric("Incidents", f"{len(sub):,}", help=f"{f.types_label}, {f.period_label}")
+    c2.metric("With a map point", f"{located:,}")
+    if hs is not None:
+        c3.metric("Hotspots", f"{len(hs.hotspots)}")
+        share = float(hs.hotspots["share"].sum()) if len(hs.hotspots) else 0.0
+        c4.metric("Share inside hotspots", f"{share * 100:.1f}%")
+
+
+def render(ds: Dataset, f: Filters) -> None:
+    """Draw the Map view."""
+    st.header("Map")
+    st.caption(
+        f"{f.value_label} by {LEVEL_LABELS[f.level].lower()}; hotspots by "
+        f"{METHOD_LABELS[f.method].split(':')[0]} ({f.method_label}). Click an area for its "
+        "profile. Zoom in to see single incident points."
+    )
+    hs = hotspot_result(ds, f)
+    _kpis(ds, f, hs)
+    layers = map_layers(ds, f, hs)
+    out = show_map(layers, f, key="main_map")
+    if hs is not None and hs.notes:
+        st.caption(" ".join(hs.notes))
+
+    areas = layers.areas if layers.areas is not None else state.level_areas(f.level)
+    _sync_profile(areas, out)
+    names = dict(zip(areas["code"], areas["name"], strict=True))
+    order = [""] + sorted(names, key=names.__getitem__)
+    code = st.selectbox(
+        "Area profile",
+        order,
+        key=PROFILE_KEY,
+        format_func=lambda c: "Choose an area, or click it on the map" if c == "" else names[c],
+    )
+    if code:
+        area_profile(ds, f, code)
+
+    st.subheader(f"All {LEVEL_LABELS[f.level].lower()}")
+    table = state.rates(ds, f.level, f.types, f.month_from, f.month_to)
+    st.metric("Total in the table", f"{int(table['count'].sum()):,}")
+    show = table[
+        ["name", "count", "population", "rate_per_1000", "ci_low", "ci_high", "vs_borough"]
+    ].rename(
+        columns={
+            "rate_per_1000": "rate per 1,000",
+            "ci_low": "95% low",
+            "ci_high": "95% high",
+            "vs_borough": "vs borough",
+        }
+    )
+    st.dataframe(
+        show,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            c: st.column_config.NumberColumn(format="%.2f")
+            for c in ("rate per 1,000", "95% low", "95% high")
+        },
+    )
+    if hs is not None and hs.reference is not None and len(hs.reference):
+        st.subheader("The review's named hotspots in this data")
+        ref = pd.DataFrame(hs.reference.drop(columns="geometry"))
+        st.dataframe(
+            ref[["review_name", "incidents_within", "agrees", "verdict"]],
+            hide_index=True,
+            width="stretch",
+        )

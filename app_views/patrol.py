@@ -1,0 +1,184 @@
+"""The Patrol plan view: ranked hotspots with streets and peak times, printable and downloadable.
+
+Downloads: CSV (guarded against spreadsheet formulas), GeoJSON (EPSG:4326, as web
+tools expect), GeoPackage (EPSG:27700) and a standalone HTML map that opens offline.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import streamlit as st
+
+from analysis.export import guard_formulas
+from analysis.hotspots import HotspotResult
+from app_views import map_view
+from app_views.filters import Filters
+from app_views.state import Dataset
+from geo.crs import WGS84
+from render.map import MapLayers, build_map, save_standalone_html
+
+__all__ = [
+    "PLAN_COLUMNS",
+    "geojson_bytes",
+    "gpkg_bytes",
+    "html_map_bytes",
+    "md_escape",
+    "plan_csv_bytes",
+    "plan_table",
+    "render",
+]
+
+PLAN_COLUMNS = {
+    "rank": "Rank",
+    "name": "Hotspot",
+    "count": "Incidents",
+    "share": "Share",
+    "top_streets": "Streets",
+    "top_types": "Types",
+    "wards": "Wards",
+    "peak_months": "Peak months",
+    "peak_days": "Peak days",
+    "peak_hours": "Peak hours",
+    "area_m2": "Area (m²)",
+}
+"""Columns of the patrol plan and their headings."""
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|~$])")
+
+
+def md_escape(value: object) -> str:
+    r"""Escape text for a Markdown table cell so data cannot add markup or break the table.
+
+    Examples
+    --------
+    >>> md_escape("A|B *x*")
+    'A\\|B \\*x\\*'
+    """
+    text = "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
+    return _MD_SPECIAL.sub(r"\\\1", text.replace("\n", " "))
+
+
+def plan_table(hotspots: gpd.GeoDataFrame) -> pd.DataFrame:
+    """The patrol plan: one row a hotspot, with days and hours only when the data has times."""
+    df = pd.DataFrame(hotspots.drop(columns=hotspots.geometry.name))
+    cols = [c for c in PLAN_COLUMNS if c in df.columns]
+    for c in ("peak_days", "peak_hours"):
+        if c in cols and not df[c].astype(str).str.len().gt(0).any():
+            cols.remove(c)
+    out = df[cols].copy()
+    if "area_m2" in out:
+        out["area_m2"] = out["area_m2"].round(0).astype("int64")
+    return out
+
+
+def plan_csv_bytes(hotspots: gpd.GeoDataFrame) -> bytes:
+    """The plan as UTF-8 CSV whose text cells cannot run as spreadsheet formulas."""
+    table = plan_table(hotspots)
+    return guard_formulas(table).to_csv(index=False).encode("utf-8")
+
+
+def geojson_bytes(hotspots: gpd.GeoDataFrame) -> bytes:
+    """The hotspot polygons as GeoJSON in EPSG:4326."""
+    return hotspots.to_crs(WGS84).to_json(drop_id=True).encode("utf-8")
+
+
+def gpkg_bytes(hotspots: gpd.GeoDataFrame, layer: str = "hotspots") -> bytes:
+    """The hotspot polygons as a GeoPackage (EPSG:27700), written to a temporary file."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "hotspots.gpkg"
+        hotspots.to_file(path, layer=layer, driver="GPKG")
+        return path.read_bytes()
+
+
+def html_map_bytes(layers: MapLayers) -> bytes:
+    """A standalone HTML map (Leaflet inlined, no tiles) of the layers."""
+    m = build_map(layers, tiles=None)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = save_standalone_html(m, Path(tmp) / "hotspots.html")
+        return path.read_bytes()
+
+
+@st.cache_data(max_entries=16, show_spinner="Preparing the downloads\u2026")
+def _downloads(
+    _ds: Dataset,
+    _hs: HotspotResult,
+    cache_key: str,  # noqa: ARG001 - keys the cache for the unhashed frames
+    f: Filters,
+) -> dict[str, bytes]:
+    layers = map_view.map_layers(_ds, f, _hs, areas=False, points=False, density=False)
+    return {
+        "csv": plan_csv_bytes(_hs.hotspots),
+        "geojson": geojson_bytes(_hs.hotspots),
+        "gpkg": gpkg_bytes(_hs.hotspots),
+        "html": html_map_bytes(layers),
+    }
+
+
+def _printable(table: pd.DataFrame) -> str:
+    heads = [PLAN_COLUMNS[c] for c in table.columns]
+    lines = ["| " + " | ".join(heads) + " |", "|" + "---|" * len(heads)]
+    for _, row in table.iterrows():
+        cells = []
+        for c in table.columns:
+            v = row[c]
+            if c == "share":
+                cells.append(f"{float(v) * 100:.1f}%")
+            elif c in ("count", "rank", "area_m2"):
+                cells.append(f"{int(v):,}")
+            else:
+                cells.append(md_escape(v))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def render(ds: Dataset, f: Filters) -> None:
+    """Draw the Patrol plan view."""
+    st.header("Patrol plan")
+    st.caption(
+        f"{f.types_label}, {f.period_label}; hotspots by {f.method_label}. Ranked by the "
+        "incidents inside each hotspot. police.uk gives the month only; peak days and hours "
+        "appear when a CSP log with times is loaded (Data view)."
+    )
+    hs = map_view.hotspot_result(ds, f)
+    if hs is None or not len(hs.hotspots):
+        st.info("No hotspots for these filters: widen the months or types, or change the method.")
+        return
+    table = plan_table(hs.hotspots)
+    total = int(hs.hotspots["count"].sum())
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Hotspots", len(table))
+    c2.metric("Incidents inside", f"{total:,}")
+    c3.metric("Share of all", f"{float(hs.hotspots['share'].sum()) * 100:.1f}%")
+    st.dataframe(
+        table.rename(columns=PLAN_COLUMNS),
+        hide_index=True,
+        width="stretch",
+        column_config={"Share": st.column_config.NumberColumn(format="percent")},
+    )
+
+    files = _downloads(ds, hs, ds.key, f)
+    stem = f"hotspots_{f.method}_{f.month_from}_{f.month_to}"
+    d1, d2, d3, d4 = st.columns(4)
+    d1.download_button("CSV", files["csv"], f"{stem}.csv", "text/csv", key="dl_csv")
+    d2.download_button(
+        "GeoJSON", files["geojson"], f"{stem}.geojson", "application/geo+json", key="dl_geojson"
+    )
+    d3.download_button(
+        "GeoPackage", files["gpkg"], f"{stem}.gpkg", "application/geopackage+sqlite3", key="dl_gpkg"
+    )
+    d4.download_button("HTML map", files["html"], f"{stem}.html", "text/html", key="dl_html")
+
+    layers = map_view.map_layers(ds, f, hs, areas=False, density=False)
+    map_view.show_map(layers, f, key="patrol_map", height=520)
+
+    st.subheader("Printable plan")
+    st.caption("Print this page from the browser (Ctrl+P); the table below prints in full.")
+    st.markdown(
+        f"**{md_escape(f.types_label)}, {md_escape(f.period_label)}**, {md_escape(f.method_label)}"
+    )
+    st.markdown(_printable(table))

@@ -1,0 +1,392 @@
+"""The Venue siting view: reach of the Friday Night Football venues and where to add one.
+
+Demand is the located ASB of the sidebar's months inside the hotspots (found by the
+sidebar's method on ASB), or all located ASB. Reach is a straight-line radius the user
+sets. The venues are editable (added, moved by their coordinates, removed); edits are
+checked by the same rules as the venue file and saved atomically to the user's own
+copy (``$HOTSPOTS_USER_DIR``), never over the shipped file.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import streamlit as st
+from pyproj import Transformer
+
+from analysis.export import guard_formulas
+from analysis.places import VENUE_COLUMNS, VENUES_PATH, load_venues, save_venues
+from analysis.siting import (
+    candidate_sites,
+    hotspot_demand,
+    maximal_covering,
+    rank_candidates,
+    reach_table,
+    venue_change_effect,
+)
+from app_views import map_view, state
+from app_views.filters import Filters
+from app_views.state import Dataset
+from geo.crs import BNG, WGS84
+from geo.errors import InputError
+from geo.schema import ASB
+from render.map import MapLayers
+
+__all__ = [
+    "EDIT_COLUMNS",
+    "demand_for",
+    "edited_venues",
+    "hedge_end_effect",
+    "render",
+]
+
+EDIT_COLUMNS = [
+    "name",
+    "place",
+    "status",
+    "hours_per_session",
+    "average_attendance",
+    "easting",
+    "northing",
+    "location_precision",
+    "note",
+]
+"""Venue columns shown in the editor (lon/lat are recomputed from easting/northing)."""
+
+_BASE = "venues_base"
+_EDITED = "venues_edited"
+_EDITOR = "venue_editor"
+_CLICK = "site_click"
+_TO_LL = Transformer.from_crs(BNG, WGS84, always_xy=True)
+
+
+def demand_for(ds: Dataset, f: Filters, *, inside_hotspots: bool) -> gpd.GeoDataFrame:
+    """Demand points: located ASB of the months, inside the ASB hotspots or all of it."""
+    asb = state.filtered(ds, (ASB,), f.month_from, f.month_to)
+    polys = None
+    if inside_hotspots:
+        hs = state.hotspots(ds, (ASB,), f.month_from, f.month_to, f.hotspot_params())
+        polys = hs.hotspots
+    return hotspot_demand(asb, polys)
+
+
+def edited_venues(table: pd.DataFrame) -> gpd.GeoDataFrame:
+    """Check an edited venue table with the venue file's own rules and return the venues.
+
+    Raises
+    ------
+    InputError
+        Naming every problem by line, venue and column.
+    """
+    frame = table.copy()
+    for col in VENUE_COLUMNS:
+        if col not in frame.columns:
+            frame[col] = ""
+    frame["lon"] = ""
+    frame["lat"] = ""
+    frame = frame[list(VENUE_COLUMNS)]
+    frame = frame.astype(object).where(frame.notna(), "")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "venues_being_edited.csv"
+        frame.to_csv(path, index=False)
+        try:
+            return load_venues(path)
+        except InputError as exc:
+            msg = str(exc).replace(str(path), "the edited venues")
+            raise InputError(msg) from None
+
+
+def hedge_end_effect(
+    venues: gpd.GeoDataFrame, demand: gpd.GeoDataFrame, radius_m: float
+) -> dict[str, object] | None:
+    """Share within reach of the running venues, before and after adding the planned ones."""
+    planned = venues[venues["status"] == "planned"]
+    if planned.empty:
+        return None
+    return venue_change_effect(
+        venues, demand, radius_m=radius_m, add=list(planned["name"].astype(str))
+    )
+
+
+@st.cache_data(max_entries=16, show_spinner="Solving the maximal covering problem\u2026")
+def _mclp(
+    _existing: gpd.GeoDataFrame,
+    _cands: gpd.GeoDataFrame,
+    _demand: gpd.GeoDataFrame,
+    cache_key: tuple,  # noqa: ARG001 - keys the cache for the unhashed frames
+    radius_m: float,
+    p_new: int,
+) -> tuple[pd.DataFrame, float, float, str]:
+    res = maximal_covering(
+        _existing, _cands, _demand, radius_m=radius_m, p_new=p_new, time_limit_s=20.0
+    )
+    return (
+        pd.DataFrame(res.chosen.drop(columns="geometry")),
+        res.share_before,
+        res.share_after,
+        res.status,
+    )
+
+
+def _base_table() -> pd.DataFrame:
+    if _BASE not in st.session_state:
+        v = state.venues()
+        st.session_state[_BASE] = pd.DataFrame(v[EDIT_COLUMNS]).reset_index(drop=True)
+    return st.session_state[_BASE]
+
+
+def _add_clicked_venue() -> None:
+    pt = st.session_state.get(_CLICK)
+    base = st.session_state.get(_EDITED, st.session_state.get(_BASE))
+    if pt is None or base is None:
+        return
+    row = dict.fromkeys(EDIT_COLUMNS, "")
+    row.update(
+        name=f"New venue {len(base) + 1}",
+        place="",
+        status="planned",
+        easting=round(pt[0]),
+        northing=round(pt[1]),
+        location_precision="approximate: clicked on the map in the app",
+    )
+    st.session_state[_BASE] = pd.concat([base, pd.DataFrame([row])], ignore_index=True)
+    st.session_state.pop(_EDITOR, None)
+
+
+def _reset_venues() -> None:
+    st.session_state.pop(_BASE, None)
+    st.session_state.pop(_EDITOR, None)
+
+
+def _pct(v: float) -> str:
+    return "\u2013" if pd.isna(v) else f"{v * 100:.1f}%"
+
+
+def render(ds: Dataset, f: Filters) -> None:
+    """Draw the Venue siting view."""
+    st.header("Venue siting")
+    c1, c2 = st.columns(2)
+    radius_m = float(c1.slider("Reach (m, straight line)", 200, 3000, 800, 50, key="reach_m"))
+    mode = c2.radio(
+        "Demand",
+        ["hotspots", "all"],
+        key="demand_mode",
+        horizontal=True,
+        format_func={"hotspots": "ASB inside hotspots", "all": "All located ASB"}.__getitem__,
+    )
+    st.caption(
+        f"Demand: anti-social behaviour {f.period_label} with a map point"
+        + (f", inside the hotspots found by {f.method_label}" if mode == "hotspots" else "")
+        + ". police.uk does not say who was involved, so all ASB stands in for youth-related "
+        "ASB. Reach is a straight line; walking distances are longer."
+    )
+    try:
+        demand = demand_for(ds, f, inside_hotspots=mode == "hotspots")
+    except InputError as exc:
+        st.warning(f"No demand to measure: {exc}")
+        return
+
+    st.subheader("Venues")
+    st.caption(
+        "Edit, add or remove rows; move a venue by changing its easting/northing (metres, "
+        "British National Grid), or click the map and add a venue there. "
+        f"Saved copies go to {state.user_dir()}; the shipped file is never changed."
+    )
+    base = _base_table()
+    edited = st.data_editor(
+        base,
+        key=_EDITOR,
+        num_rows="dynamic",
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "status": st.column_config.SelectboxColumn(options=["running", "planned"]),
+            "easting": st.column_config.NumberColumn(format="%d"),
+            "northing": st.column_config.NumberColumn(format="%d"),
+        },
+    )
+    st.session_state[_EDITED] = edited
+    try:
+        venues = edited_venues(edited)
+    except InputError as exc:
+        st.error(f"The venues as edited cannot be used: {exc}")
+        venues = state.venues()
+        st.caption("Showing the venues as last loaded until the edits are fixed.")
+    b1, b2, b3, b4 = st.columns(4)
+    if b1.button("Save my venues", key="save_venues"):
+        try:
+            path = save_venues(venues, state.user_dir() / VENUES_PATH.name)
+        except (InputError, OSError) as exc:
+            st.error(f"Not saved: {exc}")
+        else:
+            st.success(f"Saved to {path}")
+    b2.download_button(
+        "Download venues (CSV)",
+        guard_formulas(pd.DataFrame(venues.drop(columns="geometry"))).to_csv(index=False),
+        "friday_night_football.csv",
+        "text/csv",
+        key="dl_venues",
+    )
+    b3.button(
+        "Add a venue at the clicked point",
+        key="add_clicked",
+        on_click=_add_clicked_venue,
+        disabled=st.session_state.get(_CLICK) is None,
+    )
+    b4.button("Undo my edits", key="reset_venues", on_click=_reset_venues)
+
+    _reach(venues, demand, radius_m)
+    _candidates(ds, f, venues, demand, radius_m)
+
+
+def _reach(venues: gpd.GeoDataFrame, demand: gpd.GeoDataFrame, radius_m: float) -> None:
+    total = int(demand["weight"].sum()) if len(demand) else 0
+    effect = hedge_end_effect(venues, demand, radius_m)
+    st.subheader("Share of hotspot ASB within reach")
+    if effect is not None:
+        added = ", ".join(n for n in effect["venues_after"] if n not in effect["venues_before"])
+        m1, m2, m3 = st.columns(3)
+        m1.metric(
+            "Running venues",
+            _pct(effect["share_before"]),
+            help=f"{effect['count_before']:,.0f} of {total:,} incidents",
+        )
+        m2.metric(
+            f"After adding {added}",
+            _pct(effect["share_after"]),
+            delta=f"{effect['difference'] * 100:+.1f} points",
+            help=f"{effect['count_after']:,.0f} of {total:,} incidents",
+        )
+        m3.metric("Demand (incidents)", f"{total:,}")
+        st.markdown(
+            f"Within {radius_m:,.0f} m, the running venues reach **{_pct(effect['share_before'])}**"
+            f" of the demand; adding **{added}** brings it to "
+            f"**{_pct(effect['share_after'])}**."
+        )
+    table = reach_table(venues, demand, radius_m=radius_m)
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        column_config={"share": st.column_config.NumberColumn(format="percent")},
+    )
+
+
+def _candidates(
+    ds: Dataset,
+    f: Filters,
+    venues: gpd.GeoDataFrame,
+    demand: gpd.GeoDataFrame,
+    radius_m: float,
+) -> None:
+    st.subheader("Where a new venue would reach most")
+    hs = None
+    if st.session_state.get("demand_mode", "hotspots") == "hotspots":
+        hs = map_view.hotspot_result(ds, f)
+    click = st.session_state.get(_CLICK)
+    shown = venues
+    if click is not None:
+        extra = gpd.GeoDataFrame(
+            {"name": ["Clicked point"], "status": ["clicked candidate"]},
+            geometry=gpd.points_from_xy([click[0]], [click[1]]),
+            crs=BNG,
+        )
+        shown = gpd.GeoDataFrame(pd.concat([venues, extra], ignore_index=True), crs=BNG)
+    layers = MapLayers(
+        borough=state.borough(),
+        outlines=state.level_areas("ward")[["name", "geometry"]],
+        hotspots=hs.hotspots if hs is not None and len(hs.hotspots) else None,
+        points=pd.DataFrame(
+            {
+                "x": demand["x"].repeat(demand["weight"]).to_numpy(),
+                "y": demand["y"].repeat(demand["weight"]).to_numpy(),
+            }
+        ),
+        venues=shown,
+        venue_rings_m=(radius_m,),
+        schools=map_view.optional_layer("Schools", state.schools),
+        stations=map_view.optional_layer("Rail stations", state.stations),
+        labels=map_view.place_labels(),
+    )
+    out = map_view.show_map(layers, f, key="siting_map", height=520)
+    pt = map_view.clicked_point(out)
+    if pt is not None and pt != st.session_state.get(_CLICK):
+        st.session_state[_CLICK] = pt
+        st.rerun()
+    if click is not None:
+        lon, lat = _TO_LL.transform(*click)
+        st.caption(
+            f"Clicked point: {click[0]:,.0f} E, {click[1]:,.0f} N ({lat:.5f}, {lon:.5f}); "
+            "it is ranked with the other candidates below."
+        )
+
+    running = venues[venues["status"] != "planned"]
+    clicked_ll = None
+    if click is not None:
+        lon, lat = _TO_LL.transform(*click)
+        clicked_ll = (lon, lat)
+    try:
+        cands = candidate_sites(
+            schools=map_view.optional_layer("Schools", state.schools),
+            stations=map_view.optional_layer("Rail stations", state.stations),
+            gazetteer=map_view.optional_layer("Places", state.gazetteer),
+            clicked=clicked_ll,
+            venues=venues,
+        )
+        ranked = rank_candidates(
+            running, cands, demand, radius_m=radius_m, n_new=min(3, len(cands))
+        )
+    except InputError as exc:
+        st.warning(f"Candidates cannot be ranked: {exc}")
+        return
+    st.caption(
+        f"{len(cands)} candidates: planned venues, schools, rail stations, named places"
+        + (" and the clicked point" if click is not None else "")
+        + ". 'Further share' is the share of demand a site reaches that no running venue "
+        "reaches already."
+    )
+    st.dataframe(
+        pd.DataFrame(ranked.drop(columns="geometry"))
+        .head(20)[
+            ["rank", "name", "kind", "reach_share", "gain_share", "share_after", "greedy_order"]
+        ]
+        .rename(
+            columns={
+                "reach_share": "reach on its own",
+                "gain_share": "further share",
+                "share_after": "with running venues",
+                "greedy_order": "greedy pick",
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            c: st.column_config.NumberColumn(format="percent")
+            for c in ("reach on its own", "further share", "with running venues")
+        },
+    )
+    p_new = int(
+        st.number_input("New venues to choose together (maximal covering)", 1, 5, 1, key="p_new")
+    )
+    key = (
+        ds.key,
+        f.month_from,
+        f.month_to,
+        tuple(sorted(f.hotspot_params().items())),
+        st.session_state.get("demand_mode"),
+        tuple(map(tuple, running.geometry.apply(lambda g: (round(g.x), round(g.y))))),
+        click,
+    )
+    try:
+        chosen, before, after, status = _mclp(running, cands, demand, key, radius_m, p_new)
+    except InputError as exc:
+        st.warning(f"Maximal covering not solved: {exc}")
+        return
+    st.markdown(
+        f"Best {p_new} new site{'s' * (p_new > 1)} together ({status}): "
+        + ", ".join(f"**{n}** ({k})" for n, k in zip(chosen["name"], chosen["kind"], strict=True))
+        + f". Running venues reach {_pct(before)}; with these, {_pct(after)}."
+    )

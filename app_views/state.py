@@ -1,0 +1,319 @@
+"""The active dataset and the cached loaders the views share.
+
+The dataset in use lives in ``st.session_state`` (one per browser session) and is
+replaced only when an upload succeeds, so a failed upload never loses what was loaded.
+Every loader is cached with Streamlit keyed on its inputs: files by path and
+modification time, results by the dataset's key and the filter values. Frames are
+passed to cached functions as ``_``-prefixed arguments (not hashed) next to the
+dataset key that identifies them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import streamlit as st
+
+from analysis.hotspots import HotspotResult, detect_hotspots
+from analysis.rates import area_rates, filter_incidents
+from geo.boundaries import GPKG, areas_for_level, load_layer
+from geo.io import LoadResult, load_incidents, shipped_incident_paths
+
+__all__ = [
+    "DATASET_KEY",
+    "LEVEL_LABELS",
+    "Dataset",
+    "active_dataset",
+    "borough",
+    "dataset_from_result",
+    "file_stamp",
+    "filtered",
+    "gazetteer",
+    "hotspots",
+    "level_areas",
+    "rates",
+    "review_tables",
+    "schools",
+    "set_dataset",
+    "shipped_dataset",
+    "stations",
+    "user_dir",
+    "venues",
+    "venues_path",
+]
+
+DATASET_KEY = "dataset"
+"""``st.session_state`` key of the active :class:`Dataset`."""
+
+LEVEL_LABELS = {
+    "ward": "Wards (2018)",
+    "ward2002": "Wards (2002\u20132018)",
+    "local_area": "Local areas",
+    "lsoa": "LSOAs (2011)",
+}
+"""Boundary sets the user can choose, by area level."""
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Incidents in use, with the key that caches everything computed from them.
+
+    Attributes
+    ----------
+    key
+        ``shipped:<hash of paths and mtimes>`` or ``upload:<hash of the bytes>``.
+    label
+        What the user loaded, in words.
+    result
+        The loader's result (incidents, rejects and the account of every row).
+    """
+
+    key: str
+    label: str
+    result: LoadResult
+
+    @property
+    def incidents(self) -> gpd.GeoDataFrame:
+        """The accepted incidents (EPSG:27700)."""
+        return self.result.incidents
+
+    @property
+    def months(self) -> list[str]:
+        """Months present, oldest first."""
+        return sorted(m for m in self.result.incidents["month"].unique() if m)
+
+    @property
+    def types(self) -> list[str]:
+        """Crime types present, most common first."""
+        return self.result.incidents["crime_type"].value_counts().index.tolist()
+
+
+def file_stamp(path: Path) -> tuple[str, float]:
+    """``(path, mtime)`` of a file: the cache key of anything read from it."""
+    path = Path(path)
+    return str(path), path.stat().st_mtime if path.exists() else -1.0
+
+
+def _stamp_key(stamps: tuple[tuple[str, float], ...]) -> str:
+    return hashlib.sha256(repr(stamps).encode()).hexdigest()[:16]
+
+
+@st.cache_resource(max_entries=2, show_spinner="Loading the shipped police.uk months\u2026")
+def _load_shipped(stamps: tuple[tuple[str, float], ...]) -> LoadResult:
+    return load_incidents([p for p, _ in stamps])
+
+
+def shipped_dataset() -> Dataset:
+    """The shipped real police.uk months (cached on their paths and mtimes)."""
+    stamps = tuple(file_stamp(p) for p in shipped_incident_paths())
+    result = _load_shipped(stamps)
+    return Dataset(
+        key=f"shipped:{_stamp_key(stamps)}",
+        label=f"Shipped police.uk months ({len(stamps)} files)",
+        result=result,
+    )
+
+
+def dataset_from_result(result: LoadResult, *, label: str, content: bytes) -> Dataset:
+    """Wrap a loader result as a dataset keyed on the bytes it was read from."""
+    digest = hashlib.sha256(content).hexdigest()[:16]
+    return Dataset(key=f"upload:{digest}", label=label, result=result)
+
+
+def active_dataset() -> Dataset:
+    """The dataset in use in this session (the shipped data until an upload succeeds)."""
+    ds = st.session_state.get(DATASET_KEY)
+    if ds is None:
+        ds = shipped_dataset()
+        st.session_state[DATASET_KEY] = ds
+    return ds
+
+
+def set_dataset(ds: Dataset) -> None:
+    """Make ``ds`` the active dataset (call only after it loaded without error)."""
+    st.session_state[DATASET_KEY] = ds
+
+
+# ------------------------------------------------------------------ boundaries, places
+
+
+@st.cache_resource(max_entries=8)
+def _areas(level: str, _stamp: tuple[str, float]) -> gpd.GeoDataFrame:
+    return areas_for_level(level)
+
+
+def level_areas(level: str) -> gpd.GeoDataFrame:
+    """Polygons of an area level with population (cached on the GeoPackage's mtime)."""
+    return _areas(level, file_stamp(GPKG))
+
+
+@st.cache_resource(max_entries=2)
+def _borough(_stamp: tuple[str, float]) -> gpd.GeoDataFrame:
+    return load_layer("borough")
+
+
+def borough() -> gpd.GeoDataFrame:
+    """The borough outline (EPSG:27700)."""
+    return _borough(file_stamp(GPKG))
+
+
+@st.cache_resource(max_entries=2)
+def _gazetteer(_stamp: tuple[str, float]) -> gpd.GeoDataFrame:
+    from analysis.places import load_gazetteer  # noqa: PLC0415 - lands separately
+
+    return load_gazetteer()
+
+
+def gazetteer() -> gpd.GeoDataFrame:
+    """Named places (EPSG:27700)."""
+    from analysis.places import GAZETTEER_PATH  # noqa: PLC0415
+
+    return _gazetteer(file_stamp(GAZETTEER_PATH))
+
+
+@st.cache_resource(max_entries=2)
+def _schools(_stamp: tuple[str, float]) -> gpd.GeoDataFrame:
+    from analysis.places import load_schools  # noqa: PLC0415
+
+    return load_schools()
+
+
+def schools() -> gpd.GeoDataFrame:
+    """Schools (EPSG:27700)."""
+    from analysis.places import SCHOOLS_PATH  # noqa: PLC0415
+
+    return _schools(file_stamp(SCHOOLS_PATH))
+
+
+@st.cache_resource(max_entries=2)
+def _stations(_stamp: tuple[str, float]) -> gpd.GeoDataFrame:
+    from analysis.places import load_stations  # noqa: PLC0415
+
+    return load_stations()
+
+
+def stations() -> gpd.GeoDataFrame:
+    """Rail stations (EPSG:27700)."""
+    from analysis.places import STATIONS_PATH  # noqa: PLC0415
+
+    return _stations(file_stamp(STATIONS_PATH))
+
+
+def user_dir() -> Path:
+    """Folder for the user's own copies (venues): ``$HOTSPOTS_USER_DIR`` or ~/.local/share."""
+    env = os.environ.get("HOTSPOTS_USER_DIR")
+    if env:
+        return Path(env).expanduser()
+    return Path.home() / ".local" / "share" / "eastleigh-hotspots"
+
+
+def venues_path() -> Path:
+    """The venue file in use: the user's saved copy if there is one, else the shipped file."""
+    from analysis.places import VENUES_PATH  # noqa: PLC0415
+
+    own = user_dir() / VENUES_PATH.name
+    return own if own.exists() else VENUES_PATH
+
+
+@st.cache_data(max_entries=8)
+def _venues(path: str, _mtime: float) -> gpd.GeoDataFrame:
+    from analysis.places import load_venues  # noqa: PLC0415
+
+    return load_venues(Path(path))
+
+
+def venues() -> gpd.GeoDataFrame:
+    """The Friday Night Football venues in use (cached on path and mtime)."""
+    path, mtime = file_stamp(venues_path())
+    return _venues(path, mtime)
+
+
+@st.cache_data(max_entries=2)
+def _review_tables(_stamp: str) -> dict[str, pd.DataFrame]:
+    from analysis.published import load_review_tables  # noqa: PLC0415
+
+    return load_review_tables()
+
+
+def review_tables() -> dict[str, pd.DataFrame]:
+    """The review's published 2021/22 tables (cached on the folder's file mtimes)."""
+    from analysis.published import REVIEW_DIR  # noqa: PLC0415
+
+    stamp = repr(sorted(file_stamp(p) for p in Path(REVIEW_DIR).glob("*.csv")))
+    return _review_tables(stamp)
+
+
+# ------------------------------------------------------------------ results
+
+
+@st.cache_resource(max_entries=32)
+def _filtered(
+    _ds: Dataset,
+    cache_key: str,  # noqa: ARG001 - keys the cache for the unhashed frames
+    types: tuple[str, ...],
+    month_from: str,
+    month_to: str,
+) -> gpd.GeoDataFrame:
+    return filter_incidents(
+        _ds.incidents, types=list(types), month_from=month_from, month_to=month_to
+    )
+
+
+def filtered(
+    ds: Dataset, types: tuple[str, ...], month_from: str, month_to: str
+) -> gpd.GeoDataFrame:
+    """Incidents of the chosen types and months (cached; do not modify the result)."""
+    return _filtered(ds, ds.key, tuple(types), month_from, month_to)
+
+
+@st.cache_data(max_entries=64)
+def _rates(
+    _ds: Dataset,
+    cache_key: str,  # noqa: ARG001 - keys the cache for the unhashed frames
+    level: str,
+    types: tuple[str, ...],
+    month_from: str,
+    month_to: str,
+) -> pd.DataFrame:
+    return area_rates(
+        _ds.incidents, level, types=list(types), month_from=month_from, month_to=month_to
+    )
+
+
+def rates(
+    ds: Dataset, level: str, types: tuple[str, ...], month_from: str, month_to: str
+) -> pd.DataFrame:
+    """Counts and rates per 1,000 with exact Poisson intervals (cached)."""
+    return _rates(ds, ds.key, level, tuple(types), month_from, month_to)
+
+
+@st.cache_data(max_entries=32, show_spinner="Finding hotspots\u2026")
+def _hotspots(
+    _ds: Dataset,
+    cache_key: str,  # noqa: ARG001 - keys the cache for the unhashed frames
+    types: tuple[str, ...],
+    month_from: str,
+    month_to: str,
+    params: tuple[tuple[str, object], ...],
+) -> HotspotResult:
+    sub = filter_incidents(
+        _ds.incidents, types=list(types), month_from=month_from, month_to=month_to
+    )
+    return detect_hotspots(sub, **dict(params))
+
+
+def hotspots(
+    ds: Dataset, types: tuple[str, ...], month_from: str, month_to: str, params: dict
+) -> HotspotResult:
+    """Hotspots of the chosen incidents by the chosen method (cached on every input).
+
+    Returns
+    -------
+    analysis.hotspots.HotspotResult
+    """
+    return _hotspots(ds, ds.key, tuple(types), month_from, month_to, tuple(sorted(params.items())))
