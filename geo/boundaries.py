@@ -161,7 +161,8 @@ class BoundaryFile:
     areas
         The usable features, repaired and in EPSG:27700.
     problems
-        One message per feature that was skipped or repaired, naming the feature.
+        One message per feature that was skipped or repaired, naming the file and the
+        feature (its number, and its code and name when those columns were given).
     """
 
     areas: gpd.GeoDataFrame
@@ -222,7 +223,8 @@ def read_boundary_file(
         crs = src.crs.to_wkt() if hasattr(src.crs, "to_wkt") else src.crs
         for i, feat in enumerate(src):
             props = dict(feat["properties"] or {})
-            label = f"feature {i + 1}" + (f" ({props.get(name_col)})" if name_col else "")
+            ident = [str(props.get(c)) for c in (code_col, name_col) if c and props.get(c)]
+            label = f"{path.name}: feature {i + 1}" + (f" ({' '.join(ident)})" if ident else "")
             if feat.geometry is None:
                 problems.append(f"{label}: no geometry, skipped")
                 continue
