@@ -237,8 +237,13 @@ def read_boundary_file(
                 problems.append(f"{label}: empty geometry, skipped")
                 continue
             if not geom.is_valid:
-                problems.append(f"{label}: invalid geometry ({shapely.is_valid_reason(geom)}), repaired")
+                why = shapely.is_valid_reason(geom)
                 geom = shapely.make_valid(geom, method="structure", keep_collapsed=False)
+                if geom.is_empty:
+                    problems.append(f"{label}: invalid geometry ({why}) with no area left "
+                                    "once repaired, skipped")
+                    continue
+                problems.append(f"{label}: invalid geometry ({why}), repaired")
             records.append(props)
             geoms.append(geom)
     if not geoms:
