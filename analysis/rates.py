@@ -13,7 +13,7 @@ from scipy import stats
 
 from geo.boundaries import areas_for_level
 from geo.errors import InputError
-from geo.schema import LEVELS
+from geo.schema import CRIME_TYPES, LEVELS
 
 __all__ = [
     "LEVEL_COLUMNS",
@@ -75,7 +75,8 @@ def filter_incidents(
     incidents
         Incident frame.
     types
-        Crime types to keep; all when None or empty.
+        Crime types to keep (a single type may be given as a string); all when None
+        or empty.
     month_from, month_to
         ``YYYY-MM`` bounds, inclusive.
 
@@ -85,11 +86,18 @@ def filter_incidents(
         The matching rows (same type as the input).
     """
     mask = np.ones(len(incidents), dtype=bool)
+    if isinstance(types, str):
+        types = [types]
     if types:
         known = set(incidents["crime_type"].unique())
-        unknown = [t for t in types if t not in known]
+        # A police.uk category that happens not to occur counts 0; only a name that is
+        # neither a category nor in the data (a typo) is an error.
+        unknown = [t for t in types if t not in known and t not in CRIME_TYPES]
         if unknown and len(unknown) == len(types):
-            msg = f"type(s) {unknown} do not occur in the data; the types are {sorted(known)}."
+            msg = (
+                f"type(s) {unknown} do not occur in the data; the types are "
+                f"{sorted(known | set(CRIME_TYPES))}."
+            )
             raise InputError(msg)
         mask &= incidents["crime_type"].isin(types).to_numpy()
     for bound, op in ((month_from, np.greater_equal), (month_to, np.less_equal)):
@@ -110,6 +118,7 @@ def area_rates(
     month_to: str | None = None,
     per: int = 1000,
     conf: float = 0.95,
+    areas: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Counts and rates per ``per`` residents for every area of a level.
 
@@ -125,6 +134,10 @@ def area_rates(
         Rate denominator (1,000 residents).
     conf
         Confidence level of the intervals.
+    areas
+        The level's areas with ``code``, ``name`` and ``population``; the shipped
+        areas (:func:`geo.boundaries.areas_for_level`) by default. When given, they are
+        taken to cover the whole study area, so the borough's population is their sum.
 
     Returns
     -------
@@ -138,7 +151,11 @@ def area_rates(
         msg = f"unknown level {level!r}; choose one of {', '.join(LEVELS)}."
         raise InputError(msg)
     sub = filter_incidents(incidents, types=types, month_from=month_from, month_to=month_to)
-    areas = areas_for_level(level)
+    if areas is None:
+        areas = areas_for_level(level)
+        pop_total = float(areas_for_level("borough")["population"].iloc[0])
+    else:
+        pop_total = float(areas["population"].sum())
     col = LEVEL_COLUMNS[level]
     if col is None:
         counts = pd.Series({areas["code"].iloc[0]: len(sub)})
@@ -155,7 +172,6 @@ def area_rates(
     out["ci_high"] = high * scale
     total = int(out["count"].sum())
     out["share"] = out["count"] / total if total else 0.0
-    pop_total = float(areas_for_level("borough")["population"].iloc[0])
     borough_rate = len(sub) * per / pop_total
     out["borough_rate"] = borough_rate
     out["vs_borough"] = np.select(
