@@ -143,6 +143,7 @@ _YLORRD = {
 }
 _NO_DATA_COLOUR = "#d9d9d9"
 _LABEL_PANE = "ehLabels"
+_SMALL_KINDS = {"station", "suburb", "village", "airport"}
 
 # Density ramp (ColorBrewer BuPu-like), so it does not clash with the YlOrRd choropleth.
 _DENSITY_ANCHORS = ("#b3cde3", "#8c96c6", "#8c6bb1", "#88419d", "#810f7c", "#4d004b")
@@ -151,6 +152,7 @@ _METHOD_COLOURS = {
     "kde": "#d7301f",
     "dbscan": "#2171b5",
     "hdbscan": "#6a51a3",
+    "gistar": "#ce1256",
     "gi_star": "#ce1256",
     "getis_ord": "#ce1256",
     "grid": "#238b45",
@@ -254,22 +256,29 @@ class MapLayers:
         Legend title of the density overlay.
     hotspots
         Hotspot polygons with ``rank``, ``name``, ``count``, ``share`` (0-1),
-        ``area_m2``, ``top_streets``, ``peak_months``, ``method``.
+        ``area_m2``, ``top_streets``, ``peak_months``, ``method`` (and, when present,
+        ``density_per_km2``, ``top_types``, ``wards``, ``peak_days``, ``peak_hours``),
+        as :func:`analysis.describe.describe_hotspots` makes them.
     change
-        Hotspot polygons with a ``status`` column (one of :data:`CHANGE_STATUSES`).
+        Hotspot polygons with a ``status`` column (one of :data:`CHANGE_STATUSES`) and
+        any of ``name``, ``count_before``, ``count_after``, ``change_pct``,
+        ``p_value`` and the hotspot columns.
     points
         Incident points: a GeoDataFrame, or a DataFrame with ``x``, ``y`` (metres);
         optional ``crime_type``, ``month``, ``location``.
     venues
-        Venue points with ``name`` and optional ``status``, ``hours``, ``attendance``
-        and ``rings_m`` (a list of reach radii in metres for that venue).
+        Venue points with ``name`` and optional ``status`` (``planned`` is drawn
+        dashed), ``place``, ``hours`` (or ``hours_per_session``), ``attendance`` (or
+        ``average_attendance``), ``location_precision``, ``note`` and ``rings_m`` (a
+        list of reach radii in metres for that venue).
     venue_rings_m
         Reach radii (metres) for venues without their own ``rings_m``.
     schools, stations
         Points with a ``name`` column.
     labels
         Place labels: points or polygons (labelled at a representative point) with a
-        ``name`` column and an optional ``size`` column (``"small"`` for minor names).
+        ``name`` column; minor names (``size == "small"``, or a gazetteer ``kind`` of
+        station, suburb, village or airport) are drawn smaller.
     """
 
     borough: gpd.GeoDataFrame | None = None
@@ -979,53 +988,86 @@ def _method_colour(method: object, order: list[str]) -> str:
     return _OTHER_METHOD_COLOURS[index % len(_OTHER_METHOD_COLOURS)]
 
 
-def _hotspot_props(row: pd.Series) -> dict[str, object]:
-    area = _col(row, "area_m2")
-    area_text = "\u2013"
-    if area is not None and not pd.isna(area):
-        area_f = float(area)
-        area_text = (
-            f"{fmt_number(area_f / 1e6, decimals=3)} km\u00b2"
-            if area_f >= 1e5
-            else f"{fmt_number(area_f, decimals=0)} m\u00b2"
-        )
-    rank = _col(row, "rank")
-    return {
-        "rank": fmt_number(rank, decimals=0),
-        "name": esc(_col(row, "name")) or "\u2013",
-        "count": fmt_number(_col(row, "count"), decimals=0),
-        "share": fmt_share(_col(row, "share")),
-        "area": area_text,
-        "top_streets": esc(_col(row, "top_streets")) or "\u2013",
-        "peak_months": esc(_col(row, "peak_months")) or "\u2013",
-        "method": esc(_col(row, "method")) or "\u2013",
-    }
+def _fmt_text(value: object) -> str:
+    return esc(value) or "\u2013"
 
 
-_HOTSPOT_FIELDS = ["rank", "name", "count", "share", "area", "top_streets", "peak_months", "method"]
-_HOTSPOT_ALIASES = [
-    "Rank",
-    "Name",
-    "Incidents",
-    "Share of incidents",
-    "Area",
-    "Top streets",
-    "Peak months",
-    "Method",
-]
+def _fmt_int(value: object) -> str:
+    return fmt_number(value, decimals=0)
+
+
+def _fmt_area(value: object) -> str:
+    if value is None or pd.isna(value):
+        return "\u2013"
+    area = float(value)  # type: ignore[arg-type]
+    if area >= 1e5:
+        return f"{fmt_number(area / 1e6, decimals=3)} km\u00b2"
+    return f"{fmt_number(area, decimals=0)} m\u00b2"
+
+
+def _fmt_pct(value: object) -> str:
+    if value is None or pd.isna(value):
+        return "\u2013"
+    return f"{float(value):+.0f}%"  # type: ignore[arg-type]
+
+
+def _fmt_p(value: object) -> str:
+    if value is None or pd.isna(value):
+        return "\u2013"
+    p = float(value)  # type: ignore[arg-type]
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+
+
+# (column, label, formatter) of the hotspot popups, in the order shown; a column the
+# frame lacks is left out of the popup.
+_HOTSPOT_FIELDS = (
+    ("rank", "Rank", _fmt_int),
+    ("name", "Name", _fmt_text),
+    ("count", "Incidents", _fmt_int),
+    ("share", "Share of incidents", fmt_share),
+    ("area_m2", "Area", _fmt_area),
+    ("density_per_km2", "Incidents per km\u00b2", fmt_number),
+    ("top_streets", "Top streets", _fmt_text),
+    ("top_types", "Main types", _fmt_text),
+    ("wards", "Wards", _fmt_text),
+    ("peak_months", "Peak months", _fmt_text),
+    ("peak_days", "Peak days", _fmt_text),
+    ("peak_hours", "Peak hours", _fmt_text),
+    ("method", "Method", _fmt_text),
+)
+_CHANGE_FIELDS = (
+    ("status", "Status", _fmt_text),
+    ("name", "Name", _fmt_text),
+    ("count_before", "Incidents before", _fmt_int),
+    ("count_after", "Incidents after", _fmt_int),
+    ("change_pct", "Change per month", _fmt_pct),
+    ("p_value", "p-value (change)", _fmt_p),
+    *(f for f in _HOTSPOT_FIELDS if f[0] not in ("name",)),
+)
+
+
+def _field_props(
+    gdf: pd.DataFrame, spec: Sequence[tuple[str, str, object]]
+) -> tuple[list[dict[str, object]], list[str], list[str]]:
+    """Escaped, formatted popup properties of the spec's columns present in ``gdf``."""
+    present = [(c, label, fmt) for c, label, fmt in spec if c in gdf.columns]
+    props = [
+        {f"p_{c}": fmt(row[c]) for c, _, fmt in present}  # type: ignore[operator]
+        for _, row in gdf.iterrows()
+    ]
+    return props, [f"p_{c}" for c, _, _ in present], [label for _, label, _ in present]
 
 
 def _add_hotspots(m: folium.Map, hotspots: gpd.GeoDataFrame) -> None:
     _check_frame(hotspots, "layers.hotspots")
     gdf = _clean_polygons(hotspots).reset_index(drop=True)
     methods = sorted({str(v) for v in gdf["method"]}) if "method" in gdf.columns else []
-    props = []
-    for _, row in gdf.iterrows():
-        prop = _hotspot_props(row)
-        prop["colour"] = _method_colour(_col(row, "method"), methods)
-        props.append(prop)
+    props, fields, aliases = _field_props(gdf, _HOTSPOT_FIELDS)
+    for prop, method in zip(props, gdf["method"] if methods else [None] * len(gdf), strict=True):
+        prop["colour"] = _method_colour(method, methods) if methods else _METHOD_COLOURS["kde"]
     group = _group(m, "hotspots")
     if props:
+        tip = [(f, a) for f, a in zip(fields, aliases, strict=True) if f in _TIP_FIELDS]
         folium.GeoJson(
             _features(gdf, props),
             style_function=lambda f: {
@@ -1035,10 +1077,10 @@ def _add_hotspots(m: folium.Map, hotspots: gpd.GeoDataFrame) -> None:
                 "fillOpacity": 0.25,
             },
             highlight_function=lambda _f: {"weight": 4, "fillOpacity": 0.4},
-            tooltip=folium.GeoJsonTooltip(
-                fields=["rank", "name", "count"], aliases=["Hotspot", "Name", "Incidents"]
-            ),
-            popup=folium.GeoJsonPopup(fields=_HOTSPOT_FIELDS, aliases=_HOTSPOT_ALIASES),
+            tooltip=folium.GeoJsonTooltip(fields=[f for f, _ in tip], aliases=[a for _, a in tip])
+            if tip
+            else None,
+            popup=folium.GeoJsonPopup(fields=fields, aliases=aliases) if fields else None,
         ).add_to(group)
     if methods:
         rows = [(_method_colour(mth, methods), mth, "") for mth in methods]
@@ -1047,40 +1089,37 @@ def _add_hotspots(m: folium.Map, hotspots: gpd.GeoDataFrame) -> None:
         ).add_to(m)
 
 
+_TIP_FIELDS = {"p_rank", "p_status", "p_name", "p_count", "p_count_after"}
+
+
 def _add_change(m: folium.Map, change: gpd.GeoDataFrame) -> None:
     _check_frame(change, "layers.change", ["status"])
     gdf = _clean_polygons(change).reset_index(drop=True)
-    statuses = gdf["status"].astype(str).str.strip().str.lower()
-    unknown = sorted(set(statuses) - set(CHANGE_STATUSES))
+    gdf["status"] = gdf["status"].astype(str).str.strip().str.lower()
+    unknown = sorted(set(gdf["status"]) - set(CHANGE_STATUSES))
     if unknown:
         msg = f"layers.change: status values {unknown} are not known; use {list(CHANGE_STATUSES)}."
         raise InputError(msg)
-    props = []
-    for (_, row), status in zip(gdf.iterrows(), statuses, strict=True):
-        prop = _hotspot_props(row)
-        prop["status"] = status
+    props, fields, aliases = _field_props(gdf, _CHANGE_FIELDS)
+    for prop, status in zip(props, gdf["status"], strict=True):
         prop["colour"] = CHANGE_COLOURS[status]
-        prop["dash"] = "6 4" if status == "gone" else ""
-        props.append(prop)
+        prop["gone"] = status == "gone"
     group = _group(m, "change")
     if props:
+        tip = [(f, a) for f, a in zip(fields, aliases, strict=True) if f in _TIP_FIELDS]
         folium.GeoJson(
             _features(gdf, props),
             style_function=lambda f: {
                 "color": f["properties"]["colour"],
                 "fillColor": f["properties"]["colour"],
                 "weight": 2.5,
-                "fillOpacity": 0.0 if f["properties"]["status"] == "gone" else 0.3,
-                "dashArray": f["properties"]["dash"] or None,
+                "fillOpacity": 0.0 if f["properties"]["gone"] else 0.3,
+                "dashArray": "6 4" if f["properties"]["gone"] else None,
             },
-            tooltip=folium.GeoJsonTooltip(
-                fields=["status", "name", "count"], aliases=["Status", "Name", "Incidents"]
-            ),
-            popup=folium.GeoJsonPopup(
-                fields=["status", *_HOTSPOT_FIELDS], aliases=["Status", *_HOTSPOT_ALIASES]
-            ),
+            tooltip=folium.GeoJsonTooltip(fields=[f for f, _ in tip], aliases=[a for _, a in tip]),
+            popup=folium.GeoJsonPopup(fields=fields, aliases=aliases),
         ).add_to(group)
-    counts = statuses.value_counts()
+    counts = gdf["status"].value_counts()
     rows = [(CHANGE_COLOURS[s], s, f"({int(counts.get(s, 0))})") for s in CHANGE_STATUSES]
     _HtmlControl(_legend_html("Hotspot change", rows), kind="change").add_to(m)
 
@@ -1293,6 +1332,25 @@ def _add_points(
         )
 
 
+def _plain(value: object) -> object:
+    return value
+
+
+def _whole(value: object) -> object:
+    return None if value is None or pd.isna(value) else fmt_number(value, decimals=0)
+
+
+# (accepted column names, label, formatter) of a venue popup; popup_table escapes.
+_VENUE_FIELDS = (
+    (("status",), "Status", _plain),
+    (("place",), "Place", _plain),
+    (("hours", "hours_per_session"), "Hours", _plain),
+    (("attendance", "average_attendance"), "Attendance", _whole),
+    (("location_precision",), "Location", _plain),
+    (("note",), "Note", _plain),
+)
+
+
 def _add_venues(m: folium.Map, layers: MapLayers) -> None:
     venues = layers.venues
     assert venues is not None
@@ -1333,17 +1391,12 @@ def _add_venues(m: folium.Map, layers: MapLayers) -> None:
             fill_color=colour,
             fill_opacity=1.0,
         )
-        rows = [
-            ("Status", _col(row, "status")),
-            ("Hours", _col(row, "hours")),
-            (
-                "Attendance",
-                fmt_number(_col(row, "attendance"), decimals=0)
-                if _col(row, "attendance") is not None
-                else None,
-            ),
-            ("Reach rings", ", ".join(f"{fmt_number(r)} m" for r in sorted(radii))),
-        ]
+        rows: list[tuple[str, object]] = []
+        for columns, label, fmt in _VENUE_FIELDS:
+            column = next((c for c in columns if c in row.index), None)
+            if column is not None:
+                rows.append((label, fmt(row[column])))
+        rows.append(("Reach rings", ", ".join(f"{fmt_number(r)} m" for r in sorted(radii))))
         _HtmlPopup(popup_table(rows, title=name)).add_to(marker)
         _HtmlTooltip(esc(name)).add_to(marker)
         marker.add_to(group)
@@ -1388,7 +1441,8 @@ def _add_labels(m: folium.Map, labels: gpd.GeoDataFrame) -> None:
     group = _group(m, "labels")
     anchors = clean.geometry.representative_point()
     for (_, row), latlon in zip(clean.iterrows(), _latlon(anchors), strict=True):
-        small = str(_col(row, "size") or "").lower() == "small"
+        kind = str(_col(row, "kind") or "").lower()
+        small = str(_col(row, "size") or "").lower() == "small" or kind in _SMALL_KINDS
         html = f'<div class="eh-label{" eh-small" if small else ""}">{esc(row["name"])}</div>'
         folium.Marker(
             latlon,
