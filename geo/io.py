@@ -160,10 +160,18 @@ class LoadResult:
             "files": self.files.to_dict(orient="records"),
             "skipped": [{"name": n, "reason": r} for n, r in self.skipped],
             "reject_reasons": (
-                self.rejects["reason"].str.split(":").str[0].value_counts().to_dict()
+                _reason_kind(self.rejects["reason"]).value_counts().to_dict()
                 if len(self.rejects) else {}
             ),
         }
+
+
+def _reason_kind(reasons: pd.Series) -> pd.Series:
+    """Reasons without their row-specific values, for counting rows by kind of problem."""
+    first = reasons.astype(str).str.split("; ").str[0]
+    return first.str.replace(r"'[^']*'", "'...'", regex=True).str.replace(
+        r"\d+ fields", "N fields", regex=True
+    )
 
 
 def _parse_all(paths: list[str | Path]) -> tuple[list[ParsedFile], list[tuple[str, str]]]:
