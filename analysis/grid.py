@@ -271,12 +271,31 @@ class Grid:
                 msg = f"mask has shape {mask.shape}, the grid is {self.shape} (ny, nx)."
                 raise InputError(msg)
             iy, ix = np.nonzero(mask)
-        xmin = self.x0 + ix * self.cell_m
-        ymin = self.y0 + iy * self.cell_m
-        geoms = shapely.box(xmin, ymin, xmin + self.cell_m, ymin + self.cell_m)
         return gpd.GeoDataFrame(
-            {"ix": ix.astype(np.int64), "iy": iy.astype(np.int64)}, geometry=geoms, crs=self.crs
+            {"ix": ix.astype(np.int64), "iy": iy.astype(np.int64)},
+            geometry=self.cell_boxes(ix, iy),
+            crs=self.crs,
         )
+
+    def cell_boxes(self, ix: np.ndarray, iy: np.ndarray) -> np.ndarray:
+        """Square polygons of cells ``(ix, iy)``.
+
+        Parameters
+        ----------
+        ix, iy
+            Column and row of each cell.
+
+        Returns
+        -------
+        numpy.ndarray of shapely.Polygon
+            Neighbouring cells share their edge coordinates exactly, so unions of
+            cells have no slivers.
+        """
+        ix = np.asarray(ix, dtype=np.int64)
+        iy = np.asarray(iy, dtype=np.int64)
+        ex = self.x0 + np.arange(self.nx + 1) * self.cell_m
+        ey = self.y0 + np.arange(self.ny + 1) * self.cell_m
+        return shapely.box(ex[ix], ey[iy], ex[ix + 1], ey[iy + 1])
 
     def mask_from(self, polygon: Any) -> np.ndarray:
         """Cells whose centre lies inside ``polygon``.

@@ -451,8 +451,6 @@ class DensitySurface:
         n = max(1, round(share * int(self.area_mask.sum())))
         order = self.ranked_cells()[:n]
         iy, ix = np.divmod(order, self.grid.nx)
-        xmin = self.grid.x0 + ix * self.grid.cell_m
-        ymin = self.grid.y0 + iy * self.grid.cell_m
         dens = self.values.ravel()[order]
         return gpd.GeoDataFrame(
             {
@@ -462,7 +460,7 @@ class DensitySurface:
                 "density": dens,
                 "expected": dens * self.cell_km2,
             },
-            geometry=shapely.box(xmin, ymin, xmin + self.grid.cell_m, ymin + self.grid.cell_m),
+            geometry=self.grid.cell_boxes(ix, iy),
             crs=self.crs,
         )
 
