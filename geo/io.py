@@ -374,7 +374,7 @@ def finish_incidents(
         df.loc[ok, ["source_file", "month"]].drop_duplicates().sort_values("month")
         .groupby("source_file", sort=False)["month"].agg(",".join)
     )
-    files["months"] = files["source_file"].map(months).fillna("")
+    files["months"] = [months.get(f, "") for f in files["source_file"]]
     files.insert(1, "encoding", files["source_file"].map(encodings))
     return LoadResult(
         incidents=gdf,
