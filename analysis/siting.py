@@ -176,7 +176,9 @@ def hotspot_demand(
 
     police.uk snaps every report to one of a fixed set of anonymised map points, so
     many incidents share a point; they are aggregated to one row per distinct point
-    with ``weight`` = the number of incidents there (never deduplicated).
+    with ``weight`` = the number of incidents there (never deduplicated). Rows
+    without a location cannot be placed and are left out, so shares computed from
+    this demand are shares of the located incidents.
 
     Parameters
     ----------
@@ -620,10 +622,11 @@ def maximal_covering(
 
     chosen_idx: list[int] = []
     status, sol_status = "Optimal", "Optimal Solution Found"
-    if p_new > 0 and len(dem.xy):
+    patterns, pattern_w = _collapse(cov, w)
+    if p_new > 0 and len(patterns):
         # The same reach test as everywhere else here (inclusive, metres): a cost of 0
         # where in reach and infinity where not, so spopt's ``cost <= radius`` agrees.
-        cost = np.where(cov, 0.0, np.inf)
+        cost = np.where(patterns, 0.0, np.inf)
         fixed = np.zeros(cov.shape[1], dtype=int)
         fixed[:n_ex] = 1
         with warnings.catch_warnings():
@@ -632,7 +635,7 @@ def maximal_covering(
             warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"pulp\.")
             model = MCLP.from_cost_matrix(
                 cost,
-                w,
+                pattern_w,
                 service_radius=r,
                 p_facilities=n_ex + p_new,
                 predefined_facilities_arr=fixed if n_ex else None,
@@ -645,7 +648,7 @@ def maximal_covering(
             opened = [j for j, v in enumerate(model.fac_vars) if (v.value() or 0) > 0.5]
             chosen_idx = [j - n_ex for j in opened if j >= n_ex]
     elif p_new > 0:
-        chosen_idx = list(range(p_new))  # no demand: any sites do
+        chosen_idx = list(range(p_new))  # no demand any site can reach: any sites do
 
     after_mask = before_mask | cov[:, [n_ex + j for j in chosen_idx]].any(axis=1)
     count_after = float(w[after_mask].sum())
@@ -674,6 +677,23 @@ def maximal_covering(
 
 
 # --------------------------------------------------------------------------- change
+
+
+def _collapse(cov: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Merge demand points reached by exactly the same facilities, summing weights.
+
+    The MCLP objective depends on a demand point only through the set of facilities
+    that reach it, so this is exact; points no facility reaches are dropped. It turns
+    10^5 points into a few thousand patterns, and spopt builds one constraint a row.
+    """
+    keep = cov.any(axis=1)
+    cov, w = cov[keep], w[keep]
+    if len(cov) == 0:
+        return cov, w
+    packed = np.ascontiguousarray(np.packbits(cov, axis=1))
+    keys = packed.view(np.dtype((np.void, packed.shape[1]))).ravel()
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    return cov[first], np.bincount(inverse.ravel(), weights=w, minlength=len(first))
 
 
 def venue_change_effect(

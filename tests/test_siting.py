@@ -301,6 +301,18 @@ def test_mclp_two_sites(running, candidates, demand):
     assert res.count_after == 10
 
 
+def test_mclp_repeated_rows_equal_weights(running, candidates, demand):
+    # Far east's two points as 4 + 4 repeated rows weigh 8 > North's 3; the solver
+    # merges points reached by the same sites, which must not change the answer.
+    far = _pts([(3000, 3000)] * 4 + [(3000, 3100)] * 4)
+    rows = pd.concat([demand.iloc[:8], far], ignore_index=True)
+    weighted = demand.assign(weight=[1] * 8 + [4, 4])
+    a = maximal_covering(running, candidates, rows, radius_m=R, p_new=1)
+    b = maximal_covering(running, candidates, weighted, radius_m=R, p_new=1)
+    assert list(a.chosen["name"]) == list(b.chosen["name"]) == ["Far east"]
+    assert a.share_after == pytest.approx(b.share_after) == pytest.approx(13 / 16)
+
+
 def test_mclp_agrees_with_greedy_for_one_site(running, candidates, demand):
     for weights in ([1] * 10, [1, 1, 1, 1, 1, 1, 1, 1, 5, 1], [9, 1, 1, 1, 1, 1, 1, 1, 1, 1]):
         d = demand.assign(weight=weights)
