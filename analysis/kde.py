@@ -23,8 +23,8 @@ How the surface is computed (cost grows with points + cells, not their product):
    normalising. Measured with a Gaussian of sd 200 m on 50 m cells without
    oversampling, as the largest error over 2,000 cell centres in % of the peak
    (``benchmarks/bench_kde.py --binning``): on 2,000 snapped police.uk points
-   simple 1.9 %, linear 0.56 %, quadratic 0.03 %; on 10^5 points jittered around
-   them simple 0.28 %, linear 0.47 %, quadratic 0.005 %. Quadratic binning costs 9
+   simple 3.1 %, linear 0.41 %, quadratic 0.049 %; on 10^5 points jittered around
+   them simple 0.26 %, linear 0.45 %, quadratic 0.005 %. Quadratic binning costs 9
    scatter-adds a point instead of 1 or 4, about 0.05 s per 10^6 points.
 2. The kernel is sampled on the same lattice and normalised so that its samples
    sum to 1 (times the node area): binned mass is preserved exactly.
