@@ -127,7 +127,9 @@ def describe_hotspots(
                 hours = dt.dt.hour.map(lambda h: f"{h:02d}:00-{(h + 1) % 24:02d}:00")
                 row["peak_hours"] = top_values(hours, k, strip="")
         rows.append(row)
-    info = pd.DataFrame(rows, index=polygons.index)
+    info = pd.DataFrame(rows, index=polygons.index, columns=[
+        "count", "share", "area_m2", "top_streets", "top_types", "wards", "peak_months",
+        "peak_days", "peak_hours"])
     out = gpd.GeoDataFrame(info, geometry=polygons.geometry, crs=polygons.crs)
     out["density_per_km2"] = out["count"] / (out["area_m2"] / 1e6).where(out["area_m2"] > 0)
     out["method"] = method

@@ -223,7 +223,7 @@ def _scorers(train, grid, mask, study_area, cell_m, random_state, te_counts) -> 
     def gistar():
         from analysis.gistar import gistar_grid  # noqa: PLC0415
 
-        cells = gistar_grid(located, cell_m=200, study_area=study_area, permutations=199,
+        cells = gistar_grid(located, cell_m=200, study_area=study_area,
                             random_state=random_state)
         xs, ys = grid.centres()
         pts = shapely.points(xs.ravel(), ys.ravel())

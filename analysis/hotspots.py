@@ -68,7 +68,7 @@ def detect_hotspots(
     eps_m: float | None = None,
     min_samples: int | None = None,
     gistar_cell_m: float = 200.0,
-    permutations: int = 999,
+    permutations: int | None = None,
     random_state: int = 0,
 ) -> HotspotResult:
     """Find, describe and name hotspots.
@@ -96,7 +96,9 @@ def detect_hotspots(
     eps_m, min_samples
         DBSCAN parameters; the module defaults when None.
     gistar_cell_m, permutations, random_state
-        Gi* grid cell (metres), permutations and seed.
+        Gi* grid cell (metres), permutations (the module default when None: with
+        false-discovery-rate correction, fewer than about 10,000 permutations cannot
+        reach significance on a borough grid) and seed.
 
     Returns
     -------
@@ -144,8 +146,9 @@ def detect_hotspots(
         params = {"eps_m": eps, "min_samples": ms}
         notes.append(f"DBSCAN: clusters of at least {ms} incidents with neighbours within {eps:.0f} m.")
     else:
-        from analysis.gistar import gistar_grid, gistar_hotspots  # noqa: PLC0415
+        from analysis.gistar import DEFAULT_PERMUTATIONS, gistar_grid, gistar_hotspots  # noqa: PLC0415
 
+        permutations = DEFAULT_PERMUTATIONS if permutations is None else permutations
         cells = gistar_grid(located, cell_m=gistar_cell_m, study_area=study_area,
                             permutations=permutations, random_state=random_state)
         polys = gistar_hotspots(cells)

@@ -125,3 +125,10 @@ def test_reference_reports_agreement_and_absence_without_inventing(gazetteer):
     assert "does not show a hotspot" in ref.loc["Hamble foreshore", "verdict"]
     assert ref.loc["Hedge End town centre", "incidents_within"] == 0
     assert np.isclose(ref.loc["Hamble foreshore", "geometry"].area, np.pi * 200**2, rtol=0.01)
+
+
+def test_describe_an_empty_hotspot_set_gives_an_empty_frame(gazetteer, wards):
+    out = describe_hotspots(gpd.GeoDataFrame(geometry=[], crs=BNG), incidents([Point(0, 0)]),
+                            method="gistar", gazetteer=gazetteer, wards=wards)
+    assert len(out) == 0
+    assert {"rank", "name", "count", "share", "area_m2"} <= set(out.columns)
