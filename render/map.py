@@ -56,6 +56,7 @@ import mapclassify
 import numpy as np
 import pandas as pd
 import shapely
+import shapely.ops
 from branca.element import MacroElement
 from folium.template import Template
 from pyproj import Transformer
@@ -100,6 +101,7 @@ LAYER_NAMES = {
     "schools": "Schools",
     "stations": "Rail stations",
     "labels": "Place labels",
+    "area_names": "Area names",
 }
 """Names of the layers in the layer control (the areas layer adds its value label)."""
 
@@ -143,7 +145,7 @@ _YLORRD = {
 }
 _NO_DATA_COLOUR = "#d9d9d9"
 _LABEL_PANE = "ehLabels"
-_SMALL_KINDS = {"station", "suburb", "village", "airport"}
+_SMALL_KINDS = {"suburb", "village", "airport"}
 
 # Density ramp (ColorBrewer BuPu-like), so it does not clash with the YlOrRd choropleth.
 _DENSITY_ANCHORS = ("#b3cde3", "#8c96c6", "#8c6bb1", "#88419d", "#810f7c", "#4d004b")
@@ -170,6 +172,13 @@ _CSS = """
   text-shadow: 0 0 3px #fff, 0 0 3px #fff, 0 0 2px #fff, 0 0 1px #fff;
 }}
 .eh-label.eh-small {{ font-weight: 500; font-size: 11px; color: #555; }}
+.eh-label.eh-right {{ transform: translate(8px, -50%); }}
+#{map_id}[data-eh-zoom="far"] .eh-minor, #{map_id}[data-eh-zoom="far"] .eh-station,
+#{map_id}[data-eh-zoom="mid"] .eh-station {{ display: none; }}
+.eh-label.eh-area {{
+  font-weight: 500; font-size: 10.5px; color: #6a6a6a; letter-spacing: 0.04em;
+  text-transform: uppercase;
+}}
 .eh-legend {{
   background: rgba(255, 255, 255, 0.93); padding: 6px 9px; border-radius: 4px;
   box-shadow: 0 1px 5px rgba(0, 0, 0, 0.35); max-width: 260px;
@@ -199,8 +208,7 @@ _CSS = """
 """
 
 _ATTRIBUTION = (
-    "Boundaries: ONS, contains OS data \u00a9 Crown copyright and database right. "
-    "Crime data: police open data. Open Government Licence v3.0"
+    "Contains OS data \u00a9 Crown copyright and database right; ONS and police data, OGL v3.0"
 )
 
 
@@ -277,8 +285,15 @@ class MapLayers:
         Points with a ``name`` column.
     labels
         Place labels: points or polygons (labelled at a representative point) with a
-        ``name`` column; minor names (``size == "small"``, or a gazetteer ``kind`` of
-        station, suburb, village or airport) are drawn smaller.
+        ``name`` column. Minor names (``size == "small"``, or a gazetteer ``kind`` of
+        suburb, village or airport) are drawn smaller and only from zoom 13;
+        stations (``kind == "station"``) beside their point and only from zoom 14.
+    area_names
+        Label the areas (or outlines) with their names, in small grey capitals, in a
+        layer of their own.
+    hidden
+        Layers that start switched off (keys of :data:`LAYER_NAMES`); the user can
+        switch them on in the layer control.
     """
 
     borough: gpd.GeoDataFrame | None = None
@@ -297,6 +312,8 @@ class MapLayers:
     schools: gpd.GeoDataFrame | None = None
     stations: gpd.GeoDataFrame | None = None
     labels: gpd.GeoDataFrame | None = None
+    area_names: bool = True
+    hidden: tuple[str, ...] = ("schools",)
 
 
 @dataclass(frozen=True)
@@ -464,6 +481,33 @@ class _Attribution(MacroElement):
         super().__init__()
         self._name = "EhAttribution"
         self.text = text
+
+
+class _ZoomBand(MacroElement):
+    """Mark the map container with the zoom band, so CSS can hide minor labels.
+
+    ``data-eh-zoom`` is ``far`` below zoom 13, ``mid`` at 13 and ``near`` from 14.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            (function (map) {
+                function sync() {
+                    var zoom = map.getZoom();
+                    var band = zoom >= 14 ? "near" : (zoom >= 13 ? "mid" : "far");
+                    map.getContainer().setAttribute("data-eh-zoom", band);
+                }
+                map.on("zoomend", sync);
+                sync();
+            })({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "ZoomBand"
 
 
 class _ZoomLevels(MacroElement):
@@ -688,10 +732,10 @@ def _latlon(points: gpd.GeoSeries) -> list[tuple[float, float]]:
     return [(round(p.y, 6), round(p.x, 6)) for p in ll]
 
 
-def _group(
-    m: folium.Map, key: str, *, name: str | None = None, show: bool = True
-) -> folium.FeatureGroup:
-    return folium.FeatureGroup(name=name or LAYER_NAMES[key], show=show).add_to(m)
+def _group(m: folium.Map, key: str, *, name: str | None = None) -> folium.FeatureGroup:
+    group = folium.FeatureGroup(name=name or LAYER_NAMES[key]).add_to(m)
+    group.eh_key = key  # which MapLayers field it draws (for MapLayers.hidden)
+    return group
 
 
 def _polygonal(geom: shapely.Geometry) -> shapely.Geometry | None:
@@ -1403,7 +1447,7 @@ def _add_venues(m: folium.Map, layers: MapLayers) -> None:
 
 
 def _add_named_points(
-    m: folium.Map, gdf: gpd.GeoDataFrame, key: str, *, radius: float, colour: str, show: bool
+    m: folium.Map, gdf: gpd.GeoDataFrame, key: str, *, radius: float, colour: str
 ) -> None:
     _check_frame(gdf, f"layers.{key}", ["name"])
     clean = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty].reset_index(drop=True)
@@ -1416,7 +1460,7 @@ def _add_named_points(
     props = [
         {"name": esc(row["name"]), **{c: esc(row[c]) for c in extra}} for _, row in clean.iterrows()
     ]
-    group = _group(m, key, show=show)
+    group = _group(m, key)
     if props:
         folium.GeoJson(
             _features(pts, props),
@@ -1435,22 +1479,42 @@ def _add_named_points(
 def _add_labels(m: folium.Map, labels: gpd.GeoDataFrame) -> None:
     _check_frame(labels, "layers.labels", ["name"])
     clean = labels[labels.geometry.notna() & ~labels.geometry.is_empty].reset_index(drop=True)
-    # Labels sit in their own pane above markers and bubbles (but below tooltips and
-    # popups) and never catch the mouse.
-    folium.map.CustomPane(_LABEL_PANE, z_index=640, pointer_events=False).add_to(m)
     group = _group(m, "labels")
     anchors = clean.geometry.representative_point()
     for (_, row), latlon in zip(clean.iterrows(), _latlon(anchors), strict=True):
         kind = str(_col(row, "kind") or "").lower()
-        small = str(_col(row, "size") or "").lower() == "small" or kind in _SMALL_KINDS
-        html = f'<div class="eh-label{" eh-small" if small else ""}">{esc(row["name"])}</div>'
-        folium.Marker(
-            latlon,
-            icon=folium.DivIcon(html=html, icon_size=(0, 0), class_name="eh-label-icon"),
-            interactive=False,
-            keyboard=False,
-            pane=_LABEL_PANE,
-        ).add_to(group)
+        css = "eh-label"
+        if kind == "station":
+            css += " eh-small eh-right eh-station"
+        elif str(_col(row, "size") or "").lower() == "small" or kind in _SMALL_KINDS:
+            css += " eh-small eh-minor"
+        _label(group, latlon, f'<div class="{css}">{esc(row["name"])}</div>')
+
+
+def _label(group: folium.FeatureGroup, latlon: tuple[float, float], html: str) -> None:
+    """A text label (already escaped HTML) in the label pane, never catching the mouse."""
+    folium.Marker(
+        latlon,
+        icon=folium.DivIcon(html=html, icon_size=(0, 0), class_name="eh-label-icon"),
+        interactive=False,
+        keyboard=False,
+        pane=_LABEL_PANE,
+    ).add_to(group)
+
+
+def _add_area_names(m: folium.Map, areas: gpd.GeoDataFrame) -> None:
+    gdf = _clean_polygons(areas).reset_index(drop=True)
+    group = _group(m, "area_names")
+    anchors = gpd.GeoSeries(
+        [shapely.ops.polylabel(_largest_part(g), tolerance=10.0) for g in gdf.geometry], crs=gdf.crs
+    )
+    for name, latlon in zip(gdf["name"], _latlon(anchors), strict=True):
+        _label(group, latlon, f'<div class="eh-label eh-area">{esc(name)}</div>')
+
+
+def _largest_part(geom: shapely.Geometry) -> shapely.Polygon:
+    parts = [p for p in shapely.get_parts(geom) if isinstance(p, shapely.Polygon)]
+    return max(parts, key=lambda p: p.area)
 
 
 def _bounds_4326(frames: Iterable[gpd.GeoDataFrame | None]) -> list[list[float]] | None:
@@ -1514,6 +1578,10 @@ def build_map(
     InputError
         If a frame is not in EPSG:27700 or lacks a required column.
     """
+    unknown = sorted(set(layers.hidden) - set(LAYER_NAMES))
+    if unknown:
+        msg = f"MapLayers.hidden: {unknown} are not layers; use keys of {sorted(LAYER_NAMES)}."
+        raise InputError(msg)
     frames = [
         layers.borough,
         layers.outlines,
@@ -1554,6 +1622,8 @@ def build_map(
         location=centre, zoom_start=12, tiles=tiles, height=height, width=width, control_scale=True
     )
     _Style(_CSS.format(map_id=m.get_name())).add_to(m)
+    # Labels sit in their own pane above markers and bubbles (below tooltips and popups).
+    folium.map.CustomPane(_LABEL_PANE, z_index=640, pointer_events=False).add_to(m)
     if attribution:
         _Attribution(esc(attribution)).add_to(m)
 
@@ -1572,9 +1642,9 @@ def build_map(
     if layers.venues is not None:
         _add_venues(m, layers)
     if layers.schools is not None:
-        _add_named_points(m, layers.schools, "schools", radius=4, colour="#2166ac", show=False)
+        _add_named_points(m, layers.schools, "schools", radius=4, colour="#2166ac")
     if layers.stations is not None:
-        _add_named_points(m, layers.stations, "stations", radius=6, colour="#252525", show=True)
+        _add_named_points(m, layers.stations, "stations", radius=6, colour="#252525")
     if layers.points is not None:
         _add_points(
             m,
@@ -1584,8 +1654,14 @@ def build_map(
             detail_zoom=detail_zoom,
             lat=centre[0],
         )
+    if layers.area_names and (layers.areas is not None or layers.outlines is not None):
+        _add_area_names(m, layers.areas if layers.areas is not None else layers.outlines)
     if layers.labels is not None:
         _add_labels(m, layers.labels)
+        _ZoomBand().add_to(m)
+    for child in m._children.values():
+        if getattr(child, "eh_key", None) in layers.hidden:
+            child.show = False
 
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     if bounds is not None:

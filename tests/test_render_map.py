@@ -583,6 +583,37 @@ def test_labels_are_text_in_their_own_pane() -> None:
     )
     html = _decoded(_html(MapLayers(labels=labels)))
     assert '<div class="eh-label">Eastleigh</div>' in html
-    assert '<div class="eh-label eh-small">Fair Oak</div>' in html
+    assert '<div class="eh-label eh-small eh-minor">Fair Oak</div>' in html
     assert html.count('"pane": "ehLabels"') == 2
     assert "L.Icon.Default" not in html  # no image marker is used
+
+
+def test_area_names_label_each_area_inside_it() -> None:
+    areas = _squares([1.0, 2.0], names=["Botley", "Hamble & Netley"])
+    html = _decoded(_html(MapLayers(areas=areas)))
+    assert '<div class="eh-label eh-area">Botley</div>' in html
+    assert '<div class="eh-label eh-area">Hamble &amp; Netley</div>' in html
+    markers = re.findall(r"L\.marker\(\s*\[([-\d.]+), ([-\d.]+)\]", html)
+    to_bng = Transformer.from_crs("EPSG:4326", BNG, always_xy=True)
+    for (lat, lon), square in zip(markers, areas.geometry, strict=True):
+        assert square.contains(Point(to_bng.transform(float(lon), float(lat))))
+    assert "eh-label eh-area" not in _html(MapLayers(areas=areas, area_names=False))
+
+
+def _group_var(html: str, name: str) -> str:
+    return re.search(rf"{re.escape(json.dumps(name))} : (feature_group_\w+)", html).group(1)
+
+
+def test_hidden_layers_start_switched_off() -> None:
+    html = _html(_all_layers())  # schools are hidden by default
+    assert f"{_group_var(html, 'Schools')}.addTo(" not in html
+    assert f"{_group_var(html, 'Hotspots')}.addTo(" in html
+    layers = _all_layers()
+    layers.hidden = ("points", "density")
+    html = _html(layers)
+    assert f"{_group_var(html, 'Incidents')}.addTo(" not in html
+    assert f"{_group_var(html, 'Density')}.addTo(" not in html
+    assert f"{_group_var(html, 'Schools')}.addTo(" in html
+    layers.hidden = ("incidents",)
+    with pytest.raises(InputError, match="incidents"):
+        build_map(layers)

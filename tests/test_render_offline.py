@@ -286,7 +286,8 @@ def test_standalone_map_opens_offline_in_chromium(tmp_path: Path) -> None:
 
             polygons = page.locator("path.leaflet-interactive").count()
             overlays = page.locator("img.leaflet-image-layer").count()
-            labels = page.locator(".eh-label").count()
+            labels = page.locator(".eh-label:not(.eh-area)").count()
+            area_names = page.locator(".eh-label.eh-area").count()
             bubbles = page.locator(".eh-cluster").count()
             legend = page.locator(".eh-legend-areas").inner_text()
             page.screenshot(path=str(shot))
@@ -337,7 +338,7 @@ def test_standalone_map_opens_offline_in_chromium(tmp_path: Path) -> None:
     assert errors == []
     assert polygons > 14  # 14 wards plus hotspots, rings and points
     assert overlays == 1
-    assert labels == 14
+    assert labels == area_names == 14
     assert bubbles > 0
     assert dialogs == [], "a string from the data ran as script"
     assert opened["injected"] == 0
