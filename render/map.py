@@ -250,7 +250,8 @@ class MapLayers:
         tooltips, for when there is no choropleth.
     areas
         Choropleth polygons with columns ``code``, ``name``, ``value``, and optionally
-        ``count``, ``rate_per_1000``, ``ci_low``, ``ci_high``, ``population``.
+        ``count``, ``rate_per_1000``, ``ci_low``, ``ci_high``, ``population`` and
+        ``vs_borough`` (as :func:`analysis.rates.area_rates` gives them).
     value_label
         What ``value`` is, e.g. ``"ASB per 1,000 residents"`` (legend title).
     classification
@@ -815,10 +816,25 @@ def _add_areas(m: folium.Map, layers: MapLayers) -> None:
                 "ci": ci or "\u2013",
                 "population": fmt_number(_col(row, "population"), decimals=0),
                 "klass": esc(result.labels[cls]) if cls >= 0 else "no data",
+                "vs": _fmt_text(_col(row, "vs_borough")),
                 "fill": result.colours[cls] if cls >= 0 else _NO_DATA_COLOUR,
             }
         )
     label = esc(layers.value_label)
+    fields = ["name", "code", "value", "count", "rate", "ci", "population", "klass"]
+    aliases = [
+        "Area",
+        "Code",
+        label,
+        "Count",
+        "Rate per 1,000",
+        "95% CI of rate",
+        "Population",
+        "Class",
+    ]
+    if "vs_borough" in gdf.columns:
+        fields.append("vs")
+        aliases.append("Rate vs borough")
     group = _group(m, "areas", name=f"{LAYER_NAMES['areas']}: {label}")
     folium.GeoJson(
         _features(gdf, props),
@@ -831,17 +847,8 @@ def _add_areas(m: folium.Map, layers: MapLayers) -> None:
         highlight_function=lambda _f: {"weight": 3, "color": "#222222"},
         tooltip=folium.GeoJsonTooltip(fields=["name", "value"], aliases=["Area", label]),
         popup=folium.GeoJsonPopup(
-            fields=["name", "code", "value", "count", "rate", "ci", "population", "klass"],
-            aliases=[
-                "Area",
-                "Code",
-                label,
-                "Count",
-                "Rate per 1,000",
-                "95% CI of rate",
-                "Population",
-                "Class",
-            ],
+            fields=fields,
+            aliases=aliases,
         ),
     ).add_to(group)
     rows = [

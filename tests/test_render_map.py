@@ -296,10 +296,13 @@ def test_area_without_a_value_is_grey_and_counted_as_no_data() -> None:
 
 
 def test_area_popup_shows_rate_interval_and_population() -> None:
-    html = _html(MapLayers(areas=_squares([28.964, 5.0])))
+    areas = _squares([28.964, 5.0]).assign(vs_borough=["higher", "not different"])
+    html = _html(MapLayers(areas=areas))
     first = _payload_with(html, "fill")["features"][0]["properties"]
     assert first["value"] == "28.96" and first["ci"] == "27.96 \u2013 29.96"
     assert first["population"] == "2,000" and first["code"] == "E05000000"
+    assert first["vs"] == "higher"
+    assert '"Rate vs borough"' in html
 
 
 def test_geometry_collection_slivers_are_dropped_from_polygons() -> None:
