@@ -24,7 +24,7 @@ from geo.crs import BNG
 from geo.errors import DataValidationError, InputError
 from geo.join import join_areas, lsoa_at
 from geo.police_uk import ParsedFile, parse_police_uk
-from geo.sources import iter_sources
+from geo.sources import expand_paths, iter_sources
 
 __all__ = [
     "INCIDENTS_DIR",
@@ -195,12 +195,21 @@ def _parse_all(paths: list[str | Path]) -> tuple[list[ParsedFile], list[tuple[st
 
 
 def iter_sources_safe(paths: list[str | Path], problems: list[str]):
-    """Yield sources, collecting per-path problems instead of stopping at the first."""
+    """Yield sources, collecting per-file problems instead of stopping at the first."""
     for p in paths:
         try:
-            yield from iter_sources([p])
+            items = list(expand_paths([p]))
         except InputError as exc:
             problems.append(str(exc))
+            continue
+        for item in items:
+            if isinstance(item, tuple):
+                yield item
+                continue
+            try:
+                yield from iter_sources([item])
+            except InputError as exc:
+                problems.append(str(exc))
 
 
 def _drop_duplicate_months(parsed: list[ParsedFile]) -> tuple[list[pd.DataFrame], list[dict]]:

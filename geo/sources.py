@@ -26,6 +26,7 @@ __all__ = [
     "CsvRecords",
     "SourceText",
     "decode",
+    "expand_paths",
     "iter_sources",
     "read_records",
 ]
@@ -266,13 +267,52 @@ def _iter_archive(path: Path) -> Iterator[SourceText | tuple[str, str]]:
             yield decode(data, f"{path.name}!{info.filename}")
 
 
+def expand_paths(paths: list[str | Path]) -> Iterator[Path | tuple[str, str]]:
+    """The files the paths name: each folder replaced by the files it holds.
+
+    Folders are searched (recursively) for ``*.csv`` and ``*.zip``; police.uk's outcomes
+    and stop-and-search files (an unpacked download holds them beside the street files)
+    are yielded as ``(name, reason)``. Other paths are yielded as given, whether or not
+    they exist (:func:`iter_sources` names a missing one).
+
+    Parameters
+    ----------
+    paths
+        Files, folders or archives (a single path is taken as a list of one).
+
+    Yields
+    ------
+    pathlib.Path or tuple of (str, str)
+
+    Raises
+    ------
+    InputError
+        If a folder holds no ``.csv`` or ``.zip`` file.
+    """
+    if isinstance(paths, str | Path):
+        paths = [paths]
+    for raw in paths:
+        path = Path(raw)
+        if not path.is_dir():
+            yield path
+            continue
+        found = sorted(p for p in path.rglob("*") if p.suffix.lower() in (".csv", ".zip"))
+        if not found:
+            msg = f"{path}: the folder holds no .csv or .zip files."
+            raise InputError(msg)
+        for p in found:
+            if p.name.lower().endswith(NOT_STREET_SUFFIXES):
+                yield (str(p), "not a police.uk street file (skipped)")
+            else:
+                yield p
+
+
 def iter_sources(paths: list[str | Path]) -> Iterator[SourceText | tuple[str, str]]:
     """Yield every CSV the paths name, decoded.
 
-    Folders are searched (recursively) for ``*.csv`` and ``*.zip``, skipping police.uk's
-    outcomes and stop-and-search files (an unpacked download holds them beside the
-    street files); archives yield their ``*-street.csv`` members. Anything skipped is
-    yielded as ``(name, reason)`` so the caller can report it.
+    Folders are expanded by :func:`expand_paths`; archives yield their
+    ``*-street.csv`` members. Anything skipped is yielded as ``(name, reason)`` so the
+    caller can report it.
 
     Parameters
     ----------
@@ -286,26 +326,15 @@ def iter_sources(paths: list[str | Path]) -> Iterator[SourceText | tuple[str, st
     Raises
     ------
     InputError
-        If a path does not exist or a file is unusable.
+        If a path does not exist or a file is unusable (at the first such file).
     """
-    if isinstance(paths, str | Path):
-        paths = [paths]
-    for raw in paths:
-        path = Path(raw)
-        if not path.exists():
-            msg = f"{path}: no such file or folder. Check the path."
+    for item in expand_paths(paths):
+        if isinstance(item, tuple):
+            yield item
+        elif not item.exists():
+            msg = f"{item}: no such file or folder. Check the path."
             raise InputError(msg)
-        if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.suffix.lower() in (".csv", ".zip"))
-            if not found:
-                msg = f"{path}: the folder holds no .csv or .zip files."
-                raise InputError(msg)
-            for p in found:
-                if p.name.lower().endswith(NOT_STREET_SUFFIXES):
-                    yield (str(p), "not a police.uk street file (skipped)")
-                else:
-                    yield from iter_sources([p])
-        elif zipfile.is_zipfile(path) and path.suffix.lower() == ".zip":
-            yield from _iter_archive(path)
+        elif zipfile.is_zipfile(item) and item.suffix.lower() == ".zip":
+            yield from _iter_archive(item)
         else:
-            yield decode(_read_limited(path), str(path))
+            yield decode(_read_limited(item), str(item))
