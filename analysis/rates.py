@@ -100,6 +100,9 @@ def filter_incidents(
             )
             raise InputError(msg)
         mask &= incidents["crime_type"].isin(types).to_numpy()
+    if month_from and month_to and month_from > month_to:
+        msg = f"months {month_from}..{month_to}: the range ends before it starts; swap --from and --to."
+        raise InputError(msg)
     for bound, op in ((month_from, np.greater_equal), (month_to, np.less_equal)):
         if bound:
             if not pd.Series([bound]).str.fullmatch(r"\d{4}-(0[1-9]|1[0-2])").iloc[0]:
