@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from geo.errors import InputError
+
 __all__ = ["guard_formulas", "safe_csv"]
 
 _TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -59,16 +61,30 @@ def safe_csv(df: pd.DataFrame, path: Path) -> Path:
     -------
     pathlib.Path
         The path written.
+
+    Raises
+    ------
+    InputError
+        If the file cannot be written (the message names the destination, not the
+        temporary file).
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    except OSError as exc:
+        msg = f"{path}: cannot write here ({exc.strerror or exc}). Choose a folder you can write to."
+        raise InputError(msg) from exc
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             guard_formulas(df).to_csv(fh, index=False)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        msg = f"{path}: cannot write ({exc.strerror or exc}). Choose another file name or folder."
+        raise InputError(msg) from exc
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
