@@ -191,6 +191,9 @@ _CSS = """
 }}
 .eh-legend .eh-n {{ color: #666; }}
 .eh-legend .eh-ramp {{ display: inline-block; width: 120px; height: 10px; vertical-align: middle; }}
+.leaflet-popup-content, .leaflet-tooltip {{ font-size: 12px; line-height: 1.35; }}
+.foliumpopup table th, .foliumtooltip table th {{ text-align: left; padding: 1px 8px 1px 0; }}
+.foliumpopup table, .foliumtooltip table {{ font-size: 12px; border-collapse: collapse; }}
 .eh-popup table {{ border-collapse: collapse; font-size: 12px; }}
 .eh-popup th {{ text-align: left; padding: 1px 8px 1px 0; font-weight: 600; vertical-align: top; }}
 .eh-popup td {{ padding: 1px 0; }}
