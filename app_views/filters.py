@@ -42,6 +42,8 @@ TILE_OPTIONS = {
 }
 """Map backgrounds; tiles are fetched from the internet, so they are opt-in."""
 
+_SHORT = {ASB: "ASB"}
+
 _RING_CHOICES = (200, 400, 600, 800, 1000, 1500, 2000)
 
 
@@ -75,6 +77,9 @@ class Filters:
         ``None`` (no basemap) or a folium tile set name.
     rings_m
         Venue reach rings in metres.
+    show_density, show_points
+        Whether the main map draws the KDE surface and the incident points (both take
+        a few tenths of a second to draw, so they are off until asked for).
     """
 
     view: str
@@ -91,6 +96,8 @@ class Filters:
     gistar_cell_m: float
     tiles: str | None
     rings_m: tuple[float, ...]
+    show_density: bool = False
+    show_points: bool = False
 
     def hotspot_params(self) -> dict[str, object]:
         """Keyword arguments of :func:`analysis.hotspots.detect_hotspots` for the method."""
@@ -106,7 +113,7 @@ class Filters:
         if not self.types:
             return "All crime and ASB"
         if len(self.types) <= 2:
-            return " + ".join(self.types)
+            return " + ".join(_SHORT.get(t, t) for t in self.types)
         return f"{len(self.types)} types"
 
     @property
@@ -257,10 +264,17 @@ def sidebar(ds: Dataset) -> Filters:
     bandwidth_m: float | str = "auto"
     coverage, eps_m, min_samples, cell_m = 0.01, DEFAULT_EPS_M, DEFAULT_MIN_SAMPLES, 200.0
     if method == "kde":
-        mode = sb.radio("Bandwidth", ["auto", "metres"], key="bw_mode", horizontal=True)
+        mode = sb.radio(
+            "Bandwidth",
+            ["metres", "auto"],
+            key="bw_mode",
+            horizontal=True,
+            help="auto: likelihood cross-validation across months (slow, and on police.uk's "
+            "snapped points it tends to pick the smallest bandwidth tried).",
+        )
         if mode == "metres":
             bandwidth_m = float(
-                sb.number_input("Bandwidth (m)", 20, 2000, 150, step=10, key="bandwidth_m")
+                sb.number_input("Bandwidth (m)", 20, 2000, 200, step=10, key="bandwidth_m")
             )
         coverage = (
             sb.slider("Coverage (% of the borough)", 0.25, 10.0, 1.0, 0.25, key="coverage_pct")
@@ -290,6 +304,14 @@ def sidebar(ds: Dataset) -> Filters:
     rings = sb.multiselect(
         "Venue reach rings (m)", _RING_CHOICES, default=[400, 800], key="rings_m"
     )
+    show_density = method == "kde" and sb.checkbox(
+        "Density surface", key="show_density", help="The KDE surface as a transparent image."
+    )
+    show_points = sb.checkbox(
+        "Incident points",
+        key="show_points",
+        help="Incidents grouped in 250 m squares; single map points from zoom 15.",
+    )
     return Filters(
         view=view,
         types=tuple(types),
@@ -305,4 +327,6 @@ def sidebar(ds: Dataset) -> Filters:
         gistar_cell_m=float(cell_m),
         tiles=None if tiles == "none" else tiles,
         rings_m=tuple(float(r) for r in sorted(rings)),
+        show_density=bool(show_density),
+        show_points=bool(show_points),
     )

@@ -64,6 +64,12 @@ def hotspot_result(ds: Dataset, f: Filters) -> HotspotResult | None:
     except InputError as exc:
         st.warning(f"No hotspots: {exc}")
         return None
+    except Exception as exc:  # noqa: BLE001 - keep the app usable; say what failed
+        st.error(
+            f"The hotspot engine failed ({type(exc).__name__}: {exc}). The rest of the view "
+            "still works; try another method or report this."
+        )
+        return None
 
 
 def choropleth(ds: Dataset, f: Filters, level: str | None = None) -> gpd.GeoDataFrame:
@@ -112,8 +118,8 @@ def map_layers(
         points=located[["x", "y", "crime_type", "month", "location"]] if points else None,
         venues=optional_layer("Venues", state.venues) if venues else None,
         venue_rings_m=f.rings_m or (800.0,),
-        schools=optional_layer("Schools", state.schools),
-        stations=optional_layer("Rail stations", state.stations),
+        schools=optional_layer("Schools", state.schools_near),
+        stations=optional_layer("Rail stations", state.stations_near),
         labels=place_labels(),
     )
 
@@ -132,7 +138,9 @@ def show_map(layers: MapLayers, f: Filters, *, key: str, height: int = 640) -> d
         use_container_width=True,
         returned_objects=["last_clicked"],
     )
-    return out or st.session_state.get(key) or {}
+    if (out or {}).get("last_clicked"):
+        return out
+    return st.session_state.get(key) or out or {}
 
 
 def clicked_point(out: dict) -> tuple[float, float] | None:
@@ -232,8 +240,8 @@ def render(ds: Dataset, f: Filters) -> None:
     )
     hs = hotspot_result(ds, f)
     _kpis(ds, f, hs)
-    layers = map_layers(ds, f, hs)
-    out = show_map(layers, f, key="main_map")
+    layers = map_layers(ds, f, hs, points=f.show_points, density=f.show_density)
+    out = show_map(layers, f, key="main_map", height=780)
     if hs is not None and hs.notes:
         st.caption(" ".join(hs.notes))
 

@@ -307,8 +307,8 @@ def _candidates(
         ),
         venues=shown,
         venue_rings_m=(radius_m,),
-        schools=map_view.optional_layer("Schools", state.schools),
-        stations=map_view.optional_layer("Rail stations", state.stations),
+        schools=map_view.optional_layer("Schools", state.schools_near),
+        stations=map_view.optional_layer("Rail stations", state.stations_near),
         labels=map_view.place_labels(),
     )
     out = map_view.show_map(layers, f, key="siting_map", height=520)
@@ -330,8 +330,8 @@ def _candidates(
         clicked_ll = (lon, lat)
     try:
         cands = candidate_sites(
-            schools=map_view.optional_layer("Schools", state.schools),
-            stations=map_view.optional_layer("Rail stations", state.stations),
+            schools=map_view.optional_layer("Schools", state.schools_near),
+            stations=map_view.optional_layer("Rail stations", state.stations_near),
             gazetteer=map_view.optional_layer("Places", state.gazetteer),
             clicked=clicked_ll,
             venues=venues,

@@ -39,9 +39,11 @@ __all__ = [
     "rates",
     "review_tables",
     "schools",
+    "schools_near",
     "set_dataset",
     "shipped_dataset",
     "stations",
+    "stations_near",
     "user_dir",
     "venues",
     "venues_path",
@@ -202,6 +204,27 @@ def stations() -> gpd.GeoDataFrame:
     from analysis.places import STATIONS_PATH  # noqa: PLC0415
 
     return _stations(file_stamp(STATIONS_PATH))
+
+
+@st.cache_resource(max_entries=4)
+def _near(what: str, _stamp: tuple, buffer_m: float) -> gpd.GeoDataFrame:
+    frame = schools() if what == "schools" else stations()
+    reach = borough().geometry.iloc[0].buffer(buffer_m)
+    return frame[frame.geometry.intersects(reach)].reset_index(drop=True)
+
+
+def schools_near(buffer_m: float = 1000.0) -> gpd.GeoDataFrame:
+    """Schools in the borough or within ``buffer_m`` of it."""
+    from analysis.places import SCHOOLS_PATH  # noqa: PLC0415
+
+    return _near("schools", (file_stamp(SCHOOLS_PATH), file_stamp(GPKG)), buffer_m)
+
+
+def stations_near(buffer_m: float = 1000.0) -> gpd.GeoDataFrame:
+    """Rail stations in the borough or within ``buffer_m`` of it."""
+    from analysis.places import STATIONS_PATH  # noqa: PLC0415
+
+    return _near("stations", (file_stamp(STATIONS_PATH), file_stamp(GPKG)), buffer_m)
 
 
 def user_dir() -> Path:
