@@ -16,7 +16,7 @@ import shapely
 
 from geo.crs import require_bng
 
-__all__ = ["DESCRIBE_COLUMNS", "describe_hotspots", "top_values"]
+__all__ = ["DESCRIBE_COLUMNS", "GENERIC_LOCATIONS", "describe_hotspots", "top_values"]
 
 DESCRIBE_COLUMNS = [
     "rank", "name", "method", "count", "share", "area_m2", "density_per_km2",
@@ -102,9 +102,14 @@ def describe_hotspots(
         np.empty((2, 0), dtype=int))
     rows = []
     has_time = "datetime" in incidents.columns and incidents["datetime"].notna().any()
+    ward_tree = shapely.STRtree(wards.geometry.to_numpy())
+    wi, wj = ward_tree.query(geoms, predicate="intersects") if len(geoms) else ([], [])
+    ward_names = wards["name"].to_numpy()
+    order = np.argsort(hits[0], kind="stable")
+    starts = np.searchsorted(hits[0][order], np.arange(len(geoms) + 1))
     for i, geom in enumerate(geoms):
-        inside = located.iloc[hits[1][hits[0] == i]]
-        touching = wards[wards.intersects(geom)]
+        inside = located.iloc[hits[1][order[starts[i]:starts[i + 1]]]]
+        touching = {"name": ward_names[np.asarray(wj)[np.asarray(wi) == i]]}
         months = inside["month"].value_counts()
         row = {
             "count": len(inside),
@@ -135,11 +140,33 @@ def describe_hotspots(
     out["method"] = method
     out = out.sort_values(["count", "area_m2"], ascending=[False, True]).reset_index(drop=True)
     out["rank"] = np.arange(1, len(out) + 1)
-    out["name"] = _names(out.geometry, gazetteer)
+    out["name"] = _names(out, gazetteer)
     return out[[*DESCRIBE_COLUMNS, "geometry"]]
 
 
-def _names(geoms: gpd.GeoSeries, gazetteer: gpd.GeoDataFrame) -> list[str]:
+GENERIC_LOCATIONS = frozenset({
+    "Supermarket", "Parking Area", "Sports/Recreation Area", "Petrol Station",
+    "Bus/Coach Station", "Pedestrian Subway", "Further/Higher Educational Building",
+    "Police Station", "Airport/Airfield", "Shopping Area", "Nightclub", "Hospital",
+    "Conference/Exhibition Centre", "Theatre/Concert Hall", "Train Station",
+    "Hotel/Motel", "Park/Open Space", "Church", "Prison",
+})
+"""police.uk map-point labels that name a kind of place, not a street."""
+
+
+def _names(described: gpd.GeoDataFrame, gazetteer: gpd.GeoDataFrame) -> list[str]:
+    """Gazetteer names; where no named place reaches a hotspot, its main street and ward."""
     from analysis.places import name_for  # noqa: PLC0415
 
-    return [name_for(g, gazetteer) for g in geoms]
+    names = []
+    for geom, streets, wards in zip(described.geometry, described["top_streets"],
+                                    described["wards"], strict=True):
+        name = name_for(geom, gazetteer)
+        if name.startswith("near "):
+            street = next((s.rsplit(" (", 1)[0] for s in streets.split(", ")
+                           if s and s.rsplit(" (", 1)[0] not in GENERIC_LOCATIONS), "")
+            ward = wards.split(", ")[0] if wards else ""
+            if street:
+                name = f"{street}, {ward}" if ward else street
+        names.append(name)
+    return names

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import shapely
 
 from analysis.describe import describe_hotspots
@@ -19,7 +20,7 @@ from analysis.reference import reference_hotspots
 from geo.crs import require_bng
 from geo.errors import InputError
 
-__all__ = ["METHODS", "HotspotResult", "detect_hotspots"]
+__all__ = ["METHODS", "HotspotResult", "detect_hotspots", "merge_nearby"]
 
 METHODS = ("kde", "dbscan", "gistar")
 
@@ -65,6 +66,7 @@ def detect_hotspots(
     bandwidth_m: float | str = "auto",
     cell_m: float = 50.0,
     kernel: str = "quartic",
+    merge_m: float = 100.0,
     eps_m: float | None = None,
     min_samples: int | None = None,
     gistar_cell_m: float = 200.0,
@@ -93,6 +95,10 @@ def detect_hotspots(
         KDE grid cell, metres.
     kernel
         ``quartic`` or ``gaussian``.
+    merge_m
+        KDE: high-density patches closer than this (metres) form one hotspot, so a
+        town centre whose incidents sit at several map points is one named place,
+        not a scatter of single cells. 0 keeps every patch separate.
     eps_m, min_samples
         DBSCAN parameters; the module defaults when None.
     gistar_cell_m, permutations, random_state
@@ -132,9 +138,11 @@ def detect_hotspots(
                                   study_area=study_area)
         surface = kde_surface(located, bandwidth_m=choice.bandwidth_m, cell_m=cell_m,
                               kernel=kernel, study_area=study_area)
-        polys = hotspot_areas(surface, coverage=coverage, study_area=study_area)
+        polys = merge_nearby(hotspot_areas(surface, coverage=coverage, study_area=study_area),
+                             merge_m)
         params = {"coverage": coverage, "bandwidth_m": choice.bandwidth_m,
-                  "bandwidth_rule": choice.rule, "cell_m": cell_m, "kernel": kernel}
+                  "bandwidth_rule": choice.rule, "cell_m": cell_m, "kernel": kernel,
+                  "merge_m": merge_m}
         notes.append(f"Bandwidth {choice.bandwidth_m:.0f} m, chosen by {choice.rule}"
                      + (f": {choice.detail}" if getattr(choice, "detail", "") else "") + ".")
     elif method == "dbscan":
@@ -161,3 +169,40 @@ def detect_hotspots(
     reference = reference_hotspots(incidents, described)
     return HotspotResult(hotspots=described, method=method, params=params, surface=surface,
                          cells=cells, reference=reference, notes=notes)
+
+
+def merge_nearby(polygons: gpd.GeoDataFrame, merge_m: float) -> gpd.GeoDataFrame:
+    """Group polygons closer than ``merge_m`` metres into one (multi)polygon each.
+
+    Parameters
+    ----------
+    polygons
+        Polygons in EPSG:27700.
+    merge_m
+        Gap, in metres, below which two polygons belong to one group (0: no merging).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per group; the geometry is the union of the group's polygons (the
+        gaps between them are not added, so areas stay those of the cells chosen).
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> g = gpd.GeoDataFrame(geometry=[box(0, 0, 10, 10), box(50, 0, 60, 10),
+    ...                                box(500, 0, 510, 10)], crs="EPSG:27700")
+    >>> len(merge_nearby(g, 100)), len(merge_nearby(g, 20))
+    (2, 3)
+    """
+    if merge_m <= 0 or len(polygons) < 2:
+        return polygons
+    geoms = polygons.geometry.to_numpy()
+    blobs = shapely.get_parts(shapely.union_all(shapely.buffer(geoms, merge_m / 2)))
+    tree = shapely.STRtree(blobs)
+    pi, bi = tree.query(shapely.point_on_surface(geoms), predicate="within")
+    group = np.full(len(geoms), -1)
+    group[pi] = bi
+    group[group < 0] = np.arange((group < 0).sum()) + len(blobs)
+    merged = [shapely.union_all(geoms[group == g]) for g in np.unique(group)]
+    return gpd.GeoDataFrame(geometry=merged, crs=polygons.crs)
