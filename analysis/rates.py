@@ -101,7 +101,7 @@ def filter_incidents(
             raise InputError(msg)
         mask &= incidents["crime_type"].isin(types).to_numpy()
     if month_from and month_to and month_from > month_to:
-        msg = f"months {month_from}..{month_to}: the range ends before it starts; swap --from and --to."
+        msg = f"months {month_from}..{month_to}: the range ends before it starts; swap the two months."
         raise InputError(msg)
     for bound, op in ((month_from, np.greater_equal), (month_to, np.less_equal)):
         if bound:
