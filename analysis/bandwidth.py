@@ -333,6 +333,7 @@ def cv_bandwidth_m(
     *,
     floor: float | str = "fitted",
     scheme: str = "expanding",
+    max_folds: int = 3,
 ) -> BandwidthChoice:
     """Likelihood cross-validation of the bandwidth across months.
 
@@ -356,6 +357,9 @@ def cv_bandwidth_m(
     scheme
         ``"expanding"`` (fit on all earlier months) or ``"consecutive"`` (the
         previous month only).
+    max_folds
+        Score only the latest ``max_folds`` months (each fitted on the months before
+        it), so the cost stays bounded however many months are loaded.
 
     Returns
     -------
@@ -393,7 +397,7 @@ def cv_bandwidth_m(
         raise InputError(msg)
     grid, geom = _grid_for(xy, cell_m, study_area)
     rows = []
-    for t in range(1, len(uniq)):
+    for t in range(max(1, len(uniq) - max_folds), len(uniq)):
         train_months = uniq[:t] if scheme == "expanding" else uniq[t - 1 : t]
         train = xy[np.isin(months, train_months)]
         test = xy[months == uniq[t]]

@@ -135,6 +135,7 @@ def test_cv_finds_the_best_bandwidth_for_a_known_gaussian_mixture():
         kernel="gaussian",
         study_area=AREA,
         scheme="consecutive",
+        max_folds=5,
     )
     # The truth: the same fits scored on 200,000 fresh draws from the known mixture.
     fresh = _mixture(rng, 200_000, centres, sd)
@@ -152,6 +153,14 @@ def test_cv_finds_the_best_bandwidth_for_a_known_gaussian_mixture():
     assert choice.rule == "cv"
     assert len(choice.scores) == len(CANDS) * 5
     assert choice.summary["alpha"].iloc[0] < 0.05  # no snapping here: almost no floor needed
+
+
+def test_cv_scores_only_the_latest_max_folds_months():
+    _, _, xy, mon, months = _synthetic(150.0)
+    choice = cv_bandwidth_m(_months_frame(xy, mon), candidates_m=CANDS, kernel="gaussian",
+                            study_area=AREA, max_folds=2)
+    assert sorted(choice.scores["test_month"].unique()) == months[-2:]
+    assert len(choice.scores) == len(CANDS) * 2
 
 
 def test_cv_bandwidth_grows_with_the_spread_of_the_mixture():
