@@ -130,14 +130,11 @@ def read_csp_log(path: str | Path, mapping: ColumnMapping) -> LoadResult:
             "Fix the mapping."
         )
         raise InputError(msg)
-    n = len(recs.rows)
+    n = len(recs.frame)
     if n == 0:
         msg = f"{path.name}: has a header but no data rows."
         raise InputError(msg)
-    df = pd.DataFrame(recs.rows, columns=recs.header, dtype=object)
-    df = df.loc[:, ~df.columns.duplicated()]
-    for col in mapping.columns():
-        df[col] = df[col].astype(str).str.strip()
+    df = pd.DataFrame({col: recs.column(col).astype(str).str.strip() for col in mapping.columns()})
     field_reason = check_field_count(recs.widths, recs.header, index=df.index)
     raw_date = df[mapping.date].str.strip()
     when = _parse_dates(raw_date)

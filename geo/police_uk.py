@@ -96,13 +96,14 @@ def parse_police_uk(src: SourceText) -> ParsedFile:
     problem = _header_problem(src.name, recs.header)
     if problem:
         raise InputError(problem)
-    if not recs.rows:
+    if not len(recs.frame):
         msg = f"{src.name}: has a header but no data rows. Download the month again."
         raise InputError(msg)
     header = recs.header
-    df = pd.DataFrame(recs.rows, columns=header, dtype=object)
-    keep = [c for c in header if c in _RENAME]
-    df = df[keep].rename(columns=_RENAME)
+    df = pd.DataFrame(
+        {new: recs.column(old) for old, new in _RENAME.items() if old in header},
+        index=recs.frame.index,
+    )
     for col in _RENAME.values():
         if col not in df.columns:
             df[col] = ""

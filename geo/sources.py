@@ -16,6 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 
 from geo.errors import InputError
 
@@ -125,8 +128,9 @@ class CsvRecords:
     ----------
     header
         Column names, stripped.
-    rows
-        One list of ``len(header)`` strings per non-blank record.
+    frame
+        One row per non-blank record and one column per header position (labelled
+        ``0 .. len(header) - 1``, so repeated names cannot clash), all text.
     lines
         Line number where each record starts (the header is line 1).
     widths
@@ -136,10 +140,24 @@ class CsvRecords:
     """
 
     header: list[str]
-    rows: list[list[str]]
+    frame: pd.DataFrame
     lines: np.ndarray
     widths: np.ndarray
     originals: dict[int, list[str]] = field(default_factory=dict)
+
+    def column(self, name: str) -> pd.Series:
+        """The first column called ``name``.
+
+        Parameters
+        ----------
+        name
+            A header name.
+
+        Returns
+        -------
+        pandas.Series
+        """
+        return self.frame[self.header.index(name)]
 
     def raw(self, indices: np.ndarray | list[int]) -> list[str]:
         """The records at ``indices`` as CSV lines, as they were read.
@@ -147,24 +165,59 @@ class CsvRecords:
         Parameters
         ----------
         indices
-            Positions in :attr:`rows`.
+            Positions in :attr:`frame`.
 
         Returns
         -------
         list of str
         """
+        indices = np.asarray(indices, dtype=np.int64)
+        values = self.frame.iloc[indices].to_numpy(dtype=object).tolist()
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="")
         out = []
-        for i in indices:
+        for i, rec in zip(indices.tolist(), values, strict=True):
             buf.seek(0)
             buf.truncate()
-            writer.writerow(self.originals.get(int(i), self.rows[int(i)]))
+            writer.writerow(self.originals.get(i, rec))
             out.append(buf.getvalue())
         return out
 
 
-def read_records(src: SourceText) -> CsvRecords:
+def _read_fast(text: str, width: int) -> pd.DataFrame | None:
+    """Parse the records after a one-line header with pyarrow, or None to take the slow path.
+
+    Only a file where every record is one line of exactly ``width`` fields (no blank
+    line, no quoted line break) is read here; anything else returns None and is read
+    by the ``csv`` module, which keeps line numbers and reports each odd record.
+    """
+    data = text.encode("utf-8")
+    names = [str(i) for i in range(width)]
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(data),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
+            # Blank lines are dropped here, so they make the row count short of the line
+            # count and send the file to the csv module, which numbers lines exactly.
+            parse_options=pacsv.ParseOptions(newlines_in_values=False, ignore_empty_lines=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowException, ValueError):
+        return None
+    breaks = data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
+    lines = breaks + (0 if data.endswith((b"\n", b"\r")) else 1)
+    if table.num_rows + 1 != lines:
+        return None
+    frame = table.to_pandas()
+    frame.columns = range(width)
+    return frame
+
+
+def read_records(src: SourceText, *, engine: str = "auto") -> CsvRecords:
     """Split a decoded CSV into its header and records, keeping line numbers.
 
     Blank lines are dropped. Records with too few fields are padded with ``""`` and
@@ -175,6 +228,10 @@ def read_records(src: SourceText) -> CsvRecords:
     ----------
     src
         The decoded file.
+    engine
+        ``auto``: pyarrow for a plain file (every record one line of the header's
+        width), else the ``csv`` module; ``csv``: always the ``csv`` module. Both give
+        the same records.
 
     Returns
     -------
@@ -188,15 +245,30 @@ def read_records(src: SourceText) -> CsvRecords:
     reader = csv.reader(io.StringIO(src.text, newline=""))
     try:
         header = [h.strip() for h in next(reader)]
-        body = list(reader)
     except StopIteration as exc:
         msg = f"{src.name}: cannot read a header line. Is it a CSV file?"
         raise InputError(msg) from exc
     except csv.Error as exc:
         msg = f"{src.name}: line {reader.line_num}: {exc}. The file is damaged; save or download it again."
         raise InputError(msg) from exc
+    width = len(header)
+    if engine == "auto" and reader.line_num == 1:
+        frame = _read_fast(src.text, width)
+        if frame is not None:
+            n = len(frame)
+            return CsvRecords(
+                header,
+                frame,
+                np.arange(2, n + 2, dtype=np.int64),
+                np.full(n, width, dtype=np.int64),
+            )
+    try:
+        body = list(reader)
+    except csv.Error as exc:
+        msg = f"{src.name}: line {reader.line_num}: {exc}. The file is damaged; save or download it again."
+        raise InputError(msg) from exc
     if reader.line_num == len(body) + 1:
-        # Every record took exactly one line (the usual case): no per-record bookkeeping.
+        # Every record took exactly one line: no per-record bookkeeping.
         lines = np.arange(2, len(body) + 2, dtype=np.int64)
     else:
         # Some quoted value spans lines: read again, noting where each record starts.
@@ -216,13 +288,13 @@ def read_records(src: SourceText) -> CsvRecords:
     if blank.any():
         body = [rec for rec, b in zip(body, blank, strict=True) if not b]
         lines, widths = lines[~blank], widths[~blank]
-    width = len(header)
     originals: dict[int, list[str]] = {}
     for i in np.flatnonzero(widths != width):
         rec = body[i]
         originals[int(i)] = rec
         body[i] = (rec + [""] * width)[:width]
-    return CsvRecords(header, body, lines, widths, originals)
+    frame = pd.DataFrame(body, columns=range(width), dtype=object)
+    return CsvRecords(header, frame, lines, widths, originals)
 
 
 def _read_limited(path: Path) -> bytes:
