@@ -17,10 +17,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.csv as pacsv
 
 from geo.errors import InputError
+
+try:  # pyarrow comes with streamlit (and pandas' string dtype); without it, csv reads all
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+except ImportError:  # pragma: no cover
+    pa = pacsv = None
 
 __all__ = [
     "MAX_ARCHIVE_BYTES",
@@ -252,7 +256,7 @@ def read_records(src: SourceText, *, engine: str = "auto") -> CsvRecords:
         msg = f"{src.name}: line {reader.line_num}: {exc}. The file is damaged; save or download it again."
         raise InputError(msg) from exc
     width = len(header)
-    if engine == "auto" and reader.line_num == 1:
+    if engine == "auto" and pacsv is not None and reader.line_num == 1:
         frame = _read_fast(src.text, width)
         if frame is not None:
             n = len(frame)
