@@ -51,6 +51,7 @@ __all__ = [
     "NOT_IN_POLICE_UK",
     "PUBLISHED",
     "REVIEW_PERIOD",
+    "SECTION_TITLES",
     "TOTAL_LABELS",
     "Chart",
     "Pack",
@@ -100,7 +101,7 @@ _MONTH_NAMES = (
     "December",
 )
 
-_SECTIONS = {
+SECTION_TITLES = {
     "summary": "Summary",
     "crime": "Recorded crime",
     "asb": "Anti-social behaviour",
@@ -110,6 +111,7 @@ _SECTIONS = {
     "areas": "Areas",
     "patrol": "Patrol plan",
 }
+"""Heading of each section key used by :attr:`Table.section` (page breaks fall between)."""
 
 
 @dataclass(frozen=True)
@@ -320,11 +322,10 @@ def _span(months: Sequence[str]) -> str:
         return "no months"
     if len(months) == 1:
         return _month_name(months[0])
-    text = f"{_month_name(months[0])} to {_month_name(months[-1])}"
     full = month_range(months[0], months[-1])
-    if len(full) != len(months):
-        text += f" ({len(months)} of those {len(full)} months)"
-    return text
+    if len(full) == len(months):
+        return f"{_month_name(months[0])} to {_month_name(months[-1])}"
+    return ", ".join(_month_name(m) for m in months[:-1]) + f" and {_month_name(months[-1])}"
 
 
 def computed_note(months: Sequence[str]) -> str:
@@ -659,7 +660,8 @@ def _hotspot_tables(
         return [t], None
     res, bw_notes = _detect(sub, pool, method=method, bandwidth_m=bandwidth_m)
     hot = res.hotspots
-    frame = pd.DataFrame(hot[_HOTSPOT_COLS]).copy()
+    cols = [c for c in _HOTSPOT_COLS if not (c == "peak_months" and len(months) == 1)]
+    frame = pd.DataFrame(hot[cols]).copy()
     frame["share"] = (frame["share"] * 100).round(1)
     frame = frame.rename(columns={"share": "share_pct"})
     notes = [
@@ -683,7 +685,7 @@ def _hotspot_tables(
             count_cols=["count"],
             threshold=threshold,
             derived={"share_pct": "count"},
-            text_cols=["top_streets", "peak_months"],
+            text_cols=[c for c in ("top_streets", "peak_months") if c in frame.columns],
         )
         map_hot = _map_safe(
             hot,
