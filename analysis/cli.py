@@ -192,6 +192,52 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+@_command("report")
+def _report(args: argparse.Namespace) -> int:
+    from analysis.packs import parse_period, review_pack, tasking_pack  # noqa: PLC0415
+    from render.report import write_report  # noqa: PLC0415 - render loads folium
+
+    threshold = None
+    if args.suppress_below is not None:
+        try:
+            threshold = int(args.suppress_below)
+        except ValueError as exc:
+            msg = f"--suppress-below {args.suppress_below!r}: give a whole number such as 5."
+            raise InputError(msg) from exc
+    bw = args.bandwidth_m
+    bw = bw if bw == "auto" else _positive(bw, "--bandwidth-m")
+    if args.period is not None:
+        parse_period(args.period)
+    inc = _load(args.incidents).incidents
+    if args.kind == "review":
+        pack = review_pack(args.period or "2021-04..2022-03", inc, threshold,
+                           method=args.method, bandwidth_m=bw)
+    else:
+        period = args.period
+        if period is None:
+            months = sorted(set(inc["month"].astype(str)))
+            comparable = [m for m in months if str(pd.Period(m, freq="M") - 1) in set(months)]
+            period = comparable[-1] if comparable else months[-1]
+            print(f"tasking month: {period} (the latest loaded month with the month before it; "
+                  "choose another with --period)", file=sys.stderr)
+        pack = tasking_pack(period, inc, threshold, method=args.method, bandwidth_m=bw)
+    try:
+        files = write_report(pack, Path(args.out), maps=args.maps,
+                             pdf=False if args.no_pdf else None)
+    except RuntimeError as exc:
+        print(f"hotspots report: error: {exc} (the HTML and CSV files were written to "
+              f"{args.out})", file=sys.stderr)
+        return 1
+    print(f"{pack.title}: {len(pack)} tables")
+    for t in pack:
+        print(f"  {t.title} [{t.source_note}]")
+    print(f"wrote {files.html}, {len(files.csvs)} CSV file(s)"
+          + (f", {files.pdf}" if files.pdf else ""))
+    for note in files.notes:
+        print(note)
+    return 0
+
+
 @_command("app")
 def _app(args: argparse.Namespace) -> int:
     import os  # noqa: PLC0415
@@ -261,6 +307,26 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--address", default="127.0.0.1",
                    help="address to bind (default 127.0.0.1: this machine only)")
     a.add_argument("--port", type=int, default=8501)
+
+    rp = sub.add_parser("report", help="write the strategic review or monthly tasking pack "
+                                       "(HTML, a CSV per table, PDF)")
+    rp.add_argument("--kind", required=True, choices=["review", "tasking"])
+    rp.add_argument("--period", metavar="YYYY-MM[..YYYY-MM]",
+                    help="review: the period (default 2021-04..2022-03, the published review); "
+                         "tasking: this month, or a range ending in it (default: the latest "
+                         "loaded month with the month before it)")
+    rp.add_argument("--incidents", nargs="+", metavar="PATH",
+                    help="police.uk CSVs, folders or archives (default: the shipped data)")
+    rp.add_argument("--suppress-below", metavar="N",
+                    help="withhold counts from 1 to N-1 (5: one to four), consistently")
+    rp.add_argument("--method", default="kde", choices=["kde", "dbscan", "gistar"],
+                    help="hotspot method (default kde)")
+    rp.add_argument("--bandwidth-m", default="auto", metavar="N|auto",
+                    help="KDE bandwidth in metres, or auto (cross-validated; default)")
+    rp.add_argument("--maps", default="both", choices=["both", "static", "interactive", "none"],
+                    help="static SVG maps (printed), interactive maps (screen), both, or none")
+    rp.add_argument("--no-pdf", action="store_true", help="do not print the PDF")
+    rp.add_argument("--out", required=True, metavar="DIR")
 
     for extra in _EXTRA_PARSERS:
         extra(sub, filters)
