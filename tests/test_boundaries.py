@@ -25,7 +25,7 @@ from geo.schema import LOCAL_AREAS
 BOROUGH_POPULATION = 136_435
 
 
-# --- the shipped boundaries --------------------------------------------------------------------
+# --- the shipped boundaries ------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -103,7 +103,7 @@ def test_unknown_level_is_named():
         areas_for_level("wards")
 
 
-# --- a user's boundary files ---------------------------------------------------------------------
+# --- a user's boundary files -----------------------------------------------------------------
 
 
 def _two_squares() -> gpd.GeoDataFrame:

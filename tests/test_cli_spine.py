@@ -40,7 +40,7 @@ def _listing(folder: Path) -> dict[str, tuple[int, int]]:
     }
 
 
-# --- rates --------------------------------------------------------------------------------------
+# --- rates -----------------------------------------------------------------------------------
 
 
 def test_rates_asb_feb_may_2017_in_a_process(tmp_path):
@@ -95,7 +95,7 @@ def test_rates_on_a_force_month_counts_only_eastleigh(capsys):
     assert "rows read 6,065: accepted 845, rejected 0, outside the study area 5,220." in out
 
 
-# --- bad input: exit 2, one line naming the file and the problem, no traceback -----------------
+# --- bad input: exit 2, one line naming the file and the problem, no traceback ---------------
 
 
 def _outcomes_zip(tmp_path: Path) -> Path:
@@ -174,7 +174,7 @@ def test_bad_input_in_a_real_process_shows_no_traceback(tmp_path):
         assert "Traceback" not in proc.stderr
 
 
-# --- validate -------------------------------------------------------------------------------------
+# --- validate --------------------------------------------------------------------------------
 
 
 def test_validate_json_in_a_process(tmp_path):

@@ -159,7 +159,8 @@ def test_short_row_is_rejected_for_its_field_count(tmp_csv):
     )
     result = read_csp_log(path, ColumnMapping(date="D", type="T", lat="Lat", lon="Lon"))
     assert result.rejects.loc[0, "reason"].startswith(
-        "row has 3 fields, the header has 4 (too few fields): column 'Lon' and those after it are missing"
+        "row has 3 fields, the header has 4 (too few fields): "
+        "column 'Lon' and those after it are missing"
     )
     assert result.rejects.loc[0, "row"] == 2
     assert result.incidents["row"].tolist() == [4]  # the blank line 3 does not shift numbering
@@ -171,7 +172,8 @@ def test_missing_mapped_column_lists_the_files_columns():
         InputError,
         match=(
             r"csp_asb_log\.csv: column\(s\) \['Date', 'Lon'\] not found; the file has "
-            r"\['Ref', 'Reported', 'Category', 'Lat', 'Long', 'Ward', 'Street'\]\. Fix the mapping\."
+            r"\['Ref', 'Reported', 'Category', 'Lat', 'Long', 'Ward', 'Street'\]\. "
+            r"Fix the mapping\."
         ),
     ):
         read_csp_log(LOG, bad)

@@ -25,7 +25,7 @@ def _accounts(result) -> tuple[int, int, int, int]:
     return result.rows_in, result.accepted, result.rejected, result.outside_area
 
 
-# --- one file of every kind of bad row -----------------------------------------------------
+# --- one file of every kind of bad row -------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
@@ -213,7 +213,7 @@ def test_archive_without_street_files_is_refused_not_crashed(tmp_path):
         load_incidents([z])
 
 
-# --- encodings ---------------------------------------------------------------------------------
+# --- encodings -------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -241,7 +241,7 @@ def test_cp1252_fixture_file():
     assert result.incidents["outcome"].tolist() == ["", "Under investigation"]
 
 
-# --- files loaded twice, archives, folders -----------------------------------------------------
+# --- files loaded twice, archives, folders ---------------------------------------------------
 
 
 def test_same_file_twice_is_kept_once_and_reported():
@@ -344,7 +344,7 @@ def test_study_area_can_be_narrowed(tmp_csv):
     assert result.incidents["lsoa_code"].tolist() == ["E01022652"]
 
 
-# --- the shipped real data ---------------------------------------------------------------------
+# --- the shipped real data -------------------------------------------------------------------
 
 
 def test_shipped_files_reconcile(shipped_result):

@@ -52,8 +52,8 @@ def test_shipped_month_parses_without_a_reason():
         (7, r"^Month: 'Feb-2017' is not a month in YYYY-MM form \(e\.g\. 2017-02\); fix the value"),
         (
             8,
-            r"^row has 7 fields, the header has 12 \(too few fields\): column 'LSOA code' and those "
-            r"after it are missing",
+            r"^row has 7 fields, the header has 12 \(too few fields\): "
+            r"column 'LSOA code' and those after it are missing",
         ),
         (9, r"^$"),  # 'No location': decided in geo.io (no coordinates and no LSOA)
         (10, r"^$"),

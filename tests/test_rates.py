@@ -1,4 +1,4 @@
-"""Rates per 1,000 with exact Poisson intervals, change between periods, on hand-made and real data."""
+"""Rates per 1,000 with exact Poisson intervals and change between periods: hand-made and real."""
 
 from __future__ import annotations
 
@@ -78,7 +78,7 @@ def test_rates_are_sorted_highest_first(wards):
     assert area_rates(inc, "ward", areas=wards)["code"].tolist() == ["W2", "W1"]
 
 
-# --- exact Poisson intervals ----------------------------------------------------------------------
+# --- exact Poisson intervals -----------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -104,7 +104,7 @@ def test_poisson_interval_is_vectorised():
     assert np.all(np.diff(hi) > 0)
 
 
-# --- change -----------------------------------------------------------------------------------------
+# --- change ----------------------------------------------------------------------------------
 
 
 def test_review_asb_change_is_minus_16_81_percent():
@@ -161,7 +161,7 @@ def test_period_backwards_is_refused():
         period_change(inc, "ward", before=("2017-05", "2017-02"), after=("2017-06", "2017-06"))
 
 
-# --- filters -------------------------------------------------------------------------------------------
+# --- filters ---------------------------------------------------------------------------------
 
 
 def test_filter_by_type_and_inclusive_months():
@@ -190,7 +190,7 @@ def test_unknown_level_is_refused():
         area_rates(pd.DataFrame({"crime_type": [], "month": []}), "county")
 
 
-# --- real data -------------------------------------------------------------------------------------------
+# --- real data -------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ from tests.conftest import DATA_DIR, POLICE_HEADER, police_line
 CAFE = "On or near Chandler\u2019s Ford caf\u00e9"
 
 
-# --- decode ---------------------------------------------------------------------------
+# --- decode ----------------------------------------------------------------------------------
 
 
 def test_utf8_without_bom():
@@ -81,7 +81,7 @@ def test_utf16_export_is_refused_with_the_fix():
         decode("Crime ID,Month\n".encode("utf-16"), "u16.csv")
 
 
-# --- read_records -----------------------------------------------------------------------
+# --- read_records ----------------------------------------------------------------------------
 
 
 def _records(text: str, engine: str = "auto"):
@@ -155,7 +155,7 @@ def test_fast_engine_reads_a_shipped_month_like_the_csv_module():
     assert fast.lines.tolist() == slow.lines.tolist()
 
 
-# --- iter_sources -------------------------------------------------------------------------
+# --- iter_sources ----------------------------------------------------------------------------
 
 
 def _line_file(tmp_csv, name, month="2017-02"):
