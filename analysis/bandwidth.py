@@ -77,8 +77,8 @@ RULES = ("auto", "cv", "scott", "silverman", "spatial_silverman")
 QUARTIC_PER_GAUSSIAN_SD = math.sqrt(8.0)
 """Quartic radius with the same per-axis standard deviation as a Gaussian of sd 1."""
 
-CANDIDATE_CELL_MULTIPLES = (0.125, 0.25, 0.5, 1, 1.5, 2, 3, 4, 6, 8, 12, 16)
-"""Default cross-validation candidates, in cells (6.25 m to 800 m for 50 m cells)."""
+CANDIDATE_CELL_MULTIPLES = (0.125, 0.25, 0.5, 1, 2, 4, 8, 16)
+"""Default cross-validation candidates, in cells: a doubling ladder, 6.25 m to 800 m for 50 m cells."""
 
 
 @dataclass(frozen=True)
