@@ -98,7 +98,7 @@ def decode(data: bytes, name: str) -> SourceText:
     InputError
         If the file is empty or binary.
     """
-    if not data.strip():
+    if not data.removeprefix(b"\xef\xbb\xbf").strip():
         msg = f"{name}: the file is empty. Download the month again or pick another file."
         raise InputError(msg)
     for magic, what in _MAGIC.items():
