@@ -54,7 +54,10 @@ def police_line(**fields: str) -> str:
 
 @pytest.fixture(scope="session")
 def shipped_result() -> LoadResult:
-    """``load_incidents()`` on the five shipped police.uk months (read once per session)."""
+    """``load_incidents()`` on the five shipped police.uk months (read once per session).
+
+    Shared by every test: read it, never change it (``.incidents.copy()`` first).
+    """
     return load_incidents()
 
 

@@ -44,7 +44,7 @@ def test_shipped_cp1252_fixture_decodes():
     assert CAFE in src.text
 
 
-@pytest.mark.parametrize("data", [b"", b"   \r\n\n\t"])
+@pytest.mark.parametrize("data", [b"", b"   \r\n\n\t", b"\xef\xbb\xbf", b"\xef\xbb\xbf\r\n"])
 def test_empty_file_is_refused_with_the_fix(data):
     with pytest.raises(
         InputError, match=r"^empty\.csv: the file is empty\. Download the month again"
