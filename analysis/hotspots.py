@@ -22,7 +22,7 @@ from geo.errors import InputError
 
 __all__ = ["METHODS", "HotspotResult", "detect_hotspots", "merge_nearby"]
 
-METHODS = ("kde", "dbscan", "gistar")
+METHODS = ("kde", "dbscan", "hdbscan", "gistar")
 
 
 @dataclass
@@ -81,7 +81,8 @@ def detect_hotspots(
         Incident frame in EPSG:27700 (already filtered to the types and months wanted).
     method
         ``kde`` (highest-density cells covering ``coverage`` of the study area),
-        ``dbscan`` (clusters of at least ``min_samples`` incidents within ``eps_m``) or
+        ``dbscan`` (clusters of at least ``min_samples`` incidents within ``eps_m``),
+        ``hdbscan`` (clusters of at least ``min_samples`` incidents at any density) or
         ``gistar`` (cells significantly hot at 95% after FDR correction).
     study_area
         Polygon the analysis is confined to; the borough by default.
@@ -153,6 +154,14 @@ def detect_hotspots(
         polys = clusters.dbscan_hotspots(located, eps_m=eps, min_samples=ms)
         params = {"eps_m": eps, "min_samples": ms}
         notes.append(f"DBSCAN: clusters of at least {ms} incidents with neighbours within {eps:.0f} m.")
+    elif method == "hdbscan":
+        from analysis import clusters  # noqa: PLC0415
+
+        ms = clusters.DEFAULT_MIN_SAMPLES if min_samples is None else min_samples
+        labels = clusters.hdbscan_labels(located, min_cluster_size=ms)
+        polys = clusters.cluster_outlines(located, labels)
+        params = {"min_cluster_size": ms}
+        notes.append(f"HDBSCAN: clusters of at least {ms} incidents, at whatever density they hold.")
     else:
         from analysis.gistar import DEFAULT_PERMUTATIONS, gistar_grid, gistar_hotspots  # noqa: PLC0415
 

@@ -84,3 +84,10 @@ def test_detect_rejects_a_nonsense_bandwidth_in_one_line(tmp_path):
     assert "Traceback" not in proc.stderr
     assert "--bandwidth-m" in proc.stderr and "metres" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_hdbscan_is_an_option_of_the_engine(asb):
+    result = detect_hotspots(asb, method="hdbscan", min_samples=10)
+    assert len(result.hotspots) > 0
+    assert result.hotspots["count"].min() >= 10
+    assert result.params == {"min_cluster_size": 10}
