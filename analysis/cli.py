@@ -75,6 +75,14 @@ def _rates(args: argparse.Namespace) -> int:
 def _validate(args: argparse.Namespace) -> int:
     from geo.io import load_incidents  # noqa: PLC0415
 
+    if args.rejects:
+        target = Path(args.rejects).resolve()
+        for p in args.paths:
+            folder = Path(p).resolve()
+            if folder.is_dir() and folder in target.parents:
+                msg = (f"--rejects {args.rejects}: inside the input folder {p}, where the next "
+                       "validate would read it as data; write it elsewhere.")
+                raise InputError(msg)
     result = load_incidents(args.paths)
     summary = result.summary()
     if args.rejects:
@@ -257,11 +265,11 @@ def _app(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser for every sub-command."""
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="hotspots",
         description="Crime and ASB hotspot mapping for the Eastleigh Community Safety Partnership.",
     )
-    sub = p.add_subparsers(dest="command", required=True)
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     def filters(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("--incidents", nargs="+", metavar="PATH",
@@ -336,13 +344,26 @@ def build_parser() -> argparse.ArgumentParser:
 _EXTRA_PARSERS: list[Callable] = []
 
 
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line: ``hotspots CMD: error: ...``."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        print(f"{self.prog}: error: {_one_line(message)} (see {self.prog} --help)",
+              file=sys.stderr)
+        raise SystemExit(2)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     args = build_parser().parse_args(argv)
     try:
         return _COMMANDS[args.command](args)
     except InputError as exc:
-        print(f"hotspots {args.command}: error: {exc}", file=sys.stderr)
+        print(f"hotspots {args.command}: error: {_one_line(str(exc))}", file=sys.stderr)
         return 2
     except OSError as exc:
         print(f"hotspots {args.command}: error: {exc.filename or ''}: {exc.strerror or exc}",
