@@ -7,6 +7,8 @@ active dataset is replaced only when the new one loaded without error
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import streamlit as st
 
@@ -125,7 +127,8 @@ def _account(ds: Dataset) -> None:
     st.dataframe(account_table(ds), hide_index=True)
     if len(r.files):
         st.markdown("**Files**")
-        st.dataframe(r.files, hide_index=True, width="stretch")
+        files = r.files.assign(source_file=r.files["source_file"].map(lambda p: Path(p).name))
+        st.dataframe(files, hide_index=True, width="stretch")
     for dup in r.duplicate_files:
         st.info(
             f"{dup['source_file']}: {dup['force']} {dup['month']} was already loaded from "
@@ -273,4 +276,4 @@ def render(ds: Dataset, f: Filters) -> None:  # noqa: ARG001 - same signature as
         st.button("Go back to the shipped data", key="back_to_shipped", on_click=_back_to_shipped)
     _account(current)
     st.subheader("Where every layer comes from")
-    st.dataframe(SOURCES, hide_index=True, width="stretch")
+    st.table(SOURCES.set_index("layer"))

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import shapely
 import streamlit as st
@@ -28,7 +27,9 @@ from geo.errors import InputError
 from render.map import MapLayers, build_map
 
 __all__ = [
+    "MAIN_MAP_HEIGHT",
     "PROFILE_KEY",
+    "VIEW_MAP_HEIGHT",
     "area_at",
     "area_profile",
     "choropleth",
@@ -41,11 +42,17 @@ __all__ = [
     "show_map",
 ]
 
+MAIN_MAP_HEIGHT = 780
+"""Height of the Map view's map (pixels): the borough fits at zoom 12."""
+
+VIEW_MAP_HEIGHT = 760
+"""Height of the other views' maps (pixels); differs from the main map's, so a browser
+test can tell a map left over from the previous view from the new one."""
+
 PROFILE_KEY = "profile_area"
 """Session key of the area whose profile is open."""
 
 _TO_BNG = Transformer.from_crs(WGS84, BNG, always_xy=True)
-_LABEL_KINDS = {"town_centre", "village", "suburb", "district_centre", "foreshore", "airport"}
 
 
 def optional_layer(name: str, loader: Callable[[], gpd.GeoDataFrame]) -> gpd.GeoDataFrame | None:
@@ -83,13 +90,11 @@ def choropleth(ds: Dataset, f: Filters, level: str | None = None) -> gpd.GeoData
 
 
 def place_labels() -> gpd.GeoDataFrame | None:
-    """Gazetteer places (not stations) as map labels; minor places small."""
+    """Gazetteer places as map labels (render shows minor places and stations zoomed in)."""
     gaz = optional_layer("Place labels", state.gazetteer)
     if gaz is None:
         return None
-    gaz = gaz[gaz["kind"].isin(_LABEL_KINDS)].copy()
-    gaz["size"] = np.where(gaz["kind"].isin(["town_centre", "village"]), "", "small")
-    return gaz[["name", "size", "geometry"]]
+    return gaz[["name", "kind", "geometry"]]
 
 
 def map_layers(
@@ -124,7 +129,7 @@ def map_layers(
     )
 
 
-def show_map(layers: MapLayers, f: Filters, *, key: str, height: int = 640) -> dict:
+def show_map(layers: MapLayers, f: Filters, *, key: str, height: int = VIEW_MAP_HEIGHT) -> dict:
     """Draw the map with st_folium and return what the user last clicked."""
     try:
         m = build_map(layers, tiles=f.tiles)
@@ -241,7 +246,7 @@ def render(ds: Dataset, f: Filters) -> None:
     hs = hotspot_result(ds, f)
     _kpis(ds, f, hs)
     layers = map_layers(ds, f, hs, points=f.show_points, density=f.show_density)
-    out = show_map(layers, f, key="main_map", height=780)
+    out = show_map(layers, f, key="main_map", height=MAIN_MAP_HEIGHT)
     if hs is not None and hs.notes:
         st.caption(" ".join(hs.notes))
 
@@ -275,6 +280,7 @@ def render(ds: Dataset, f: Filters) -> None:
         show,
         hide_index=True,
         width="stretch",
+        height=min(len(show), 20) * 35 + 40,
         column_config={
             c: st.column_config.NumberColumn(format="%.2f")
             for c in ("rate per 1,000", "95% low", "95% high")

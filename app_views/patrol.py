@@ -13,10 +13,11 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
+from shapely.geometry import box
 
 from analysis.export import guard_formulas
 from analysis.hotspots import HotspotResult
-from app_views import map_view
+from app_views import map_view, state
 from app_views.filters import Filters
 from app_views.state import Dataset
 from geo.crs import WGS84
@@ -26,6 +27,7 @@ __all__ = [
     "PLAN_COLUMNS",
     "geojson_bytes",
     "gpkg_bytes",
+    "hotspot_layers",
     "html_map_bytes",
     "md_escape",
     "plan_csv_bytes",
@@ -103,6 +105,32 @@ def html_map_bytes(layers: MapLayers) -> bytes:
         return path.read_bytes()
 
 
+def hotspot_layers(ds: Dataset, f: Filters, hotspot: gpd.GeoDataFrame) -> MapLayers:
+    """A patrol card map: one hotspot, its incidents and what lies within 800 m."""
+    (x0, y0, x1, y1) = hotspot.total_bounds
+    frame = box(x0 - 800, y0 - 800, x1 + 800, y1 + 800)
+    located = state.filtered(ds, f.types, f.month_from, f.month_to)
+    located = located[located["has_location"].to_numpy(bool)]
+    near = located[located.geometry.intersects(frame)]
+
+    def clip(layer: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
+        if layer is None:
+            return None
+        inside = layer[layer.geometry.intersects(frame)]
+        return inside if len(inside) else None
+
+    wards = state.level_areas(f.level)[["name", "geometry"]]
+    return MapLayers(
+        outlines=gpd.GeoDataFrame(wards.clip(frame), crs=wards.crs),
+        hotspots=hotspot,
+        points=near[["x", "y", "crime_type", "month", "location"]],
+        venues=clip(map_view.optional_layer("Venues", state.venues)),
+        venue_rings_m=f.rings_m or (800.0,),
+        stations=clip(map_view.optional_layer("Rail stations", state.stations_near)),
+        labels=clip(map_view.place_labels()),
+    )
+
+
 @st.cache_data(max_entries=16, show_spinner="Preparing the downloads\u2026")
 def _downloads(
     _ds: Dataset,
@@ -173,8 +201,18 @@ def render(ds: Dataset, f: Filters) -> None:
     )
     d4.download_button("HTML map", files["html"], f"{stem}.html", "text/html", key="dl_html")
 
-    layers = map_view.map_layers(ds, f, hs, areas=False, density=False)
-    map_view.show_map(layers, f, key="patrol_map", height=520)
+    names = {int(r): f"#{int(r)} {n}" for r, n in zip(table["rank"], table["name"], strict=True)}
+    focus = st.selectbox(
+        "Map",
+        [0, *names],
+        key="patrol_focus",
+        format_func=lambda r: "Whole borough" if r == 0 else f"Zoom to hotspot {names[r]}",
+    )
+    if focus:
+        layers = hotspot_layers(ds, f, hs.hotspots[hs.hotspots["rank"] == focus])
+    else:
+        layers = map_view.map_layers(ds, f, hs, areas=False, points=False, density=False)
+    map_view.show_map(layers, f, key="patrol_map", height=map_view.VIEW_MAP_HEIGHT)
 
     st.subheader("Printable plan")
     st.caption("Print this page from the browser (Ctrl+P); the table below prints in full.")

@@ -311,7 +311,7 @@ def _candidates(
         stations=map_view.optional_layer("Rail stations", state.stations_near),
         labels=map_view.place_labels(),
     )
-    out = map_view.show_map(layers, f, key="siting_map", height=520)
+    out = map_view.show_map(layers, f, key="siting_map", height=map_view.VIEW_MAP_HEIGHT)
     pt = map_view.clicked_point(out)
     if pt is not None and pt != st.session_state.get(_CLICK):
         st.session_state[_CLICK] = pt

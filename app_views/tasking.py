@@ -142,7 +142,19 @@ def render(ds: Dataset, f: Filters) -> None:
     )
     level = "local_area" if f.level == "lsoa" else f.level
     trend = monthly_by_area(ds, f, level)
-    st.line_chart(trend, height=300)
+    ranked = trend.sum().sort_values(ascending=False).index.tolist()
+    chosen = st.session_state.get("trend_areas")
+    if (
+        chosen is None
+        or not set(chosen) <= set(ranked)
+        or st.session_state.get("_trend_level") != level
+    ):
+        st.session_state["trend_areas"] = ranked[:5]
+        st.session_state["_trend_level"] = level
+    picked = st.multiselect(
+        "Areas", ranked, key="trend_areas", help="The five with most incidents are shown first."
+    )
+    st.line_chart(trend[picked] if picked else trend, height=300)
     st.caption("Every month loaded; a gap between loaded months is drawn as a straight line.")
 
     _published()
@@ -222,7 +234,7 @@ def _comparison(
         change=classed if len(classed) else None,
         labels=map_view.place_labels(),
     )
-    map_view.show_map(layers, f, key="tasking_map", height=520)
+    map_view.show_map(layers, f, key="tasking_map", height=map_view.VIEW_MAP_HEIGHT)
     st.dataframe(
         pd.DataFrame(classed.drop(columns="geometry")).rename(
             columns={

@@ -1,0 +1,313 @@
+"""The app in Debian's Chromium, with every request outside this machine blocked.
+
+Starts ``streamlit run app.py`` on a free port of 127.0.0.1, opens it in
+``/usr/bin/chromium`` through Playwright (never ``playwright install``), blocks and
+records every request whose host is not 127.0.0.1 or localhost (routing on the
+context also catches the map's iframe), waits for Leaflet to draw the ward polygons,
+the hotspots and the venues inside the st_folium iframe, clicks a ward to open its
+profile, switches through every view, and saves a screenshot of each (in
+``$HOTSPOTS_SCREENSHOTS`` when set, else the test's temporary folder).
+
+Without Chromium the test is skipped, except under CI (``$CI`` set), where it fails.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from app_views.map_view import MAIN_MAP_HEIGHT, VIEW_MAP_HEIGHT
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+MAP_IFRAME = "iframe[title='streamlit_folium.st_folium']"
+
+# Counts the Leaflet layers of the map in an st_folium iframe: area features (their
+# code property starts E0), hotspot features (a rank, no change status) and the venue
+# markers and rings (their tooltip names a Friday Night Football venue).
+COUNT_LAYERS = """() => {
+  const out = {areas: 0, hotspots: 0, venues: 0, change: 0};
+  map_div.eachLayer((layer) => {
+    const p = layer.feature && layer.feature.properties;
+    if (p) {
+      const keys = Object.keys(p);
+      const get = (name) => p[name] !== undefined ? p[name] : p['p_' + name];
+      if (String(get('code') || '').startsWith('E0')) out.areas += 1;
+      else if (get('status') !== undefined) out.change += 1;
+      else if (get('rank') !== undefined) out.hotspots += 1;
+    }
+    const tip = layer.getTooltip && layer.getTooltip();
+    if (tip && String(tip.getContent()).includes('Friday Night Football')) out.venues += 1;
+  });
+  return out;
+}"""
+
+
+# A point of the map near [lat, lng] where a click reaches the map itself (a marker or
+# a bubble would take the click): searched on a spiral of 10 px steps.
+FREE_POINT = """([lat, lng]) => {
+  const start = map_div.latLngToContainerPoint([lat, lng]);
+  for (let r = 0; r < 300; r += 10) {
+    for (let a = 0; a < 360; a += 30) {
+      const x = start.x + r * Math.cos(a * Math.PI / 180);
+      const y = start.y + r * Math.sin(a * Math.PI / 180);
+      const el = document.elementFromPoint(x, y);
+      if (el && !el.closest('.leaflet-marker-icon, .leaflet-control')) { return {x, y}; }
+    }
+  }
+  return start;
+}"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Path:
+    if not CHROMIUM.exists():
+        reason = f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)"
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason}; CI must run the browser test")
+        pytest.skip(reason)
+    return CHROMIUM
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = os.environ.get("HOTSPOTS_SCREENSHOTS")
+    path = Path(folder) if folder else tmp_path_factory.mktemp("screenshots")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture(scope="module")
+def app_url(chromium: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = _free_port()
+    env = dict(os.environ, HOTSPOTS_USER_DIR=str(tmp_path_factory.mktemp("user")))
+    log = tmp_path_factory.mktemp("server") / "streamlit.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                str(ROOT / "app.py"),
+                "--server.headless",
+                "true",
+                "--server.address",
+                "127.0.0.1",
+                "--server.port",
+                str(port),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                        if r.status == 200:
+                            break
+                except OSError:
+                    pass
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"the app did not start:\n{log.read_text()[-3000:]}")
+                time.sleep(0.3)
+            yield url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def _wait_idle(page, timeout_ms: int = 60_000) -> None:
+    """Wait until Streamlit has finished the script run and removed stale elements."""
+    page.wait_for_timeout(300)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+        " && !document.querySelector('[data-stale=\"true\"]')",
+        timeout=timeout_ms,
+    )
+
+
+def _map_frame(page, height: int, timeout_ms: int = 60_000):
+    """The view's st_folium iframe, once it is the only fresh one and Leaflet drew in it.
+
+    Maps left over from the previous run are marked stale by Streamlit until removed;
+    the main map and the other views' maps also differ in height.
+    """
+    sel = f"[data-stale='false'] {MAP_IFRAME}[height='{height}']"
+    page.wait_for_function(
+        f"() => document.querySelectorAll(\"{MAP_IFRAME}\").length === 1"
+        f" && document.querySelectorAll(\"{sel}\").length === 1",
+        timeout=timeout_ms,
+    )
+    frame = page.locator(sel).element_handle().content_frame()
+    frame.locator("path.leaflet-interactive").first.wait_for(timeout=timeout_ms)
+    return frame
+
+
+def _layers_when(page, height: int, done, timeout_s: float = 60.0) -> dict:
+    """Layer counts of the view's map once ``done(counts)`` holds (the map may be redrawn)."""
+    deadline = time.monotonic() + timeout_s
+    counts: dict = {}
+    while time.monotonic() < deadline:
+        try:
+            counts = _map_frame(page, height).evaluate(COUNT_LAYERS)
+        except Exception:  # noqa: BLE001 - the iframe was replaced while we looked
+            counts = {}
+        if counts and done(counts):
+            return counts
+        page.wait_for_timeout(250)
+    pytest.fail(f"the map did not reach the expected layers; last counts {counts}")
+
+
+def _view(page, name: str) -> None:
+    page.locator("[data-testid='stSidebar'] label").filter(has_text=name).first.click()
+    page.get_by_role("heading", name=name, exact=True).wait_for(timeout=60_000)
+    _wait_idle(page)
+
+
+def test_the_app_works_with_every_outside_request_blocked(app_url, chromium, shots):
+    from playwright.sync_api import sync_playwright  # noqa: PLC0415 - only with a browser
+
+    outside: list[str] = []
+
+    def guard(route) -> None:
+        url = route.request.url
+        host = urlparse(url).hostname
+        if url.startswith(("data:", "blob:", "about:")) or host in LOCAL_HOSTS:
+            route.continue_()
+        else:
+            outside.append(url)
+            route.abort()
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1440, "height": 2200})
+        context.route("**/*", guard)
+        page = context.new_page()
+        page.goto(app_url)
+
+        # Map: the 14 wards, the hotspots and the venues drawn by Leaflet.
+        _wait_idle(page)
+        frame = _map_frame(page, MAIN_MAP_HEIGHT)
+        counts = frame.evaluate(COUNT_LAYERS)
+        assert counts["areas"] == 14, counts
+        assert counts["hotspots"] > 0, counts
+        assert counts["venues"] >= 4, counts
+        paths = frame.locator("path.leaflet-interactive").count()
+        assert paths >= 14 + counts["hotspots"]
+        page.screenshot(path=str(shots / "1_map.png"))
+
+        # Click a ward on the map: its profile opens (count, rate, a Vega chart).
+        box = page.locator(MAP_IFRAME).bounding_box()
+        # A point of Eastleigh Central away from the venue marker (a marker takes the click).
+        pt = frame.evaluate("() => map_div.latLngToContainerPoint([50.9700, -1.3600])")
+        page.mouse.click(box["x"] + pt["x"], box["y"] + pt["y"])
+        page.get_by_role("heading", name="Eastleigh Central").wait_for(timeout=60_000)
+        _wait_idle(page)
+        page.locator(
+            "[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg"
+        ).first.wait_for(timeout=60_000)
+        page.get_by_role("heading", name="Eastleigh Central").scroll_into_view_if_needed()
+        page.screenshot(path=str(shots / "2_map_area_profile.png"))
+
+        # More layers: the KDE density surface and the incident points.
+        page.locator("[data-testid='stSidebar'] label").filter(has_text="Density surface").click()
+        _wait_idle(page)
+        page.locator("[data-testid='stSidebar'] label").filter(has_text="Incident points").click()
+        _wait_idle(page)
+        frame = _map_frame(page, MAIN_MAP_HEIGHT)
+        assert frame.locator("img.leaflet-image-layer").count() == 1
+        page.locator(MAP_IFRAME).scroll_into_view_if_needed()
+        page.screenshot(path=str(shots / "3_map_density_points.png"))
+
+        _view(page, "Patrol plan")
+        frame = _map_frame(page, VIEW_MAP_HEIGHT)
+        assert frame.evaluate(COUNT_LAYERS)["hotspots"] > 0
+        page.screenshot(path=str(shots / "4_patrol_plan.png"))
+        page.locator("[data-testid='stMain'] [data-testid='stSelectbox']").first.click()
+        page.get_by_role("option", name=re.compile(r"^Zoom to hotspot #1 ")).click()
+        _wait_idle(page)
+        _layers_when(page, VIEW_MAP_HEIGHT, lambda c: c["hotspots"] == 1)
+        assert _map_frame(page, VIEW_MAP_HEIGHT).evaluate("() => map_div.getZoom()") >= 14
+        page.screenshot(path=str(shots / "4b_patrol_hotspot_1.png"))
+
+        _view(page, "Tasking review")
+        page.get_by_role("button", name="Compare 2017-04 to 2017-05", exact=False).click()
+        page.get_by_text("Previous period (2017-02 to 2017-03)").wait_for(timeout=60_000)
+        _wait_idle(page)
+        frame = _map_frame(page, VIEW_MAP_HEIGHT)
+        assert frame.evaluate(COUNT_LAYERS)["change"] > 0
+        page.screenshot(path=str(shots / "5_tasking_review.png"))
+
+        _view(page, "Venue siting")
+        frame = _map_frame(page, VIEW_MAP_HEIGHT)
+        assert frame.evaluate(COUNT_LAYERS)["venues"] >= 4
+        page.get_by_text("After adding Friday Night Football Hedge End").wait_for()
+        page.screenshot(path=str(shots / "6_venue_siting.png"))
+        # A point clicked on the map becomes a candidate site.
+        box = page.locator(f"{MAP_IFRAME}[height='{VIEW_MAP_HEIGHT}']").bounding_box()
+        pt = frame.evaluate(FREE_POINT, [50.95, -1.31])
+        page.mouse.click(box["x"] + pt["x"], box["y"] + pt["y"])
+        page.get_by_text("Clicked point:", exact=False).wait_for(timeout=60_000)
+        _wait_idle(page)
+        assert page.get_by_text("named places and the clicked point", exact=False).count() == 1
+        page.screenshot(path=str(shots / "6b_venue_siting_clicked_point.png"))
+
+        _view(page, "Data")
+        page.get_by_text("Where every layer comes from").wait_for()
+        page.screenshot(path=str(shots / "7_data.png"))
+
+        assert outside == [], f"requests left the machine: {outside[:10]}"
+        assert not page.locator("[data-testid='stException']").count()
+
+        # The guard does see the map iframe's requests: with map tiles switched on, the
+        # tile requests are caught (and blocked) by the same route.
+        _view(page, "Map")
+        page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").filter(
+            has_text="Background"
+        ).click()
+        page.get_by_role("option", name="OpenStreetMap", exact=False).click()
+        _wait_idle(page)
+        deadline = time.monotonic() + 30
+        while not outside and time.monotonic() < deadline:
+            page.wait_for_timeout(200)
+        assert outside, "tile requests from the map iframe were not seen by the guard"
+        browser.close()
+    assert shutil.which(str(chromium))
