@@ -178,13 +178,15 @@ class CsvRecords:
         indices = np.asarray(indices, dtype=np.int64)
         values = self.frame.iloc[indices].to_numpy(dtype=object).tolist()
         buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="")
+        # The csv module quotes a value holding a line break only if the break's characters
+        # are in the line terminator: write "\r\n" (not "") and cut it off.
+        writer = csv.writer(buf, lineterminator="\r\n")
         out = []
         for i, rec in zip(indices.tolist(), values, strict=True):
             buf.seek(0)
             buf.truncate()
             writer.writerow(self.originals.get(i, rec))
-            out.append(buf.getvalue())
+            out.append(buf.getvalue()[:-2])
         return out
 
 
