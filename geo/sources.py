@@ -197,6 +197,9 @@ def _read_fast(text: str, width: int) -> pd.DataFrame | None:
     line, no quoted line break) is read here; anything else returns None and is read
     by the ``csv`` module, which keeps line numbers and reports each odd record.
     """
+    if width < 2:
+        # pyarrow keeps a line of spaces as a one-field record; the csv path drops it.
+        return None
     data = text.encode("utf-8")
     names = [str(i) for i in range(width)]
     try:
