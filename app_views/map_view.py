@@ -14,6 +14,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 import streamlit as st
+from folium.map import FitBounds
 from pyproj import Transformer
 from streamlit_folium import st_folium
 
@@ -53,6 +54,7 @@ PROFILE_KEY = "profile_area"
 """Session key of the area whose profile is open."""
 
 _TO_BNG = Transformer.from_crs(WGS84, BNG, always_xy=True)
+_TO_LL = Transformer.from_crs(BNG, WGS84, always_xy=True)
 
 
 def optional_layer(name: str, loader: Callable[[], gpd.GeoDataFrame]) -> gpd.GeoDataFrame | None:
@@ -129,13 +131,31 @@ def map_layers(
     )
 
 
-def show_map(layers: MapLayers, f: Filters, *, key: str, height: int = VIEW_MAP_HEIGHT) -> dict:
-    """Draw the map with st_folium and return what the user last clicked."""
+def show_map(
+    layers: MapLayers,
+    f: Filters,
+    *,
+    key: str,
+    height: int = VIEW_MAP_HEIGHT,
+    fit: tuple[float, float, float, float] | None = None,
+) -> dict:
+    """Draw the map with st_folium and return what the user last clicked.
+
+    ``fit`` is a British National Grid box ``(x0, y0, x1, y1)`` to open the map on
+    (the map builder otherwise fits the borough, or all its layers).
+    """
     try:
         m = build_map(layers, tiles=f.tiles)
     except InputError as exc:
         st.error(f"The map cannot be drawn: {exc}")
         return {}
+    if fit is not None:
+        # Replace the builder's fit (a second fit would animate the map as it opens).
+        for name, child in list(m._children.items()):
+            if isinstance(child, FitBounds):
+                del m._children[name]
+        (lon0, lon1), (lat0, lat1) = _TO_LL.transform([fit[0], fit[2]], [fit[1], fit[3]])
+        m.fit_bounds([[min(lat0, lat1), min(lon0, lon1)], [max(lat0, lat1), max(lon0, lon1)]])
     out = st_folium(
         m,
         key=key,

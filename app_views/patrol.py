@@ -27,6 +27,7 @@ __all__ = [
     "PLAN_COLUMNS",
     "geojson_bytes",
     "gpkg_bytes",
+    "hotspot_frame",
     "hotspot_layers",
     "html_map_bytes",
     "md_escape",
@@ -105,29 +106,34 @@ def html_map_bytes(layers: MapLayers) -> bytes:
         return path.read_bytes()
 
 
+def hotspot_frame(hotspot: gpd.GeoDataFrame, pad_m: float = 300.0) -> tuple[float, ...]:
+    """The box a patrol card map opens on: the hotspot and ``pad_m`` around it."""
+    x0, y0, x1, y1 = hotspot.total_bounds
+    return (x0 - pad_m, y0 - pad_m, x1 + pad_m, y1 + pad_m)
+
+
 def hotspot_layers(ds: Dataset, f: Filters, hotspot: gpd.GeoDataFrame) -> MapLayers:
-    """A patrol card map: one hotspot, its incidents and what lies within 800 m."""
-    (x0, y0, x1, y1) = hotspot.total_bounds
-    frame = box(x0 - 800, y0 - 800, x1 + 800, y1 + 800)
+    """A patrol card map: one hotspot, the incidents around it and what lies near it."""
+    x0, y0, x1, y1 = hotspot_frame(hotspot, 1500.0)
+    near_box = box(x0, y0, x1, y1)
     located = state.filtered(ds, f.types, f.month_from, f.month_to)
     located = located[located["has_location"].to_numpy(bool)]
-    near = located[located.geometry.intersects(frame)]
+    near = located[located.geometry.intersects(near_box)]
 
-    def clip(layer: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
+    def nearby(layer: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
         if layer is None:
             return None
-        inside = layer[layer.geometry.intersects(frame)]
+        inside = layer[layer.geometry.intersects(near_box)]
         return inside if len(inside) else None
 
-    wards = state.level_areas(f.level)[["name", "geometry"]]
     return MapLayers(
-        outlines=gpd.GeoDataFrame(wards.clip(frame), crs=wards.crs),
+        outlines=nearby(state.level_areas(f.level)[["name", "geometry"]]),
         hotspots=hotspot,
         points=near[["x", "y", "crime_type", "month", "location"]],
-        venues=clip(map_view.optional_layer("Venues", state.venues)),
+        venues=nearby(map_view.optional_layer("Venues", state.venues)),
         venue_rings_m=f.rings_m or (800.0,),
-        stations=clip(map_view.optional_layer("Rail stations", state.stations_near)),
-        labels=clip(map_view.place_labels()),
+        stations=nearby(map_view.optional_layer("Rail stations", state.stations_near)),
+        labels=nearby(map_view.place_labels()),
     )
 
 
@@ -208,11 +214,17 @@ def render(ds: Dataset, f: Filters) -> None:
         key="patrol_focus",
         format_func=lambda r: "Whole borough" if r == 0 else f"Zoom to hotspot {names[r]}",
     )
+    fit = None
     if focus:
-        layers = hotspot_layers(ds, f, hs.hotspots[hs.hotspots["rank"] == focus])
+        chosen = hs.hotspots[hs.hotspots["rank"] == focus]
+        layers = hotspot_layers(ds, f, chosen)
+        fit = hotspot_frame(chosen)
+        st.caption(
+            "Single incident points show from zoom 15; click one for its street, types and months."
+        )
     else:
         layers = map_view.map_layers(ds, f, hs, areas=False, points=False, density=False)
-    map_view.show_map(layers, f, key="patrol_map", height=map_view.VIEW_MAP_HEIGHT)
+    map_view.show_map(layers, f, key="patrol_map", height=map_view.VIEW_MAP_HEIGHT, fit=fit)
 
     st.subheader("Printable plan")
     st.caption("Print this page from the browser (Ctrl+P); the table below prints in full.")

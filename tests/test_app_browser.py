@@ -265,7 +265,9 @@ def test_the_app_works_with_every_outside_request_blocked(app_url, chromium, sho
         page.get_by_role("option", name=re.compile(r"^Zoom to hotspot #1 ")).click()
         _wait_idle(page)
         _layers_when(page, VIEW_MAP_HEIGHT, lambda c: c["hotspots"] == 1)
-        assert _map_frame(page, VIEW_MAP_HEIGHT).evaluate("() => map_div.getZoom()") >= 14
+        frame = _map_frame(page, VIEW_MAP_HEIGHT)
+        frame.wait_for_function("() => !map_div._animatingZoom")
+        assert frame.evaluate("() => map_div.getZoom()") >= 15
         page.screenshot(path=str(shots / "4b_patrol_hotspot_1.png"))
 
         _view(page, "Tasking review")
