@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import stat
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ __all__ = [
     "decode",
     "expand_paths",
     "iter_sources",
+    "read_limited",
     "read_records",
 ]
 
@@ -306,15 +308,58 @@ def read_records(src: SourceText, *, engine: str = "auto") -> CsvRecords:
     return CsvRecords(header, frame, lines, widths, originals)
 
 
-def _read_limited(path: Path) -> bytes:
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        msg = (
-            f"{path}: {size / 2**20:.0f} MiB is larger than the {MAX_FILE_BYTES // 2**20} MiB "
-            "a single file may be. Split it by month (police.uk files are one month each)."
-        )
-        raise InputError(msg)
-    return path.read_bytes()
+def _too_large(name: object, size: int) -> InputError:
+    return InputError(
+        f"{name}: {size / 2**20:.0f} MiB is larger than the {MAX_FILE_BYTES // 2**20} MiB "
+        "a single file may be. Split it by month (police.uk files are one month each)."
+    )
+
+
+def _is_regular(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(path.stat().st_mode)
+    except OSError:
+        return False
+
+
+def read_limited(path: str | Path) -> bytes:
+    """Read a file's bytes, refusing anything but a regular file of at most :data:`MAX_FILE_BYTES`.
+
+    At most ``MAX_FILE_BYTES + 1`` bytes are ever read, so a device (``/dev/zero``), a
+    pipe or a file that grows while it is read cannot exhaust memory.
+
+    Parameters
+    ----------
+    path
+        The file.
+
+    Returns
+    -------
+    bytes
+
+    Raises
+    ------
+    InputError
+        If the path is missing, unreadable, not a regular file, or over the limit (the
+        message states the limit).
+    """
+    path = Path(path)
+    try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            what = "a folder" if stat.S_ISDIR(info.st_mode) else "a device, pipe or socket"
+            msg = f"{path}: this is {what}, not a file. Give the CSV file itself."
+            raise InputError(msg)
+        if info.st_size > MAX_FILE_BYTES:
+            raise _too_large(path, info.st_size)
+        with path.open("rb") as fh:
+            data = fh.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        msg = f"{path}: cannot be read ({exc.strerror or exc}). Check the path and that you may read it."
+        raise InputError(msg) from exc
+    if len(data) > MAX_FILE_BYTES:
+        raise _too_large(path, len(data))
+    return data
 
 
 def _iter_archive(path: Path) -> Iterator[SourceText | tuple[str, str]]:
@@ -415,7 +460,8 @@ def iter_sources(paths: list[str | Path]) -> Iterator[SourceText | tuple[str, st
         elif not item.exists():
             msg = f"{item}: no such file or folder. Check the path."
             raise InputError(msg)
-        elif zipfile.is_zipfile(item) and item.suffix.lower() == ".zip":
+        elif item.suffix.lower() == ".zip" and _is_regular(item) and zipfile.is_zipfile(item):
+            # Regular files only: is_zipfile reads a device such as /dev/zero forever.
             yield from _iter_archive(item)
         else:
-            yield decode(_read_limited(item), str(item))
+            yield decode(read_limited(item), str(item))
