@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import csv
 import io
+import lzma
 import stat
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -362,10 +364,23 @@ def read_limited(path: str | Path) -> bytes:
     return data
 
 
+# What zipfile raises on a damaged, encrypted or oddly compressed archive or member.
+_MEMBER_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    lzma.LZMAError,
+    EOFError,
+    OSError,
+    RuntimeError,
+    NotImplementedError,
+    ValueError,
+)
+
+
 def _iter_archive(path: Path) -> Iterator[SourceText | tuple[str, str]]:
     try:
         zf = zipfile.ZipFile(path)
-    except zipfile.BadZipFile as exc:
+    except _MEMBER_ERRORS as exc:
         msg = f"{path}: not a readable zip archive ({exc}). Download it again."
         raise InputError(msg) from exc
     with zf:
@@ -385,8 +400,16 @@ def _iter_archive(path: Path) -> Iterator[SourceText | tuple[str, str]]:
             if info.file_size > MAX_FILE_BYTES:
                 msg = f"{path.name}!{info.filename}: {info.file_size / 2**20:.0f} MiB member is over the per-file limit."
                 raise InputError(msg)
-            with zf.open(info) as fh:
-                data = fh.read(MAX_FILE_BYTES + 1)
+            try:
+                with zf.open(info) as fh:
+                    data = fh.read(MAX_FILE_BYTES + 1)
+            except _MEMBER_ERRORS as exc:
+                msg = (
+                    f"{path.name}!{info.filename}: cannot be read from the archive ({exc}); it is "
+                    "damaged, encrypted or compressed in a way zip readers do not share. "
+                    "Download the archive again."
+                )
+                raise InputError(msg) from exc
             if len(data) > info.file_size or len(data) > MAX_FILE_BYTES:
                 msg = f"{path.name}!{info.filename}: expands beyond its declared size; the archive is damaged or hostile."
                 raise InputError(msg)
