@@ -21,7 +21,7 @@ __all__ = [
     "first_reason",
 ]
 
-_MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
+_MONTH = r"^[0-9]{4}-(0[1-9]|1[0-2])$"  # not \d, which matches any Unicode digit
 
 
 def check_field_count(widths: np.ndarray, header: list[str], *, index: pd.Index) -> pd.Series:
