@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +19,7 @@ import pandas as pd
 from geo.boundaries import load_layer
 from geo.errors import InputError
 from geo.io import LoadResult, finish_incidents, project_lonlat
-from geo.sources import decode, read_records
+from geo.sources import decode, read_limited, read_records
 from geo.validate import (
     check_coordinates,
     check_easting_northing,
@@ -66,7 +66,7 @@ def normalise_area_name(name: str) -> str:
 def sniff_columns(path: str | Path) -> list[str]:
     """The header of a CSV, for building a mapping form."""
     path = Path(path)
-    src = decode(path.read_bytes(), str(path))
+    src = decode(read_limited(path), str(path))
     try:
         return [h.strip() for h in next(csv.reader(io.StringIO(src.text)))]
     except StopIteration as exc:
@@ -116,7 +116,15 @@ def read_csp_log(path: str | Path, mapping: ColumnMapping) -> LoadResult:
         If the file is unusable or the mapping names a column the file lacks.
     """
     path = Path(path)
-    src = decode(path.read_bytes(), str(path))
+    src = decode(read_limited(path), str(path))
+    # An empty name means "not mapped" (what a form's blank choice gives).
+    mapping = replace(mapping, **{
+        f: None for f in ("lat", "lon", "easting", "northing", "ward", "lsoa", "location")
+        if not getattr(mapping, f)
+    })
+    if not mapping.date or not mapping.type:
+        msg = f"{path.name}: map the date column and the type column; both are needed."
+        raise InputError(msg)
     if (mapping.lat is None) != (mapping.lon is None) or (
         (mapping.easting is None) != (mapping.northing is None)
     ):
