@@ -83,14 +83,45 @@ def _ward_lookup() -> dict[str, tuple[str, str]]:
     return out
 
 
+_LOCAL = "Europe/London"
+
+
+def _parse_one(value: str, *, dayfirst: bool) -> pd.Timestamp:
+    try:
+        t = pd.to_datetime(value, errors="coerce", dayfirst=dayfirst)
+    except (ValueError, TypeError, OverflowError):
+        return pd.NaT
+    if t is not pd.NaT and t.tzinfo is not None:
+        t = t.tz_convert(_LOCAL).tz_localize(None)
+    return t
+
+
+def _parse_part(raw: pd.Series, *, dayfirst: bool) -> pd.Series:
+    """Parse dates; a time with a UTC offset becomes UK local time; out of range is NaT."""
+    try:
+        t = pd.to_datetime(raw, errors="coerce", format="mixed", dayfirst=dayfirst)
+        if t.dt.tz is not None:  # every value had the same offset
+            t = t.dt.tz_convert(_LOCAL).dt.tz_localize(None)
+    except (ValueError, TypeError, OverflowError):
+        # Values with different UTC offsets (or none): one at a time.
+        t = pd.to_datetime(
+            pd.Series([_parse_one(v, dayfirst=dayfirst) for v in raw], index=raw.index,
+                      dtype=object),
+            errors="coerce",
+        )
+    # Years beyond what nanosecond timestamps hold (0001-01-01, 9999-12-31) are not dates.
+    inside = (t >= pd.Timestamp.min) & (t <= pd.Timestamp.max)
+    return t.where(inside).astype("datetime64[ns]")
+
+
 def _parse_dates(raw: pd.Series) -> pd.Series:
     """ISO dates (2017-03-01) year first; everything else day first (UK: 01/03/2017)."""
     iso = raw.str.match(r"^\d{4}-\d{1,2}-\d{1,2}")
     out = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
     if iso.any():
-        out[iso] = pd.to_datetime(raw[iso], errors="coerce", format="mixed", dayfirst=False)
+        out[iso] = _parse_part(raw[iso], dayfirst=False)
     if (~iso).any():
-        out[~iso] = pd.to_datetime(raw[~iso], errors="coerce", format="mixed", dayfirst=True)
+        out[~iso] = _parse_part(raw[~iso], dayfirst=True)
     return out
 
 
