@@ -20,7 +20,7 @@ import shapely
 from pyproj import Transformer
 
 from geo.boundaries import DATA_DIR, load_layer
-from geo.crs import BNG, GB_BOUNDS_BNG
+from geo.crs import BNG
 from geo.errors import DataValidationError, InputError
 from geo.join import join_areas, lsoa_at
 from geo.police_uk import ParsedFile, parse_police_uk
@@ -329,17 +329,6 @@ def finish_incidents(
             df["lon"].to_numpy(float)[may_keep], df["lat"].to_numpy(float)[may_keep]
         )
         df["x"], df["y"] = x, y
-    # The GB longitude/latitude box is generous: a point in it may still fall off the
-    # National Grid (south-west of the Isles of Scilly), where maps and distances fail.
-    xs, ys = df["x"].to_numpy(float), df["y"].to_numpy(float)
-    gx0, gy0, gx1, gy1 = GB_BOUNDS_BNG
-    with np.errstate(invalid="ignore"):
-        off_grid = ok & np.isfinite(xs) & ~((xs >= gx0) & (xs <= gx1) & (ys >= gy0) & (ys <= gy1))
-    reason[off_grid] = (
-        "Longitude/Latitude: point lies outside the National Grid (EPSG:27700), at sea off "
-        "Great Britain; check the coordinates"
-    )
-    ok &= ~off_grid
     # Rows with no LSOA code but a point: place them by the LSOA polygon.
     need = ok & ~has_code & ~df["no_location"].to_numpy(bool)
     if need.any():

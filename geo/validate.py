@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from pyproj import Transformer
 
-from geo.crs import GB_BOUNDS_BNG, GB_BOUNDS_LONLAT
+from geo.crs import BNG, GB_BOUNDS_BNG, GB_BOUNDS_LONLAT, WGS84
 
 __all__ = [
     "check_coordinates",
@@ -22,6 +23,11 @@ __all__ = [
 ]
 
 _MONTH = r"^[0-9]{4}-(0[1-9]|1[0-2])$"  # not \d, which matches any Unicode digit
+
+_TO_GRID = Transformer.from_crs(WGS84, BNG, always_xy=True)
+_ON_GRID_LONLAT = (-6.5, 50.1, 1.78, 60.86)
+"""A box inside GB_BOUNDS_LONLAT whose every point projects onto the National Grid
+(checked on a 3000 x 3000 lattice); only points outside it are projected to check."""
 
 
 def check_field_count(widths: np.ndarray, header: list[str], *, index: pd.Index) -> pd.Series:
@@ -139,6 +145,10 @@ def check_coordinates(
         f"{lon_col}/{lat_col}: latitude and longitude look swapped (longitude is in the "
         "latitude range and vice versa); swap the two columns in the file"
     )
+    reason[_off_grid(lon, lat, both_num & in_gb)] = (
+        f"{lon_col}/{lat_col}: point lies at sea off Great Britain, outside the National Grid "
+        "(EPSG:27700); check the coordinates"
+    )
     one_missing = lon_empty ^ lat_empty
     reason[one_missing & lat_empty] = f"{lat_col}: missing while {lon_col} is present; give both or neither"
     reason[one_missing & lon_empty] = f"{lon_col}: missing while {lat_col} is present; give both or neither"
@@ -148,6 +158,22 @@ def check_coordinates(
     lon = np.where(ok & ~no_location, lon, np.nan)
     lat = np.where(ok & ~no_location, lat, np.nan)
     return lon, lat, no_location, pd.Series(reason, index=lon_raw.index)
+
+
+def _off_grid(lon: np.ndarray, lat: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+    """Which candidate points (inside the GB box) project off the National Grid.
+
+    The box is generous: (-8.65, 49.85) projects to x = -77,803 m.
+    """
+    a0, b0, a1, b1 = _ON_GRID_LONLAT
+    edge = candidates & ~((lon >= a0) & (lon <= a1) & (lat >= b0) & (lat <= b1))
+    out = np.zeros(len(lon), dtype=bool)
+    if edge.any():
+        x, y = _TO_GRID.transform(lon[edge], lat[edge])
+        x, y = np.asarray(x, float), np.asarray(y, float)
+        x0, y0, x1, y1 = GB_BOUNDS_BNG
+        out[edge] = ~((x >= x0) & (x <= x1) & (y >= y0) & (y <= y1))
+    return out
 
 
 def check_easting_northing(
