@@ -227,7 +227,12 @@ def read_csp_log(path: str | Path, mapping: ColumnMapping) -> LoadResult:
     other = first_reason(date_reason, coord_reason, type_reason, ward_reason)
     # Rows with the wrong number of fields have shifted values: only the count is reported.
     out["reason"] = np.where(field_reason != "", field_reason, other)
-    bad = np.flatnonzero(out["reason"].to_numpy() != "")
+    # Keep the line for rejected rows, and for rows geo.io rejects as placed nowhere.
+    unplaced = no_loc.copy()
+    for col in (mapping.lsoa, mapping.ward):
+        if col:
+            unplaced &= df[col].to_numpy(dtype=object) == ""
+    bad = np.flatnonzero((out["reason"].to_numpy() != "") | unplaced)
     raw = np.full(n, "", dtype=object)
     raw[bad] = recs.raw(bad)
     out["raw"] = raw

@@ -126,8 +126,10 @@ def parse_police_uk(src: SourceText) -> ParsedFile:
     # Rows cut short have shifted values: only the field count is reported for them.
     other = first_reason(month_reason, coord_reason, type_reason)
     df["reason"] = np.where(field_reason != "", field_reason, other)
-    # The raw line is kept for rejected rows only: it goes to the rejects file.
-    bad = np.flatnonzero(df["reason"].to_numpy() != "")
+    # The raw line is kept for rejected rows only: it goes to the rejects file. Rows with
+    # neither coordinates nor an LSOA code are rejected in geo.io: keep theirs too.
+    unplaced = no_loc & (df["lsoa_code"].to_numpy(dtype=object) == "")
+    bad = np.flatnonzero((df["reason"].to_numpy() != "") | unplaced)
     raw = np.full(len(df), "", dtype=object)
     raw[bad] = recs.raw(bad)
     df["raw"] = raw
