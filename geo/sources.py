@@ -80,6 +80,32 @@ class SourceText:
     encoding: str
 
 
+_HEAD = 65536
+"""Bytes looked at to tell a binary file."""
+
+
+def _refuse_binary(head: bytes, name: str) -> None:
+    """Raise if a file's first bytes show a known binary format or NUL bytes."""
+    for magic, what in _MAGIC.items():
+        if head.startswith(magic):
+            msg = f"{name}: this is {what}, not a CSV file. Save or export it as CSV (comma separated) and try again."
+            raise InputError(msg)
+    if b"\x00" in head[:_HEAD]:
+        msg = (
+            f"{name}: binary file (it contains NUL bytes), not a CSV text file. "
+            "If it is a UTF-16 export, save it as CSV UTF-8 instead."
+        )
+        raise InputError(msg)
+
+
+def _size(n: int) -> str:
+    """Bytes for people: ``512 MiB``, ``2 GiB``, ``4 KiB``."""
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n >= scale:
+            return f"{n / scale:.3g} {unit}"
+    return f"{n} bytes"
+
+
 def decode(data: bytes, name: str) -> SourceText:
     """Decode a CSV's bytes, refusing empty and binary files.
 
@@ -105,16 +131,7 @@ def decode(data: bytes, name: str) -> SourceText:
     if not data.removeprefix(b"\xef\xbb\xbf").strip():
         msg = f"{name}: the file is empty. Download the month again or pick another file."
         raise InputError(msg)
-    for magic, what in _MAGIC.items():
-        if data.startswith(magic):
-            msg = f"{name}: this is {what}, not a CSV file. Save or export it as CSV (comma separated) and try again."
-            raise InputError(msg)
-    if b"\x00" in data[:65536]:
-        msg = (
-            f"{name}: binary file (it contains NUL bytes), not a CSV text file. "
-            "If it is a UTF-16 export, save it as CSV UTF-8 instead."
-        )
-        raise InputError(msg)
+    _refuse_binary(data[:_HEAD], name)
     if data.startswith(b"\xef\xbb\xbf"):
         try:
             return SourceText(name, data[3:].decode("utf-8"), "utf-8-sig")
@@ -312,8 +329,8 @@ def read_records(src: SourceText, *, engine: str = "auto") -> CsvRecords:
 
 def _too_large(name: object, size: int) -> InputError:
     return InputError(
-        f"{name}: {size / 2**20:.0f} MiB is larger than the {MAX_FILE_BYTES // 2**20} MiB "
-        "a single file may be. Split it by month (police.uk files are one month each)."
+        f"{name}: {_size(size)} is larger than the {_size(MAX_FILE_BYTES)} limit for a single "
+        "file. Split it by month (police.uk files are one month each)."
     )
 
 
@@ -385,21 +402,21 @@ def _iter_archive(path: Path) -> Iterator[SourceText | tuple[str, str]]:
         raise InputError(msg) from exc
     with zf:
         members = [i for i in zf.infolist() if not i.is_dir()]
-        street = [i for i in members if i.filename.lower().endswith("-street.csv")]
-        total = sum(i.file_size for i in street)
+        is_street = [i.filename.lower().endswith("-street.csv") for i in members]
+        total = sum(i.file_size for i, street in zip(members, is_street, strict=True) if street)
         if total > MAX_ARCHIVE_BYTES:
             msg = (
-                f"{path}: its street files would expand to {total / 2**30:.1f} GiB, more than the "
-                f"{MAX_ARCHIVE_BYTES // 2**30} GiB limit. Download fewer months at a time."
+                f"{path}: its street files would expand to {_size(total)}, more than the "
+                f"{_size(MAX_ARCHIVE_BYTES)} limit for an archive. Download fewer months at a time."
             )
             raise InputError(msg)
-        for info in members:
-            if info not in street:
+        for info, street in zip(members, is_street, strict=True):
+            if not street:
                 yield (f"{path.name}!{info.filename}", "not a police.uk street file (skipped)")
                 continue
+            name = f"{path.name}!{info.filename}"
             if info.file_size > MAX_FILE_BYTES:
-                msg = f"{path.name}!{info.filename}: {info.file_size / 2**20:.0f} MiB member is over the per-file limit."
-                raise InputError(msg)
+                raise _too_large(name, info.file_size)
             try:
                 with zf.open(info) as fh:
                     data = fh.read(MAX_FILE_BYTES + 1)
