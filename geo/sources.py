@@ -17,6 +17,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -81,7 +82,7 @@ class SourceText:
 
 
 _HEAD = 65536
-"""Bytes looked at to tell a binary file."""
+"""Bytes looked at to tell a binary file: readers check them before reading the rest."""
 
 
 def _refuse_binary(head: bytes, name: str) -> None:
@@ -104,6 +105,13 @@ def _size(n: int) -> str:
         if n >= scale:
             return f"{n / scale:.3g} {unit}"
     return f"{n} bytes"
+
+
+def _read_head_first(fh: BinaryIO, name: str) -> bytes:
+    """Read at most MAX_FILE_BYTES + 1 bytes, refusing a binary file after its first 64 KiB."""
+    head = fh.read(_HEAD)
+    _refuse_binary(head, name)
+    return head + fh.read(max(0, MAX_FILE_BYTES + 1 - len(head)))
 
 
 def decode(data: bytes, name: str) -> SourceText:
@@ -372,7 +380,7 @@ def read_limited(path: str | Path) -> bytes:
         if info.st_size > MAX_FILE_BYTES:
             raise _too_large(path, info.st_size)
         with path.open("rb") as fh:
-            data = fh.read(MAX_FILE_BYTES + 1)
+            data = _read_head_first(fh, str(path))
     except OSError as exc:
         msg = f"{path}: cannot be read ({exc.strerror or exc}). Check the path and that you may read it."
         raise InputError(msg) from exc
@@ -419,7 +427,9 @@ def _iter_archive(path: Path) -> Iterator[SourceText | tuple[str, str]]:
                 raise _too_large(name, info.file_size)
             try:
                 with zf.open(info) as fh:
-                    data = fh.read(MAX_FILE_BYTES + 1)
+                    data = _read_head_first(fh, name)
+            except InputError:
+                raise
             except _MEMBER_ERRORS as exc:
                 msg = (
                     f"{path.name}!{info.filename}: cannot be read from the archive ({exc}); it is "
