@@ -205,8 +205,6 @@ def _reset_for(ds: Dataset) -> None:
     months = st.session_state.get("months")
     if months is not None and not set(months) <= set(ds.months):
         st.session_state.pop("months")
-    if "months" not in st.session_state and len(ds.months) >= 2:
-        st.session_state["months"] = default_months(ds.months)
 
 
 def sidebar(ds: Dataset) -> Filters:
@@ -239,6 +237,9 @@ def sidebar(ds: Dataset) -> Filters:
         month_from, month_to = sb.select_slider(
             "Months",
             options=months,
+            # A tuple value makes it a range slider (Streamlit decides that from value=,
+            # not from the session state), so value= is always given.
+            value=default_months(months),
             key="months",
             help="Only the months present in the data. The Tasking review compares this "
             "period with the one of the same length before it.",

@@ -307,3 +307,36 @@ def test_data_strings_reach_the_map_and_plan_escaped():
         assert "\\u0026lt;img src=x" in script or "&lt;img src=x" in script
     printable = [m.value for m in at.markdown if "\\<img" in m.value]
     assert printable and not any(re.search(r"(?<!\\)<img", m.value) for m in at.markdown)
+
+
+def test_a_csp_log_with_times_loads_through_the_mapping_form_and_shows_peak_hours():
+    # 40 ASB reports on four evenings around Eastleigh town centre (lat/lon near the venue).
+    lines = ["Date reported,Category,Latitude,Longitude,Place"]
+    for i in range(40):
+        day = 3 + (i % 4) * 7  # Fridays in March 2017: 3, 10, 17, 24
+        lat, lon = 50.9664 + (i % 5) * 0.0003, -1.3532 + (i % 3) * 0.0003
+        lines.append(f"{day:02d}/03/2017 2{i % 3}:15,ASB youths,{lat:.5f},{lon:.5f},Market St")
+    content = ("\n".join(lines) + "\n").encode()
+    at = run_app(view="Data")
+    at.file_uploader(key="csp_file").set_value(("asb_log.csv", content, "text/csv"))
+    rerun(at)
+    assert at.selectbox(key="map_date").value == "Date reported"
+    assert at.selectbox(key="map_lat").value == "Latitude"
+    at.selectbox(key="map_type").set_value("Category")
+    submit = [b for b in at.button if b.label == "Load this log"]
+    assert submit
+    submit[0].click()
+    rerun(at)
+    assert any(s.value.startswith("Loaded CSP log: asb_log.csv") for s in at.success), (
+        [e.value for e in at.error])
+    assert at.session_state["dataset"].types == ["ASB youths"]
+    at.radio(key="view").set_value("Patrol plan")
+    at.selectbox(key="method").set_value("dbscan")
+    rerun(at)
+    at.number_input(key="eps_m").set_value(100)
+    at.number_input(key="min_samples").set_value(5)
+    rerun(at)
+    plan = at.dataframe[0].value
+    assert {"Peak days", "Peak hours"} <= set(plan.columns)
+    assert plan["Peak days"].iloc[0].startswith("Fri")
+    assert "20:00-21:00" in plan["Peak hours"].iloc[0]

@@ -172,8 +172,8 @@ def _map_frame(page, height: int, timeout_ms: int = 60_000):
     """
     sel = f"[data-stale='false'] {MAP_IFRAME}[height='{height}']"
     page.wait_for_function(
-        f"() => document.querySelectorAll(\"{MAP_IFRAME}\").length === 1"
-        f" && document.querySelectorAll(\"{sel}\").length === 1",
+        f'() => document.querySelectorAll("{MAP_IFRAME}").length === 1'
+        f' && document.querySelectorAll("{sel}").length === 1',
         timeout=timeout_ms,
     )
     frame = page.locator(sel).element_handle().content_frame()
@@ -246,6 +246,19 @@ def test_the_app_works_with_every_outside_request_blocked(app_url, chromium, sho
         ).first.wait_for(timeout=60_000)
         page.get_by_role("heading", name="Eastleigh Central").scroll_into_view_if_needed()
         page.screenshot(path=str(shots / "2_map_area_profile.png"))
+
+        # The month range slider works from the keyboard: one month later, then back.
+        thumb = page.locator("[data-testid='stSidebar'] input[type='range']").first
+        thumb.focus()
+        page.keyboard.press("ArrowRight")
+        _wait_idle(page)
+        legend = _map_frame(page, MAIN_MAP_HEIGHT).locator(".eh-legend-areas")
+        legend.filter(has_text="2017-03 to 2017-05").wait_for(timeout=60_000)
+        thumb.focus()
+        page.keyboard.press("ArrowLeft")
+        _wait_idle(page)
+        legend = _map_frame(page, MAIN_MAP_HEIGHT).locator(".eh-legend-areas")
+        legend.filter(has_text="2017-02 to 2017-05").wait_for(timeout=60_000)
 
         # More layers: the KDE density surface and the incident points.
         page.locator("[data-testid='stSidebar'] label").filter(has_text="Density surface").click()
