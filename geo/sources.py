@@ -33,6 +33,7 @@ except ImportError:  # pragma: no cover
 __all__ = [
     "MAX_ARCHIVE_BYTES",
     "MAX_FILE_BYTES",
+    "MAX_FILE_LINES",
     "NOT_STREET_SUFFIXES",
     "CsvRecords",
     "SourceText",
@@ -45,6 +46,11 @@ __all__ = [
 
 MAX_FILE_BYTES = 512 * 1024 * 1024
 """Largest single CSV read (512 MiB, about 2.5 million police.uk rows)."""
+
+MAX_FILE_LINES = 1_000_000
+"""Most lines a single CSV may have. Memory grows with rows, not bytes (about 1.6 KB per
+row once parsed, measured), so a file of very short lines within :data:`MAX_FILE_BYTES`
+could otherwise need tens of GB; police.uk files are one force's month, far below this."""
 
 MAX_ARCHIVE_BYTES = 2 * 1024 * 1024 * 1024
 """Largest total uncompressed size of the CSVs read from one archive (2 GiB)."""
@@ -134,12 +140,19 @@ def decode(data: bytes, name: str) -> SourceText:
     Raises
     ------
     InputError
-        If the file is empty or binary.
+        If the file is empty, binary, or has more than :data:`MAX_FILE_LINES` lines.
     """
     if not data.removeprefix(b"\xef\xbb\xbf").strip():
         msg = f"{name}: the file is empty. Download the month again or pick another file."
         raise InputError(msg)
     _refuse_binary(data[:_HEAD], name)
+    lines = max(data.count(b"\n"), data.count(b"\r"))
+    if lines > MAX_FILE_LINES:
+        msg = (
+            f"{name}: {lines:,} lines is more than the {MAX_FILE_LINES:,} a single file may have. "
+            "Split it by month (police.uk files are one month each)."
+        )
+        raise InputError(msg)
     if data.startswith(b"\xef\xbb\xbf"):
         try:
             return SourceText(name, data[3:].decode("utf-8"), "utf-8-sig")
