@@ -28,6 +28,7 @@ from geo.sources import expand_paths, iter_sources
 
 __all__ = [
     "INCIDENTS_DIR",
+    "MAX_LOAD_ROWS",
     "REJECT_COLUMNS",
     "LoadResult",
     "finish_incidents",
@@ -35,6 +36,11 @@ __all__ = [
     "project_lonlat",
     "shipped_incident_paths",
 ]
+
+MAX_LOAD_ROWS = 4_000_000
+"""Most rows one load may read (over every file and archive member): about 6 GB at the
+measured ~1.6 KB per row. Each file is also limited by :data:`geo.sources.MAX_FILE_BYTES`
+and :data:`geo.sources.MAX_FILE_LINES`."""
 
 INCIDENTS_DIR = DATA_DIR / "police_uk"
 """The shipped real police.uk months."""
@@ -178,6 +184,7 @@ def _parse_all(paths: list[str | Path]) -> tuple[list[ParsedFile], list[tuple[st
     parsed: list[ParsedFile] = []
     skipped: list[tuple[str, str]] = []
     problems: list[str] = []
+    rows = 0
     for item in iter_sources_safe(paths, problems):
         if isinstance(item, tuple):
             skipped.append(item)
@@ -186,6 +193,14 @@ def _parse_all(paths: list[str | Path]) -> tuple[list[ParsedFile], list[tuple[st
             parsed.append(parse_police_uk(item))
         except InputError as exc:
             problems.append(str(exc))
+            continue
+        rows += len(parsed[-1].rows)
+        if rows > MAX_LOAD_ROWS:
+            msg = (
+                f"{item.name}: the files given hold more than {MAX_LOAD_ROWS:,} rows, more than "
+                "one load may hold in memory. Load fewer months or forces at a time."
+            )
+            raise InputError(msg)
     if problems:
         if len(problems) == 1:
             raise InputError(problems[0])
