@@ -15,9 +15,9 @@ The rules
   their local area, local areas to the borough, quarters to the year). Wherever one of
   those sums would have exactly one withheld term, so that it could be recovered as
   "parent minus the published children", the next smallest non-zero child is withheld
-  too (a zero would hide nothing: it is used only when nothing else is left); when no
-  child is left, the parent total is withheld instead, which then needs a partner
-  among its own siblings. Complementary cells are shown as ``"[c]"``.
+  too (a zero is never used: it would hide nothing); when no child is left, the parent
+  total is withheld instead, which then needs a partner among its own siblings.
+  Complementary cells are shown as ``"[c]"``.
 * **Between periods.** With ``link_columns=True`` (the count columns are periods of one
   measure, as in a change table) a row withheld in one period is withheld in every
   period, and every column derived from it (change, per cent change, rate, interval,
@@ -27,7 +27,9 @@ The rules
   least 5. After the rule, every withheld cell is attacked with exact integer
   programming (:func:`attack_bounds`: the smallest and largest value it can take given
   everything published); any cell pinned to a single value gets another partner, and
-  the audit runs again until no withheld cell can be recovered.
+  the audit runs again until no withheld count of one or more can be recovered. (A zero
+  withheld only because its row is withheld in another period may be worked out as
+  zero; a zero identifies no one.)
 
 What is assumed published: every shown child, every shown parent total, and the grand
 total (the borough); the parent totals are taken as published even when the table
@@ -122,8 +124,8 @@ class SuppressedTable:
     audit
         One row per withheld cell: ``level`` (``child``, ``parent``, ``total``),
         ``key``, ``column``, ``status``, ``lower`` and ``upper`` (the range an
-        attacker can work out), ``recoverable`` (False for every row when the
-        suppression succeeded).
+        attacker can work out), ``recoverable`` (pinned to one value that is not zero;
+        False for every row when the suppression succeeded).
     """
 
     frame: pd.DataFrame
@@ -212,14 +214,13 @@ def _partner(
     nonzero = sorted((int(v[i]), i) for i in free if v[i] > 0)
     if nonzero:
         return nonzero[0][1]
-    if not supp[total, j]:
+    if not supp[total, j] and v[total] > 0:
         return total
-    zeros = [i for i in free if v[i] == 0]
-    return zeros[0] if zeros else None
+    return None
 
 
 def _apply_rule(system: _System, supp: np.ndarray, link_columns: bool) -> np.ndarray:
-    """Withhold partners until no sum has exactly one withheld term."""
+    """Withhold partners until no sum has exactly one withheld term (zeros excepted)."""
     supp = _link(supp.copy(), link_columns)
     changed = True
     while changed:
@@ -310,7 +311,7 @@ def _protect(
     supp = _apply_rule(system, primary, link_columns)
     for _ in range(system.values.size + 1):
         audit = _audit(system, supp, primary, threshold)
-        pinned = [(c, j) for c, j, low, high in audit if low == high]
+        pinned = [(c, j) for c, j, low, high in audit if low == high and system.values[c, j] > 0]
         if not pinned:
             return supp, audit
         added = False
@@ -519,7 +520,7 @@ def suppress(
                 "status": _STATUS_PRIMARY if primary[c, j] else _STATUS_COMP,
                 "lower": low,
                 "upper": high,
-                "recoverable": low == high,
+                "recoverable": bool(low == high and system.values[c, j] > 0),
             }
             for c, j, low, high in audit_rows
         ],
