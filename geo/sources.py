@@ -113,11 +113,33 @@ def _size(n: int) -> str:
     return f"{n} bytes"
 
 
-def _read_head_first(fh: BinaryIO, name: str) -> bytes:
-    """Read at most MAX_FILE_BYTES + 1 bytes, refusing a binary file after its first 64 KiB."""
+def _too_many_lines(name: object, lines: int) -> InputError:
+    return InputError(
+        f"{name}: {lines:,} lines is more than the {MAX_FILE_LINES:,} a single file may have. "
+        "Split it by month (police.uk files are one month each)."
+    )
+
+
+def _read_capped(fh: BinaryIO, name: str) -> bytes:
+    """Read a file in 1 MiB chunks, refusing it as soon as it breaks a limit.
+
+    A binary file is refused after its first 64 KiB; a file is refused once it passes
+    :data:`MAX_FILE_LINES` lines or :data:`MAX_FILE_BYTES`, so a highly compressible
+    archive member (a zip bomb) is never inflated beyond the limits.
+    """
     head = fh.read(_HEAD)
     _refuse_binary(head, name)
-    return head + fh.read(max(0, MAX_FILE_BYTES + 1 - len(head)))
+    chunks, size = [head], len(head)
+    lines = max(head.count(b"\n"), head.count(b"\r"))
+    while chunk := fh.read(2**20):
+        chunks.append(chunk)
+        size += len(chunk)
+        lines += max(chunk.count(b"\n"), chunk.count(b"\r"))
+        if lines > MAX_FILE_LINES:
+            raise _too_many_lines(name, lines)
+        if size > MAX_FILE_BYTES:
+            raise _too_large(name, size)
+    return b"".join(chunks)
 
 
 def decode(data: bytes, name: str) -> SourceText:
@@ -148,11 +170,7 @@ def decode(data: bytes, name: str) -> SourceText:
     _refuse_binary(data[:_HEAD], name)
     lines = max(data.count(b"\n"), data.count(b"\r"))
     if lines > MAX_FILE_LINES:
-        msg = (
-            f"{name}: {lines:,} lines is more than the {MAX_FILE_LINES:,} a single file may have. "
-            "Split it by month (police.uk files are one month each)."
-        )
-        raise InputError(msg)
+        raise _too_many_lines(name, lines)
     if data.startswith(b"\xef\xbb\xbf"):
         try:
             return SourceText(name, data[3:].decode("utf-8"), "utf-8-sig")
@@ -393,7 +411,7 @@ def read_limited(path: str | Path) -> bytes:
         if info.st_size > MAX_FILE_BYTES:
             raise _too_large(path, info.st_size)
         with path.open("rb") as fh:
-            data = _read_head_first(fh, str(path))
+            data = _read_capped(fh, str(path))
     except OSError as exc:
         msg = f"{path}: cannot be read ({exc.strerror or exc}). Check the path and that you may read it."
         raise InputError(msg) from exc
@@ -440,7 +458,7 @@ def _iter_archive(path: Path) -> Iterator[SourceText | tuple[str, str]]:
                 raise _too_large(name, info.file_size)
             try:
                 with zf.open(info) as fh:
-                    data = _read_head_first(fh, name)
+                    data = _read_capped(fh, name)
             except InputError:
                 raise
             except _MEMBER_ERRORS as exc:
