@@ -296,21 +296,15 @@ def render(ds: Dataset, f: Filters) -> None:
             "vs_borough": "vs borough",
         }
     )
-    st.dataframe(
-        show,
-        hide_index=True,
-        width="stretch",
-        height=min(len(show), 20) * 35 + 40,
-        column_config={
-            c: st.column_config.NumberColumn(format="%.2f")
-            for c in ("rate per 1,000", "95% low", "95% high")
-        },
-    )
+    # Static tables: they print in full and need none of the data-grid's script, so the
+    # map draws sooner.
+    for col in ("rate per 1,000", "95% low", "95% high"):
+        show[col] = show[col].map("{:.2f}".format)
+    st.table(show.set_index("name"))
     if hs is not None and hs.reference is not None and len(hs.reference):
         st.subheader("The review's named hotspots in this data")
         ref = pd.DataFrame(hs.reference.drop(columns="geometry"))
-        st.dataframe(
-            ref[["review_name", "incidents_within", "agrees", "verdict"]],
-            hide_index=True,
-            width="stretch",
+        ref["agrees"] = ref["agrees"].map({True: "yes", False: "no"})
+        st.table(
+            ref[["review_name", "incidents_within", "agrees", "verdict"]].set_index("review_name")
         )

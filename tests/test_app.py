@@ -132,13 +132,13 @@ def test_changing_the_crime_type_changes_counts_and_map(shipped_result):
 
 def test_changing_the_boundary_set_changes_the_area_table():
     at = run_app()
-    assert len(at.dataframe[0].value) == 14
+    assert len(at.table[0].value) == 14
     at.selectbox(key="level").set_value("local_area")
     rerun(at)
-    assert set(at.dataframe[0].value["name"]) == set(LOCAL_AREAS)
+    assert set(at.table[0].value.index) == set(LOCAL_AREAS)
     at.selectbox(key="level").set_value("lsoa")
     rerun(at)
-    assert len(at.dataframe[0].value) == 77
+    assert len(at.table[0].value) == 77
 
 
 def test_rate_measure_and_method_change_the_map(shipped_result):
@@ -327,8 +327,9 @@ def test_a_csp_log_with_times_loads_through_the_mapping_form_and_shows_peak_hour
     assert submit
     submit[0].click()
     rerun(at)
-    assert any(s.value.startswith("Loaded CSP log: asb_log.csv") for s in at.success), (
-        [e.value for e in at.error])
+    assert any(s.value.startswith("Loaded CSP log: asb_log.csv") for s in at.success), [
+        e.value for e in at.error
+    ]
     assert at.session_state["dataset"].types == ["ASB youths"]
     at.radio(key="view").set_value("Patrol plan")
     at.selectbox(key="method").set_value("dbscan")
