@@ -31,18 +31,23 @@ def guard_formulas(df: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Text cells beginning with a formula trigger are prefixed with ``'``.
+        Text cells beginning with a formula trigger are prefixed with ``'``; so are column
+        names (a table pivoted by ward or street takes its header from the data).
     """
     out = df.copy()
-    for col in out.columns:
-        s = out[col]
+    # By position: a name shared by two columns would give a frame, not a column.
+    for i in range(out.shape[1]):
+        s = out.iloc[:, i]
         if s.dtype == object or pd.api.types.is_string_dtype(s):
             text = s.astype(object)
-            is_str = text.map(lambda v: isinstance(v, str))
-            risky = is_str & text.map(lambda v: isinstance(v, str) and v.startswith(_TRIGGERS))
+            risky = text.map(lambda v: isinstance(v, str) and v.startswith(_TRIGGERS))
             if risky.any():
                 text = text.where(~risky, "'" + text[risky].astype(str))
-                out[col] = text
+                out.isetitem(i, text)
+    if not isinstance(out.columns, pd.MultiIndex):
+        out.columns = [
+            f"'{c}" if isinstance(c, str) and c.startswith(_TRIGGERS) else c for c in out.columns
+        ]
     return out
 
 
