@@ -21,7 +21,7 @@ from analysis.published import (
 from geo.errors import InputError
 from geo.schema import LOCAL_AREAS
 
-SEED = Path("/work/shared/seeds/eastleigh_csp_strategic_review_2021_22.txt")
+SEED = Path(__file__).resolve().parents[1] / "data" / "review_2021_22" / "strategic_review_2021_22.txt"
 
 
 @pytest.fixture(scope="module")

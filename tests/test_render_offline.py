@@ -46,8 +46,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
-WARDS_2018 = SHARED_DATA / "boundaries" / "eastleigh_wards_2018_wd22.geojson"
+WARDS_2018 = REPO / "boundaries" / "source" / "eastleigh_wards_2018_wd22.geojson"
 
 XSS_SCRIPT = "<script>alert(1)</script>"
 XSS_IMG = "<img src=x onerror=alert(1)>"
@@ -256,8 +255,6 @@ def test_standalone_map_opens_offline_in_chromium(tmp_path: Path) -> None:
         pytest.skip(
             "Debian Chromium is not installed at /usr/bin/chromium (apt-get install chromium)"
         )
-    if not WARDS_2018.exists():
-        pytest.skip(f"real ward boundaries not found at {WARDS_2018}")
     sync_api = pytest.importorskip("playwright.sync_api")
 
     page_path = save_standalone_html(build_map(_real_layers()), tmp_path / "map.html")
@@ -354,8 +351,6 @@ def test_standalone_map_opens_offline_in_chromium(tmp_path: Path) -> None:
 
 
 def test_real_layers_render_without_remote_assets() -> None:
-    if not WARDS_2018.exists():
-        pytest.skip(f"real ward boundaries not found at {WARDS_2018}")
     html = build_map(_real_layers()).get_root().render()
     assert remote_assets(html) == []
     assert "$(" not in html  # nothing needs the jQuery that offline maps drop
