@@ -389,6 +389,11 @@ def _pct(before: float, after: float) -> float:
     return round(pct_change(before, after), 1) if before else float("nan")
 
 
+def _tidy(note: str) -> str:
+    """A note ending in exactly one full stop."""
+    return note.rstrip(". ") + "."
+
+
 def _unavailable(key: str, title: str, section: str, why: str) -> Table:
     return Table(
         key=key,
@@ -666,7 +671,7 @@ def _hotspot_tables(
     frame = frame.rename(columns={"share": "share_pct"})
     notes = [
         *bw_notes,
-        *(n for n in res.notes if not (bw_notes and n.startswith("Bandwidth"))),
+        *(_tidy(n) for n in res.notes if not (bw_notes and n.startswith("Bandwidth"))),
         f"{len(hot)} hotspots from {len(sub):,} ASB incidents; "
         f"{int(hot['count'].sum()):,} ({hot['count'].sum() / len(sub):.1%}) lie inside "
         "them"
@@ -1404,7 +1409,7 @@ def _computed_review_tables(
             "The CCTV control room log is the council's own record, not police.uk data.",
         ),
     ):
-        tables.append(_unavailable(key_, title, "partners", why + " Not in police.uk data."))
+        tables.append(_unavailable(key_, title, "partners", why))
 
     # ASB by month within quarters (and the same months a year before where the data has
     # them): one suppression, so the monthly and quarterly figures cannot be differenced.
@@ -1923,7 +1928,7 @@ def _tasking_hotspots(
     hot = res.hotspots
     method_notes = [
         *bw_notes,
-        *(n for n in res.notes if not (bw_notes and n.startswith("Bandwidth"))),
+        *(_tidy(n) for n in res.notes if not (bw_notes and n.startswith("Bandwidth"))),
     ]
     if bw_notes:
         method_notes.append(
@@ -1988,6 +1993,10 @@ def _tasking_hotspots(
                     "in the matched area are compared by the exact Poisson test: intensifying or "
                     f"diminishing when the change is significant (alpha {alpha}), else persistent. "
                     "Gone: last month's hotspots that overlap none of this month's.",
+                    "'last_month' counts last month's incidents in the matched area (this "
+                    "hotspot together with last month's hotspots it overlaps), 'this_month' "
+                    "this month's incidents in this hotspot, so several of this month's "
+                    "hotspots matched to one of last month's show the same 'last_month'.",
                     *(
                         [
                             f"The {top_n} with most incidents in either month are printed; the CSV "

@@ -90,7 +90,6 @@ nav.toc a { color: var(--accent); text-decoration: none; }
 .source.computed { border-color: #a6d4a6; background: #eff8ef; color: #1b5e20; }
 .source.unavailable { border-color: #e2b4b4; background: #fbefef; color: #8a1f1f; }
 .notes { font-size: 12.5px; color: var(--muted); padding-left: 18px; }
-.unavailable-text { font-style: italic; color: #8a1f1f; }
 table.data { border-collapse: collapse; width: 100%; font-size: 12.5px; margin: 6px 0 10px; }
 table.data th, table.data td { border-bottom: 1px solid var(--rule); padding: 3px 6px; vertical-align: top;
   overflow-wrap: break-word; word-break: normal; hyphens: manual; }
@@ -161,15 +160,19 @@ def _label(col: str) -> str:
     text = re.sub(r"_pct$", " %", text)
     text = text.replace("per_1000", "per 1,000").replace("ci_low", "95% CI low")
     text = text.replace("ci_high", "95% CI high").replace("_", " ")
-    return text
+    return re.sub(r"\basb\b", "ASB", text)
 
 
 def _is_num(v: object) -> bool:
     return isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool)
 
 
-def _fmt(v: object) -> str:
-    """Format one cell as escaped HTML text."""
+def _fmt(v: object, decimals: int | None = None) -> str:
+    """Format one cell as escaped HTML text.
+
+    Whole numbers get thousands separators; other numbers ``decimals`` places (the
+    column's), or up to 2 (4 below 1) when not given; minus signs are true minus signs.
+    """
     if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
         return "\u2013"
     if isinstance(v, bool | np.bool_):
@@ -178,13 +181,26 @@ def _fmt(v: object) -> str:
         f = float(v)
         if math.isnan(f):
             return "\u2013"
-        if f == int(f) and abs(f) < 1e15:
+        if isinstance(v, float | np.floating) and decimals:
+            text = f"{f:,.{decimals}f}"
+        elif f == int(f) and abs(f) < 1e15:
             text = f"{int(f):,}"
         else:
             digits = 4 if abs(f) < 1 else 2
             text = f"{f:,.{digits}f}".rstrip("0").rstrip(".")
         return text.replace("-", "\u2212")
     return esc(v)
+
+
+def _decimals(series: pd.Series) -> int:
+    """Decimal places a column of floats needs (at most 2, or 4 for p-values)."""
+    cap = 4 if "p_value" in str(series.name) else 2
+    need = 0
+    for v in series:
+        if isinstance(v, float | np.floating) and not math.isnan(v) and v != int(v):
+            text = f"{float(v):.{cap}f}".rstrip("0")
+            need = max(need, len(text.split(".")[1]) if "." in text else 0)
+    return need
 
 
 def _withheld(v: object) -> bool:
@@ -203,6 +219,7 @@ def _table_html(t: Table) -> str:
     if t.total_row and t.show_rows is not None and len(frame) > t.show_rows:
         rows = pd.concat([rows, frame.tail(1)])
     numeric = {c: _numeric_col(frame[c]) for c in frame.columns}
+    places = {c: _decimals(frame[c]) for c in frame.columns}
     head = "".join(
         f'<th class="{"num" if numeric[c] else ""}" scope="col">{esc(_label(c))}</th>'
         for c in frame.columns
@@ -220,7 +237,7 @@ def _table_html(t: Table) -> str:
             if _withheld(v):
                 klass.append("withheld")
             attr = f' class="{" ".join(klass)}"' if klass else ""
-            cells.append(f"<td{attr}>{_fmt(v)}</td>")
+            cells.append(f"<td{attr}>{_fmt(v, places[c])}</td>")
         body.append(f"<tr{cls}>{''.join(cells)}</tr>")
     more = ""
     if t.show_rows is not None and len(frame) - int(t.total_row) > t.show_rows:
@@ -246,14 +263,14 @@ def _short(label: object) -> str:
     return text
 
 
-def _nice_max(v: float) -> float:
+def _ticks(v: float) -> tuple[float, int]:
+    """A round tick step and how many steps reach ``v`` (3 to 6 gridlines)."""
     if v <= 0:
-        return 1.0
-    exp = 10 ** math.floor(math.log10(v))
-    for f in (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10):
-        if f * exp >= v:
-            return f * exp
-    return 10 * exp
+        return 1.0, 4
+    raw = v / 4
+    exp = 10 ** math.floor(math.log10(raw))
+    step = next(f * exp for f in (1, 2, 2.5, 5, 10) if f * exp >= raw)
+    return step, max(1, math.ceil(v / step))
 
 
 def bar_chart_svg(
@@ -291,7 +308,8 @@ def bar_chart_svg(
         for k, vs in series.items()
     }
     top = max([v for vs in vals.values() for v in vs if v is not None] + [0.0])
-    vmax = _nice_max(top)
+    step, n_ticks = _ticks(top)
+    vmax = step * n_ticks
     n, k = len(labels), max(len(names), 1)
     legend_h = 22 if k > 1 else 0
     out: list[str] = []
@@ -301,15 +319,15 @@ def bar_chart_svg(
         height = int(legend_h + 24 + n * row_h + 26)
         plot_w = width - label_w - 60
         x0, y0 = label_w, legend_h + 10
-        for t in range(5):
-            gx = x0 + plot_w * t / 4
+        for t in range(n_ticks + 1):
+            gx = x0 + plot_w * t / n_ticks
             out.append(
                 f'<line x1="{gx:.1f}" y1="{y0}" x2="{gx:.1f}" y2="{y0 + n * row_h}" '
                 'stroke="#e1e4e8"/>'
             )
             out.append(
                 f'<text x="{gx:.1f}" y="{y0 + n * row_h + 14}" font-size="11" '
-                f'text-anchor="middle" fill="#5b6470">{_fmt(vmax * t / 4)}</text>'
+                f'text-anchor="middle" fill="#5b6470">{_fmt(step * t)}</text>'
             )
         bar_h = (row_h - 6) / k
         for i, lab in enumerate(labels):
@@ -345,14 +363,14 @@ def bar_chart_svg(
         height = 250 + legend_h
         x0, y0, plot_h = 54, legend_h + 12, 170
         plot_w = width - x0 - 10
-        for t in range(5):
-            gy = y0 + plot_h - plot_h * t / 4
+        for t in range(n_ticks + 1):
+            gy = y0 + plot_h - plot_h * t / n_ticks
             out.append(
                 f'<line x1="{x0}" y1="{gy:.1f}" x2="{x0 + plot_w}" y2="{gy:.1f}" stroke="#e1e4e8"/>'
             )
             out.append(
                 f'<text x="{x0 - 6}" y="{gy + 4:.1f}" font-size="11" text-anchor="end" '
-                f'fill="#5b6470">{_fmt(vmax * t / 4)}</text>'
+                f'fill="#5b6470">{_fmt(step * t)}</text>'
             )
         slot = plot_w / max(n, 1)
         bar_w = slot * 0.8 / k
@@ -737,10 +755,7 @@ def render_html(pack: Pack, *, maps: str = "both") -> str:
             notes = "".join(f"<li>{esc(n)}</li>" for n in t.notes)
             long_ = " long" if len(t.frame) > 28 or t.layers else ""
             if not t.available:
-                body = (
-                    f'<p class="unavailable-text">Not in police.uk data.</p>'
-                    f'<ul class="notes">{notes}</ul>'
-                )
+                body = f'<ul class="notes">{notes}</ul>'
             else:
                 table = _table_html(t) if len(t.frame) else '<p class="more">No rows.</p>'
                 body = (
