@@ -15,9 +15,15 @@ import pandas as pd
 
 from geo.errors import InputError
 
-__all__ = ["guard_formulas", "safe_csv"]
+__all__ = ["LINE_END", "csv_bytes", "guard_formulas", "safe_csv"]
 
 _TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+LINE_END = "\r\n"
+"""Line end of every CSV written. The csv module quotes a value holding a line break only
+if the break's characters are in the line end: with ``"\n"`` alone, a value such as
+``"x\r=HYPERLINK(...)"`` was written unquoted, and a spreadsheet read the carriage return
+as a new row starting with a formula."""
 
 
 def guard_formulas(df: pd.DataFrame) -> pd.DataFrame:
@@ -51,6 +57,24 @@ def guard_formulas(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def csv_bytes(df: pd.DataFrame) -> bytes:
+    """The table as UTF-8 CSV bytes for a download, guarded against formula injection.
+
+    Parameters
+    ----------
+    df
+        The table.
+
+    Returns
+    -------
+    bytes
+        Text cells (and column names) that would start a formula are prefixed with
+        ``'``; lines end in :data:`LINE_END`, so every value holding a line break is
+        quoted.
+    """
+    return guard_formulas(df).to_csv(index=False, lineterminator=LINE_END).encode("utf-8")
+
+
 def safe_csv(df: pd.DataFrame, path: Path) -> Path:
     """Write ``df`` as UTF-8 CSV, guarded against formula injection, atomically.
 
@@ -82,7 +106,7 @@ def safe_csv(df: pd.DataFrame, path: Path) -> Path:
         raise InputError(msg) from exc
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            guard_formulas(df).to_csv(fh, index=False)
+            guard_formulas(df).to_csv(fh, index=False, lineterminator=LINE_END)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
