@@ -422,10 +422,9 @@ def bar_chart_svg(
                 f'<rect x="{x:.0f}" y="5" width="12" height="12" '
                 f'fill="{_SERIES[j % len(_SERIES)]}"/>'
             )
-            legend.append(
-                f'<text x="{x + 16:.0f}" y="15" font-size="11.5">{esc(_label(name))}</text>'
-            )
-            x += 30 + 7 * len(_label(name))
+            name_text = _short(_label(name))
+            legend.append(f'<text x="{x + 16:.0f}" y="15" font-size="11.5">{esc(name_text)}</text>')
+            x += 30 + 7 * len(name_text)
     return (
         f'<svg viewBox="0 0 {width} {height}" role="img" '
         f'font-family="DejaVu Sans, Arial, sans-serif">'
@@ -443,10 +442,13 @@ def _chart_html(t: Table) -> str:
     ys = [y for y in c.y if y in frame.columns]
     if not ys or frame.empty:
         return ""
+    labels = list(frame[c.x])
+    # long category names do not fit under vertical bars: lay the bars on their side
+    long_names = max((len(_short(x)) for x in labels), default=0) > 14
     svg = bar_chart_svg(
-        list(frame[c.x]),
+        labels,
         {y: list(frame[y]) for y in ys},
-        horizontal=c.kind == "hbar",
+        horizontal=c.kind == "hbar" or long_names,
         value_label=c.label,
     )
     return f'<figure class="chart">{svg}</figure>'
