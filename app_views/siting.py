@@ -348,12 +348,12 @@ def _candidates(
         + ". 'Further share' is the share of demand a site reaches that no running venue "
         "reaches already."
     )
+    top = pd.DataFrame(ranked.drop(columns="geometry")).head(20)
+    top["greedy_order"] = top["greedy_order"].astype("string").fillna("")
     st.dataframe(
-        pd.DataFrame(ranked.drop(columns="geometry"))
-        .head(20)[
+        top[
             ["rank", "name", "kind", "reach_share", "gain_share", "share_after", "greedy_order"]
-        ]
-        .rename(
+        ].rename(
             columns={
                 "reach_share": "reach on its own",
                 "gain_share": "further share",
