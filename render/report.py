@@ -254,13 +254,19 @@ def _table_html(t: Table) -> str:
 # --------------------------------------------------------------------------- charts
 
 
-def _short(label: object) -> str:
-    text = str(label)
-    m = re.fullmatch(r"(\d{4})-(\d{2})", text)
-    if m:
-        names = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-        return f"{names[int(m.group(2)) - 1]} {m.group(1)[2:]}"
-    return text
+_MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
+_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _shorten(labels: Sequence[object]) -> list[str]:
+    """Month labels ``2021-04`` as ``Apr 21`` when every label is a month; else as given.
+
+    (``2019-20`` is a financial year, so a list holding one is left alone.)
+    """
+    texts = [str(x) for x in labels]
+    if texts and all(_MONTH.fullmatch(t) for t in texts):
+        return [f"{_ABBR[int(t[5:]) - 1]} {t[2:4]}" for t in texts]
+    return texts
 
 
 def _ticks(v: float) -> tuple[float, int]:
@@ -303,6 +309,8 @@ def bar_chart_svg(
         An ``<svg>`` element with a ``<title>``.
     """
     names = list(series)
+    shown = _shorten(labels)
+    legend_names = _shorten([_label(x) for x in names])
     vals = {
         k: [float(v) if _is_num(v) and not math.isnan(float(v)) else None for v in vs]
         for k, vs in series.items()
@@ -330,11 +338,11 @@ def bar_chart_svg(
                 f'text-anchor="middle" fill="#5b6470">{_fmt(step * t)}</text>'
             )
         bar_h = (row_h - 6) / k
-        for i, lab in enumerate(labels):
+        for i in range(n):
             cy = y0 + i * row_h
             out.append(
                 f'<text x="{x0 - 6}" y="{cy + row_h / 2 + 4:.1f}" font-size="11.5" '
-                f'text-anchor="end">{esc(_short(lab))}</text>'
+                f'text-anchor="end">{esc(shown[i])}</text>'
             )
             for j, name in enumerate(names):
                 v = vals[name][i]
@@ -374,8 +382,8 @@ def bar_chart_svg(
             )
         slot = plot_w / max(n, 1)
         bar_w = slot * 0.8 / k
-        rotate = n > 8 or max((len(_short(x)) for x in labels), default=0) * 6.5 > slot
-        for i, lab in enumerate(labels):
+        rotate = n > 8 or max((len(x) for x in shown), default=0) * 6.5 > slot
+        for i in range(n):
             sx = x0 + i * slot + slot * 0.1
             for j, name in enumerate(names):
                 v = vals[name][i]
@@ -402,12 +410,12 @@ def bar_chart_svg(
             if rotate:
                 out.append(
                     f'<text x="{cx:.1f}" y="{ly}" font-size="10.5" text-anchor="end" '
-                    f'transform="rotate(-35 {cx:.1f} {ly})">{esc(_short(lab))}</text>'
+                    f'transform="rotate(-35 {cx:.1f} {ly})">{esc(shown[i])}</text>'
                 )
             else:
                 out.append(
                     f'<text x="{cx:.1f}" y="{ly}" font-size="10.5" text-anchor="middle">'
-                    f"{esc(_short(lab))}</text>"
+                    f"{esc(shown[i])}</text>"
                 )
         axis = (
             f'<text x="12" y="{y0 + plot_h / 2:.1f}" font-size="11" text-anchor="middle" '
@@ -417,12 +425,12 @@ def bar_chart_svg(
     legend = []
     if k > 1:
         x = 10.0
-        for j, name in enumerate(names):
+        for j in range(len(names)):
             legend.append(
                 f'<rect x="{x:.0f}" y="5" width="12" height="12" '
                 f'fill="{_SERIES[j % len(_SERIES)]}"/>'
             )
-            name_text = _short(_label(name))
+            name_text = legend_names[j]
             legend.append(f'<text x="{x + 16:.0f}" y="15" font-size="11.5">{esc(name_text)}</text>')
             x += 30 + 7 * len(name_text)
     return (
@@ -444,7 +452,7 @@ def _chart_html(t: Table) -> str:
         return ""
     labels = list(frame[c.x])
     # long category names do not fit under vertical bars: lay the bars on their side
-    long_names = max((len(_short(x)) for x in labels), default=0) > 14
+    long_names = max((len(x) for x in _shorten(labels)), default=0) > 14
     svg = bar_chart_svg(
         labels,
         {y: list(frame[y]) for y in ys},
