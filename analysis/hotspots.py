@@ -144,8 +144,11 @@ def detect_hotspots(
         params = {"coverage": coverage, "bandwidth_m": choice.bandwidth_m,
                   "bandwidth_rule": choice.rule, "cell_m": cell_m, "kernel": kernel,
                   "merge_m": merge_m}
-        notes.append(f"Bandwidth {choice.bandwidth_m:.0f} m, chosen by {choice.rule}"
-                     + (f": {choice.detail}" if getattr(choice, "detail", "") else "") + ".")
+        how = {"cv": ", chosen by likelihood cross-validation across months (fit on the "
+                     "earlier months, score the next)", "fixed": ", as set"}
+        notes.append(f"KDE bandwidth {choice.bandwidth_m:.4g} m"
+                     f"{how.get(choice.rule, f', chosen by the {choice.rule} rule')}.")
+        params["bandwidth_detail"] = getattr(choice, "detail", "")
     elif method == "dbscan":
         from analysis import clusters  # noqa: PLC0415
 

@@ -267,11 +267,13 @@ def sidebar(ds: Dataset) -> Filters:
     if method == "kde":
         mode = sb.radio(
             "Bandwidth",
-            ["metres", "auto"],
+            ["auto", "metres"],
             key="bw_mode",
             horizontal=True,
-            help="auto: likelihood cross-validation across months (slow, and on police.uk's "
-            "snapped points it tends to pick the smallest bandwidth tried).",
+            help="auto (the default): likelihood cross-validation across months: fit on the "
+            "earlier months, score how well each bandwidth predicts the next. The value it "
+            "chose is shown with the map. On police.uk's snapped points it picks a small "
+            "bandwidth, because next month's reports recur at the same map points.",
         )
         if mode == "metres":
             bandwidth_m = float(
@@ -296,7 +298,7 @@ def sidebar(ds: Dataset) -> Filters:
                 "Cell size (m)", [100, 150, 200, 250, 300, 400], 200, key="gistar_cell_m"
             )
         )
-        sb.caption("999 permutations, false-discovery-rate corrected, 95% confidence.")
+        sb.caption("9,999 permutations, false-discovery-rate corrected, 95% confidence.")
 
     sb.subheader("Map")
     tiles = sb.selectbox(

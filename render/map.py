@@ -150,13 +150,14 @@ _SMALL_KINDS = {"suburb", "village", "airport"}
 # Density ramp (ColorBrewer BuPu-like), so it does not clash with the YlOrRd choropleth.
 _DENSITY_ANCHORS = ("#b3cde3", "#8c96c6", "#8c6bb1", "#88419d", "#810f7c", "#4d004b")
 
+# Dark hues drawn over a white halo, so hotspots stay visible on the YlOrRd choropleth.
 _METHOD_COLOURS = {
-    "kde": "#d7301f",
-    "dbscan": "#2171b5",
-    "hdbscan": "#6a51a3",
-    "gistar": "#ce1256",
-    "gi_star": "#ce1256",
-    "getis_ord": "#ce1256",
+    "kde": "#08306b",
+    "dbscan": "#00441b",
+    "hdbscan": "#3f007d",
+    "gistar": "#67000d",
+    "gi_star": "#67000d",
+    "getis_ord": "#67000d",
     "grid": "#238b45",
 }
 _OTHER_METHOD_COLOURS = ("#8c510a", "#01665e", "#c51b7d", "#4d9221", "#542788")
@@ -1122,6 +1123,12 @@ def _add_hotspots(m: folium.Map, hotspots: gpd.GeoDataFrame) -> None:
     group = _group(m, "hotspots")
     if props:
         tip = [(f, a) for f, a in zip(fields, aliases, strict=True) if f in _TIP_FIELDS]
+        folium.GeoJson(  # the halo: a wide white line under the coloured outline
+            _features(gdf, [{} for _ in props]),
+            style_function=lambda _f: {"color": "#ffffff", "weight": 6, "opacity": 0.85,
+                                       "fill": False},
+            interactive=False,
+        ).add_to(group)
         folium.GeoJson(
             _features(gdf, props),
             style_function=lambda f: {

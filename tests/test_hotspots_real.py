@@ -35,7 +35,8 @@ def test_kde_reports_the_bandwidth_it_chose(asb):
     result = detect_hotspots(asb, method="kde")
     assert result.params["bandwidth_rule"] == "cv"
     assert result.params["bandwidth_m"] > 0
-    assert f"{result.params['bandwidth_m']:.0f} m" in result.notes[0]
+    assert f"{result.params['bandwidth_m']:.4g} m" in result.notes[0]
+    assert "cross-validation" in result.notes[0]
 
 
 def test_review_reference_layer_says_what_the_data_shows_at_hamble(asb):

@@ -447,7 +447,7 @@ def test_hotspot_popup_fields_follow_the_columns_present() -> None:
     props = _payload_with(html, "p_top_streets")["features"][0]["properties"]
     assert props["p_share"] == "25.0%" and props["p_area_m2"] == "31,416 m\u00b2"
     assert props["p_top_types"] == "Drugs 3" and props["p_wards"] == "Eastleigh Central"
-    assert props["colour"] == "#d7301f"
+    assert props["colour"] == "#08306b"  # KDE: dark blue over a white halo
     assert "p_peak_hours" not in props  # column absent: not shown
 
 
