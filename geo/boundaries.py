@@ -9,6 +9,7 @@ from pathlib import Path
 import fiona
 import geopandas as gpd
 import pandas as pd
+import pyogrio
 import shapely
 from shapely.geometry import shape
 
@@ -146,6 +147,9 @@ def list_layers(path: str | Path) -> list[str]:
         If GDAL cannot open the file.
     """
     try:
+        # pyogrio opens it first: fiona 1.10 crashes the process (segmentation fault) on
+        # some damaged GeoPackages, whose GDAL error message is not UTF-8.
+        pyogrio.list_layers(str(path))
         return list(fiona.listlayers(str(path)))
     except Exception as exc:
         msg = f"{path}: not a boundary file GDAL can read ({exc}). Use GeoPackage, GeoJSON or Shapefile."
@@ -211,6 +215,11 @@ def read_boundary_file(
     elif layer not in layers:
         msg = f"{path.name}: no layer {layer!r}; the layers are {layers}."
         raise InputError(msg)
+    try:
+        pyogrio.read_info(str(path), layer=layer)  # as in list_layers: before fiona opens it
+    except Exception as exc:
+        msg = f"{path.name}: layer {layer!r} cannot be read ({exc}). The file is damaged; export it again."
+        raise InputError(msg) from exc
     problems: list[str] = []
     records, geoms = [], []
     with fiona.open(path, layer=layer) as src:
