@@ -11,6 +11,7 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 import shapely
+from pyproj.exceptions import CRSError, ProjError
 from shapely.geometry import shape
 
 from geo.crs import BNG, to_bng
@@ -156,6 +157,13 @@ def list_layers(path: str | Path) -> list[str]:
         raise InputError(msg) from exc
 
 
+def _bad_crs(path: Path, exc: Exception) -> InputError:
+    return InputError(
+        f"{path.name}: its coordinate reference system cannot be used ({exc}). The .prj file "
+        "(or the layer's CRS) is damaged: export the file again, preferably as GeoPackage."
+    )
+
+
 @dataclass
 class BoundaryFile:
     """A boundary file read feature by feature.
@@ -222,48 +230,64 @@ def read_boundary_file(
         raise InputError(msg) from exc
     problems: list[str] = []
     records, geoms = [], []
-    with fiona.open(path, layer=layer) as src:
-        if not src.crs:
-            msg = (
-                f"{path.name}: no coordinate reference system, so it cannot be placed on the "
-                "map. Add the .prj file beside the Shapefile, or re-export it as GeoPackage."
-            )
-            raise InputError(msg)
-        crs = src.crs.to_wkt() if hasattr(src.crs, "to_wkt") else src.crs
-        for i, feat in enumerate(src):
-            props = dict(feat["properties"] or {})
-            ident = [str(props.get(c)) for c in (code_col, name_col) if c and props.get(c)]
-            label = f"{path.name}: feature {i + 1}" + (f" ({' '.join(ident)})" if ident else "")
-            if feat.geometry is None:
-                problems.append(f"{label}: no geometry, skipped")
-                continue
-            try:
-                geom = shape(feat.geometry)
-            except Exception as exc:  # noqa: BLE001 - name the feature, keep the rest
-                problems.append(f"{label}: unreadable geometry ({exc}), skipped")
-                continue
-            if geom.is_empty:
-                problems.append(f"{label}: empty geometry, skipped")
-                continue
-            if not geom.is_valid:
-                why = shapely.is_valid_reason(geom)
-                geom = shapely.make_valid(geom, method="structure", keep_collapsed=False)
-                if geom.is_empty:
-                    problems.append(f"{label}: invalid geometry ({why}) with no area left "
-                                    "once repaired, skipped")
+    try:
+        with fiona.open(path, layer=layer) as src:
+            if not src.crs:
+                msg = (
+                    f"{path.name}: no coordinate reference system, so it cannot be placed on the "
+                    "map. Add the .prj file beside the Shapefile, or re-export it as GeoPackage."
+                )
+                raise InputError(msg)
+            crs = src.crs.to_wkt() if hasattr(src.crs, "to_wkt") else src.crs
+            for i, feat in enumerate(src):
+                props = dict(feat["properties"] or {})
+                ident = [str(props.get(c)) for c in (code_col, name_col) if c and props.get(c)]
+                label = f"{path.name}: feature {i + 1}" + (f" ({' '.join(ident)})" if ident else "")
+                if feat.geometry is None:
+                    problems.append(f"{label}: no geometry, skipped")
                     continue
-                problems.append(f"{label}: invalid geometry ({why}), repaired")
-            records.append(props)
-            geoms.append(geom)
+                try:
+                    geom = shape(feat.geometry)
+                except Exception as exc:  # noqa: BLE001 - name the feature, keep the rest
+                    problems.append(f"{label}: unreadable geometry ({exc}), skipped")
+                    continue
+                if geom.is_empty:
+                    problems.append(f"{label}: empty geometry, skipped")
+                    continue
+                if not geom.is_valid:
+                    why = shapely.is_valid_reason(geom)
+                    geom = shapely.make_valid(geom, method="structure", keep_collapsed=False)
+                    if geom.is_empty:
+                        problems.append(f"{label}: invalid geometry ({why}) with no area left "
+                                        "once repaired, skipped")
+                        continue
+                    problems.append(f"{label}: invalid geometry ({why}), repaired")
+                records.append(props)
+                geoms.append(geom)
+    except InputError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - fiona/GDAL raise many kinds on a damaged file
+        done = len(records) + len(problems)
+        msg = (
+            f"{path.name}: damaged after {done} feature(s) ({type(exc).__name__}: {exc}); "
+            "export it again."
+        )
+        raise InputError(msg) from exc
     if not geoms:
         raise DataValidationError(str(path.name), problems or ["no features"])
-    gdf = gpd.GeoDataFrame(records, geometry=geoms, crs=crs)
+    try:
+        gdf = gpd.GeoDataFrame(records, geometry=geoms, crs=crs)
+    except CRSError as exc:
+        raise _bad_crs(path, exc) from exc
     for want, col in (("code", code_col), ("name", name_col)):
         if col is not None:
             if col not in gdf.columns:
                 msg = f"{path.name}: no column {col!r}; found {list(gdf.columns.drop('geometry'))}."
                 raise InputError(msg)
             gdf[want] = gdf[col].astype(str)
-    gdf = to_bng(gdf, name=path.name)
+    try:
+        gdf = to_bng(gdf, name=path.name)
+    except (CRSError, ProjError) as exc:
+        raise _bad_crs(path, exc) from exc
     assert gdf.crs.equals(BNG)
     return BoundaryFile(areas=gdf, problems=problems)
