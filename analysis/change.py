@@ -57,7 +57,8 @@ def classify_change(
     -------
     geopandas.GeoDataFrame
         One row per later hotspot plus one per gone earlier hotspot: ``status``,
-        ``name``, ``count_before``, ``count_after``, ``change_pct``, ``p_value`` and
+        ``name``, ``count_before``, ``count_after`` (both counted over the later hotspot
+        together with the earlier ones it overlaps), ``change_pct``, ``p_value`` and
         the polygon (the later one; the earlier one for *gone*).
     """
     for frame, what in ((before, "earlier hotspots"), (after, "later hotspots"),
@@ -86,8 +87,11 @@ def classify_change(
                 "diminishing")
         else:
             status = "persistent"
+        # Both counts cover the same ground (this hotspot and the earlier ones it
+        # overlaps), so the change compares like with like.
         rows.append({"status": status, "name": _name(after, i), "count_before": n_before,
-                     "count_after": n_after, "p_value": p, "geometry": geom})
+                     "count_after": n_after_area if len(overlaps) else n_after,
+                     "p_value": p, "geometry": geom})
     for j, geom in enumerate(b_geoms):
         if j in matched_before:
             continue

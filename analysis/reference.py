@@ -32,6 +32,7 @@ def reference_hotspots(
     *,
     gazetteer: gpd.GeoDataFrame | None = None,
     radius_m: float | None = None,
+    top_n: int = 10,
 ) -> gpd.GeoDataFrame:
     """What the data shows at each of the review's named hotspots.
 
@@ -45,6 +46,10 @@ def reference_hotspots(
         Named places; the shipped one by default.
     radius_m
         Reach around each place; the place's own ``radius_m`` by default.
+    top_n
+        Only the ``top_n`` highest-ranked hotspots count as agreeing with the review
+        (a patrol plan covers the first few; a tail of one- or two-incident patches is
+        not a hotspot in the review's sense).
 
     Returns
     -------
@@ -69,14 +74,15 @@ def reference_hotspots(
         r = float(radius_m if radius_m is not None else places["radius_m"][place])
         reach = pt.buffer(r)
         n = count_inside(reach, incidents)
-        over = detected[detected.intersects(reach)] if len(detected) else detected
+        top = detected[detected["rank"] <= top_n] if len(detected) else detected
+        over = top[top.intersects(reach)] if len(top) else top
         listed = ", ".join(f"#{int(k.rank)} {k.name}" for k in over.itertuples()) if len(over) else ""
         agrees = len(over) > 0
         if agrees:
             verdict = f"the data agrees: {n} incidents within {r:.0f} m; detected hotspot(s) {listed}"
         else:
             verdict = (f"the data does not show a hotspot here: {n} incidents within {r:.0f} m "
-                       "and no detected hotspot overlaps")
+                       f"and none of the top {top_n} detected hotspots overlaps")
         rows.append({"review_name": review_name, "place": place, "radius_m": r,
                      "incidents_within": n, "share": n / total, "overlapping": listed,
                      "agrees": agrees, "verdict": verdict, "geometry": reach})

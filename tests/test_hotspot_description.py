@@ -132,3 +132,31 @@ def test_describe_an_empty_hotspot_set_gives_an_empty_frame(gazetteer, wards):
                             method="gistar", gazetteer=gazetteer, wards=wards)
     assert len(out) == 0
     assert {"rank", "name", "count", "share", "area_m2"} <= set(out.columns)
+
+
+def test_change_counts_both_periods_over_the_same_ground():
+    # Last month: two hotspots; this month: one covering the first only partly.
+    before = gpd.GeoDataFrame({"name": ["A", "B"]}, geometry=[sq(0, 0), sq(5000, 0)], crs=BNG)
+    after = gpd.GeoDataFrame({"name": ["C"]}, geometry=[sq(50, 0)], crs=BNG)
+    inc_b = incidents([Point(10, 50)] * 6 + [Point(120, 50)] * 2)  # 6 in A only, 2 in C only
+    inc_a = incidents([Point(10, 50)] * 3 + [Point(120, 50)] * 5)
+    out = classify_change(before, after, inc_b, inc_a, months_before=1, months_after=1)
+    row = out.set_index("name").loc["C"]
+    # A and C together: 8 before, 8 after.
+    assert (row["count_before"], row["count_after"]) == (8, 8)
+    assert row["status"] == "persistent"
+    assert out.set_index("name").loc["B", "status"] == "gone"
+
+
+def test_reference_agrees_only_with_a_top_ranked_hotspot(gazetteer):
+    gaz = pd.concat([gazetteer, gpd.GeoDataFrame(
+        {"name": ["Hamble foreshore"], "kind": ["foreshore"], "radius_m": [200.0]},
+        geometry=[Point(9000, 9000)], crs=BNG)], ignore_index=True)
+    inc = incidents([Point(9000, 9000)] * 2)
+    tail = gpd.GeoDataFrame({"rank": [11], "name": ["Hamble foreshore"]},
+                            geometry=[sq(8950, 8950)], crs=BNG)
+    ref = reference_hotspots(inc, tail, gazetteer=gaz).set_index("place")
+    assert not bool(ref.loc["Hamble foreshore", "agrees"])
+    assert "top 10" in ref.loc["Hamble foreshore", "verdict"]
+    ref = reference_hotspots(inc, tail, gazetteer=gaz, top_n=11).set_index("place")
+    assert bool(ref.loc["Hamble foreshore", "agrees"])
