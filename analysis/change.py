@@ -39,6 +39,7 @@ def classify_change(
     months_before: int,
     months_after: int,
     alpha: float = 0.05,
+    top_n: int | None = 20,
 ) -> gpd.GeoDataFrame:
     """Class each hotspot as new, intensifying, persistent, diminishing or gone.
 
@@ -52,6 +53,11 @@ def classify_change(
         Period lengths, so that unequal periods are compared fairly.
     alpha
         Significance level of the change test.
+    top_n
+        Compare only the ``top_n`` highest-ranked hotspots of each period (by their
+        ``rank`` column, when present): the hotspots a Tasking meeting works from.
+        A long tail of one- and two-incident patches would otherwise turn over every
+        month by chance and swamp the classes. None compares every hotspot.
 
     Returns
     -------
@@ -65,6 +71,9 @@ def classify_change(
                         (incidents_before, "earlier incidents"),
                         (incidents_after, "later incidents")):
         require_bng(frame, what)
+    if top_n is not None:
+        before = before[before["rank"] <= top_n] if "rank" in before.columns else before
+        after = after[after["rank"] <= top_n] if "rank" in after.columns else after
     p_after = months_after / (months_before + months_after)
     b_geoms = before.geometry.to_numpy()
     tree = shapely.STRtree(b_geoms)

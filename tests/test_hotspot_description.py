@@ -160,3 +160,14 @@ def test_reference_agrees_only_with_a_top_ranked_hotspot(gazetteer):
     assert "top 10" in ref.loc["Hamble foreshore", "verdict"]
     ref = reference_hotspots(inc, tail, gazetteer=gaz, top_n=11).set_index("place")
     assert bool(ref.loc["Hamble foreshore", "agrees"])
+
+
+def test_change_compares_only_the_top_ranked_hotspots():
+    before = gpd.GeoDataFrame({"name": ["A", "tail"], "rank": [1, 2]},
+                              geometry=[sq(0, 0), sq(3000, 0)], crs=BNG)
+    after = gpd.GeoDataFrame({"name": ["A"], "rank": [1]}, geometry=[sq(0, 0)], crs=BNG)
+    inc = incidents([Point(50, 50)] * 5)
+    out = classify_change(before, after, inc, inc, months_before=1, months_after=1, top_n=1)
+    assert out["name"].tolist() == ["A"]  # the rank-2 patch is not called "gone"
+    out = classify_change(before, after, inc, inc, months_before=1, months_after=1, top_n=None)
+    assert sorted(out["status"]) == ["gone", "persistent"]
