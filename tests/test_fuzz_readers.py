@@ -780,6 +780,62 @@ def test_boundary_files_with_a_few_broken_features(features, fmt):
     assert result.areas.geometry.is_valid.all() and not result.areas.geometry.is_empty.any()
 
 
+_GOOD_FILES: dict[str, dict[str, bytes]] = {}
+
+
+def _good_boundary_files(fmt: str) -> dict[str, bytes]:
+    """The bytes of a sound 30-square boundary file (a Shapefile's four parts), built once."""
+    if fmt not in _GOOD_FILES:
+        import fiona  # noqa: PLC0415
+
+        driver = {"gpkg": "GPKG", "shp": "ESRI Shapefile", "geojson": "GeoJSON"}[fmt]
+        schema = {"geometry": "Polygon", "properties": {"code": "str"}}
+        with tempfile.TemporaryDirectory() as d:
+            path = Path(d) / f"areas.{fmt}"
+            with fiona.open(path, "w", driver=driver, schema=schema, crs="EPSG:27700") as dst:
+                for i in range(30):
+                    x = 440_000 + 100 * i
+                    dst.write(
+                        fiona.Feature.from_dict(
+                            {
+                                "type": "Feature",
+                                "properties": {"code": f"A{i + 1}"},
+                                "geometry": {
+                                    "type": "Polygon",
+                                    "coordinates": _square(x, 110_000, 50),
+                                },
+                            }
+                        )
+                    )
+            _GOOD_FILES[fmt] = {p.suffix: p.read_bytes() for p in Path(d).iterdir()}
+    return _GOOD_FILES[fmt]
+
+
+@fuzz(60)
+@given(
+    st.sampled_from(["gpkg", "shp", "geojson"]),
+    st.lists(st.tuples(st.floats(0, 1, exclude_max=True), st.integers(0, 255)), max_size=20),
+    st.sampled_from([".gpkg", ".shp", ".dbf", ".shx", ".prj", ".geojson"]),
+)
+def test_boundary_files_with_damaged_bytes(fmt, flips, part):
+    """A sound file with some bytes changed: an InputError or the areas, never a crash.
+
+    fiona alone crashed the process (segmentation fault) on some damaged GeoPackages.
+    """
+    parts = _good_boundary_files(fmt)
+    with tempfile.TemporaryDirectory() as d:
+        for suffix, data in parts.items():
+            data = bytearray(data)
+            if suffix == part:
+                for where, value in flips:
+                    data[int(where * len(data))] = value
+            (Path(d) / f"areas{suffix}").write_bytes(bytes(data))
+        result = attempt("boundary file", lambda: read_boundary_file(Path(d) / f"areas.{fmt}"))
+    if result is not None:
+        assert len(result.areas) > 0
+        assert result.areas.crs.to_epsg() == 27700
+
+
 # --- archives --------------------------------------------------------------------------------
 
 _REAL = Path(__file__).resolve().parents[1] / "data" / "police_uk"

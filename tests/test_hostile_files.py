@@ -281,6 +281,50 @@ def test_no_code_extracts_archives():
     assert hits == []
 
 
+# --- damaged boundary files --------------------------------------------------------------
+
+_DAMAGED_GPKG = r"""
+import random, sys
+from pathlib import Path
+import fiona
+from geo.boundaries import read_boundary_file
+from geo.errors import InputError
+path = Path(sys.argv[1])
+schema = {"geometry": "Polygon", "properties": {"code": "str"}}
+with fiona.open(path, "w", driver="GPKG", schema=schema, crs="EPSG:27700") as dst:
+    for i in range(30):
+        x = 440000 + i * 100
+        ring = [[x, 110000], [x + 50, 110000], [x + 50, 110050], [x, 110000]]
+        dst.write(fiona.Feature.from_dict({"type": "Feature", "properties": {"code": f"A{i}"},
+                                           "geometry": {"type": "Polygon", "coordinates": [ring]}}))
+data = bytearray(path.read_bytes())
+rng = random.Random(1)
+for _ in range(rng.randint(1, 20)):  # a few damaged bytes, some in the SQLite schema
+    i = rng.randrange(len(data))
+    data[i] = rng.randrange(256)
+path.write_bytes(bytes(data))
+try:
+    read_boundary_file(path)
+    print("read")
+except InputError as exc:
+    print("InputError", exc)
+"""
+
+
+def test_a_damaged_geopackage_is_refused_without_crashing(tmp_path):
+    """fiona 1.10 alone ends the process with a segmentation fault on this file (its GDAL
+    error message is not UTF-8); run in a child so a crash fails the test, not the run."""
+    done = subprocess.run(
+        [sys.executable, "-c", _DAMAGED_GPKG, str(tmp_path / "areas.gpkg")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    assert done.returncode == 0, f"exit {done.returncode}: {done.stderr[-500:]}"
+    assert re.match(r"InputError \S*areas\.gpkg: not a boundary file GDAL can read", done.stdout)
+
+
 # --- memory per row, measured in a fresh process ---------------------------------------------
 
 # Peak RSS from /proc (VmHWM): ru_maxrss would carry the parent's peak (pytest's) across
