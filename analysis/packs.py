@@ -1993,10 +1993,10 @@ def _tasking_hotspots(
                     "in the matched area are compared by the exact Poisson test: intensifying or "
                     f"diminishing when the change is significant (alpha {alpha}), else persistent. "
                     "Gone: last month's hotspots that overlap none of this month's.",
-                    "'last_month' counts last month's incidents in the matched area (this "
-                    "hotspot together with last month's hotspots it overlaps), 'this_month' "
-                    "this month's incidents in this hotspot, so several of this month's "
-                    "hotspots matched to one of last month's show the same 'last_month'.",
+                    "'last_month' and 'this_month' both count incidents in the matched area "
+                    "(this hotspot together with last month's hotspots it overlaps), so the "
+                    "change compares like with like. The top 20 hotspots of each month are "
+                    "compared.",
                     *(
                         [
                             f"The {top_n} with most incidents in either month are printed; the CSV "
