@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from analysis.export import guard_formulas
+from analysis.export import csv_bytes
 from app_views import state
 from app_views.filters import Filters
 from app_views.state import Dataset
@@ -143,7 +143,7 @@ def _account(ds: Dataset) -> None:
         st.dataframe(r.rejects.head(200), hide_index=True, width="stretch")
         st.download_button(
             "Download the rejected rows (CSV)",
-            guard_formulas(r.rejects).to_csv(index=False).encode("utf-8"),
+            csv_bytes(r.rejects),
             "rejected_rows.csv",
             "text/csv",
             key="dl_rejects",

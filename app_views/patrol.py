@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 from shapely.geometry import box
 
-from analysis.export import guard_formulas
+from analysis.export import csv_bytes
 from analysis.hotspots import HotspotResult
 from app_views import map_view, state
 from app_views.filters import Filters
@@ -82,7 +82,7 @@ def plan_table(hotspots: gpd.GeoDataFrame) -> pd.DataFrame:
 def plan_csv_bytes(hotspots: gpd.GeoDataFrame) -> bytes:
     """The plan as UTF-8 CSV whose text cells cannot run as spreadsheet formulas."""
     table = plan_table(hotspots)
-    return guard_formulas(table).to_csv(index=False).encode("utf-8")
+    return csv_bytes(table)
 
 
 def geojson_bytes(hotspots: gpd.GeoDataFrame) -> bytes:

@@ -17,7 +17,7 @@ import pandas as pd
 import streamlit as st
 from pyproj import Transformer
 
-from analysis.export import guard_formulas
+from analysis.export import csv_bytes
 from analysis.places import VENUE_COLUMNS, VENUES_PATH, load_venues, save_venues
 from analysis.siting import (
     candidate_sites,
@@ -225,7 +225,7 @@ def render(ds: Dataset, f: Filters) -> None:
             st.success(f"Saved to {path}")
     b2.download_button(
         "Download venues (CSV)",
-        guard_formulas(pd.DataFrame(venues.drop(columns="geometry"))).to_csv(index=False),
+        csv_bytes(pd.DataFrame(venues.drop(columns="geometry"))),
         "friday_night_football.csv",
         "text/csv",
         key="dl_venues",
