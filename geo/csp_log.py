@@ -236,5 +236,6 @@ def read_csp_log(path: str | Path, mapping: ColumnMapping) -> LoadResult:
     raw = np.full(n, "", dtype=object)
     raw[bad] = recs.raw(bad)
     out["raw"] = raw
+    out["_pos"] = np.arange(n)
     return finish_incidents([out], encodings={str(path): src.encoding}, duplicate_files=[],
-                            skipped=[])
+                            skipped=[], raw_of={str(path): recs.raw})

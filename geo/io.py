@@ -10,6 +10,7 @@ reason, in :attr:`LoadResult.rejects`) or counted as outside the study area, and
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -295,7 +296,40 @@ def load_incidents(
         duplicate_files=dups,
         skipped=skipped,
         study_lsoas=study_lsoas,
+        raw_of={pf.name: pf.raw_of for pf in parsed if pf.raw_of is not None},
     )
+
+
+MAX_LSOA_GAP_M = 1000.0
+"""A point farther than this from the LSOA its row names is rejected: police.uk moves
+points to nearby map points (at most 17 m outside their own LSOA in the shipped
+data), so a kilometre means the coordinates or the code are wrong."""
+
+
+def _far_from_lsoa(
+    x: np.ndarray, y: np.ndarray, code: np.ndarray, ok: np.ndarray, lsoas: gpd.GeoDataFrame
+) -> np.ndarray:
+    polys = lsoas.set_index("code").geometry
+    check = ok & np.isfinite(x) & pd.Series(code).isin(polys.index).to_numpy()
+    far = np.zeros(len(x), dtype=bool)
+    if check.any():
+        idx = np.flatnonzero(check)
+        geoms = polys.reindex(code[idx]).to_numpy()
+        d = shapely.distance(geoms, shapely.points(x[idx], y[idx]))
+        far[idx[d > MAX_LSOA_GAP_M]] = True
+    return far
+
+
+def _far_reasons(df: pd.DataFrame, far: np.ndarray, code: np.ndarray,
+                 lsoas: gpd.GeoDataFrame) -> np.ndarray:
+    polys = lsoas.set_index("code").geometry
+    idx = np.flatnonzero(far)
+    d = shapely.distance(polys.reindex(code[idx]).to_numpy(),
+                         shapely.points(df["x"].to_numpy(float)[idx], df["y"].to_numpy(float)[idx]))
+    return np.array([
+        f"Longitude/Latitude vs LSOA code: the point lies {m / 1000:.1f} km outside {c}, the LSOA "
+        "the row names; one of them is wrong: check the coordinates and the code"
+        for m, c in zip(d, code[idx], strict=True)], dtype=object)
 
 
 def finish_incidents(
@@ -305,6 +339,7 @@ def finish_incidents(
     duplicate_files: list[dict],
     skipped: list[tuple[str, str]],
     study_lsoas: set[str] | None = None,
+    raw_of: dict[str, Callable[[np.ndarray], list[str]]] | None = None,
 ) -> LoadResult:
     """Turn checked rows into a :class:`LoadResult` (shared by every reader).
 
@@ -320,6 +355,9 @@ def finish_incidents(
         Passed through to the result.
     study_lsoas
         LSOA 2011 codes of the study area; the borough's 77 by default.
+    raw_of
+        For each file, a function giving the lines as read at record positions
+        (column ``_pos``), so rows rejected here keep their line in the rejects file.
 
     Returns
     -------
@@ -363,11 +401,21 @@ def finish_incidents(
         "(police.uk 'No location' row)"
     )
     ok &= ~unplaced
+    far = _far_from_lsoa(df["x"].to_numpy(float), df["y"].to_numpy(float), code, ok, lsoas)
+    if far.any():
+        reason[far] = _far_reasons(df, far, code, lsoas)
+        ok &= ~far
     inside = ok & (pd.Series(code).isin(study).to_numpy() | ((code == "") & preset))
     outside = ok & ~inside
     rej = df.loc[~ok, ["source_file", "row"]].copy()
     rej["reason"] = reason[~ok]
     rej["raw"] = df.loc[~ok, "raw"].to_numpy()
+    if raw_of and "_pos" in df.columns:
+        # Rows rejected here (not by their reader) get the line as read too.
+        missing = (rej["raw"] == "").to_numpy()
+        for name, part in rej[missing].groupby("source_file"):
+            if name in raw_of:
+                rej.loc[part.index, "raw"] = raw_of[name](df.loc[part.index, "_pos"].to_numpy())
     acc = df.loc[inside].copy()
     for col in _TEXT:
         # Readers may leave text columns raw: only the kept rows are converted and stripped.

@@ -7,6 +7,7 @@ that cannot be used; :mod:`geo.io` then keeps the study area's rows.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -57,6 +58,7 @@ class ParsedFile:
     name: str
     encoding: str
     rows: pd.DataFrame
+    raw_of: Callable[[np.ndarray], list[str]] | None = None
 
 
 def _header_problem(name: str, header: list[str]) -> str | None:
@@ -134,7 +136,8 @@ def parse_police_uk(src: SourceText) -> ParsedFile:
     raw[bad] = recs.raw(bad)
     df["raw"] = raw
     df["source_file"] = src.name
-    return ParsedFile(name=src.name, encoding=src.encoding, rows=df)
+    df["_pos"] = np.arange(len(df))
+    return ParsedFile(name=src.name, encoding=src.encoding, rows=df, raw_of=recs.raw)
 
 
 assert set(REQUIRED) <= set(POLICE_UK_COLUMNS)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import functools
 import io
 import json
 import math
@@ -39,12 +40,13 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from pyproj import Transformer
+from shapely.geometry import Point
 
 from geo.boundaries import load_layer, read_boundary_file
 from geo.crs import GB_BOUNDS_BNG, GB_BOUNDS_LONLAT
 from geo.csp_log import ColumnMapping, read_csp_log
 from geo.errors import InputError
-from geo.io import LoadResult, load_incidents
+from geo.io import MAX_LSOA_GAP_M, LoadResult, load_incidents
 from geo.police_uk import REQUIRED
 from geo.schema import POLICE_UK_COLUMNS
 from geo.sources import SourceText, read_records
@@ -234,8 +236,27 @@ def police_oracle(header: list[str], rec: list[str]) -> set[str]:
         bad = True
     if bad:
         return {"rejected"}
+    if code in STUDY and not no_loc and not maybe:
+        gap = _gap_to_lsoa_m(code, float(get("Longitude")), float(get("Latitude")))
+        if abs(gap - MAX_LSOA_GAP_M) < 1:
+            return {"accepted", "rejected"}
+        if gap > MAX_LSOA_GAP_M:
+            return {"rejected"}  # the point contradicts the LSOA code
     place = {"accepted"} if code in STUDY else {"outside"} if code else {"accepted", "outside"}
     return place | ({"rejected"} if maybe else set())
+
+
+@functools.lru_cache(maxsize=1)
+def _lsoa_polygons() -> dict:
+    lsoas = load_layer("lsoa_2011")
+    return dict(zip(lsoas["code"], lsoas.geometry, strict=True))
+
+
+def _gap_to_lsoa_m(code: str, lon: float, lat: float) -> float:
+    x, y = Transformer.from_crs(4326, 27700, always_xy=True).transform(lon, lat)
+    if not (np.isfinite(x) and np.isfinite(y)):
+        return 0.0
+    return float(_lsoa_polygons()[code].distance(Point(x, y)))
 
 
 def outcome_by_line(result: LoadResult, name: str) -> dict[int, str]:

@@ -336,7 +336,7 @@ def test_study_area_can_be_narrowed(tmp_csv):
         [
             POLICE_HEADER,
             police_line(),
-            police_line(LSOA_code="E01022652", LSOA_name="Eastleigh 011A"),
+            police_line(LSOA_code="E01022652", LSOA_name="Eastleigh 011A", Longitude="", Latitude=""),
         ],
     )
     result = load_incidents([path], study_lsoas={"E01022652"})
@@ -411,3 +411,16 @@ def test_whole_force_month_counts_only_eastleigh_rows():
     result = load_incidents([FEB])
     assert _accounts(result) == (6065, 845, 0, 5220)
     assert result.incidents["lsoa_name"].str.startswith("Eastleigh ").all()
+
+
+def test_a_point_far_from_the_lsoa_its_row_names_is_rejected(tmp_csv):
+    # The real row sits in Eastleigh 001A (E01022705); the second claims the same LSOA
+    # from a point near Hamble, about 12.6 km away.
+    path = tmp_csv("far.csv", [POLICE_HEADER, police_line(),
+                               police_line(Longitude="-1.30", Latitude="50.88")])
+    result = load_incidents([path])
+    assert (result.accepted, result.rejected) == (1, 1)
+    assert result.reconciles()
+    reason = result.rejects["reason"].iloc[0]
+    assert "12.6 km outside E01022705" in reason and "check the coordinates" in reason
+    assert result.rejects["row"].iloc[0] == 3
