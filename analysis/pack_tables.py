@@ -1,0 +1,535 @@
+"""The parts of a pack, and the helpers both packs build their tables with.
+
+:class:`Pack` is an ordered list of :class:`Table` (with an optional :class:`Chart`);
+each table names where its numbers come from (:data:`PUBLISHED`, :func:`computed_note`
+or :data:`NOT_IN_POLICE_UK`). Periods are read by :func:`parse_period`. The private
+helpers here (totals, suppression notes, counts by ward and local area suppressed
+together, rates per 1,000) are shared by :mod:`analysis.review_pack`,
+:mod:`analysis.published_tables` and :mod:`analysis.tasking_pack`; callers import the
+public names from :mod:`analysis.packs`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import pandas as pd
+
+from analysis.disclosure import (
+    COMPLEMENTARY_MARKER,
+    SuppressedTable,
+    primary_marker,
+    suppress,
+)
+from analysis.rates import filter_incidents, pct_change, poisson_ci
+from geo.errors import InputError
+from geo.schema import LOCAL_AREAS
+
+__all__ = [
+    "NOT_IN_POLICE_UK",
+    "PUBLISHED",
+    "REVIEW_PERIOD",
+    "SECTION_TITLES",
+    "TOTAL_LABELS",
+    "Chart",
+    "Pack",
+    "Table",
+    "computed_note",
+    "month_range",
+    "parse_period",
+]
+
+
+PUBLISHED = "published table from the 2021/22 review"
+"""Source note of a table whose numbers are the review's own."""
+
+NOT_IN_POLICE_UK = "not in police.uk data"
+"""Source note of a table the police.uk data cannot give."""
+
+REVIEW_PERIOD = ("2021-04", "2022-03")
+"""The year of the one review whose tables are published (April 2021 - March 2022)."""
+
+TOTAL_LABELS = frozenset(
+    {
+        "Total",
+        "Total (as printed)",
+        "Total (sum of quarters)",
+        "Total (sum of months)",
+        "Overall recorded crime",
+        "All recorded crime",
+        "All types",
+        "Borough",
+    }
+)
+"""Labels of the total rows the packs append (last row of a table)."""
+
+_MONTH_NAMES = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+SECTION_TITLES = {
+    "summary": "Summary",
+    "crime": "Recorded crime",
+    "asb": "Anti-social behaviour",
+    "partners": "Partnership data",
+    "hotspots": "Hotspots",
+    "venues": "Diversion venues",
+    "areas": "Areas",
+    "patrol": "Patrol plan",
+}
+"""Heading of each section key used by :attr:`Table.section` (page breaks fall between)."""
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A chart of a table's columns (drawn by :mod:`render.report`).
+
+    Attributes
+    ----------
+    kind
+        ``"bar"`` (categories along the bottom) or ``"hbar"`` (categories down the side).
+    x
+        Column of category labels.
+    y
+        Columns of values, one bar series each.
+    label
+        What the values are (axis label).
+    """
+
+    kind: str
+    x: str
+    y: tuple[str, ...]
+    label: str = ""
+
+
+@dataclass
+class Table:
+    """One table of a pack.
+
+    Attributes
+    ----------
+    key
+        Short identifier (also the CSV file name).
+    title
+        Heading.
+    frame
+        The table as published: numbers, text, and suppression markers where withheld.
+    source_note
+        Where the numbers come from (:data:`PUBLISHED`, :func:`computed_note` or
+        :data:`NOT_IN_POLICE_UK`).
+    notes
+        What a reader must know (checks, caveats, what was withheld).
+    section
+        The section it belongs to (page breaks fall between sections).
+    chart
+        A chart to draw from ``frame``, if any.
+    layers
+        Map layers in EPSG:27700 (``hotspots``, ``change``, ``reference``, ``venues``),
+        with withheld counts already replaced; None for no map.
+    show_rows
+        Rows to print (the first ones); None for all. The CSV always holds every row.
+    total_row
+        Whether the last row is a total (printed in bold, left out of charts).
+    """
+
+    key: str
+    title: str
+    frame: pd.DataFrame
+    source_note: str
+    notes: list[str] = field(default_factory=list)
+    section: str = ""
+    chart: Chart | None = None
+    layers: dict[str, gpd.GeoDataFrame] | None = None
+    show_rows: int | None = None
+    total_row: bool = False
+
+    def __post_init__(self) -> None:
+        if len(self.frame) and len(self.frame.columns):
+            last = self.frame.iloc[-1]
+            self.total_row = self.total_row or any(
+                isinstance(v, str) and v in TOTAL_LABELS for v in last.to_numpy()
+            )
+
+    @property
+    def available(self) -> bool:
+        """False for a table the data cannot give (it has no rows)."""
+        return self.source_note != NOT_IN_POLICE_UK
+
+
+@dataclass
+class Pack:
+    """An ordered list of tables with a title.
+
+    Attributes
+    ----------
+    kind
+        ``"review"`` or ``"tasking"``.
+    title
+        Title of the pack.
+    period
+        First and last month covered (``YYYY-MM``).
+    tables
+        The tables in reading order.
+    notes
+        Notes on the whole pack (data loaded, suppression).
+    suppress_below
+        The suppression threshold used, or None.
+    """
+
+    kind: str
+    title: str
+    period: tuple[str, str]
+    tables: list[Table]
+    notes: list[str] = field(default_factory=list)
+    suppress_below: int | None = None
+
+    def __iter__(self) -> Iterator[Table]:
+        return iter(self.tables)
+
+    def __len__(self) -> int:
+        return len(self.tables)
+
+    def __getitem__(self, key: str) -> Table:
+        for t in self.tables:
+            if t.key == key:
+                return t
+        msg = f"the pack has no table {key!r}; it has {[t.key for t in self.tables]}."
+        raise KeyError(msg)
+
+    @property
+    def sections(self) -> list[str]:
+        """Section names in order of first appearance."""
+        seen: dict[str, None] = {}
+        for t in self.tables:
+            seen.setdefault(t.section, None)
+        return list(seen)
+
+
+# --------------------------------------------------------------------------- months
+
+
+def _check_month(value: str, what: str) -> str:
+    text = str(value).strip()
+    if not pd.Series([text]).str.fullmatch(r"\d{4}-(0[1-9]|1[0-2])").iloc[0]:
+        msg = f"{what} {value!r} is not a month in YYYY-MM form (e.g. 2017-05)."
+        raise InputError(msg)
+    return text
+
+
+def parse_period(period: str | Sequence[str]) -> tuple[str, str]:
+    """Read a period: ``"2017-05"``, ``"2017-02..2017-05"`` or ``("2017-02", "2017-05")``.
+
+    Parameters
+    ----------
+    period
+        One month, or a first and last month (inclusive).
+
+    Returns
+    -------
+    tuple of str
+        ``(first, last)``.
+
+    Raises
+    ------
+    InputError
+        If a month is not ``YYYY-MM`` or the period ends before it starts.
+
+    Examples
+    --------
+    >>> parse_period("2017-02..2017-05")
+    ('2017-02', '2017-05')
+    >>> parse_period("2017-05")
+    ('2017-05', '2017-05')
+    """
+    if isinstance(period, str):
+        parts = period.split("..")
+        if len(parts) > 2:
+            msg = f"period {period!r}: write one month (2017-05) or a range (2017-02..2017-05)."
+            raise InputError(msg)
+        parts = parts if len(parts) == 2 else [parts[0], parts[0]]
+    else:
+        parts = list(period)
+        if len(parts) == 1:
+            parts = parts * 2
+        if len(parts) != 2:
+            msg = f"period {period!r}: give a first and a last month."
+            raise InputError(msg)
+    first = _check_month(parts[0], "period start")
+    last = _check_month(parts[1], "period end")
+    if last < first:
+        msg = f"period {first}..{last} ends before it starts; write the earlier month first."
+        raise InputError(msg)
+    return first, last
+
+
+def month_range(first: str, last: str) -> list[str]:
+    """Every month from ``first`` to ``last`` inclusive, as ``YYYY-MM``.
+
+    Examples
+    --------
+    >>> month_range("2017-02", "2017-05")
+    ['2017-02', '2017-03', '2017-04', '2017-05']
+    """
+    return [str(p) for p in pd.period_range(first, last, freq="M")]
+
+
+def _shift(month: str, n: int) -> str:
+    return str(pd.Period(month, freq="M") + n)
+
+
+def _month_name(month: str) -> str:
+    y, m = month.split("-")
+    return f"{_MONTH_NAMES[int(m) - 1]} {y}"
+
+
+def _span(months: Sequence[str]) -> str:
+    months = sorted(months)
+    if not months:
+        return "no months"
+    if len(months) == 1:
+        return _month_name(months[0])
+    full = month_range(months[0], months[-1])
+    if len(full) == len(months):
+        return f"{_month_name(months[0])} to {_month_name(months[-1])}"
+    return ", ".join(_month_name(m) for m in months[:-1]) + f" and {_month_name(months[-1])}"
+
+
+def computed_note(months: Sequence[str]) -> str:
+    """The source note of a table counted from police.uk incidents.
+
+    Examples
+    --------
+    >>> computed_note(["2017-02", "2017-03"])
+    'computed from police.uk data for February 2017 to March 2017'
+    """
+    return f"computed from police.uk data for {_span(months)}"
+
+
+def _quarter(month: str) -> tuple[str, str]:
+    """Financial year and quarter (April-June is Q1): ``("2017-18", "Q1")``."""
+    y, m = (int(v) for v in month.split("-"))
+    start = y if m >= 4 else y - 1
+    return f"{start}-{(start + 1) % 100:02d}", f"Q{(m - 4) % 12 // 3 + 1}"
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _load(incidents: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
+    if incidents is not None:
+        return incidents
+    from geo.io import load_incidents  # noqa: PLC0415
+
+    return load_incidents().incidents
+
+
+def _threshold(suppress_below: int | None) -> int | None:
+    if suppress_below is None:
+        return None
+    try:
+        n = int(suppress_below)
+    except (TypeError, ValueError) as exc:
+        msg = f"suppress_below {suppress_below!r}: give a whole number such as 5."
+        raise InputError(msg) from exc
+    if n < 2 or n != suppress_below:
+        msg = (
+            f"suppress_below {suppress_below!r}: give a whole number of 2 or more (5 withholds "
+            "counts of one to four)."
+        )
+        raise InputError(msg)
+    return n
+
+
+def _pct(before: float, after: float) -> float:
+    return round(pct_change(before, after), 1) if before else float("nan")
+
+
+def _tidy(note: str) -> str:
+    """A note ending in exactly one full stop."""
+    return note.rstrip(". ") + "."
+
+
+def _sort_withheld_last(frame: pd.DataFrame, by: str, ascending: bool = False) -> pd.DataFrame:
+    """Sort by a column that may hold markers, putting withheld rows last."""
+    num = pd.to_numeric(frame[by], errors="coerce")
+    order = num.sort_values(ascending=ascending, na_position="last", kind="stable").index
+    return frame.loc[order].reset_index(drop=True)
+
+
+def _with_total(
+    frame: pd.DataFrame, label_col: str, total: dict[str, object], label: str = "Total"
+) -> pd.DataFrame:
+    row: dict[str, object] = dict.fromkeys(frame.columns, "")
+    row[label_col] = label
+    row.update(total)
+    return pd.concat([frame, pd.DataFrame([row])], ignore_index=True)
+
+
+def _simple_counts(
+    frame: pd.DataFrame,
+    *,
+    label_col: str,
+    count_cols: Sequence[str],
+    threshold: int | None,
+    derived: dict[str, str | Sequence[str]] | None = None,
+    link_columns: bool = True,
+    total_label: str = "Total",
+) -> tuple[pd.DataFrame, list[str]]:
+    """A table of counts adding up to a total row, withheld where asked."""
+    if threshold:
+        st = suppress(
+            frame,
+            count_cols=count_cols,
+            threshold=threshold,
+            link_columns=link_columns,
+            derived=derived,
+        )
+        shown = st.frame
+        total = {c: st.total[c] for c in count_cols}
+        notes = st.notes
+    else:
+        shown = frame
+        total = {c: int(frame[c].sum()) for c in count_cols}
+        notes = []
+    return _with_total(shown, label_col, total, total_label), notes
+
+
+def _suppression_note(threshold: int | None) -> list[str]:
+    if not threshold:
+        return []
+    return [
+        f"Small-count suppression: counts of 1 to {threshold - 1} are shown as "
+        f"{primary_marker(threshold)}; further cells are shown as {COMPLEMENTARY_MARKER} so "
+        "that no withheld count can be worked out from totals, in any table of this pack "
+        "or between its periods. Rates, intervals, shares and changes of withheld counts "
+        f"are shown as {COMPLEMENTARY_MARKER}. Zero is shown."
+    ]
+
+
+# --------------------------------------------------------------------------- areas
+
+
+@dataclass
+class _Areas:
+    """Counts by ward, local area and borough for several months, suppressed together."""
+
+    wards: pd.DataFrame  # code, name, local_area, <month columns>
+    local_areas: pd.DataFrame  # local_area, <month columns>
+    borough: dict[str, int]
+    months: list[str]
+    st: SuppressedTable | None
+
+    def ward_shown(self) -> pd.DataFrame:
+        return self.st.frame if self.st is not None else self.wards
+
+    def la_shown(self) -> pd.DataFrame:
+        if self.st is None:
+            return self.local_areas
+        shown = self.st.parents.reindex(self.local_areas["local_area"]).reset_index()
+        return shown.rename(columns={"index": "local_area"})
+
+    def ward_withheld(self, month: str) -> pd.Series:
+        if self.st is None:
+            return pd.Series(False, index=self.wards.index)
+        return self.st.mask[month]
+
+    def la_withheld(self, month: str) -> pd.Series:
+        if self.st is None:
+            return pd.Series(False, index=self.local_areas.index)
+        status = self.st.parent_status.reindex(self.local_areas["local_area"])[month]
+        return pd.Series((status != "published").to_numpy(), index=self.local_areas.index)
+
+
+def _area_counts(
+    incidents: pd.DataFrame,
+    months: Sequence[str],
+    *,
+    types: Sequence[str] | None,
+    ward_set: str,
+    threshold: int | None,
+) -> _Areas:
+    col = {"ward": "ward_code", "ward2002": "ward2002_code"}[ward_set]
+    wards = _ward_layer(ward_set).sort_values(["local_area", "name"]).reset_index(drop=True)
+    sub = filter_incidents(incidents, types=list(types) if types else None)
+    sub = sub[sub["month"].isin(list(months))]
+    by_ward = sub.groupby([col, "month"]).size().unstack(fill_value=0)
+    by_la = sub.groupby(["local_area", "month"]).size().unstack(fill_value=0)
+    for m in months:
+        wards[m] = wards["code"].map(by_ward.get(m, {})).fillna(0).astype(int)
+    la = pd.DataFrame({"local_area": list(LOCAL_AREAS)})
+    for m in months:
+        la[m] = la["local_area"].map(by_la.get(m, {})).fillna(0).astype(int)
+    borough = {m: int(la[m].sum()) for m in months}
+    st = None
+    if threshold:
+        parents = la.set_index("local_area")[list(months)]
+        if ward_set != "ward":  # pragma: no cover - refused by _check_ward_set
+            msg = "suppression needs the 2018 wards."
+            raise InputError(msg)
+        st = suppress(
+            wards,
+            count_cols=list(months),
+            threshold=threshold,
+            parent_col="local_area",
+            parents=parents,
+            link_columns=True,
+        )
+    return _Areas(wards, la, borough, list(months), st)
+
+
+def _ward_layer(ward_set: str) -> pd.DataFrame:
+    from geo.boundaries import load_layer  # noqa: PLC0415
+
+    name = {"ward": "wards_2018", "ward2002": "wards_2002"}[ward_set]
+    return load_layer(name)[["code", "name", "local_area"]]
+
+
+def _population(level: str) -> pd.Series:
+    from geo.boundaries import areas_for_level  # noqa: PLC0415
+
+    a = areas_for_level(level)
+    return a.set_index("code")["population"].astype(float)
+
+
+def _rate_columns(
+    frame: pd.DataFrame, count_col: str, pop: pd.Series, withheld: pd.Series, key: str
+) -> pd.DataFrame:
+    """Add population, per 1,000 and its 95% interval; withheld where the count is."""
+    out = frame.copy()
+    counts = pd.to_numeric(out[count_col], errors="coerce")
+    population = out[key].map(pop)
+    low, high = poisson_ci(counts.fillna(0).to_numpy())
+    out["population"] = population.astype("Int64")
+    out["per_1000"] = (counts / population * 1000).round(2)
+    out["ci_low"] = (pd.Series(low, index=out.index) / population * 1000).round(2)
+    out["ci_high"] = (pd.Series(high, index=out.index) / population * 1000).round(2)
+    for c in ("per_1000", "ci_low", "ci_high"):
+        out[c] = out[c].astype(object).mask(withheld.to_numpy(), COMPLEMENTARY_MARKER)
+    return out
+
+
+def _vs_borough(frame: pd.DataFrame, borough_rate: float) -> pd.Series:
+    def one(row: pd.Series) -> str:
+        lo, hi = row["ci_low"], row["ci_high"]
+        if isinstance(lo, str) or isinstance(hi, str):
+            return COMPLEMENTARY_MARKER
+        if lo > borough_rate:
+            return "higher"
+        if hi < borough_rate:
+            return "lower"
+        return "not different"
+
+    return frame.apply(one, axis=1)

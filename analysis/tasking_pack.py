@@ -1,0 +1,520 @@
+"""The monthly District Tasking and Priority pack.
+
+:func:`tasking_pack` compares this month with the last and with the same month a year
+before, by type, local area and ward, with an exact test of each change; lists the wards
+above the borough's rate; classes this month's hotspots against last month's; and gives
+the patrol list. Also importable from :mod:`analysis.packs`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from analysis.disclosure import COMPLEMENTARY_MARKER, suppress, suppress_small
+from analysis.pack_maps import _auto_bandwidth, _map_safe
+from analysis.pack_tables import (
+    Chart,
+    Pack,
+    Table,
+    _area_counts,
+    _load,
+    _month_name,
+    _pct,
+    _population,
+    _rate_columns,
+    _shift,
+    _sort_withheld_last,
+    _suppression_note,
+    _threshold,
+    _tidy,
+    _with_total,
+    computed_note,
+    month_range,
+    parse_period,
+)
+from analysis.rates import area_rates, filter_incidents
+from geo.errors import InputError
+from geo.schema import ASB
+
+__all__ = ["tasking_pack"]
+
+
+def _pvalue(before: int, after: int, p_after: float = 0.5) -> float:
+    n = int(before) + int(after)
+    return float(stats.binomtest(int(after), n, p_after).pvalue) if n else 1.0
+
+
+def _direction(before: int, after: int, p: float, alpha: float = 0.05) -> str:
+    if p >= alpha:
+        return "no clear change"
+    return "up" if after > before else "down"
+
+
+# --------------------------------------------------------------------------- tasking
+
+
+def tasking_pack(
+    month: str | Sequence[str] = "2017-05",
+    incidents: gpd.GeoDataFrame | None = None,
+    suppress_below: int | None = None,
+    *,
+    types: Sequence[str] = (ASB,),
+    method: str = "kde",
+    bandwidth_m: float | str = "auto",
+    top_n: int = 10,
+    alpha: float = 0.05,
+) -> Pack:
+    """The monthly District Tasking and Priority pack.
+
+    This month against the last and against the same month a year before (where the
+    data holds them; the pack says when it does not), by crime type, local area and
+    ward, with the exact test of whether each change is more than noise; the wards
+    above the borough's rate per 1,000; the hotspots of this month classed new,
+    persistent, intensifying, diminishing or gone against last month's; and the patrol
+    list with streets.
+
+    Parameters
+    ----------
+    month
+        ``"YYYY-MM"`` (this month), or a range ``"YYYY-MM..YYYY-MM"`` whose last month
+        is this month (the range adds a monthly trend by local area).
+    incidents
+        Incident frame; the shipped data by default.
+    suppress_below
+        As :func:`review_pack`.
+    types
+        Crime types of the area tables, hotspots and patrol list (ASB by default).
+    method
+        Hotspot method (``kde`` by default).
+    bandwidth_m
+        KDE bandwidth in metres, or ``auto``: chosen by cross-validation across the
+        loaded months up to this month, and used for both months compared.
+    top_n
+        Hotspots printed in the change table and the patrol list (the CSV holds all).
+    alpha
+        Significance level of the change tests.
+
+    Returns
+    -------
+    Pack
+
+    Raises
+    ------
+    InputError
+        For a malformed month, or when the data does not hold this month.
+    """
+    first, this = parse_period(month)
+    threshold = _threshold(suppress_below)
+    inc = _load(incidents)
+    present = sorted(set(inc["month"].astype(str)))
+    if this not in present:
+        msg = (
+            f"month {this}: not in the incident data, which holds {', '.join(present)}; "
+            "load that month with --incidents or choose one of those."
+        )
+        raise InputError(msg)
+    types = list(types) if types else None
+    what = ", ".join(types) if types else "all crime and ASB"
+    last = _shift(this, -1)
+    year_before = _shift(this, -12)
+    has_last = last in present
+    has_yb = year_before in present
+    trend = [m for m in month_range(first, this) if m in present]
+    cols = sorted({this, *trend, *([last] if has_last else []), *([year_before] if has_yb else [])})
+    pack_notes = [
+        f"This month: {_month_name(this)}. "
+        + (
+            f"Last month ({_month_name(last)}) is in the data."
+            if has_last
+            else f"Last month ({_month_name(last)}) is not in the loaded data: no month-on-month "
+            "change and no hotspot classes."
+        )
+        + (
+            f" The same month a year before ({_month_name(year_before)}) is in the data."
+            if has_yb
+            else f" The same month a year before ({_month_name(year_before)}) is not "
+            "in the loaded data, so there is no year-on-year comparison."
+        ),
+        f"Area tables, hotspots and the patrol list: {what}.",
+        *_suppression_note(threshold),
+    ]
+    tables: list[Table] = []
+    src_months = sorted({this, *([last] if has_last else []), *([year_before] if has_yb else [])})
+    note = computed_note(src_months)
+    cmp_cols = [*([year_before] if has_yb else []), *([last] if has_last else []), this]
+
+    def label(m: str) -> str:
+        if m == this:
+            return "this_month"
+        if m == last:
+            return "last_month"
+        if m == year_before:
+            return "year_before"
+        return m
+
+    def add_change(frame: pd.DataFrame) -> pd.DataFrame:
+        out = frame.copy()
+        if has_last:
+            b, a = out[last].astype(int), out[this].astype(int)
+            out["change"] = a - b
+            out["change_pct"] = [_pct(x, y) for x, y in zip(b, a, strict=True)]
+            out["p_value"] = [round(_pvalue(x, y), 4) for x, y in zip(b, a, strict=True)]
+            out["more_than_noise"] = [
+                _direction(x, y, p, alpha) for x, y, p in zip(b, a, out["p_value"], strict=True)
+            ]
+        if has_yb:
+            out["change_on_year_pct"] = [
+                _pct(x, y)
+                for x, y in zip(out[year_before].astype(int), out[this].astype(int), strict=True)
+            ]
+        return out
+
+    derived_cols: dict[str, list[str]] = {}
+    if has_last:
+        for c in ("change", "change_pct", "p_value", "more_than_noise"):
+            derived_cols[c] = [last, this]
+    if has_yb:
+        derived_cols["change_on_year_pct"] = [year_before, this]
+
+    # by crime type (all types; adds up to all incidents)
+    bt = (
+        inc[inc["month"].isin(cmp_cols)]
+        .groupby(["crime_type", "month"])
+        .size()
+        .unstack(fill_value=0)
+    )
+    bt = bt.reindex(columns=cmp_cols, fill_value=0).reset_index()
+    bt = add_change(bt).sort_values(this, ascending=False).reset_index(drop=True)
+    if threshold:
+        st = suppress(bt, count_cols=cmp_cols, threshold=threshold, derived=derived_cols)
+        frame, total, t_notes = st.frame, {c: st.total[c] for c in cmp_cols}, st.notes
+    else:
+        frame, total, t_notes = bt, {c: int(bt[c].sum()) for c in cmp_cols}, []
+    frame = _with_total(frame, "crime_type", total, "All types")
+    frame = frame.rename(columns={c: label(c) for c in cmp_cols})
+    tables.append(
+        Table(
+            "by_type",
+            "This month against last month and a year before, by type",
+            frame,
+            note,
+            [
+                "'more_than_noise': exact conditional test of two Poisson counts "
+                f"(alpha {alpha}); 'no clear change' means the change may be chance.",
+                *t_notes,
+            ],
+            "summary",
+        )
+    )
+
+    # areas: wards within local areas within the borough, every month suppressed together
+    areas = _area_counts(inc, cols, types=types, ward_set="ward", threshold=threshold)
+    la = add_change(areas.local_areas)
+    la_shown = areas.la_shown()
+    for c in derived_cols:
+        la_shown[c] = (
+            la[c]
+            .astype(object)
+            .mask(
+                np.column_stack([areas.la_withheld(m) for m in derived_cols[c]]).any(axis=1),
+                COMPLEMENTARY_MARKER,
+            )
+        )
+    pop_la = _population("local_area")
+    la_shown = _rate_columns(la_shown, this, pop_la, areas.la_withheld(this), "local_area")
+    la_shown = la_shown[["local_area", *cmp_cols, *derived_cols, "per_1000", "ci_low", "ci_high"]]
+    borough_this = areas.borough[this]
+    borough_rate = borough_this / float(_population("borough").iloc[0]) * 1000
+    tot = {c: (areas.st.total[c] if areas.st is not None else areas.borough[c]) for c in cmp_cols}
+    tot["per_1000"] = round(borough_rate, 2)
+    la_shown = _with_total(la_shown, "local_area", tot, "Borough")
+    tables.append(
+        Table(
+            "local_areas",
+            f"{what}: local areas, this month against last",
+            la_shown.rename(columns={c: label(c) for c in cmp_cols}),
+            note,
+            [
+                "Per 1,000 Census 2021 residents this month, exact Poisson 95% interval.",
+                *(areas.st.notes if areas.st is not None else []),
+            ],
+            "areas",
+        )
+    )
+
+    wards = add_change(areas.wards)
+    w_shown = areas.ward_shown().copy()
+    for c in derived_cols:
+        w_shown[c] = (
+            wards[c]
+            .astype(object)
+            .mask(
+                np.column_stack([areas.ward_withheld(m) for m in derived_cols[c]]).any(axis=1),
+                COMPLEMENTARY_MARKER,
+            )
+        )
+    w_shown = w_shown[["name", "local_area", *cmp_cols, *derived_cols]]
+    if has_last:
+        w_shown = _sort_withheld_last(w_shown, "change")
+    tables.append(
+        Table(
+            "wards",
+            f"{what}: wards, this month against last",
+            w_shown.rename(columns={c: label(c) for c in cmp_cols}),
+            note,
+            [
+                "2018 wards. A change is 'up' or 'down' only when the exact test says "
+                "it is more than noise."
+            ],
+            "areas",
+        )
+    )
+
+    rates = area_rates(inc, "ward", types=types, month_from=this, month_to=this)
+    above = rates[rates["vs_borough"] == "higher"]
+    ab = above[["code", "name", "count", "population", "rate_per_1000", "ci_low", "ci_high"]]
+    ab = ab.copy()
+    for c in ("rate_per_1000", "ci_low", "ci_high"):
+        ab[c] = ab[c].round(2)
+    ab_notes = [
+        f"Wards whose exact Poisson 95% interval lies wholly above the borough's "
+        f"{borough_rate:.2f} per 1,000 ({_month_name(this)}, {what})."
+    ]
+    if ab.empty:
+        ab_notes.append("No ward's rate is distinguishable from the borough's this month.")
+    if threshold:
+        shown = areas.ward_shown().set_index("code")[this]
+        withheld = areas.ward_withheld(this)
+        withheld.index = areas.wards["code"]
+        ab["count"] = ab["code"].map(shown).to_numpy()
+        m = ab["code"].map(withheld).to_numpy(bool)
+        for c in ("rate_per_1000", "ci_low", "ci_high"):
+            ab[c] = ab[c].astype(object).mask(m, COMPLEMENTARY_MARKER)
+    ab = ab.drop(columns=["code"]).reset_index(drop=True)
+    ab.insert(2, "borough_rate", round(borough_rate, 2))
+    tables.append(
+        Table(
+            "wards_above",
+            "Wards above the borough's rate this month",
+            ab,
+            computed_note([this]),
+            ab_notes,
+            "areas",
+            chart=Chart("hbar", "name", ("rate_per_1000",), "per 1,000"),
+        )
+    )
+
+    if len(trend) >= 3:
+        tr = areas.la_shown()[["local_area", *trend]]
+        tables.append(
+            Table(
+                "trend",
+                f"{what}: monthly trend by local area",
+                tr,
+                computed_note(trend),
+                ["Counts by month."],
+                "areas",
+                chart=Chart("bar", "local_area", tuple(trend), "incidents"),
+            )
+        )
+
+    tables += _tasking_hotspots(
+        inc,
+        this,
+        last if has_last else None,
+        types=types,
+        method=method,
+        alpha=alpha,
+        threshold=threshold,
+        bandwidth_m=bandwidth_m,
+        top_n=top_n,
+    )
+    title = f"District Tasking and Priority pack, {_month_name(this)}"
+    return Pack("tasking", title, (first, this), tables, pack_notes, threshold)
+
+
+def _tasking_hotspots(
+    inc: gpd.GeoDataFrame,
+    this: str,
+    last: str | None,
+    *,
+    types: list[str] | None,
+    method: str,
+    alpha: float,
+    threshold: int | None,
+    bandwidth_m: float | str,
+    top_n: int,
+) -> list[Table]:
+    from analysis.change import classify_change  # noqa: PLC0415
+    from analysis.hotspots import detect_hotspots  # noqa: PLC0415
+
+    def pick(m: str) -> gpd.GeoDataFrame:
+        return filter_incidents(inc, types=types, month_from=m, month_to=m)
+
+    now = pick(this)
+    pool = filter_incidents(inc, types=types, month_to=this)
+    if now.empty or not now["has_location"].any():
+        return [
+            Table(
+                "patrol",
+                f"Patrol list, {_month_name(this)}",
+                pd.DataFrame(),
+                computed_note([this]),
+                ["No located incidents of these types this month: no hotspots and no patrol list."],
+                "patrol",
+            )
+        ]
+    bw, bw_notes = _auto_bandwidth(now, pool, method=method, bandwidth_m=bandwidth_m)
+    res = detect_hotspots(now, method=method, bandwidth_m=bw)
+    hot = res.hotspots
+    method_notes = [
+        *bw_notes,
+        *(_tidy(n) for n in res.notes if not (bw_notes and n.startswith("Bandwidth"))),
+    ]
+    if bw_notes:
+        method_notes.append(
+            "Both months are mapped with the same bandwidth, so their hotspots can be compared."
+        )
+    tables: list[Table] = []
+    status = pd.Series("", index=hot.index)
+    if last is not None:
+        before = pick(last)
+        res_b = detect_hotspots(before, method=method, bandwidth_m=bw)
+        ch = classify_change(
+            res_b.hotspots, hot, before, now, months_before=1, months_after=1, alpha=alpha
+        )
+        wkb_now = hot.geometry.to_wkb()
+        for s, g in zip(ch["status"], ch.geometry.to_wkb(), strict=True):
+            status[wkb_now == g] = s
+        cf = pd.DataFrame(
+            ch[["status", "name", "count_before", "count_after", "change_pct", "p_value"]]
+        ).copy()
+        cf["change_pct"] = cf["change_pct"].round(1)
+        cf["p_value"] = cf["p_value"].round(4)
+        cf = cf.rename(columns={"count_before": "last_month", "count_after": "this_month"})
+        biggest = (
+            np.maximum(ch["count_before"], ch["count_after"])
+            .sort_values(ascending=False, kind="stable")
+            .index
+        )
+        cf = cf.loc[biggest].reset_index(drop=True)
+        map_ch = ch.loc[biggest].reset_index(drop=True)
+        if threshold:
+            cf = suppress_small(
+                cf,
+                count_cols=["last_month", "this_month"],
+                threshold=threshold,
+                derived={
+                    "change_pct": ["last_month", "this_month"],
+                    "p_value": ["last_month", "this_month"],
+                },
+            )
+            map_ch["count_before"] = cf["last_month"].to_numpy()
+            map_ch["count_after"] = cf["this_month"].to_numpy()
+            withheld = (
+                cf["this_month"].map(lambda v: isinstance(v, str)).to_numpy()
+                | cf["last_month"].map(lambda v: isinstance(v, str)).to_numpy()
+            )
+            map_ch["change_pct"] = map_ch["change_pct"].astype(float).mask(withheld)
+            map_ch["p_value"] = map_ch["p_value"].astype(float).mask(withheld)
+        counts = ch["status"].value_counts()
+        summary = ", ".join(
+            f"{counts.get(s, 0)} {s}"
+            for s in ("new", "intensifying", "persistent", "diminishing", "gone")
+        )
+        tables.append(
+            Table(
+                "hotspot_change",
+                f"Hotspots this month against last ({method.upper()})",
+                cf,
+                computed_note([last, this]),
+                [
+                    f"{summary}.",
+                    "A hotspot is new when it overlaps none of last month's; otherwise the incidents "
+                    "in the matched area are compared by the exact Poisson test: intensifying or "
+                    f"diminishing when the change is significant (alpha {alpha}), else persistent. "
+                    "Gone: last month's hotspots that overlap none of this month's.",
+                    "'last_month' and 'this_month' both count incidents in the matched area "
+                    "(this hotspot together with last month's hotspots it overlaps), so the "
+                    "change compares like with like. The top 20 hotspots of each month are "
+                    "compared.",
+                    *(
+                        [
+                            f"The {top_n} with most incidents in either month are printed; the CSV "
+                            f"holds all {len(cf)}."
+                        ]
+                        if len(cf) > top_n
+                        else []
+                    ),
+                    *method_notes,
+                ],
+                "hotspots",
+                layers={"change": map_ch},
+                show_rows=top_n,
+            )
+        )
+    else:
+        tables.append(
+            Table(
+                "hotspot_change",
+                "Hotspots this month against last",
+                pd.DataFrame(),
+                computed_note([this]),
+                [
+                    f"Last month ({_month_name(_shift(this, -1))}) is not in the loaded "
+                    "data, so hotspots cannot be classed new, persistent, intensifying, "
+                    "diminishing or gone."
+                ],
+                "hotspots",
+            )
+        )
+
+    pl = pd.DataFrame(hot[["rank", "name", "count", "share", "top_streets", "wards"]]).copy()
+    pl["share"] = (pl["share"] * 100).round(1)
+    pl = pl.rename(columns={"share": "share_pct"})
+    if last is not None:
+        pl.insert(2, "status", status.to_numpy())
+    map_hot = hot.copy()
+    if threshold:
+        pl = suppress_small(
+            pl,
+            count_cols=["count"],
+            threshold=threshold,
+            derived={"share_pct": "count"},
+            text_cols=["top_streets"],
+        )
+        map_hot = _map_safe(
+            hot, pl, ["count", "top_streets"], ["share", "density_per_km2"], "count"
+        )
+        map_hot["peak_months"] = ""
+    tables.append(
+        Table(
+            "patrol",
+            f"Patrol list, {_month_name(this)}",
+            pl,
+            computed_note([this]),
+            [
+                f"This month's hotspots by incidents inside ({method.upper()}), with the streets "
+                "police.uk names for the incidents there (its points are anonymised to the nearest "
+                "of a fixed set of map points, so a street is where the report was placed).",
+                *(
+                    [f"The {top_n} with most incidents are printed; the CSV holds all {len(pl)}."]
+                    if len(pl) > top_n
+                    else []
+                ),
+                *method_notes,
+            ],
+            "patrol",
+            layers={
+                "hotspots": map_hot,
+                "reference": res.reference[["review_name", "place", "geometry"]],
+            },
+            show_rows=top_n,
+        )
+    )
+    return tables
