@@ -1,0 +1,330 @@
+"""The building blocks of the map: layer groups, GeoJSON features and small Leaflet elements.
+
+A layer group per :class:`render.map.MapLayers` field, named from :data:`LAYER_NAMES`;
+frames checked (EPSG:27700, required columns), repaired and projected to
+longitude/latitude as GeoJSON features; and the small elements that hand Leaflet
+already escaped HTML as JSON strings (popups, tooltips, legend controls), the page CSS,
+the attribution and the zoom scripts. Used by :mod:`render.layers`,
+:mod:`render.cluster` and :mod:`render.map`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from branca.element import MacroElement
+from folium.template import Template
+
+from geo.crs import WGS84, require_bng
+from geo.errors import InputError
+
+__all__ = ["LAYER_NAMES"]
+
+
+LAYER_NAMES = {
+    "borough": "Borough boundary",
+    "outlines": "Boundaries",
+    "areas": "Areas",
+    "density": "Density",
+    "hotspots": "Hotspots",
+    "change": "Hotspot change",
+    "points": "Incidents",
+    "venues": "Diversion venues",
+    "schools": "Schools",
+    "stations": "Rail stations",
+    "labels": "Place labels",
+    "area_names": "Area names",
+}
+"""Names of the layers in the layer control (the areas layer adds its value label)."""
+
+
+# ------------------------------------------------------------------ small elements
+
+
+class _HtmlPopup(MacroElement):
+    """Bind a popup whose (already escaped) HTML is passed as a JSON string."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            {{ this._parent.get_name() }}.bindPopup(
+                {{ this.content|tojson }}, {{ this.options|tojson }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, content: str, *, max_width: int = 320) -> None:
+        super().__init__()
+        self._name = "HtmlPopup"
+        self.content = content
+        self.options = {"maxWidth": max_width}
+
+
+class _HtmlTooltip(MacroElement):
+    """Bind a tooltip whose (already escaped) HTML is passed as a JSON string."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            {{ this._parent.get_name() }}.bindTooltip(
+                {{ this.content|tojson }}, {{ this.options|tojson }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, content: str, *, sticky: bool = True) -> None:
+        super().__init__()
+        self._name = "HtmlTooltip"
+        self.content = content
+        self.options = {"sticky": sticky}
+
+
+class _HtmlControl(MacroElement):
+    """A Leaflet control (legend) holding fixed, escaped HTML."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = L.control({position: {{ this.position|tojson }}});
+            {{ this.get_name() }}.onAdd = function (map) {
+                var div = L.DomUtil.create("div", {{ this.css_class|tojson }});
+                div.innerHTML = {{ this.content|tojson }};
+                L.DomEvent.disableClickPropagation(div);
+                L.DomEvent.disableScrollPropagation(div);
+                return div;
+            };
+            {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, content: str, *, position: str = "bottomright", kind: str = "") -> None:
+        super().__init__()
+        self._name = "HtmlControl"
+        self.content = content
+        self.position = position
+        self.css_class = f"eh-legend leaflet-control eh-legend-{kind}".strip()
+
+
+class _Style(MacroElement):
+    """Page CSS for the map (fixed text, no data)."""
+
+    _template = Template(
+        """
+        {% macro header(this, kwargs) %}
+            <style>{{ this.css }}</style>
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, css: str) -> None:
+        super().__init__()
+        self._name = "EhStyle"
+        self.css = css
+
+
+class _Attribution(MacroElement):
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            (function (map) {
+                if (map.attributionControl) {
+                    map.attributionControl.addAttribution({{ this.text|tojson }});
+                }
+            })({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._name = "EhAttribution"
+        self.text = text
+
+
+class _ZoomBand(MacroElement):
+    """Mark the map container with the zoom band, so CSS can hide minor labels.
+
+    ``data-eh-zoom`` is ``far`` below zoom 13, ``mid`` at 13 and ``near`` from 14.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            (function (map) {
+                function sync() {
+                    var zoom = map.getZoom();
+                    var band = zoom >= 14 ? "near" : (zoom >= 13 ? "mid" : "far");
+                    map.getContainer().setAttribute("data-eh-zoom", band);
+                }
+                map.on("zoomend", sync);
+                sync();
+            })({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "ZoomBand"
+
+
+class _ZoomLevels(MacroElement):
+    """Inside ``group``, show only the sub-layer whose zoom band holds the map's zoom.
+
+    ``levels`` are ``(min_zoom, layer)`` pairs in increasing ``min_zoom``; below the
+    first band the first layer shows.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            (function (map, group, levels) {
+                function sync() {
+                    var zoom = map.getZoom();
+                    var pick = levels[0][1];
+                    levels.forEach(function (level) { if (zoom >= level[0]) { pick = level[1]; } });
+                    levels.forEach(function (level) {
+                        var layer = level[1];
+                        if (layer === pick) {
+                            if (!group.hasLayer(layer)) { group.addLayer(layer); }
+                        } else if (group.hasLayer(layer)) {
+                            group.removeLayer(layer);
+                        }
+                    });
+                }
+                map.on("zoomend", sync);
+                sync();
+            })(
+                {{ this._parent.get_name() }},
+                {{ this.group.get_name() }},
+                [{% for zoom, layer in this.levels %}[{{ zoom }}, {{ layer.get_name() }}],{% endfor %}]
+            );
+        {% endmacro %}
+        """
+    )
+
+    def __init__(
+        self, group: folium.FeatureGroup, levels: Sequence[tuple[int, folium.FeatureGroup]]
+    ) -> None:
+        super().__init__()
+        self._name = "ZoomLevels"
+        self.group = group
+        self.levels = [(int(z), layer) for z, layer in levels]
+
+
+class _Bubbles(MacroElement):
+    """Numbered bubbles (server-side clusters) added to the parent layer in one loop.
+
+    Each bubble is ``[lat, lon, size_px, tier, text, tooltip_html]``; the text is a
+    formatted count and the tooltip HTML is escaped before it gets here.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            (function (group, cells) {
+                cells.forEach(function (c) {
+                    var div = document.createElement("div");
+                    div.className = "eh-cluster eh-tier-" + c[3];
+                    div.style.width = div.style.height = c[2] + "px";
+                    div.style.lineHeight = (c[2] - 4) + "px";
+                    div.textContent = c[4];
+                    var icon = L.divIcon({
+                        html: div, iconSize: [c[2], c[2]],
+                        iconAnchor: [c[2] / 2, c[2] / 2], className: "eh-cluster-icon"
+                    });
+                    L.marker([c[0], c[1]], {icon: icon, keyboard: false})
+                        .bindTooltip(c[5], {sticky: false})
+                        .addTo(group);
+                });
+            })({{ this._parent.get_name() }}, {{ this.cells|tojson }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, cells: list[list[object]]) -> None:
+        super().__init__()
+        self._name = "Bubbles"
+        self.cells = cells
+
+
+# ----------------------------------------------------------------------- helpers
+
+
+def _check_frame(gdf: pd.DataFrame, what: str, required: Sequence[str] = ()) -> None:
+    if isinstance(gdf, gpd.GeoDataFrame):
+        require_bng(gdf, what)
+    missing = [c for c in required if c not in gdf.columns]
+    if missing:
+        msg = (
+            f"{what}: column(s) {missing} missing; found {list(gdf.columns)}. "
+            "Rename the columns or add them before building the map."
+        )
+        raise InputError(msg)
+
+
+def _round_coords(geom: shapely.Geometry) -> shapely.Geometry:
+    return shapely.transform(geom, lambda c: np.round(c, 6))
+
+
+def _features(gdf: gpd.GeoDataFrame, props: list[dict[str, object]]) -> dict:
+    """GeoJSON FeatureCollection in EPSG:4326 with the given (escaped) properties."""
+    geoms = gdf.geometry.to_crs(WGS84)
+    features = []
+    for i, (geom, prop) in enumerate(zip(geoms, props, strict=True)):
+        if geom is None or geom.is_empty:
+            continue
+        features.append(
+            {
+                "type": "Feature",
+                "id": str(i),
+                "geometry": shapely.geometry.mapping(_round_coords(geom)),
+                "properties": prop,
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _col(row: pd.Series, name: str) -> object:
+    return row[name] if name in row.index else None
+
+
+def _latlon(points: gpd.GeoSeries) -> list[tuple[float, float]]:
+    ll = points.to_crs(WGS84)
+    return [(round(p.y, 6), round(p.x, 6)) for p in ll]
+
+
+def _group(m: folium.Map, key: str, *, name: str | None = None) -> folium.FeatureGroup:
+    group = folium.FeatureGroup(name=name or LAYER_NAMES[key]).add_to(m)
+    group.eh_key = key  # which MapLayers field it draws (for MapLayers.hidden)
+    return group
+
+
+def _polygonal(geom: shapely.Geometry) -> shapely.Geometry | None:
+    """Repair a geometry and keep only its polygonal parts (None if there are none)."""
+    if geom is None or geom.is_empty:
+        return None
+    if not geom.is_valid:
+        geom = shapely.make_valid(geom)
+    if isinstance(geom, shapely.Polygon | shapely.MultiPolygon):
+        return geom
+    parts = [
+        p for p in shapely.get_parts(geom) if isinstance(p, shapely.Polygon | shapely.MultiPolygon)
+    ]
+    if not parts:
+        return None
+    return shapely.union_all(parts)
+
+
+def _clean_polygons(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Repaired polygons only: slivers collapsed to lines by ``make_valid`` are dropped."""
+    out = gdf.copy()
+    out[out.geometry.name] = [_polygonal(g) for g in out.geometry]
+    out = out.set_geometry(out.geometry.name, crs=gdf.crs)
+    return out[out.geometry.notna()]

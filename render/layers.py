@@ -1,0 +1,493 @@
+"""The layers of the map other than incident points, one function per layer.
+
+Each ``_add_*`` function draws one :class:`render.map.MapLayers` field into its own
+layer group: the borough outline, area outlines, the choropleth with its legend, the
+density overlay, hotspots (coloured by method), hotspot change (coloured by
+:data:`CHANGE_COLOURS`), diversion venues with their reach rings, schools, stations,
+place labels and area names. Every string from data is escaped before it reaches the
+page. :func:`render.map.build_map` calls them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+import shapely.ops
+
+from geo.crs import BNG
+from geo.errors import InputError
+from render.elements import (
+    LAYER_NAMES,
+    _check_frame,
+    _clean_polygons,
+    _col,
+    _features,
+    _group,
+    _HtmlControl,
+    _HtmlPopup,
+    _HtmlTooltip,
+    _latlon,
+)
+from render.html import esc, fmt_number, fmt_share, popup_table
+from render.legend import _NO_DATA_COLOUR, _legend_html, classify
+from render.raster import _DENSITY_ANCHORS, density_image
+
+if TYPE_CHECKING:
+    from render.map import MapLayers
+
+__all__ = ["CHANGE_COLOURS", "CHANGE_STATUSES"]
+
+
+CHANGE_STATUSES = ("new", "persistent", "intensifying", "diminishing", "gone")
+"""The statuses a hotspot can have between two periods, in legend order."""
+
+CHANGE_COLOURS = {
+    "new": "#d7191c",
+    "persistent": "#7b3294",
+    "intensifying": "#e66101",
+    "diminishing": "#4393c3",
+    "gone": "#7f7f7f",
+}
+"""Colour of each change status (ColorBrewer-derived, distinguishable in print)."""
+
+_LABEL_PANE = "ehLabels"
+
+_SMALL_KINDS = {"suburb", "village", "airport"}
+
+# Dark hues drawn over a white halo, so hotspots stay visible on the YlOrRd choropleth.
+_METHOD_COLOURS = {
+    "kde": "#08306b",
+    "dbscan": "#00441b",
+    "hdbscan": "#3f007d",
+    "gistar": "#67000d",
+    "gi_star": "#67000d",
+    "getis_ord": "#67000d",
+    "grid": "#238b45",
+}
+
+_OTHER_METHOD_COLOURS = ("#8c510a", "#01665e", "#c51b7d", "#4d9221", "#542788")
+
+_VENUE_COLOURS = {"existing": "#1b7837", "running": "#1b7837", "planned": "#e08214"}
+
+
+# ------------------------------------------------------------------------ layers
+
+
+def _add_borough(m: folium.Map, borough: gpd.GeoDataFrame) -> None:
+    _check_frame(borough, "layers.borough")
+    group = _group(m, "borough")
+    gdf = _clean_polygons(borough)
+    data = _features(gdf, [{} for _ in range(len(gdf))])
+    folium.GeoJson(
+        data,
+        style_function=lambda _f: {"color": "#1a1a1a", "weight": 3, "fill": False, "opacity": 0.9},
+        interactive=False,
+    ).add_to(group)
+
+
+def _add_outlines(m: folium.Map, outlines: gpd.GeoDataFrame) -> None:
+    _check_frame(outlines, "layers.outlines", ["name"])
+    gdf = _clean_polygons(outlines)
+    props = [{"name": esc(v)} for v in gdf["name"]]
+    group = _group(m, "outlines")
+    folium.GeoJson(
+        _features(gdf, props),
+        style_function=lambda _f: {
+            "color": "#6b6b6b",
+            "weight": 1.2,
+            "fillOpacity": 0.0,
+            "fill": True,
+        },
+        tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False),
+    ).add_to(group)
+
+
+def _add_areas(m: folium.Map, layers: MapLayers) -> None:
+    areas = layers.areas
+    assert areas is not None
+    _check_frame(areas, "layers.areas", ["code", "name", "value"])
+    gdf = _clean_polygons(areas).reset_index(drop=True)
+    result = classify(gdf["value"].to_numpy(dtype=float), layers.classification, layers.k)
+    props = []
+    for i, row in gdf.iterrows():
+        cls = int(result.classes[i])
+        lo, hi = _col(row, "ci_low"), _col(row, "ci_high")
+        ci = "" if lo is None or hi is None else f"{fmt_number(lo)} \u2013 {fmt_number(hi)}"
+        props.append(
+            {
+                "code": esc(row["code"]),
+                "name": esc(row["name"]),
+                "value": fmt_number(row["value"]),
+                "count": fmt_number(_col(row, "count")),
+                "rate": fmt_number(_col(row, "rate_per_1000")),
+                "ci": ci or "\u2013",
+                "population": fmt_number(_col(row, "population"), decimals=0),
+                "klass": esc(result.labels[cls]) if cls >= 0 else "no data",
+                "vs": _fmt_text(_col(row, "vs_borough")),
+                "fill": result.colours[cls] if cls >= 0 else _NO_DATA_COLOUR,
+            }
+        )
+    label = esc(layers.value_label)
+    fields = ["name", "code", "value", "count", "rate", "ci", "population", "klass"]
+    aliases = [
+        "Area",
+        "Code",
+        label,
+        "Count",
+        "Rate per 1,000",
+        "95% CI of rate",
+        "Population",
+        "Class",
+    ]
+    if "vs_borough" in gdf.columns:
+        fields.append("vs")
+        aliases.append("Rate vs borough")
+    group = _group(m, "areas", name=f"{LAYER_NAMES['areas']}: {label}")
+    folium.GeoJson(
+        _features(gdf, props),
+        style_function=lambda f: {
+            "fillColor": f["properties"]["fill"],
+            "fillOpacity": 0.62,
+            "color": "#555555",
+            "weight": 1.2,
+        },
+        highlight_function=lambda _f: {"weight": 3, "color": "#222222"},
+        tooltip=folium.GeoJsonTooltip(fields=["name", "value"], aliases=["Area", label]),
+        popup=folium.GeoJsonPopup(
+            fields=fields,
+            aliases=aliases,
+        ),
+    ).add_to(group)
+    rows = [
+        (c, lab, f"({n})")
+        for c, lab, n in zip(result.colours, result.labels, result.counts, strict=True)
+    ]
+    if (result.classes < 0).any():
+        rows.append((_NO_DATA_COLOUR, "no data", f"({int((result.classes < 0).sum())})"))
+    scheme = layers.classification.replace("_", " ")
+    title = f"{layers.value_label} ({scheme}, {len(result.bins)} classes)"
+    _HtmlControl(_legend_html(title, rows), kind="areas").add_to(m)
+
+
+def _add_density(m: folium.Map, layers: MapLayers) -> None:
+    assert layers.density is not None
+    image = density_image(layers.density)
+    group = _group(m, "density")
+    (south, west), (north, east) = image.bounds
+    folium.raster_layers.ImageOverlay(
+        image=image.data_uri,
+        bounds=[[south, west], [north, east]],
+        opacity=0.85,
+        pixelated=True,
+        interactive=False,
+        zindex=2,
+    ).add_to(group)
+    ramp = ", ".join(_DENSITY_ANCHORS)
+    legend = (
+        f'<div class="eh-legend-title">{esc(layers.density_label)}</div>'
+        f'<div>low <span class="eh-ramp" style="background:linear-gradient(to right, {ramp})">'
+        "</span> high</div>"
+    )
+    _HtmlControl(legend, position="bottomleft", kind="density").add_to(m)
+
+
+def _method_colour(method: object, order: list[str]) -> str:
+    key = str(method).strip().lower().replace("*", "_star").replace(" ", "_").replace("-", "_")
+    if key in _METHOD_COLOURS:
+        return _METHOD_COLOURS[key]
+    index = order.index(str(method)) if str(method) in order else 0
+    return _OTHER_METHOD_COLOURS[index % len(_OTHER_METHOD_COLOURS)]
+
+
+def _fmt_text(value: object) -> str:
+    return esc(value) or "\u2013"
+
+
+def _fmt_int(value: object) -> str:
+    return fmt_number(value, decimals=0)
+
+
+def _fmt_area(value: object) -> str:
+    if value is None or pd.isna(value):
+        return "\u2013"
+    area = float(value)  # type: ignore[arg-type]
+    if area >= 1e5:
+        return f"{fmt_number(area / 1e6, decimals=3)} km\u00b2"
+    return f"{fmt_number(area, decimals=0)} m\u00b2"
+
+
+def _fmt_pct(value: object) -> str:
+    if value is None or pd.isna(value):
+        return "\u2013"
+    return f"{float(value):+.0f}%"  # type: ignore[arg-type]
+
+
+def _fmt_p(value: object) -> str:
+    if value is None or pd.isna(value):
+        return "\u2013"
+    p = float(value)  # type: ignore[arg-type]
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+
+
+# (column, label, formatter) of the hotspot popups, in the order shown; a column the
+# frame lacks is left out of the popup.
+_HOTSPOT_FIELDS = (
+    ("rank", "Rank", _fmt_int),
+    ("name", "Name", _fmt_text),
+    ("count", "Incidents", _fmt_int),
+    ("share", "Share of incidents", fmt_share),
+    ("area_m2", "Area", _fmt_area),
+    ("density_per_km2", "Incidents per km\u00b2", fmt_number),
+    ("top_streets", "Top streets", _fmt_text),
+    ("top_types", "Main types", _fmt_text),
+    ("wards", "Wards", _fmt_text),
+    ("peak_months", "Peak months", _fmt_text),
+    ("peak_days", "Peak days", _fmt_text),
+    ("peak_hours", "Peak hours", _fmt_text),
+    ("method", "Method", _fmt_text),
+)
+
+_CHANGE_FIELDS = (
+    ("status", "Status", _fmt_text),
+    ("name", "Name", _fmt_text),
+    ("count_before", "Incidents before", _fmt_int),
+    ("count_after", "Incidents after", _fmt_int),
+    ("change_pct", "Change per month", _fmt_pct),
+    ("p_value", "p-value (change)", _fmt_p),
+    *(f for f in _HOTSPOT_FIELDS if f[0] not in ("name",)),
+)
+
+
+def _field_props(
+    gdf: pd.DataFrame, spec: Sequence[tuple[str, str, object]]
+) -> tuple[list[dict[str, object]], list[str], list[str]]:
+    """Escaped, formatted popup properties of the spec's columns present in ``gdf``."""
+    present = [(c, label, fmt) for c, label, fmt in spec if c in gdf.columns]
+    props = [
+        {f"p_{c}": fmt(row[c]) for c, _, fmt in present}  # type: ignore[operator]
+        for _, row in gdf.iterrows()
+    ]
+    return props, [f"p_{c}" for c, _, _ in present], [label for _, label, _ in present]
+
+
+def _add_hotspots(m: folium.Map, hotspots: gpd.GeoDataFrame) -> None:
+    _check_frame(hotspots, "layers.hotspots")
+    gdf = _clean_polygons(hotspots).reset_index(drop=True)
+    methods = sorted({str(v) for v in gdf["method"]}) if "method" in gdf.columns else []
+    props, fields, aliases = _field_props(gdf, _HOTSPOT_FIELDS)
+    for prop, method in zip(props, gdf["method"] if methods else [None] * len(gdf), strict=True):
+        prop["colour"] = _method_colour(method, methods) if methods else _METHOD_COLOURS["kde"]
+    group = _group(m, "hotspots")
+    if props:
+        tip = [(f, a) for f, a in zip(fields, aliases, strict=True) if f in _TIP_FIELDS]
+        folium.GeoJson(  # the halo: a wide white line under the coloured outline
+            _features(gdf, [{} for _ in props]),
+            style_function=lambda _f: {
+                "color": "#ffffff",
+                "weight": 6,
+                "opacity": 0.85,
+                "fill": False,
+            },
+            interactive=False,
+        ).add_to(group)
+        folium.GeoJson(
+            _features(gdf, props),
+            style_function=lambda f: {
+                "color": f["properties"]["colour"],
+                "fillColor": f["properties"]["colour"],
+                "weight": 2.5,
+                "fillOpacity": 0.25,
+            },
+            highlight_function=lambda _f: {"weight": 4, "fillOpacity": 0.4},
+            tooltip=folium.GeoJsonTooltip(fields=[f for f, _ in tip], aliases=[a for _, a in tip])
+            if tip
+            else None,
+            popup=folium.GeoJsonPopup(fields=fields, aliases=aliases) if fields else None,
+        ).add_to(group)
+    if methods:
+        rows = [(_method_colour(mth, methods), mth, "") for mth in methods]
+        _HtmlControl(
+            _legend_html("Hotspots by method", rows, swatch="line"), kind="hotspots"
+        ).add_to(m)
+
+
+_TIP_FIELDS = {"p_rank", "p_status", "p_name", "p_count", "p_count_after"}
+
+
+def _add_change(m: folium.Map, change: gpd.GeoDataFrame) -> None:
+    _check_frame(change, "layers.change", ["status"])
+    gdf = _clean_polygons(change).reset_index(drop=True)
+    gdf["status"] = gdf["status"].astype(str).str.strip().str.lower()
+    unknown = sorted(set(gdf["status"]) - set(CHANGE_STATUSES))
+    if unknown:
+        msg = f"layers.change: status values {unknown} are not known; use {list(CHANGE_STATUSES)}."
+        raise InputError(msg)
+    props, fields, aliases = _field_props(gdf, _CHANGE_FIELDS)
+    for prop, status in zip(props, gdf["status"], strict=True):
+        prop["colour"] = CHANGE_COLOURS[status]
+        prop["gone"] = status == "gone"
+    group = _group(m, "change")
+    if props:
+        tip = [(f, a) for f, a in zip(fields, aliases, strict=True) if f in _TIP_FIELDS]
+        folium.GeoJson(
+            _features(gdf, props),
+            style_function=lambda f: {
+                "color": f["properties"]["colour"],
+                "fillColor": f["properties"]["colour"],
+                "weight": 2.5,
+                "fillOpacity": 0.0 if f["properties"]["gone"] else 0.3,
+                "dashArray": "6 4" if f["properties"]["gone"] else None,
+            },
+            tooltip=folium.GeoJsonTooltip(fields=[f for f, _ in tip], aliases=[a for _, a in tip]),
+            popup=folium.GeoJsonPopup(fields=fields, aliases=aliases),
+        ).add_to(group)
+    counts = gdf["status"].value_counts()
+    rows = [(CHANGE_COLOURS[s], s, f"({int(counts.get(s, 0))})") for s in CHANGE_STATUSES]
+    _HtmlControl(_legend_html("Hotspot change", rows), kind="change").add_to(m)
+
+
+def _plain(value: object) -> object:
+    return value
+
+
+def _whole(value: object) -> object:
+    return None if value is None or pd.isna(value) else fmt_number(value, decimals=0)
+
+
+# (accepted column names, label, formatter) of a venue popup; popup_table escapes.
+_VENUE_FIELDS = (
+    (("status",), "Status", _plain),
+    (("place",), "Place", _plain),
+    (("hours", "hours_per_session"), "Hours", _plain),
+    (("attendance", "average_attendance"), "Attendance", _whole),
+    (("location_precision",), "Location", _plain),
+    (("note",), "Note", _plain),
+)
+
+
+def _add_venues(m: folium.Map, layers: MapLayers) -> None:
+    venues = layers.venues
+    assert venues is not None
+    _check_frame(venues, "layers.venues", ["name"])
+    gdf = venues[venues.geometry.notna()].reset_index(drop=True)
+    group = _group(m, "venues")
+    rings_default = tuple(float(r) for r in layers.venue_rings_m)
+    centres = gdf.geometry.representative_point()
+    for (_, row), latlon in zip(gdf.iterrows(), _latlon(centres), strict=True):
+        status = str(_col(row, "status") or "").strip().lower()
+        colour = _VENUE_COLOURS.get(status, "#1b7837")
+        rings = _col(row, "rings_m")
+        radii = (
+            rings_default
+            if rings is None or (np.ndim(rings) == 0 and pd.isna(rings))
+            else tuple(float(r) for r in rings)
+        )
+        name = _col(row, "name")
+        for radius_m in sorted(radii, reverse=True):
+            circle = folium.Circle(
+                latlon,
+                radius=float(radius_m),
+                color=colour,
+                weight=1.5,
+                dash_array="6 4" if status == "planned" else None,
+                fill=True,
+                fill_color=colour,
+                fill_opacity=0.06,
+            )
+            _HtmlTooltip(f"Within {fmt_number(radius_m)} m of {esc(name)}").add_to(circle)
+            circle.add_to(group)
+        marker = folium.CircleMarker(
+            latlon,
+            radius=8,
+            color="#ffffff",
+            weight=2,
+            fill=True,
+            fill_color=colour,
+            fill_opacity=1.0,
+        )
+        rows: list[tuple[str, object]] = []
+        for columns, label, fmt in _VENUE_FIELDS:
+            column = next((c for c in columns if c in row.index), None)
+            if column is not None:
+                rows.append((label, fmt(row[column])))
+        rows.append(("Reach rings", ", ".join(f"{fmt_number(r)} m" for r in sorted(radii))))
+        _HtmlPopup(popup_table(rows, title=name)).add_to(marker)
+        _HtmlTooltip(esc(name)).add_to(marker)
+        marker.add_to(group)
+
+
+def _add_named_points(
+    m: folium.Map, gdf: gpd.GeoDataFrame, key: str, *, radius: float, colour: str
+) -> None:
+    _check_frame(gdf, f"layers.{key}", ["name"])
+    clean = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty].reset_index(drop=True)
+    pts = gpd.GeoDataFrame(
+        clean.drop(columns=clean.geometry.name),
+        geometry=clean.geometry.representative_point(),
+        crs=BNG,
+    )
+    extra = [c for c in ("phase", "kind", "type") if c in clean.columns]
+    props = [
+        {"name": esc(row["name"]), **{c: esc(row[c]) for c in extra}} for _, row in clean.iterrows()
+    ]
+    group = _group(m, key)
+    if props:
+        folium.GeoJson(
+            _features(pts, props),
+            marker=folium.CircleMarker(
+                radius=radius,
+                color="#ffffff",
+                weight=1.5,
+                fill=True,
+                fill_color=colour,
+                fill_opacity=0.95,
+            ),
+            tooltip=folium.GeoJsonTooltip(fields=["name", *extra], labels=False),
+        ).add_to(group)
+
+
+def _add_labels(m: folium.Map, labels: gpd.GeoDataFrame) -> None:
+    _check_frame(labels, "layers.labels", ["name"])
+    clean = labels[labels.geometry.notna() & ~labels.geometry.is_empty].reset_index(drop=True)
+    group = _group(m, "labels")
+    anchors = clean.geometry.representative_point()
+    for (_, row), latlon in zip(clean.iterrows(), _latlon(anchors), strict=True):
+        kind = str(_col(row, "kind") or "").lower()
+        css = "eh-label"
+        if kind == "station":
+            css += " eh-small eh-right eh-station"
+        elif str(_col(row, "size") or "").lower() == "small" or kind in _SMALL_KINDS:
+            css += " eh-small eh-minor"
+        _label(group, latlon, f'<div class="{css}">{esc(row["name"])}</div>')
+
+
+def _label(group: folium.FeatureGroup, latlon: tuple[float, float], html: str) -> None:
+    """A text label (already escaped HTML) in the label pane, never catching the mouse."""
+    folium.Marker(
+        latlon,
+        icon=folium.DivIcon(html=html, icon_size=(0, 0), class_name="eh-label-icon"),
+        interactive=False,
+        keyboard=False,
+        pane=_LABEL_PANE,
+    ).add_to(group)
+
+
+def _add_area_names(m: folium.Map, areas: gpd.GeoDataFrame) -> None:
+    gdf = _clean_polygons(areas).reset_index(drop=True)
+    group = _group(m, "area_names")
+    anchors = gpd.GeoSeries(
+        [shapely.ops.polylabel(_largest_part(g), tolerance=10.0) for g in gdf.geometry], crs=gdf.crs
+    )
+    for name, latlon in zip(gdf["name"], _latlon(anchors), strict=True):
+        _label(group, latlon, f'<div class="eh-label eh-area">{esc(name)}</div>')
+
+
+def _largest_part(geom: shapely.Geometry) -> shapely.Polygon:
+    parts = [p for p in shapely.get_parts(geom) if isinstance(p, shapely.Polygon)]
+    return max(parts, key=lambda p: p.area)
