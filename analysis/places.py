@@ -57,7 +57,8 @@ __all__ = [
 ]
 
 _ROOT = Path(__file__).resolve().parents[1]
-PLACES_DIR = _ROOT / "data" / "places"
+_DATA = Path(os.environ.get("HOTSPOTS_DATA_DIR") or _ROOT / "data")  # as geo.boundaries.DATA_DIR
+PLACES_DIR = _DATA / "places"
 """Folder of the gazetteer and the points-of-interest files."""
 GAZETTEER_PATH = PLACES_DIR / "gazetteer.csv"
 """The shipped gazetteer."""
@@ -65,7 +66,7 @@ SCHOOLS_PATH = PLACES_DIR / "schools_eastleigh_area.csv"
 """DfE schools extract (unchanged copy, see ``data/places/README.md``)."""
 STATIONS_PATH = PLACES_DIR / "rail_stations_eastleigh_area.csv"
 """Rail stations extract (unchanged copy, see ``data/places/README.md``)."""
-VENUES_PATH = _ROOT / "data" / "venues" / "friday_night_football.csv"
+VENUES_PATH = _DATA / "venues" / "friday_night_football.csv"
 """The Friday Night Football venues."""
 
 GAZETTEER_COLUMNS = (

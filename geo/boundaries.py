@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -14,7 +15,7 @@ import shapely
 from pyproj.exceptions import CRSError, ProjError
 from shapely.geometry import shape
 
-from geo.crs import BNG, to_bng
+from geo.crs import BNG, GB_BOUNDS_BNG, to_bng
 from geo.errors import DataValidationError, InputError
 
 __all__ = [
@@ -34,8 +35,10 @@ __all__ = [
 
 ROOT = Path(__file__).resolve().parents[1]
 BOUNDARIES_DIR = ROOT / "boundaries"
-DATA_DIR = ROOT / "data"
-GPKG = BOUNDARIES_DIR / "eastleigh.gpkg"
+DATA_DIR = Path(os.environ.get("HOTSPOTS_DATA_DIR") or ROOT / "data")
+"""The shipped data folder; ``$HOTSPOTS_DATA_DIR`` (read once, at import) points at a copy."""
+GPKG = Path(os.environ.get("HOTSPOTS_BOUNDARIES") or BOUNDARIES_DIR / "eastleigh.gpkg")
+"""The shipped boundaries; ``$HOTSPOTS_BOUNDARIES`` (read once, at import) names another copy."""
 
 LEVEL_LAYERS = {
     "lsoa": "lsoa_2011",
@@ -60,10 +63,26 @@ def _shipped(path: Path) -> Path:
 @lru_cache(maxsize=16)
 def _load_layer_cached(name: str, path: str) -> gpd.GeoDataFrame:
     try:
-        return gpd.read_file(path, layer=name)
+        gdf = gpd.read_file(path, layer=name)
     except Exception as exc:
         msg = f"{path}: cannot read layer {name!r} ({exc}). Rebuild it with scripts/build_boundaries.py."
         raise InputError(msg) from exc
+    # A GeoPackage with a few damaged bytes may still open: a damaged geometry then reads
+    # as coordinates far outside Britain (or none, or an invalid shape). Refuse it.
+    geoms = gdf.geometry
+    lo_x, lo_y, hi_x, hi_y = GB_BOUNDS_BNG
+    b = geoms.bounds
+    inside = b["minx"].ge(lo_x) & b["miny"].ge(lo_y) & b["maxx"].le(hi_x) & b["maxy"].le(hi_y)
+    bad = geoms.isna() | geoms.is_empty | ~inside | ~geoms.is_valid
+    if gdf.crs is None or not gdf.crs.equals(BNG) or bad.any():
+        what = (
+            f"{int(bad.sum())} damaged geometr{'y' if bad.sum() == 1 else 'ies'}"
+            if bad.any()
+            else f"CRS {gdf.crs} instead of EPSG:27700"
+        )
+        msg = f"{path}: layer {name!r} has {what}. Rebuild it with scripts/build_boundaries.py."
+        raise InputError(msg)
+    return gdf
 
 
 def load_layer(name: str, *, path: Path | None = None) -> gpd.GeoDataFrame:
@@ -91,9 +110,29 @@ def study_area(*, path: Path | None = None) -> shapely.Geometry:
     return load_layer("borough", path=path).geometry.iloc[0]
 
 
+_POPULATION_FIX = "Restore it (git checkout) or rebuild it with scripts/build_populations.py."
+
+
 @lru_cache(maxsize=4)
 def _populations(path: str) -> pd.DataFrame:
-    return pd.read_csv(path, dtype={"code": str, "name": str, "level": str})
+    try:
+        df = pd.read_csv(path, dtype={"code": str, "name": str, "level": str}, encoding="utf-8")
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        msg = f"{path}: not a readable CSV ({first}). {_POPULATION_FIX}"
+        raise InputError(msg) from exc
+    missing = [c for c in ("level", "code", "population", "population_2011") if c not in df]
+    if missing:
+        msg = f"{path}: column(s) {missing} missing. {_POPULATION_FIX}"
+        raise InputError(msg)
+    for col in ("population", "population_2011"):
+        values = pd.to_numeric(df[col], errors="coerce")
+        if values.isna().any() or (values < 0).any():
+            line = int((values.isna() | (values < 0)).to_numpy().argmax()) + 2
+            msg = f"{path}: line {line}, column {col!r} is not a count of residents. {_POPULATION_FIX}"
+            raise InputError(msg)
+        df[col] = values
+    return df
 
 
 def load_populations(*, path: Path | None = None) -> pd.DataFrame:
@@ -112,7 +151,18 @@ def load_populations(*, path: Path | None = None) -> pd.DataFrame:
 def lsoa_ward_lookup(*, path: Path | None = None) -> pd.DataFrame:
     """The ward (both sets) holding most of each LSOA 2011's residents, indexed by LSOA code."""
     p = _shipped(path or DATA_DIR / "population" / "lsoa11_to_wards.csv")
-    return pd.read_csv(p, dtype=str).set_index("lsoa_code")
+    fix = "Restore it (git checkout) or rebuild it with scripts/build_populations.py."
+    try:
+        df = pd.read_csv(p, dtype=str, encoding="utf-8")
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        msg = f"{p}: not a readable CSV ({type(exc).__name__}). {fix}"
+        raise InputError(msg) from exc
+    need = ["lsoa_code", "ward_code", "ward2002_code"]
+    lsoas = set(load_layer("lsoa_2011")["code"])
+    if any(c not in df for c in need) or df[need].isna().any().any() or lsoas - set(df["lsoa_code"]):
+        msg = f"{p}: columns {need} do not cover the borough's {len(lsoas)} LSOAs. {fix}"
+        raise InputError(msg)
+    return df.set_index("lsoa_code")
 
 
 def areas_for_level(level: str) -> gpd.GeoDataFrame:
@@ -133,9 +183,18 @@ def areas_for_level(level: str) -> gpd.GeoDataFrame:
         raise InputError(msg)
     gdf = load_layer(LEVEL_LAYERS[level])
     pops = load_populations()
-    pops = pops[pops["level"] == level].set_index("code")
+    pops = pops[pops["level"] == level].drop_duplicates("code").set_index("code")
     gdf["population"] = gdf["code"].map(pops["population"]).astype("Int64")
     gdf["population_2011"] = gdf["code"].map(pops["population_2011"]).astype("Int64")
+    lost = gdf.loc[gdf["population"].isna(), "code"].tolist()
+    if lost:
+        path = DATA_DIR / "population" / "population_by_area.csv"
+        msg = (
+            f"{path}: no population for {len(lost)} of the {len(gdf)} areas of level "
+            f"{level!r} ({', '.join(lost[:3])}{', ...' if len(lost) > 3 else ''}): the file "
+            f"is damaged or cut short. {_POPULATION_FIX}"
+        )
+        raise InputError(msg)
     return gdf
 
 
