@@ -6,7 +6,8 @@ nothing from outside the machine: Leaflet comes from the ``xstatic-leaflet`` pac
 and map tiles are an opt-in setting.
 
 This script stays thin: it reads the sidebar, finds the active dataset and hands both
-to the chosen view in :mod:`app_views`.
+to the chosen view in :mod:`app_views`. A shipped file that is missing or damaged is
+named at the top of the page with its fix, never as a traceback.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ import streamlit as st
 
 from app_views import data_view, map_view, patrol, siting, tasking
 from app_views.filters import sidebar
-from app_views.state import active_dataset
+from app_views.state import active_dataset, fault_message, shipped_month_problems
+from app_views.uploads import first_line
+from geo.errors import InputError
 
 st.set_page_config(
     page_title="Eastleigh hotspots",
@@ -35,6 +38,12 @@ _VIEWS = {
     "Data": data_view.render,
 }
 
-dataset = active_dataset()
-filters = sidebar(dataset)
-_VIEWS[filters.view](dataset, filters)
+top = st.container()
+try:
+    dataset = active_dataset()
+    for problem in shipped_month_problems(dataset):
+        top.error(problem)
+    filters = sidebar(dataset)
+    _VIEWS[filters.view](dataset, filters)
+except InputError as exc:  # a shipped file missing or damaged: say which, and the fix
+    top.error(fault_message(exc) or f"The app cannot go on: {first_line(exc)}")

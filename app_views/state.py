@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +22,7 @@ import streamlit as st
 
 from analysis.hotspots import HotspotResult, detect_hotspots
 from analysis.rates import area_rates, filter_incidents
-from geo.boundaries import GPKG, areas_for_level, load_layer
+from geo.boundaries import DATA_DIR, GPKG, areas_for_level, load_layer
 from geo.io import LoadResult, load_incidents, shipped_incident_paths
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "active_dataset",
     "borough",
     "dataset_from_result",
+    "fault_message",
     "file_stamp",
     "filtered",
     "gazetteer",
@@ -42,6 +44,7 @@ __all__ = [
     "schools_near",
     "set_dataset",
     "shipped_dataset",
+    "shipped_month_problems",
     "stations",
     "stations_near",
     "user_dir",
@@ -139,6 +142,116 @@ def active_dataset() -> Dataset:
 def set_dataset(ds: Dataset) -> None:
     """Make ``ds`` the active dataset (call only after it loaded without error)."""
     st.session_state[DATASET_KEY] = ds
+
+
+# ------------------------------------------------------------------ faults in shipped files
+
+# Advice a loader gives for a user's own file; for a shipped file the fix is to restore it.
+_ADVICE = re.compile(
+    r"(\. Restore it|\. Rebuild it|; re-save it|; check the path|\. Use GeoPackage).*$"
+)
+
+
+def _restore(rel: str) -> str:
+    fix = f"restore it with git checkout -- {rel}"
+    if rel.startswith("boundaries/"):
+        fix += " (or rebuild it with scripts/build_boundaries.py)"
+    elif rel.startswith("data/population/"):
+        fix += " (or rebuild it with scripts/build_populations.py)"
+    return fix
+
+
+def fault_message(exc: BaseException) -> str | None:
+    """One line for an error about a shipped file: the file, what is wrong and the fix.
+
+    Parameters
+    ----------
+    exc
+        An error from a loader; its message names the file it could not use.
+
+    Returns
+    -------
+    str or None
+        ``"Shipped file <file> is missing. Fix: restore it with git checkout -- <file>."``
+        (or ``"... is damaged (<what>). Fix: ..."``) when the message names the shipped
+        GeoPackage or a file under the shipped data folder, else None (the error is
+        about something else).
+    """
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if str(GPKG) in text:
+        path, rel = str(GPKG), "boundaries/eastleigh.gpkg"
+    else:
+        found = re.search(re.escape(str(DATA_DIR)) + r"[/\\]([^\s:;,()'\"]+)", text)
+        if found is None:
+            return None
+        path, rel = found.group(0), "data/" + found.group(1).replace("\\", "/")
+    if not Path(path).exists():
+        return f"Shipped file {rel} is missing. Fix: {_restore(rel)}."
+    what = _ADVICE.sub("", text.replace(f"{path}: ", "").replace(path, rel)).rstrip(". ")
+    if len(what) > 240:
+        what = what[:240] + "\u2026"
+    return f"Shipped file {rel} is damaged ({what}). Fix: {_restore(rel)}."
+
+
+def _month_manifest() -> dict[str, int] | None:
+    """File name -> rows of the shipped police.uk months, from their README's table."""
+    readme = DATA_DIR / "police_uk" / "README.md"
+    try:
+        text = readme.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    rows = re.findall(r"^\|\s*([^|\s]+\.csv)\s*\|\s*([\d,]+)\s*\|", text, flags=re.MULTILINE)
+    return {name: int(n.replace(",", "")) for name, n in rows} or None
+
+
+def shipped_month_problems(ds: Dataset) -> list[str]:
+    """One line per shipped police.uk month that is missing or damaged (none for uploads).
+
+    The shipped months are checked against the table of files and rows in
+    ``data/police_uk/README.md``: a listed file that is missing, a file read with a
+    different number of rows (cut short, or lines joined by damage), or any rejected
+    row (the shipped files have none) is reported with the fix.
+    """
+    if not ds.key.startswith("shipped:"):
+        return []
+    manifest = _month_manifest()
+    files = ds.result.files
+    read = (
+        {}
+        if files.empty
+        else {
+            Path(f).name: r
+            for f, r in zip(files["source_file"], files.itertuples(index=False), strict=True)
+        }
+    )
+    out = []
+    if manifest is None:
+        out.append(
+            "Shipped file data/police_uk/README.md is missing or damaged, so the shipped "
+            "months cannot be checked. Fix: restore it with git checkout -- "
+            "data/police_uk/README.md."
+        )
+        manifest = {}
+    for name, rows in manifest.items():
+        rel = f"data/police_uk/{name}"
+        got = read.get(name)
+        if got is None:
+            out.append(
+                f"Shipped file {rel} is missing: the app shows the {len(read)} other "
+                f"month file(s). Fix: {_restore(rel)}."
+            )
+        elif got.rows != rows or got.rejected:
+            reasons = ds.result.rejects.loc[
+                ds.result.rejects["source_file"].map(lambda f: Path(str(f)).name) == name,
+                "reason",
+            ]
+            first = f"; first: {reasons.iloc[0].split(':')[0]}" if len(reasons) else ""
+            out.append(
+                f"Shipped file {rel} is damaged ({got.rows:,} rows read where it has "
+                f"{rows:,}; {got.rejected:,} rejected{first}): rejected rows are left out. "
+                f"Fix: {_restore(rel)}."
+            )
+    return out
 
 
 # ------------------------------------------------------------------ boundaries, places

@@ -220,7 +220,11 @@ def _comparison(
     try:
         classed = hotspot_change(ds, f, before, after, n)
     except InputError as exc:
-        st.warning(f"Hotspot change not available: {exc}")
+        fault = state.fault_message(exc)
+        if fault:
+            st.error(f"Hotspot change not available. {fault}")
+        else:
+            st.warning(f"Hotspot change not available: {exc}")
         return
     counts = classed["status"].value_counts()
     cols = st.columns(5)
