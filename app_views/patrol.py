@@ -137,7 +137,7 @@ def hotspot_layers(ds: Dataset, f: Filters, hotspot: gpd.GeoDataFrame) -> MapLay
     )
 
 
-@st.cache_data(max_entries=16, show_spinner="Preparing the downloads\u2026")
+@st.cache_data(max_entries=16, ttl=state.RESULTS_TTL, show_spinner="Preparing the downloads\u2026")
 def _downloads(
     _ds: Dataset,
     _hs: HotspotResult,

@@ -111,7 +111,9 @@ def hedge_end_effect(
     )
 
 
-@st.cache_data(max_entries=16, show_spinner="Solving the maximal covering problem\u2026")
+@st.cache_data(
+    max_entries=16, ttl=state.RESULTS_TTL, show_spinner="Solving the maximal covering problem\u2026"
+)
 def _mclp(
     _existing: gpd.GeoDataFrame,
     _cands: gpd.GeoDataFrame,

@@ -28,6 +28,7 @@ from geo.io import LoadResult, load_incidents, shipped_incident_paths
 __all__ = [
     "DATASET_KEY",
     "LEVEL_LABELS",
+    "RESULTS_TTL",
     "Dataset",
     "active_dataset",
     "borough",
@@ -51,6 +52,11 @@ __all__ = [
     "venues",
     "venues_path",
 ]
+
+RESULTS_TTL = "1h"
+"""How long a cached result (filtered frame, rates, hotspots, tables, downloads) is kept
+after it was computed: results of uploads no longer in use are freed. Every cache also
+has ``max_entries``; ``benchmarks/README.md`` states the worst-case memory."""
 
 DATASET_KEY = "dataset"
 """``st.session_state`` key of the active :class:`Dataset`."""
@@ -387,7 +393,7 @@ def review_tables() -> dict[str, pd.DataFrame]:
 # ------------------------------------------------------------------ results
 
 
-@st.cache_resource(max_entries=32)
+@st.cache_resource(max_entries=8, ttl=RESULTS_TTL)
 def _filtered(
     _ds: Dataset,
     cache_key: str,  # noqa: ARG001 - keys the cache for the unhashed frames
@@ -407,7 +413,7 @@ def filtered(
     return _filtered(ds, ds.key, tuple(types), month_from, month_to)
 
 
-@st.cache_data(max_entries=64)
+@st.cache_data(max_entries=64, ttl=RESULTS_TTL)
 def _rates(
     _ds: Dataset,
     cache_key: str,  # noqa: ARG001 - keys the cache for the unhashed frames
@@ -428,7 +434,7 @@ def rates(
     return _rates(ds, ds.key, level, tuple(types), month_from, month_to)
 
 
-@st.cache_data(max_entries=32, show_spinner="Finding hotspots\u2026")
+@st.cache_data(max_entries=32, ttl=RESULTS_TTL, show_spinner="Finding hotspots\u2026")
 def _hotspots(
     _ds: Dataset,
     cache_key: str,  # noqa: ARG001 - keys the cache for the unhashed frames

@@ -39,7 +39,9 @@ def suggest_period(months: list[str]) -> tuple[str, str] | None:
     return None
 
 
-@st.cache_data(max_entries=32, show_spinner="Testing the change by area\u2026")
+@st.cache_data(
+    max_entries=32, ttl=state.RESULTS_TTL, show_spinner="Testing the change by area\u2026"
+)
 def _change_by_area(
     _ds: Dataset,
     cache_key: str,  # noqa: ARG001 - keys the cache for the unhashed frames
@@ -58,7 +60,11 @@ def change_by_area(
     return _change_by_area(ds, ds.key, f.level, f.types, before, after)
 
 
-@st.cache_data(max_entries=16, show_spinner="Classing the hotspots of both periods\u2026")
+@st.cache_data(
+    max_entries=16,
+    ttl=state.RESULTS_TTL,
+    show_spinner="Classing the hotspots of both periods\u2026",
+)
 def _hotspot_change(
     _ds: Dataset,
     cache_key: str,  # noqa: ARG001 - keys the cache for the unhashed frames
