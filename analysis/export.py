@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import TextIO
 
 import pandas as pd
 
 from geo.errors import InputError
 
-__all__ = ["LINE_END", "csv_bytes", "guard_formulas", "safe_csv"]
+__all__ = ["LINE_END", "atomic_write", "csv_bytes", "guard_formulas", "safe_csv"]
 
 _TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -97,16 +99,47 @@ def safe_csv(df: pd.DataFrame, path: Path) -> Path:
         If the file cannot be written (the message names the destination, not the
         temporary file).
     """
+    return atomic_write(
+        path, lambda fh: guard_formulas(df).to_csv(fh, index=False, lineterminator=LINE_END)
+    )
+
+
+def atomic_write(path: Path, write: Callable[[TextIO], object]) -> Path:
+    """Write a UTF-8 text file so that a crash part-way never leaves half a file.
+
+    ``write`` fills a temporary file in the same folder, which is flushed, fsync'd
+    and renamed over ``path`` with :func:`os.replace`; the folder is then fsync'd so
+    the rename itself survives a power cut (where the platform allows).
+
+    Parameters
+    ----------
+    path
+        Destination.
+    write
+        Called with the open text file (newline translation off).
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+
+    Raises
+    ------
+    InputError
+        If the folder or file cannot be written (the message names the destination,
+        not the temporary file). Any other error from ``write`` propagates after the
+        temporary file is removed; the old file is untouched.
+    """
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:
         msg = f"{path}: cannot write here ({exc.strerror or exc}). Choose a folder you can write to."
         raise InputError(msg) from exc
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            guard_formulas(df).to_csv(fh, index=False, lineterminator=LINE_END)
+            write(fh)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
@@ -117,4 +150,19 @@ def safe_csv(df: pd.DataFrame, path: Path) -> Path:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    _fsync_dir(path.parent)
     return path
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make a rename durable (best effort; not every platform can open a folder)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -19,10 +19,10 @@ from __future__ import annotations
 import csv
 import math
 import os
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 import geopandas as gpd
 import numpy as np
@@ -30,6 +30,7 @@ import pandas as pd
 import shapely
 from shapely.geometry import Point
 
+from analysis.export import atomic_write
 from geo.crs import BNG, GB_BOUNDS_BNG, GB_BOUNDS_LONLAT, WGS84, require_bng
 from geo.errors import DataValidationError, InputError
 
@@ -995,36 +996,14 @@ def save_venues(venues: gpd.GeoDataFrame, path: Path | None = None) -> Path:
     for col in ("place", "note"):
         check[col] = ""
     _validate_venues(check, f"venues to be saved to {path}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh, lineterminator="\n")
-            writer.writerow(VENUE_COLUMNS)
-            for row in frame.itertuples(index=False):
-                writer.writerow([_format(v) for v in row])
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
-    return path
 
+    def write(fh: TextIO) -> None:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(VENUE_COLUMNS)
+        for row in frame.itertuples(index=False):
+            writer.writerow([_format(v) for v in row])
 
-def _fsync_dir(folder: Path) -> None:
-    """Make the rename durable (best effort; not every platform can open a folder)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    return atomic_write(path, write)
 
 
 # --------------------------------------------------------------------------- helpers
