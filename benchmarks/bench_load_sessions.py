@@ -14,7 +14,10 @@ context and page per session, every request outside 127.0.0.1 blocked and counte
 
 Round 1 meets a cold server (Python imports, the shipped months read and the hotspots
 found while ten sessions wait); round 2 opens N new sessions at once on the now warm
-server and repeats the changes. The server's resident memory (the process and any
+server and repeats the changes. Last, "server only": N sessions at once opened over the
+websocket the way the page does (first ``rerun_script``), without a browser, timed to
+``script_finished``: the server's share of a page open, with the browser's rendering of
+N pages (which on this machine shares the same two cores) taken out. The server's resident memory (the process and any
 children: psutil when installed, else ``/proc/<pid>/status`` VmRSS) is sampled every
 100 ms throughout. CPU time is read from ``/proc`` for the server, for the browser (the
 processes this script started) and for the whole machine, to tell the server's work
@@ -326,6 +329,62 @@ async def _change(s: Session, timeout_s: float) -> None:
     s.problems.extend(await _errors_on(page))
 
 
+# ------------------------------------------------------------------ server only
+
+
+async def _ws_session(url: str, timeout_s: float) -> tuple[float | None, int, str]:
+    """Open a session the way the page's script does, over the websocket, without a browser.
+
+    Sends the first ``rerun_script`` and waits for ``script_finished``: the server's part
+    of a page open (the script run and every message sent), with no page to render.
+    Returns (seconds, bytes received, problem).
+    """
+    import websockets  # noqa: PLC0415 - a dependency of Streamlit's server
+    from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: PLC0415
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: PLC0415
+
+    t0 = time.perf_counter()
+    size = 0
+    try:
+        async with websockets.connect(url, subprotocols=["streamlit"], max_size=None) as ws:
+            msg = BackMsg()
+            msg.rerun_script.query_string = ""
+            await ws.send(msg.SerializeToString())
+            while True:
+                data = await asyncio.wait_for(ws.recv(), timeout_s)
+                size += len(data)
+                fwd = ForwardMsg()
+                fwd.ParseFromString(data)
+                kind = fwd.WhichOneof("type")
+                if kind == "delta" and fwd.delta.new_element.WhichOneof("type") == "exception":
+                    return None, size, "exception: " + fwd.delta.new_element.exception.message
+                if kind == "script_finished":
+                    return time.perf_counter() - t0, size, ""
+    except Exception as exc:  # noqa: BLE001 - recorded; the caller decides
+        return None, size, f"{type(exc).__name__}: {exc}"
+
+
+async def _ws_round(port: int, n: int, timeout_s: float, server_pids) -> dict:
+    url = f"ws://127.0.0.1:{port}/_stcore/stream"
+    cpu0 = (cpu_s(server_pids()), machine_busy_s(), time.monotonic())
+    runs = await asyncio.gather(*(_ws_session(url, timeout_s) for _ in range(n)))
+    cpu1 = (cpu_s(server_pids()), machine_busy_s(), time.monotonic())
+    done = [t for t, _, _ in runs if t is not None]
+    return {
+        "sessions": n,
+        "ready": len(done),
+        "ready_s": [t for t, _, _ in runs],
+        "bytes": [b for _, b, _ in runs],
+        "problems": {i: [p] for i, (_, _, p) in enumerate(runs) if p},
+        "ready_summary": _summary(done),
+        "cpu": {
+            "wall_s": cpu1[2] - cpu0[2],
+            "server_cpu_s": cpu1[0] - cpu0[0],
+            "machine_busy_s": cpu1[1] - cpu0[1],
+        },
+    }
+
+
 # ------------------------------------------------------------------ the run
 
 
@@ -435,17 +494,19 @@ def measure(
             server = process_tree(proc.pid)
             return server, [p for p in mine if p not in server and p != me]
 
-        async def main() -> list[dict]:
+        async def main() -> tuple[list[dict], dict]:
             async with async_playwright() as p:
                 browser = await p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
                 out = []
                 for _ in range(rounds):
                     out.append(await _round(browser, url, sessions, outside, timeout_s, pids))
                 await browser.close()
-                return out
+            await asyncio.sleep(2.0)
+            ws = await _ws_round(port, sessions, timeout_s, lambda: pids()[0])
+            return out, ws
 
         try:
-            results = asyncio.run(main())
+            results, server_only = asyncio.run(main())
         finally:
             proc.terminate()
             try:
@@ -456,6 +517,7 @@ def measure(
             os.sched_setaffinity(0, mask)
     return {
         "rounds": results,
+        "server_only": server_only,
         "server_idle_rss_mb": idle_mb,
         "server_peak_rss_mb": sampler.peak_mb,
         "rss_samples": len(sampler.samples),
@@ -493,6 +555,12 @@ def print_table(res: dict, bound_mb: float) -> None:
             f"{_fmt(r['ready_summary']['slowest']):>17}{_fmt(r['ready_summary']['median']):>16}"
             f"{_fmt(r['redraw_summary']['slowest']):>18}{_fmt(r['redraw_summary']['median']):>17}"
         )
+    w = res["server_only"]
+    print(
+        f"{'server only':<12}{w['sessions']:>9}{w['ready']:>7}"
+        f"{_fmt(w['ready_summary']['slowest']):>17}{_fmt(w['ready_summary']['median']):>16}"
+        f"{'-':>18}{'-':>17}   (websocket clients, no browser: until script_finished)"
+    )
     print(
         f"server RSS: {res['server_idle_rss_mb']:.0f} MB started, peak {res['server_peak_rss_mb']:.0f} MB"
         f" ({res['rss_samples']} samples, every 100 ms); stated bound {bound_mb:.0f} MB:"
@@ -506,6 +574,14 @@ def print_table(res: dict, bound_mb: float) -> None:
                 f"{c['server_cpu_s']:.1f}, browser {c['browser_cpu_s']:.1f}, whole machine "
                 f"{c['machine_busy_s']:.1f} of {c['wall_s'] * res['cores']:.1f} available"
             )
+    c = w["cpu"]
+    print(
+        f"server only open : wall {c['wall_s']:.1f} s; CPU s: server {c['server_cpu_s']:.1f}, "
+        f"whole machine {c['machine_busy_s']:.1f} of {c['wall_s'] * res['cores']:.1f} available; "
+        f"{statistics.median(w['bytes']) / 1e3:.0f} kB sent to each session"
+    )
+    for idx, problems in w["problems"].items():
+        print(f"server only session {idx}: {problems}")
     for i, r in enumerate(res["rounds"]):
         by_change: dict[str, list[float]] = {}
         for name, t in zip(r["changes"], r["redraw_s"], strict=True):
@@ -522,8 +598,11 @@ def print_table(res: dict, bound_mb: float) -> None:
 
 def ok(res: dict, bound_mb: float) -> bool:
     """Every session ready and redrawn, no problem on any page, nothing outside, under the bound."""
+    w = res["server_only"]
     return (
         all(r["ready"] == r["sessions"] and not r["problems"] for r in res["rounds"])
+        and w["ready"] == w["sessions"]
+        and not w["problems"]
         and all(t is not None for r in res["rounds"] for t in r["redraw_s"])
         and not res["outside_requests"]
         and res["server_peak_rss_mb"] < bound_mb

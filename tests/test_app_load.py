@@ -3,7 +3,8 @@
 Runs one round of ``benchmarks/bench_load_sessions.py``: starts ``streamlit run app.py``
 on 127.0.0.1, opens 10 sessions at once (one browser, ten contexts, every request
 outside 127.0.0.1 blocked), waits for each page's map to draw the 14 ward polygons, then
-has every session change a filter at the same moment and waits for each redraw.
+has every session change a filter at the same moment and waits for each redraw; then
+opens 10 more sessions at once over the websocket without a browser (the server's part).
 
 Asserted: all 10 sessions became ready and redrew, no page showed a traceback or an
 error box, no request left the machine, and the server's peak resident memory stayed
@@ -57,6 +58,8 @@ def test_ten_sessions_at_once_all_draw_the_map_and_redraw_within_the_memory_boun
     assert r["ready"] == SESSIONS, r["ready_s"]
     assert all(t is not None for t in r["redraw_s"]), (r["changes"], r["redraw_s"])
     assert len(set(r["changes"])) == len(bench.CHANGES)  # every kind of change was made
+    w = res["server_only"]  # the same first view opened over the websocket, no browser
+    assert w["ready"] == SESSIONS and w["problems"] == {}, w["problems"]
     assert res["outside_requests"] == [], res["outside_requests"][:5]
     assert res["rss_samples"] > 10
     assert 0 < res["server_peak_rss_mb"] < MEMORY_BOUND_MB, res["server_peak_rss_mb"]
