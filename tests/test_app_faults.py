@@ -328,6 +328,26 @@ def test_the_paths_follow_the_environment_and_default_to_the_repository(tmp_path
     ]
 
 
+def test_only_errors_about_shipped_files_are_reported_as_such():
+    from app_views.state import fault_message  # noqa: PLC0415
+    from geo.boundaries import DATA_DIR  # noqa: PLC0415
+    from geo.errors import InputError  # noqa: PLC0415
+
+    # A user's own file is not a shipped file: the views report those themselves.
+    assert fault_message(InputError("/tmp/upload/2017-03.csv: not a police.uk file")) is None
+    gone = DATA_DIR / "places" / "no_such_file.csv"
+    assert fault_message(InputError(f"{gone}: file not found; check the path")) == (
+        "Shipped file data/places/no_such_file.csv is missing. "
+        "Fix: restore it with git checkout -- data/places/no_such_file.csv."
+    )
+    there = DATA_DIR / "places" / "gazetteer.csv"
+    msg = fault_message(InputError(f"{there}: not a readable UTF-8 CSV (bad byte); re-save it"))
+    assert msg == (
+        "Shipped file data/places/gazetteer.csv is damaged (not a readable UTF-8 CSV "
+        "(bad byte)). Fix: restore it with git checkout -- data/places/gazetteer.csv."
+    )
+
+
 # ------------------------------------------------------------------ the loaders' checks
 
 
