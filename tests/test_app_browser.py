@@ -198,7 +198,8 @@ def _layers_when(page, height: int, done, timeout_s: float = 60.0) -> dict:
 
 def _view(page, name: str) -> None:
     page.locator("[data-testid='stSidebar'] label").filter(has_text=name).first.click()
-    page.get_by_role("heading", name=name, exact=True).wait_for(timeout=60_000)
+    main = page.locator("[data-testid='stMain']")  # the sidebar has a 'Map' subheader too
+    main.get_by_role("heading", name=name, exact=True).wait_for(timeout=60_000)
     _wait_idle(page)
 
 
