@@ -50,6 +50,22 @@ def top_values(values: pd.Series, k: int = 3, *, strip: str = "On or near ") -> 
     return ", ".join(f"{name} ({n})" for name, n in counts.head(k).items())
 
 
+def _labels(values: pd.Series, strip: str = "") -> np.ndarray:
+    """Values as an array of str ("" for missing), ``strip`` removed from the front."""
+    v = values.astype(object).where(values.notna(), "").astype(str)
+    return v.str.removeprefix(strip).to_numpy(dtype=object) if strip else v.to_numpy(dtype=object)
+
+
+def _top(values: np.ndarray, k: int) -> str:
+    """As :func:`top_values` on an array already stripped: most common first, ties by name."""
+    values = values[values != ""]
+    if len(values) == 0:
+        return ""
+    names, counts = np.unique(values.astype(str), return_counts=True)
+    best = np.argsort(-counts, kind="stable")[:k]
+    return ", ".join(f"{names[j]} ({counts[j]})" for j in best)
+
+
 def describe_hotspots(
     polygons: gpd.GeoDataFrame,
     incidents: gpd.GeoDataFrame,
@@ -107,30 +123,32 @@ def describe_hotspots(
     ward_names = wards["name"].to_numpy()
     order = np.argsort(hits[0], kind="stable")
     starts = np.searchsorted(hits[0][order], np.arange(len(geoms) + 1))
+    # Columns as plain string arrays once; each hotspot then counts its slice (numpy, no pandas).
+    streets = _labels(located["location"], strip="On or near ")
+    types = _labels(located["crime_type"])
+    months = _labels(located["month"])
+    days = hours = None
+    if has_time:
+        dt = pd.to_datetime(located["datetime"])
+        ok = dt.notna().to_numpy()
+        days = np.where(ok, np.array(_DAYS + [""])[dt.dt.day_of_week.fillna(7).astype(int)], "")
+        hr = dt.dt.hour.fillna(0).astype(int).to_numpy()
+        hours = np.where(ok, np.char.add(np.char.add(np.char.zfill(hr.astype(str), 2), ":00-"),
+                                         np.char.add(np.char.zfill(((hr + 1) % 24).astype(str), 2),
+                                                     ":00")), "")
     for i, geom in enumerate(geoms):
-        inside = located.iloc[hits[1][order[starts[i]:starts[i + 1]]]]
-        touching = {"name": ward_names[np.asarray(wj)[np.asarray(wi) == i]]}
-        months = inside["month"].value_counts()
+        inside = hits[1][order[starts[i]:starts[i + 1]]]
         row = {
             "count": len(inside),
             "share": len(inside) / total if total else 0.0,
             "area_m2": float(geom.area),
-            "top_streets": top_values(inside["location"], k),
-            "top_types": top_values(inside["crime_type"], k, strip=""),
-            "wards": ", ".join(sorted(touching["name"])),
-            "peak_months": ", ".join(
-                f"{m} ({n})" for m, n in months.sort_index().sort_values(
-                    ascending=False, kind="stable").head(k).items()),
-            "peak_days": "",
-            "peak_hours": "",
+            "top_streets": _top(streets[inside], k),
+            "top_types": _top(types[inside], k),
+            "wards": ", ".join(sorted(ward_names[np.asarray(wj)[np.asarray(wi) == i]])),
+            "peak_months": _top(months[inside], k),
+            "peak_days": _top(days[inside], k) if days is not None else "",
+            "peak_hours": _top(hours[inside], k) if hours is not None else "",
         }
-        if has_time:
-            dt = pd.to_datetime(inside["datetime"]).dropna()
-            if len(dt):
-                days = dt.dt.day_of_week.map(dict(enumerate(_DAYS)))
-                row["peak_days"] = top_values(days, k, strip="")
-                hours = dt.dt.hour.map(lambda h: f"{h:02d}:00-{(h + 1) % 24:02d}:00")
-                row["peak_hours"] = top_values(hours, k, strip="")
         rows.append(row)
     info = pd.DataFrame(rows, index=polygons.index, columns=[
         "count", "share", "area_m2", "top_streets", "top_types", "wards", "peak_months",
@@ -156,12 +174,11 @@ GENERIC_LOCATIONS = frozenset({
 
 def _names(described: gpd.GeoDataFrame, gazetteer: gpd.GeoDataFrame) -> list[str]:
     """Gazetteer names; where no named place reaches a hotspot, its main street and ward."""
-    from analysis.places import name_for  # noqa: PLC0415
+    from analysis.places import names_for  # noqa: PLC0415
 
     names = []
-    for geom, streets, wards in zip(described.geometry, described["top_streets"],
-                                    described["wards"], strict=True):
-        name = name_for(geom, gazetteer)
+    for name, streets, wards in zip(names_for(described.geometry, gazetteer),
+                                    described["top_streets"], described["wards"], strict=True):
         if name.startswith("near "):
             street = next((s.rsplit(" (", 1)[0] for s in streets.split(", ")
                            if s and s.rsplit(" (", 1)[0] not in GENERIC_LOCATIONS), "")

@@ -571,18 +571,6 @@ def load_gazetteer(path: Path | None = None) -> gpd.GeoDataFrame:
     )
 
 
-def _pick(candidates: gpd.GeoDataFrame, distance: pd.Series, *, by_kind: bool) -> str:
-    rank = candidates["kind"].map({k: i for i, k in enumerate(KIND_PRIORITY)})
-    order = pd.DataFrame(
-        {
-            "rank": rank if by_kind else 0,
-            "d": distance[candidates.index],
-            "name": candidates["name"],
-        }
-    ).sort_values(["rank", "d", "name"])
-    return str(order["name"].iloc[0])
-
-
 def name_for(geometry: shapely.Geometry, gazetteer: gpd.GeoDataFrame) -> str:
     """Name an area or a point after the gazetteer.
 
@@ -613,29 +601,52 @@ def name_for(geometry: shapely.Geometry, gazetteer: gpd.GeoDataFrame) -> str:
         If the gazetteer is empty or not in British National Grid, or the geometry
         is missing or empty.
     """
+    if geometry is None or geometry.is_empty:
+        msg = "name_for: the geometry is missing or empty; nothing to name."
+        raise InputError(msg)
+    return _names(np.array([geometry], dtype=object), gazetteer)[0]
+
+
+def _names(geoms: np.ndarray, gazetteer: gpd.GeoDataFrame) -> list[str]:
+    """The rules of :func:`name_for` for an array of geometries, vectorised over places."""
     require_bng(gazetteer, "gazetteer")
     if gazetteer.empty:
         msg = "gazetteer: no places; load data/places/gazetteer.csv with load_gazetteer()."
         raise InputError(msg)
-    if geometry is None or geometry.is_empty:
-        msg = "name_for: the geometry is missing or empty; nothing to name."
+    if len(geoms) == 0:
+        return []
+    if any(g is None or g.is_empty for g in geoms):
+        msg = "name_for: a geometry is missing or empty; nothing to name."
         raise InputError(msg)
-    rep = geometry.representative_point()
-    if abs(rep.x) <= 180 and abs(rep.y) <= 90:
+    reps = shapely.point_on_surface(geoms)
+    rx, ry = shapely.get_x(reps), shapely.get_y(reps)
+    lonlat = (np.abs(rx) <= 180) & (np.abs(ry) <= 90)
+    if lonlat.any():
+        at = int(np.argmax(lonlat))
         msg = (
-            f"name_for: the geometry's point ({rep.x:.5f}, {rep.y:.5f}) looks like lon/lat; "
+            f"name_for: the geometry's point ({rx[at]:.5f}, {ry[at]:.5f}) looks like lon/lat; "
             "project it to British National Grid first (geo.crs.to_bng)."
         )
         raise InputError(msg)
-    distance = gazetteer.distance(rep)
-    if geometry.geom_type not in ("Point", "MultiPoint"):
-        touched = gazetteer[gazetteer.intersects(geometry)]
-        if not touched.empty:
-            return _pick(touched, distance, by_kind=True)
-    reach = gazetteer[distance <= gazetteer["radius_m"]]
-    if not reach.empty:
-        return _pick(reach, distance, by_kind=False)
-    return "near " + _pick(gazetteer, distance, by_kind=False)
+    places = gazetteer.geometry.to_numpy()
+    names = gazetteer["name"].astype(str).to_numpy()
+    name_rank = np.argsort(np.argsort(names, kind="stable"), kind="stable")
+    kind_rank = gazetteer["kind"].map({k: i for i, k in enumerate(KIND_PRIORITY)}).to_numpy()
+    dist = shapely.distance(reps[:, None], places[None, :])
+    areal = ~np.isin(shapely.get_type_id(geoms), (0, 4))  # not Point / MultiPoint
+    touched = shapely.intersects(geoms[:, None], places[None, :]) & areal[:, None]
+    reach = dist <= gazetteer["radius_m"].to_numpy(float)[None, :]
+    out = []
+    for i in range(len(geoms)):
+        if touched[i].any():
+            cand = np.flatnonzero(touched[i])
+            best = cand[np.lexsort((name_rank[cand], dist[i, cand], kind_rank[cand]))[0]]
+            out.append(str(names[best]))
+            continue
+        cand = np.flatnonzero(reach[i]) if reach[i].any() else np.arange(len(names))
+        best = cand[np.lexsort((name_rank[cand], dist[i, cand]))[0]]
+        out.append(str(names[best]) if reach[i].any() else "near " + str(names[best]))
+    return out
 
 
 def names_for(
@@ -662,7 +673,8 @@ def names_for(
     """
     require_bng(geometries, "geometries")
     geoms = geometries.geometry if isinstance(geometries, gpd.GeoDataFrame) else geometries
-    return pd.Series([name_for(g, gazetteer) for g in geoms], index=geoms.index, dtype=object)
+    names = _names(np.asarray(geoms.to_numpy(), dtype=object), gazetteer)
+    return pd.Series(names, index=geoms.index, dtype=object)
 
 
 # --------------------------------------------------------------------- points of interest
