@@ -1,25 +1,23 @@
-"""Kernel density at a few chosen cells, summed directly over the points in reach.
+"""Kernel density without FFT: each point's kernel summed straight into the cells.
 
-:func:`analysis.kde.kde_surface` convolves a whole grid by FFT: the right tool for a
-map. Cross-validating the bandwidth needs only the values at the cells where next
-month's incidents fall (a few hundred on the borough's 69,000), for eight
-bandwidths and three months; on police.uk's snapped points the earlier months hold
-only a few hundred distinct locations. Summing the kernel over the distinct points
-within reach of each wanted cell is then exact, and cheaper than the oversampled
-FFT lattices the small bandwidths need: cross-validating the shipped months' ASB
-takes about 0.05 s this way against about 1.8 s on FFT surfaces.
+:func:`analysis.kde.kde_surface` convolves a whole oversampled lattice by FFT, whose
+cost does not depend on how many points there are. With small bandwidths (the ones
+cross-validation picks on police.uk's snapped points) and a few thousand distinct
+points, it is cheaper, and exact, to spread each point's kernel over the cells it
+reaches directly:
 
-The values are those :func:`~analysis.kde.kde_surface` approximates, per km²:
+* **cell means** (:func:`cell_means`): each point's kernel is evaluated at the
+  centres of a lattice of sub-squares of side ``g = min(cell_m / 8, bandwidth_m / 5)``
+  aligned with the cells (so at least five across the bandwidth, and the kernel's
+  offset from the point is exact, not binned), normalised so its samples sum to 1
+  (every point adds exactly its weight), and added to the cell holding each
+  sub-square. A cell's value is its expected incidents divided by its area.
+* **centre values**: :func:`analysis.kde.kde_exact` at the cell centres.
 
-* ``evaluation="centre"``: the density at the cell's centre;
-* ``evaluation="cell_mean"``: the density averaged over the cell. The cell is split
-  into ``q x q`` squares of side ``g = min(cell_m / 8, bandwidth_m / 5)`` (so at least
-  five across the kernel's bandwidth), and each point's kernel is normalised to
-  integrate to exactly 1 over that lattice (as the FFT path normalises its kernel),
-  so every point adds exactly its weight to the cells it reaches.
-
-:func:`direct_cost` counts the work (kernel evaluations) first, so that callers can
-fall back to the FFT surface when the points are many and spread out.
+:func:`density_at_cells` gives either at chosen cells: cross-validating the
+bandwidth needs only the cells where next month's incidents fall, for eight
+bandwidths and three months. :func:`direct_cost` counts the kernel evaluations
+first, so that callers fall back to the FFT when the points are many.
 """
 
 from __future__ import annotations
@@ -32,10 +30,14 @@ from scipy.spatial import cKDTree
 from analysis.grid import Grid
 from analysis.kde import kde_exact, kernel_radius_m, kernel_values
 
-__all__ = ["density_at_cells", "direct_cost", "evaluation_for"]
+__all__ = ["DIRECT_MAX_EVALUATIONS", "cell_means", "density_at_cells", "direct_cost",
+           "evaluation_for"]
+
+DIRECT_MAX_EVALUATIONS = 20_000_000
+"""Above this many kernel evaluations the FFT is cheaper (about 0.2 s either way)."""
 
 _CENTRE_MIN_RATIO = {"quartic": 3.0, "gaussian": 1.0}
-_CHUNK_EVALUATIONS = 4_000_000
+_CHUNK_EVALUATIONS = 2_000_000
 
 
 def evaluation_for(bandwidth_m: float, cell_m: float, kernel: str) -> str:
@@ -58,40 +60,87 @@ def evaluation_for(bandwidth_m: float, cell_m: float, kernel: str) -> str:
     return "centre" if bandwidth_m >= _CENTRE_MIN_RATIO[kernel] * cell_m else "cell_mean"
 
 
-def _sub_step_m(bandwidth_m: float, cell_m: float) -> tuple[int, float]:
+def _footprint(bandwidth_m: float, cell_m: float, kernel: str) -> tuple[int, float, int]:
+    """Sub-squares per cell side, their side in metres, and the footprint's half-width."""
     q = max(8, math.ceil(cell_m / (bandwidth_m / 5.0) - 1e-9))
-    return q, cell_m / q
+    g = cell_m / q
+    return q, g, math.ceil(kernel_radius_m(bandwidth_m, kernel) / g) + 1
 
 
 def direct_cost(
-    xy: np.ndarray, grid: Grid, ix: np.ndarray, iy: np.ndarray, bandwidth_m: float,
-    kernel: str = "quartic",
+    n_points: int, bandwidth_m: float, cell_m: float, kernel: str = "quartic",
+    centres: np.ndarray | None = None, xy: np.ndarray | None = None,
 ) -> int:
-    """Kernel evaluations :func:`density_at_cells` would make for these arguments.
+    """Kernel evaluations the direct route takes.
 
     Parameters
     ----------
-    xy, grid, ix, iy, bandwidth_m, kernel
+    n_points
+        Points (distinct ones, if they will be merged first).
+    bandwidth_m, cell_m, kernel
         As for :func:`density_at_cells`.
+    centres, xy
+        For centre values only: the cell centres wanted and the points, to count
+        the pairs within the kernel's radius.
 
     Returns
     -------
     int
-        Pairs of point and cell within reach, times the sub-squares of a cell, plus
-        the evaluations that normalise each point's kernel.
+        For cell means, ``n_points`` times the sub-squares of a kernel's footprint;
+        for centre values, the pairs of point and centre within reach.
     """
-    d = grid.cell_m
-    r = kernel_radius_m(bandwidth_m, kernel)
-    centres = np.column_stack([grid.x0 + (np.asarray(ix) + 0.5) * d,
-                               grid.y0 + (np.asarray(iy) + 0.5) * d])
-    if len(xy) == 0 or len(centres) == 0:
-        return 0
-    tree = cKDTree(xy)
-    if evaluation_for(bandwidth_m, d, kernel) == "centre":
-        return int(tree.query_ball_point(centres, r, return_length=True).sum())
-    q, g = _sub_step_m(bandwidth_m, d)
-    pairs = int(tree.query_ball_point(centres, r + d / math.sqrt(2.0), return_length=True).sum())
-    return pairs * q * q + len(xy) * (2 * math.ceil(r / g) + 3) ** 2
+    if evaluation_for(bandwidth_m, cell_m, kernel) == "centre":
+        if centres is None or xy is None or len(xy) == 0:
+            return 0
+        r = kernel_radius_m(bandwidth_m, kernel)
+        return int(cKDTree(xy).query_ball_point(centres, r, return_length=True).sum())
+    _, _, k = _footprint(bandwidth_m, cell_m, kernel)
+    return n_points * (2 * k + 1) ** 2
+
+
+def cell_means(
+    xy: np.ndarray, w: np.ndarray, grid: Grid, bandwidth_m: float, kernel: str = "quartic"
+) -> np.ndarray:
+    """Mean kernel density over every cell of the grid, per km².
+
+    Parameters
+    ----------
+    xy
+        ``(n, 2)`` BNG metres.
+    w
+        One non-negative weight per point.
+    grid
+        The cells.
+    bandwidth_m
+        Quartic radius or Gaussian standard deviation, metres.
+    kernel
+        ``"quartic"`` or ``"gaussian"``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``[ny, nx]`` density per km² (expected incidents in the cell over its area);
+        the mass of kernels reaching beyond the grid is not on it.
+    """
+    q, g, k = _footprint(bandwidth_m, grid.cell_m, kernel)
+    lat = np.arange(-k, k + 1)
+    out = np.zeros(grid.nx * grid.ny)
+    chunk = max(1, _CHUNK_EVALUATIONS // len(lat) ** 2)
+    for a in range(0, len(xy), chunk):
+        p, wp = xy[a : a + chunk], w[a : a + chunk]
+        # Sub-square holding each point, then the footprint around it (global indices).
+        jx = np.floor((p[:, 0] - grid.x0) / g).astype(np.int64)[:, None] + lat[None, :]
+        jy = np.floor((p[:, 1] - grid.y0) / g).astype(np.int64)[:, None] + lat[None, :]
+        dx = grid.x0 + (jx + 0.5) * g - p[:, [0]]
+        dy = grid.y0 + (jy + 0.5) * g - p[:, [1]]
+        kv = kernel_values(dx[:, None, :] ** 2 + dy[:, :, None] ** 2, bandwidth_m, kernel)
+        z = kv.sum(axis=(1, 2))
+        kv *= np.divide(wp, z, out=np.zeros(len(p)), where=z > 0)[:, None, None]
+        cx = np.broadcast_to((jx // q)[:, None, :], kv.shape)
+        cy = np.broadcast_to((jy // q)[:, :, None], kv.shape)
+        on = (cx >= 0) & (cx < grid.nx) & (cy >= 0) & (cy < grid.ny) & (kv > 0)
+        out += np.bincount(cy[on] * grid.nx + cx[on], kv[on], minlength=len(out))
+    return out.reshape(grid.ny, grid.nx) / grid.cell_km2
 
 
 def density_at_cells(
@@ -102,14 +151,15 @@ def density_at_cells(
     iy: np.ndarray,
     bandwidth_m: float,
     kernel: str = "quartic",
-    evaluation: str | None = None,
 ) -> np.ndarray:
     """Kernel density of weighted points at the given cells, per km².
+
+    Cell means or centre values, as :func:`analysis.kde.kde_surface` chooses by default.
 
     Parameters
     ----------
     xy
-        ``(n, 2)`` BNG metres (distinct points are best; repeats are allowed).
+        ``(n, 2)`` BNG metres (distinct points are cheapest; repeats are allowed).
     w
         One non-negative weight per point.
     grid
@@ -120,57 +170,18 @@ def density_at_cells(
         Quartic radius or Gaussian standard deviation, metres.
     kernel
         ``"quartic"`` or ``"gaussian"``.
-    evaluation
-        ``"centre"`` or ``"cell_mean"``; default as :func:`analysis.kde.kde_surface`.
 
     Returns
     -------
     numpy.ndarray
         Density per km² at each wanted cell.
     """
-    d = grid.cell_m
-    evaluation = evaluation or evaluation_for(bandwidth_m, d, kernel)
     ix = np.asarray(ix, dtype=np.int64)
     iy = np.asarray(iy, dtype=np.int64)
-    out = np.zeros(len(ix))
     if len(xy) == 0 or len(ix) == 0:
-        return out
-    cx = grid.x0 + (ix + 0.5) * d
-    cy = grid.y0 + (iy + 0.5) * d
-    if evaluation == "centre":
-        return kde_exact(xy, np.column_stack([cx, cy]), bandwidth_m, kernel, weights=w)
-    r = kernel_radius_m(bandwidth_m, kernel)
-    tree = cKDTree(xy)
-    q, g = _sub_step_m(bandwidth_m, d)
-    reach = r + d / math.sqrt(2.0)
-    offs = (np.arange(q) + 0.5) * g - d / 2.0
-    # Each point's kernel summed over the global lattice of sub-squares it reaches.
-    k = math.ceil(r / g) + 1
-    lat = np.arange(-k, k + 1, dtype=float)
-    z = np.empty(len(xy))
-    chunk = max(1, _CHUNK_EVALUATIONS // len(lat) ** 2)
-    for a in range(0, len(xy), chunk):
-        p = xy[a : a + chunk]
-        # Node centres nearest each point: the lattice is aligned with the cell edges.
-        nx0 = np.floor((p[:, 0] - grid.x0) / g) * g + grid.x0 + g / 2.0
-        ny0 = np.floor((p[:, 1] - grid.y0) / g) * g + grid.y0 + g / 2.0
-        dx = nx0[:, None] + lat[None, :] * g - p[:, [0]]
-        dy = ny0[:, None] + lat[None, :] * g - p[:, [1]]
-        d2 = dx[:, None, :] ** 2 + dy[:, :, None] ** 2
-        z[a : a + len(p)] = kernel_values(d2, bandwidth_m, kernel).sum(axis=(1, 2)) * g * g
-    scale = np.divide(w, z, out=np.zeros(len(xy)), where=z > 0)
-    hits = tree.query_ball_point(np.column_stack([cx, cy]), reach)
-    lens = np.fromiter((len(h) for h in hits), dtype=np.int64, count=len(hits))
-    if lens.sum() == 0:
-        return out
-    cell_of = np.repeat(np.arange(len(ix)), lens)
-    pt = np.concatenate([np.asarray(h, dtype=np.int64) for h in hits if h])
-    step = max(1, _CHUNK_EVALUATIONS // (q * q))
-    for a in range(0, len(pt), step):
-        c, p = cell_of[a : a + step], pt[a : a + step]
-        dx = (cx[c] - xy[p, 0])[:, None] + offs[None, :]
-        dy = (cy[c] - xy[p, 1])[:, None] + offs[None, :]
-        d2 = dx[:, None, :] ** 2 + dy[:, :, None] ** 2
-        mean = kernel_values(d2, bandwidth_m, kernel).mean(axis=(1, 2))
-        np.add.at(out, c, mean * scale[p])
-    return out * 1e6
+        return np.zeros(len(ix))
+    if evaluation_for(bandwidth_m, grid.cell_m, kernel) == "centre":
+        centres = np.column_stack([grid.x0 + (ix + 0.5) * grid.cell_m,
+                                   grid.y0 + (iy + 0.5) * grid.cell_m])
+        return kde_exact(xy, centres, bandwidth_m, kernel, weights=w)
+    return cell_means(xy, w, grid, bandwidth_m, kernel)[iy, ix]

@@ -10,9 +10,10 @@ import pytest
 import shapely
 
 import analysis.bandwidth as bandwidth
+import analysis.kde_direct as kde_direct
 from analysis.grid import Grid
-from analysis.kde import kde_surface
-from analysis.kde_direct import density_at_cells, direct_cost
+from analysis.kde import kde_surface, kernel_values
+from analysis.kde_direct import cell_means, density_at_cells, direct_cost
 
 BNG = "EPSG:27700"
 GRID = Grid(x0=0.0, y0=0.0, cell_m=50.0, nx=6, ny=4)
@@ -43,22 +44,50 @@ def test_centre_evaluation_is_the_quartic_formula():
 
 @pytest.mark.parametrize("kernel", ["quartic", "gaussian"])
 @pytest.mark.parametrize("h", [25.0, 60.0, 120.0, 400.0])
-def test_agrees_with_the_fft_surface(kernel, h):
+def test_agrees_with_the_fft_surface(kernel, h, monkeypatch):
+    monkeypatch.setattr(kde_direct, "DIRECT_MAX_EVALUATIONS", -1)  # the surface by FFT
     rng = np.random.default_rng(7)
     centres = rng.uniform(500.0, 2500.0, (6, 2))
     xy = np.concatenate([c + rng.normal(0.0, 120.0, (200, 2)) for c in centres])
     grid = Grid.covering(shapely.box(0.0, 0.0, 3000.0, 3000.0), 50.0)
     surf = kde_surface(xy, bandwidth_m=h, grid=grid, kernel=kernel)
+    assert surf.oversample > 0
     ix, iy, _ = grid.cell_index(xy[:, 0], xy[:, 1])
     v = density_at_cells(xy, np.ones(len(xy)), grid, ix, iy, h, kernel)
     ref = surf.values[iy, ix]
     assert np.abs(v - ref).max() < 0.01 * ref.max()
 
 
-def test_cost_counts_pairs_in_reach():
-    # Two points, one cell: a 200 m quartic at the centre reaches the near point only.
+def test_cost_counts_pairs_in_reach_or_footprints():
+    # Centre values: a 200 m quartic at the centre of cell (0, 0) reaches the near point only.
     xy = np.array([[25.0, 25.0], [25.0, 500.0]])
-    assert direct_cost(xy, GRID, np.array([0]), np.array([0]), 200.0) == 1
+    assert direct_cost(2, 200.0, 50.0, "quartic", np.array([[25.0, 25.0]]), xy) == 1
+    # Cell means: 6.25 m on 50 m cells uses 1.25 m sub-squares; a footprint of
+    # ceil(6.25 / 1.25) + 1 = 6 either side is 13 x 13 evaluations a point.
+    assert direct_cost(3, 6.25, 50.0) == 3 * 13 * 13
+
+
+def test_cell_means_match_a_fine_numerical_integral():
+    # 12.5 m quartic, three points in and across cells; reference: the exact kernel
+    # averaged over a 500 x 500 sub-grid of each cell (0.1 m spacing).
+    xy = np.array([[60.0, 30.0], [99.0, 70.0], [140.0, 120.0]])
+    got = cell_means(xy, np.ones(3), GRID, 12.5)
+    sub = (np.arange(500) + 0.5) * 0.1
+    ref = np.zeros(GRID.shape)
+    for iy in range(GRID.ny):
+        for ix in range(GRID.nx):
+            gx, gy = np.meshgrid(ix * 50.0 + sub, iy * 50.0 + sub)
+            d2 = (gx[..., None] - xy[:, 0]) ** 2 + (gy[..., None] - xy[:, 1]) ** 2
+            ref[iy, ix] = kernel_values(d2, 12.5).sum(axis=-1).mean() * 1e6
+    assert np.abs(got - ref).max() < 0.005 * ref.max()
+    assert got.sum() * GRID.cell_km2 == pytest.approx(3.0)  # every point's mass, exactly
+
+
+def test_the_surface_sums_kernels_directly_when_that_is_cheaper():
+    xy = np.array([[60.0, 30.0], [99.0, 70.0]])
+    surf = kde_surface(xy, bandwidth_m=12.5, grid=GRID)
+    assert surf.oversample == 0 and surf.evaluation == "cell_mean"
+    assert surf.values == pytest.approx(cell_means(xy, np.ones(2), GRID, 12.5))
 
 
 def test_cv_scores_the_same_directly_and_on_fft_surfaces(monkeypatch):
@@ -71,6 +100,7 @@ def test_cv_scores_the_same_directly_and_on_fft_surfaces(monkeypatch):
     area = shapely.box(0.0, 0.0, 3000.0, 3000.0)
     direct = bandwidth.cv_bandwidth_m(frame, study_area=area)
     monkeypatch.setattr(bandwidth, "_DIRECT_MAX_EVALUATIONS", -1)  # every fold on FFT surfaces
+    monkeypatch.setattr(kde_direct, "DIRECT_MAX_EVALUATIONS", -1)
     fft = bandwidth.cv_bandwidth_m(frame, study_area=area)
     assert direct.bandwidth_m == fft.bandwidth_m
     a = direct.summary.set_index("bandwidth_m")["score"]
