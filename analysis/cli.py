@@ -248,19 +248,12 @@ def _report(args: argparse.Namespace) -> int:
 
 @_command("app")
 def _app(args: argparse.Namespace) -> int:
-    import os  # noqa: PLC0415
+    from app_views.serve import APP, serve  # noqa: PLC0415 - Streamlit only for this command
 
-    app = Path(__file__).resolve().parents[1] / "app.py"
-    if not app.exists():
-        msg = f"{app}: the app script is missing; reinstall from the repository."
+    if not APP.exists():
+        msg = f"{APP}: the app script is missing; reinstall from the repository."
         raise InputError(msg)
-    cmd = [sys.executable, "-m", "streamlit", "run", str(app),
-           "--server.address", args.address, "--server.port", str(args.port),
-           "--server.headless", "true", "--browser.gatherUsageStats", "false"]
-    print(f"starting the app on http://{args.address}:{args.port}", file=sys.stderr)
-    os.chdir(app.parent)
-    os.execv(sys.executable, cmd)
-    return 0  # pragma: no cover - execv does not return
+    return serve(args.address, args.port, warm_up=not args.no_warm_up)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -315,6 +308,8 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--address", default="127.0.0.1",
                    help="address to bind (default 127.0.0.1: this machine only)")
     a.add_argument("--port", type=int, default=8501)
+    a.add_argument("--no-warm-up", action="store_true",
+                   help="announce the app as soon as the server is up, before its first run")
 
     rp = sub.add_parser("report", help="write the strategic review or monthly tasking pack "
                                        "(HTML, a CSV per table, PDF)")

@@ -9,6 +9,9 @@ and times, on the shipped data:
   polygons inside the st_folium iframe;
 * **first view, warm**: a new browser session (a new tab and context) on the running
   server, same end point: what every user after the first sees;
+* **first view after ``hotspots app`` says ready**: the README's run command starts the
+  server and warms it with one session of its own before printing that the app is
+  ready; the first page open after that line (also reported: start to ready);
 * **filter change**: from the click (or key press) on a sidebar widget to the map
   redrawn with the new content (legend title, number of areas), for the measure
   (count -> rate), the boundary set (2018 wards -> local areas), the crime type (a
@@ -112,6 +115,35 @@ def start_server(port: int, log: Path) -> subprocess.Popen:
             time.sleep(0.2)
     proc.kill()
     raise SystemExit(f"the app did not start; see {log}")
+
+
+def served_first_view(new_context, folder: Path, outside: list[str]) -> tuple[float, float]:
+    """Start ``hotspots app`` on a free port; seconds to its ready line, then to the first view."""
+    port = free_port()
+    folder.mkdir()
+    env = dict(os.environ, HOTSPOTS_USER_DIR=str(folder / "user"))
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "analysis", "app", "--port", str(port)],
+        cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        for line in proc.stderr:
+            if "the app is ready" in line:
+                break
+            if "warming it failed" in line:
+                raise SystemExit(line.strip())
+        else:
+            raise SystemExit("hotspots app stopped before it was ready")
+        ready = time.perf_counter() - t0
+        ctx = new_context()
+        page, view = open_page(ctx, f"http://127.0.0.1:{port}", outside)
+        page.close()
+        ctx.close()
+        return ready, view
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
 
 
 def wait_map(page: Page, areas: int, text: str, timeout_ms: int = 120_000) -> None:
@@ -288,6 +320,14 @@ def main(argv: list[str] | None = None) -> int:
                     page.wait_for_timeout(300)
                 results["month range 2017-02.. -> 2017-03.. (first)"] = first
                 results["month range 2017-02.. -> 2017-03.. (cached)"] = cached
+                page.close()
+                ctx.close()
+
+                # The README's way: `hotspots app` warms its server before saying it is ready.
+                served = Path(tmp) / "served"
+                ready_s, served_view = served_first_view(new_context, served, outside)
+                results["hotspots app: start to 'ready' (server warmed)"] = [ready_s]
+                results["first view after hotspots app says ready"] = [served_view]
                 browser.close()
         finally:
             proc.terminate()
