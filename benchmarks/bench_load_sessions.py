@@ -51,6 +51,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
+from app_views.serve import open_session
+
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -335,33 +337,17 @@ async def _change(s: Session, timeout_s: float) -> None:
 async def _ws_session(url: str, timeout_s: float) -> tuple[float | None, int, str]:
     """Open a session the way the page's script does, over the websocket, without a browser.
 
-    Sends the first ``rerun_script`` and waits for ``script_finished``: the server's part
-    of a page open (the script run and every message sent), with no page to render.
-    Returns (seconds, bytes received, problem).
+    The server's part of a page open (the script run and every message sent), with no
+    page to render (:func:`app_views.serve.open_session`, which ``hotspots app`` warms
+    its server with). Returns (seconds, bytes received, problem).
     """
-    import websockets  # noqa: PLC0415 - a dependency of Streamlit's server
-    from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: PLC0415
-    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: PLC0415
-
-    t0 = time.perf_counter()
-    size = 0
     try:
-        async with websockets.connect(url, subprotocols=["streamlit"], max_size=None) as ws:
-            msg = BackMsg()
-            msg.rerun_script.query_string = ""
-            await ws.send(msg.SerializeToString())
-            while True:
-                data = await asyncio.wait_for(ws.recv(), timeout_s)
-                size += len(data)
-                fwd = ForwardMsg()
-                fwd.ParseFromString(data)
-                kind = fwd.WhichOneof("type")
-                if kind == "delta" and fwd.delta.new_element.WhichOneof("type") == "exception":
-                    return None, size, "exception: " + fwd.delta.new_element.exception.message
-                if kind == "script_finished":
-                    return time.perf_counter() - t0, size, ""
+        seconds, size = await open_session(url, timeout_s)
+    except RuntimeError as exc:
+        return None, 0, f"exception: {exc}"
     except Exception as exc:  # noqa: BLE001 - recorded; the caller decides
-        return None, size, f"{type(exc).__name__}: {exc}"
+        return None, 0, f"{type(exc).__name__}: {exc}"
+    return seconds, size, ""
 
 
 async def _ws_round(port: int, n: int, timeout_s: float, server_pids) -> dict:
