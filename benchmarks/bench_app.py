@@ -30,91 +30,30 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
 from playwright.sync_api import Page, sync_playwright
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository: tests/browser_kit.py
+from tests.browser_kit import CHROMIUM, CHROMIUM_ARGS, MAP_READY, free_port, start_app  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-IFRAME = "iframe[title='streamlit_folium.st_folium']"
-
-# True when the fresh (non-stale) map iframe has drawn `areas` area polygons and its
-# area legend's title contains `text`.
-MAP_READY = """([areas, text]) => {
-  const frames = Array.from(document.querySelectorAll(
-      "[data-stale='false'] iframe[title='streamlit_folium.st_folium']"));
-  for (const f of frames) {
-    const w = f.contentWindow, d = f.contentDocument;
-    if (!w || !d || !w.map_div || !d.querySelector('path.leaflet-interactive')) continue;
-    let n = 0;
-    w.map_div.eachLayer((l) => {
-      const p = l.feature && l.feature.properties;
-      if (p && l._path) {
-        const c = p.code !== undefined ? p.code : p.p_code;
-        if (c !== undefined && !('rank' in p) && !('p_rank' in p)) n += 1;
-      }
-    });
-    const legend = d.querySelector('.eh-legend-areas');
-    if (n === areas && legend && legend.textContent.includes(text)) return true;
-  }
-  return false;
-}"""
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_server(port: int, log: Path) -> subprocess.Popen:
-    env = dict(os.environ, HOTSPOTS_USER_DIR=str(log.parent / "user"))
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(ROOT / "app.py"),
-            "--server.headless",
-            "true",
-            "--server.address",
-            "127.0.0.1",
-            "--server.port",
-            str(port),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2):
-                return proc
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    raise SystemExit(f"the app did not start; see {log}")
+    """``streamlit run app.py`` on 127.0.0.1:port, healthy (see tests/browser_kit.py)."""
+    try:
+        return start_app(port, log.parent)
+    except RuntimeError as exc:
+        raise SystemExit(str(exc)) from None
 
 
 def served_first_view(new_context, folder: Path, outside: list[str]) -> tuple[float, float]:
@@ -202,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=3, help="rounds of filter changes")
     ap.add_argument("--json", type=Path, help="write the timings here")
     args = ap.parse_args(argv)
-    if not Path(CHROMIUM).exists():
+    if not CHROMIUM.exists():
         raise SystemExit(f"{CHROMIUM} missing: apt-get install chromium")
 
     results: dict[str, list[float]] = {}
@@ -213,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         url = f"http://127.0.0.1:{port}"
         try:
             with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+                browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
 
                 def new_context():
                     ctx = browser.new_context(viewport={"width": 1440, "height": 1000})

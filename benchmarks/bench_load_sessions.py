@@ -39,33 +39,29 @@ import asyncio
 import contextlib
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
 from app_views.serve import open_session
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository: tests/browser_kit.py
+from tests.browser_kit import (  # noqa: E402
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    LOCAL_HOSTS,
+    MAP_READY,
+    free_port,
+    start_app,
+)
+
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 BOUND_MB = 2000
 """The stated bound on the server's resident memory with 10 sessions on the shipped data
 (peak measured here about 1.0 GB; see benchmarks/README.md for the worst case)."""
@@ -73,27 +69,6 @@ BOUND_MB = 2000
 ERRORS = "[data-testid='stException'], [data-testid='stAlertContentError']"
 """A traceback or an st.error box on the page."""
 
-# True when the fresh (non-stale) map iframe has drawn `areas` area polygons and its
-# area legend's title contains `text` (as in bench_app.py).
-MAP_READY = """([areas, text]) => {
-  const frames = Array.from(document.querySelectorAll(
-      "[data-stale='false'] iframe[title='streamlit_folium.st_folium']"));
-  for (const f of frames) {
-    const w = f.contentWindow, d = f.contentDocument;
-    if (!w || !d || !w.map_div || !d.querySelector('path.leaflet-interactive')) continue;
-    let n = 0;
-    w.map_div.eachLayer((l) => {
-      const p = l.feature && l.feature.properties;
-      if (p && l._path) {
-        const c = p.code !== undefined ? p.code : p.p_code;
-        if (c !== undefined && !('rank' in p) && !('p_rank' in p)) n += 1;
-      }
-    });
-    const legend = d.querySelector('.eh-legend-areas');
-    if (n === areas && legend && legend.textContent.includes(text)) return true;
-  }
-  return false;
-}"""
 
 # The filter changes, one per session in turn: (name, kind, argument, areas, legend text).
 CHANGES = [
@@ -109,52 +84,9 @@ CHANGES = [
 # ------------------------------------------------------------------ the server and /proc
 
 
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_server(port: int, folder: Path, cpus: set[int] | None = None) -> subprocess.Popen:
-    """``streamlit run app.py`` headless on 127.0.0.1:port; returns once it is healthy.
-
-    ``cpus`` pins the server to those CPUs (before it starts its threads).
-    """
-    env = dict(os.environ, HOTSPOTS_USER_DIR=str(folder / "user"))
-    log = (folder / "streamlit.log").open("w")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(ROOT / "app.py"),
-            "--server.headless",
-            "true",
-            "--server.address",
-            "127.0.0.1",
-            "--server.port",
-            str(port),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None,  # noqa: PLW1509
-    )
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            break
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2):
-                return proc
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    msg = f"the app did not start:\n{(folder / 'streamlit.log').read_text()[-3000:]}"
-    raise RuntimeError(msg)
+    """``streamlit run app.py`` on 127.0.0.1:port, healthy (see tests/browser_kit.py)."""
+    return start_app(port, folder, cpus)
 
 
 def _ppids() -> dict[int, int]:
@@ -439,7 +371,7 @@ def measure(
     sessions: int = 10,
     rounds: int = 2,
     timeout_s: float = 240.0,
-    chromium: str = CHROMIUM,
+    chromium: str = str(CHROMIUM),
     *,
     pin: bool = False,
 ) -> dict:

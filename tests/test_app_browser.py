@@ -16,11 +16,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
@@ -28,22 +24,10 @@ from urllib.parse import urlparse
 import pytest
 
 from app_views.map_view import MAIN_MAP_HEIGHT, VIEW_MAP_HEIGHT
+from tests.browser_kit import CHROMIUM, CHROMIUM_ARGS, LOCAL_HOSTS, free_port, start_app, stop
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 MAP_IFRAME = "iframe[title='streamlit_folium.st_folium']"
 
 # Counts the Leaflet layers of the map in an st_folium iframe: area features (their
@@ -83,12 +67,6 @@ FREE_POINT = """([lat, lng]) => {
 }"""
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def chromium() -> Path:
     if not CHROMIUM.exists():
@@ -109,49 +87,15 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def app_url(chromium: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = _free_port()
-    env = dict(os.environ, HOTSPOTS_USER_DIR=str(tmp_path_factory.mktemp("user")))
-    log = tmp_path_factory.mktemp("server") / "streamlit.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                str(ROOT / "app.py"),
-                "--server.headless",
-                "true",
-                "--server.address",
-                "127.0.0.1",
-                "--server.port",
-                str(port),
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                        if r.status == 200:
-                            break
-                except OSError:
-                    pass
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"the app did not start:\n{log.read_text()[-3000:]}")
-                time.sleep(0.3)
-            yield url
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+    port = free_port()
+    try:
+        proc = start_app(port, tmp_path_factory.mktemp("server"))
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop(proc)
 
 
 def _wait_idle(page, timeout_ms: int = 60_000) -> None:

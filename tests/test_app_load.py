@@ -23,15 +23,16 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser_kit import CHROMIUM
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
 SESSIONS = 10
 MEMORY_BOUND_MB = 2000
 """The server's resident memory with 10 sessions on the shipped data stays under this:
-about 0.95 GB was measured at the peak (0.66 GB with one session), see
-``benchmarks/README.md``; the bound leaves about twice that."""
+0.58 GB was measured at the peak (0.9-1.0 GB before small-bandwidth KDE skipped the FFT
+lattice), see ``benchmarks/README.md``; the bound leaves about twice the older figure."""
 
 
 def _bench():

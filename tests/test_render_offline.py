@@ -33,18 +33,8 @@ from render.leaflet_offline import (
     remote_assets,
 )
 from render.map import MapLayers, build_map, save_standalone_html
+from tests.browser_kit import CHROMIUM, CHROMIUM_ARGS
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 REPO = Path(__file__).resolve().parents[1]
 WARDS_2018 = REPO / "boundaries" / "source" / "eastleigh_wards_2018_wd22.geojson"
 
