@@ -120,6 +120,10 @@ def map_layers(
     """The layers of the main map for the filters."""
     located = state.filtered(ds, f.types, f.month_from, f.month_to)
     located = located[located["has_location"].to_numpy(bool)]
+    surface, bandwidth = (
+        state.display_density(ds, f.types, f.month_from, f.month_to, hs)
+        if density and hs is not None else (None, "")
+    )
     return MapLayers(
         borough=state.borough(),
         areas=choropleth(ds, f) if areas else None,
@@ -127,8 +131,8 @@ def map_layers(
         value_label=f.value_label,
         classification="natural_breaks",
         k=5,
-        density=hs.surface if (density and hs is not None and hs.surface is not None) else None,
-        density_label=f"{f.types_label}: kernel density",
+        density=surface,
+        density_label=f"{f.types_label}: kernel density ({bandwidth})",
         hotspots=hs.hotspots if hs is not None and len(hs.hotspots) else None,
         points=located[["x", "y", "crime_type", "month", "location"]] if points else None,
         venues=optional_layer("Venues", state.venues) if venues else None,

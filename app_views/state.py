@@ -21,6 +21,7 @@ import pandas as pd
 import streamlit as st
 
 from analysis.hotspots import HotspotResult, detect_hotspots
+from analysis.kde import DensitySurface, kde_surface
 from analysis.rates import area_rates, filter_incidents
 from geo.boundaries import DATA_DIR, GPKG, areas_for_level, load_layer
 from geo.io import LoadResult, load_incidents, shipped_incident_paths
@@ -31,8 +32,10 @@ __all__ = [
     "RESULTS_TTL",
     "Dataset",
     "active_dataset",
+    "DISPLAY_BANDWIDTH_M",
     "borough",
     "dataset_from_result",
+    "display_density",
     "fault_message",
     "file_stamp",
     "filtered",
@@ -447,6 +450,47 @@ def _hotspots(
         _ds.incidents, types=list(types), month_from=month_from, month_to=month_to
     )
     return detect_hotspots(sub, **dict(params))
+
+
+DISPLAY_BANDWIDTH_M = 150.0
+"""Bandwidth of the density layer when the hotspots' own is narrower than a 50 m cell's
+worth of smoothing: a 6.25 m surface is the count per 50 m cell, a speckle of two-pixel
+squares at the borough's zoom, so the layer a user looks at is smoothed for reading
+while the hotspots keep the bandwidth that predicts best."""
+
+
+@st.cache_resource(max_entries=8, ttl=RESULTS_TTL, show_spinner="Smoothing the density layer\u2026")
+def _display_density(
+    _ds: Dataset, cache_key: str, types: tuple[str, ...], month_from: str, month_to: str,  # noqa: ARG001
+) -> DensitySurface:
+    sub = filter_incidents(
+        _ds.incidents, types=list(types), month_from=month_from, month_to=month_to
+    )
+    located = sub[sub["has_location"].to_numpy(bool)]
+    return kde_surface(located, bandwidth_m=DISPLAY_BANDWIDTH_M, cell_m=50.0,
+                       study_area=borough())
+
+
+def display_density(
+    ds: Dataset, types: tuple[str, ...], month_from: str, month_to: str, hs: HotspotResult
+) -> tuple[DensitySurface | None, str]:
+    """The density layer for the map, and what its legend says of its bandwidth.
+
+    The hotspots' own surface when its bandwidth is at least 50 m; otherwise a surface
+    at :data:`DISPLAY_BANDWIDTH_M` (cached), labelled as smoothed for display.
+
+    Returns
+    -------
+    tuple of (analysis.kde.DensitySurface or None, str)
+    """
+    surface = hs.surface
+    if surface is None:
+        return None, ""
+    if surface.bandwidth_m >= 50.0:
+        return surface, f"{surface.bandwidth_m:.4g} m"
+    shown = _display_density(ds, ds.key, tuple(types), month_from, month_to)
+    return shown, (f"{DISPLAY_BANDWIDTH_M:.0f} m for reading; hotspots use "
+                   f"{surface.bandwidth_m:.4g} m")
 
 
 def hotspots(

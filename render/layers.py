@@ -57,6 +57,11 @@ CHANGE_COLOURS = {
 """Colour of each change status (ColorBrewer-derived, distinguishable in print)."""
 
 _LABEL_PANE = "ehLabels"
+# Leaflet panes, bottom to top: the choropleth (380), the density image over it (390), then
+# Leaflet's overlay pane (400: hotspots, outlines, venues, points), so the density is
+# hidden neither under the area fills nor over the hotspots; labels on top (640).
+_AREAS_PANE = "ehAreas"
+_DENSITY_PANE = "ehDensity"
 
 _SMALL_KINDS = {"suburb", "village", "airport"}
 
@@ -77,6 +82,8 @@ _VENUE_COLOURS = {"existing": "#1b7837", "running": "#1b7837", "planned": "#e082
 
 
 # ------------------------------------------------------------------------ layers
+
+
 
 
 def _add_borough(m: folium.Map, borough: gpd.GeoDataFrame) -> None:
@@ -151,6 +158,7 @@ def _add_areas(m: folium.Map, layers: MapLayers) -> None:
     group = _group(m, "areas", name=f"{LAYER_NAMES['areas']}: {label}")
     folium.GeoJson(
         _features(gdf, props),
+        pane=_AREAS_PANE,
         style_function=lambda f: {
             "fillColor": f["properties"]["fill"],
             "fillOpacity": 0.62,
@@ -186,7 +194,7 @@ def _add_density(m: folium.Map, layers: MapLayers) -> None:
         opacity=0.85,
         pixelated=True,
         interactive=False,
-        zindex=2,
+        pane=_DENSITY_PANE,
     ).add_to(group)
     ramp = ", ".join(_DENSITY_ANCHORS)
     legend = (

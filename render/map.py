@@ -60,6 +60,8 @@ from render.cluster import _add_points, _point_xy, cluster_cell_sizes
 from render.elements import LAYER_NAMES, _Attribution, _check_frame, _Style, _ZoomBand
 from render.html import esc
 from render.layers import (
+    _AREAS_PANE,
+    _DENSITY_PANE,
     _LABEL_PANE,
     CHANGE_COLOURS,
     CHANGE_STATUSES,
@@ -343,7 +345,11 @@ def build_map(
         location=centre, zoom_start=12, tiles=tiles, height=height, width=width, control_scale=True
     )
     _Style(_CSS.format(map_id=m.get_name())).add_to(m)
-    # Labels sit in their own pane above markers and bubbles (below tooltips and popups).
+    # Panes before any layer uses them: the area fills (380) under the density image (390),
+    # both under Leaflet's overlay pane (400: hotspots, venues, points); labels above
+    # markers and bubbles (640, below tooltips and popups).
+    folium.map.CustomPane(_AREAS_PANE, z_index=380, pointer_events=True).add_to(m)
+    folium.map.CustomPane(_DENSITY_PANE, z_index=390, pointer_events=False).add_to(m)
     folium.map.CustomPane(_LABEL_PANE, z_index=640, pointer_events=False).add_to(m)
     if attribution:
         _Attribution(esc(attribution)).add_to(m)

@@ -212,6 +212,11 @@ def test_the_app_works_with_every_outside_request_blocked(app_url, chromium, sho
         _wait_idle(page)
         frame = _map_frame(page, MAIN_MAP_HEIGHT)
         assert frame.locator("img.leaflet-image-layer").count() == 1
+        # The auto bandwidth (6.25 m) is drawn smoothed so it can be read, and says so;
+        # the image lies in its pane between the area fills and the hotspots.
+        density_legend = frame.locator(".leaflet-control").filter(has_text="kernel density")
+        assert "150 m for reading; hotspots use 6.25 m" in density_legend.inner_text()
+        assert frame.locator(".leaflet-ehDensity-pane img.leaflet-image-layer").count() == 1
         page.locator(MAP_IFRAME).scroll_into_view_if_needed()
         page.screenshot(path=str(shots / "3_map_density_points.png"))
 

@@ -329,6 +329,15 @@ def test_every_layer_is_named_in_the_layer_control() -> None:
     assert html.count("L.control.layers(") == 1
 
 
+def test_density_is_drawn_over_the_area_fills_and_under_the_hotspots() -> None:
+    html = _html(_all_layers())
+    z = {name: int(v) for name, v in re.findall(
+        r'createPane\(\s*"(\w+)"\);\s*\w+\.style\.zIndex = (\d+);', html)}
+    # Leaflet's overlay pane (hotspots, venues, points) is at 400.
+    assert z["ehAreas"] < z["ehDensity"] < 400 < z["ehLabels"], z
+    assert re.search(r'"pane": "ehAreas"', html) and re.search(r'"pane": "ehDensity"', html)
+
+
 def test_strings_from_data_appear_only_escaped() -> None:
     decoded = _decoded(_html(_all_layers(XSS_IMG)))
     assert "<img src=x" not in decoded
