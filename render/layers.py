@@ -156,12 +156,14 @@ def _add_areas(m: folium.Map, layers: MapLayers) -> None:
         fields.append("vs")
         aliases.append("Rate vs borough")
     group = _group(m, "areas", name=f"{LAYER_NAMES['areas']}: {label}")
+    # Fainter fills under a density layer, so that its colour scale is not mixed into theirs.
+    fill_opacity = 0.62 if layers.density is None else 0.3
     folium.GeoJson(
         _features(gdf, props),
         pane=_AREAS_PANE,
         style_function=lambda f: {
             "fillColor": f["properties"]["fill"],
-            "fillOpacity": 0.62,
+            "fillOpacity": fill_opacity,
             "color": "#555555",
             "weight": 1.2,
         },

@@ -26,7 +26,7 @@ __all__ = ["DensityGrid", "DensityImage", "DensitySurfaceLike", "density_image"]
 WEB_MERCATOR = "EPSG:3857"
 
 # Density ramp (ColorBrewer BuPu-like), so it does not clash with the YlOrRd choropleth.
-_DENSITY_ANCHORS = ("#b3cde3", "#8c96c6", "#8c6bb1", "#88419d", "#810f7c", "#4d004b")
+_DENSITY_ANCHORS = ("#8c96c6", "#8c6bb1", "#88419d", "#810f7c", "#4d004b")
 
 
 # --------------------------------------------------------------------------- types
@@ -224,7 +224,7 @@ def density_image(
         lut = _lut(_DENSITY_ANCHORS)
         idx = np.round(np.sqrt(share) * 255).astype(int)  # sqrt: long tails stay visible
         rgba[..., :3] = lut[idx]
-        alpha = np.where(shown, 90 + 140 * np.sqrt(share), 0)
+        alpha = np.where(shown, 130 + 110 * np.sqrt(share), 0)
         rgba[..., 3] = alpha.round().astype(np.uint8)
     return DensityImage(
         png=_png(rgba),
