@@ -294,6 +294,24 @@ def test_police_uk_archive_loads_and_skips_outcomes(tmp_path):
     assert result.duplicate_files == []
 
 
+def test_an_archive_of_two_forces_counts_only_eastleigh_and_keeps_both_forces(tmp_path):
+    # A download of two forces for the same month: different forces are not duplicates.
+    # The Thames Valley rows (Reading, about 60 km away) are all outside the study area.
+    reading = police_line(Reported_by="Thames Valley Police", Falls_within="Thames Valley Police",
+                          Longitude="-0.971", Latitude="51.455", LSOA_code="E01016388",
+                          LSOA_name="Reading 001A", Location="On or near Broad Street")
+    z = tmp_path / "two_forces.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.write(FEB, "2017-02/2017-02-hampshire-street.csv")
+        zf.writestr("2017-02/2017-02-thames-valley-street.csv",
+                    "\n".join([POLICE_HEADER, reading, reading, reading]) + "\n")
+    result = load_incidents([z])
+    assert _accounts(result) == (6065 + 3, 845, 0, 5220 + 3)
+    assert result.reconciles()
+    assert result.duplicate_files == []
+    assert len(result.files) == 2
+
+
 @pytest.mark.parametrize("file_first", [True, False])
 def test_file_and_archive_holding_it_are_kept_once(tmp_path, file_first):
     z = _police_archive(tmp_path)
