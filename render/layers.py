@@ -182,7 +182,8 @@ def _add_areas(m: folium.Map, layers: MapLayers) -> None:
         rows.append((_NO_DATA_COLOUR, "no data", f"({int((result.classes < 0).sum())})"))
     scheme = layers.classification.replace("_", " ")
     title = f"{layers.value_label} ({scheme}, {len(result.bins)} classes)"
-    _HtmlControl(_legend_html(title, rows), kind="areas").add_to(m)
+    faded = fill_opacity if layers.density is not None else None
+    _HtmlControl(_legend_html(title, rows, opacity=faded), kind="areas").add_to(m)
 
 
 def _add_density(m: folium.Map, layers: MapLayers) -> None:

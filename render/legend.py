@@ -157,15 +157,21 @@ def classify(
     )
 
 
-def _legend_html(title: str, rows: Iterable[tuple[str, str, str]], *, swatch: str = "box") -> str:
+def _legend_html(
+    title: str, rows: Iterable[tuple[str, str, str]], *, swatch: str = "box",
+    opacity: float | None = None,
+) -> str:
     """Legend HTML: ``rows`` are ``(colour, label, note)``; every string is escaped here.
 
     ``swatch`` is ``"box"``, ``"line"`` or ``"dashed"``; a label ending in ``"gone"``
-    is always dashed (the hotspot-change convention).
+    is always dashed (the hotspot-change convention). ``opacity`` fades box swatches
+    as the fills they stand for are faded.
     """
     lines = [f'<div class="eh-legend-title">{esc(title)}</div>']
     for colour, label, note in rows:
         style = f"background:{esc(colour)}"
+        if opacity is not None:
+            style += f";opacity:{float(opacity):.2f}"
         if label == "gone":
             style = f"background:transparent;border:2px dashed {esc(colour)}"
         if swatch == "line":
