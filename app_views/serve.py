@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -119,8 +120,10 @@ def serve(address: str = "127.0.0.1", port: int = 8501, *, warm_up: bool = True)
     cmd = [sys.executable, "-m", "streamlit", "run", str(APP),
            "--server.address", address, "--server.port", str(port),
            "--server.headless", "true", "--browser.gatherUsageStats", "false"]
-    url = f"http://{address}:{port}"
-    host = "127.0.0.1" if address in ("0.0.0.0", "::", "") else address  # noqa: S104
+    everywhere = address in ("0.0.0.0", "::", "")  # noqa: S104 - only when asked for
+    host = "127.0.0.1" if everywhere else address
+    url = f"http://{socket.gethostname() if everywhere else address}:{port}"
+    url += " (every network interface)" if everywhere else ""
     print(f"starting the app on {url}", file=sys.stderr, flush=True)
     proc = subprocess.Popen(cmd, cwd=APP.parent)
 
@@ -133,7 +136,7 @@ def serve(address: str = "127.0.0.1", port: int = 8501, *, warm_up: bool = True)
             t0 = time.perf_counter()
             try:
                 asyncio.run(open_session(f"ws://{host}:{port}/_stcore/stream"))
-                print(f"the app is ready on {url} (warmed up in {time.perf_counter() - t0:.1f} s)",
+                print(f"the app is ready on {url}; warmed up in {time.perf_counter() - t0:.1f} s",
                       file=sys.stderr, flush=True)
             except (OSError, TimeoutError, RuntimeError) as exc:
                 print(f"the app is up on {url}; warming it failed ({exc}), so the first page "

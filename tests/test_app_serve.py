@@ -42,7 +42,7 @@ def test_hotspots_app_warms_the_server_then_stops_with_it(tmp_path):
             if "the app is ready" in line or "warming it failed" in line:
                 break
         said = "".join(lines)
-        assert f"the app is ready on http://127.0.0.1:{port} (warmed up in" in said, said
+        assert f"the app is ready on http://127.0.0.1:{port}; warmed up in" in said, said
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=5) as r:
             assert r.status == 200
         server = _children(proc.pid)
