@@ -206,7 +206,7 @@ def test_default_bandwidth_on_real_asb_holds_45_percent_in_the_top_1_percent(asb
     assert choice.rule == "cv" and surf.bandwidth_m <= 25.0
     assert "cross-validation" in choice.detail
     hit_rate, area_share, pai = hit_rate_at_coverage(surf, test, 0.01)
-    assert hit_rate >= 0.45  # measured 0.469 (200 of 426)
+    assert hit_rate >= 0.45  # measured 0.455 (194 of 426) with exact cell means
     assert area_share == pytest.approx(0.01, rel=0.1)
     assert pai == pytest.approx(hit_rate / area_share)
 
