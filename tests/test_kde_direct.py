@@ -49,11 +49,16 @@ def test_agrees_with_the_fft_surface(kernel, h, monkeypatch):
     rng = np.random.default_rng(7)
     centres = rng.uniform(500.0, 2500.0, (6, 2))
     xy = np.concatenate([c + rng.normal(0.0, 120.0, (200, 2)) for c in centres])
+    # and some points just off the grid's west edge, whose kernels reach into it
+    xy = np.concatenate([xy, np.column_stack([rng.uniform(-20.0, 0.0, 30),
+                                              rng.uniform(0.0, 3000.0, 30)])])
+    w = rng.uniform(0.5, 2.0, len(xy))
     grid = Grid.covering(shapely.box(0.0, 0.0, 3000.0, 3000.0), 50.0)
-    surf = kde_surface(xy, bandwidth_m=h, grid=grid, kernel=kernel)
+    surf = kde_surface(xy, bandwidth_m=h, grid=grid, kernel=kernel, weights=w)
     assert surf.oversample > 0
-    ix, iy, _ = grid.cell_index(xy[:, 0], xy[:, 1])
-    v = density_at_cells(xy, np.ones(len(xy)), grid, ix, iy, h, kernel)
+    ix, iy, on = grid.cell_index(xy[:, 0], xy[:, 1])
+    ix, iy = ix[on], iy[on]
+    v = density_at_cells(xy, w, grid, ix, iy, h, kernel)
     ref = surf.values[iy, ix]
     assert np.abs(v - ref).max() < 0.01 * ref.max()
 
