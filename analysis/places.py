@@ -692,21 +692,29 @@ def _school_kind(phase: str, group: str) -> str:
     }.get(phase, "school")
 
 
-def _lonlat_frame(
-    df: pd.DataFrame, path: Path, lon_col: str, lat_col: str, label_col: str
-) -> gpd.GeoDataFrame:
+def _points_file(path: Path, cols: dict[str, str]) -> gpd.GeoDataFrame:
+    """Read a CSV of named lon/lat points: keep ``cols`` (renamed), check, project to BNG.
+
+    ``cols`` maps the file's columns to ours and must give ``name``, ``lon`` and ``lat``;
+    every row's lon/lat must be numbers inside Great Britain (all problems named at once).
+    """
+    df = _read_csv(path)
+    _require_columns(df, list(cols), path)
+    df = df[list(cols)].rename(columns=cols)
     problems: list[str] = []
-    lon = _numbers(df, lon_col, problems, required=True, label_col=label_col)
-    lat = _numbers(df, lat_col, problems, required=True, label_col=label_col)
+    lon = _numbers(df, "lon", problems, required=True, label_col="name")
+    lat = _numbers(df, "lat", problems, required=True, label_col="name")
     lo_x, lo_y, hi_x, hi_y = GB_BOUNDS_LONLAT
     outside = lon.notna() & lat.notna() & ~(lon.between(lo_x, hi_x) & lat.between(lo_y, hi_y))
     for i in np.flatnonzero(outside):
         problems.append(
-            f"line {i + 2} ({df[label_col].iloc[i]}), columns '{lat_col}'/'{lon_col}': "
+            f"line {i + 2} ({df['name'].iloc[i]}), columns 'lat'/'lon': "
             f"{lat.iloc[i]}, {lon.iloc[i]} is outside Great Britain (swapped?)"
         )
     if problems:
         raise DataValidationError(str(path), problems)
+    df["lon"] = lon.astype(float)
+    df["lat"] = lat.astype(float)
     return gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(lon, lat), crs=WGS84).to_crs(BNG)
 
 
@@ -732,8 +740,7 @@ def load_schools(path: Path | None = None) -> gpd.GeoDataFrame:
         If a column is missing or a row's Lat/Lng is not a number inside Great Britain.
     """
     path = SCHOOLS_PATH if path is None else Path(path)
-    df = _read_csv(path)
-    cols = {
+    gdf = _points_file(path, {
         "EstablishmentName": "name",
         "EstablishmentTypeGroup (name)": "type_group",
         "PhaseOfEducation (name)": "phase",
@@ -742,12 +749,7 @@ def load_schools(path: Path | None = None) -> gpd.GeoDataFrame:
         "OfstedRating (name)": "ofsted",
         "Lat": "lat",
         "Lng": "lon",
-    }
-    _require_columns(df, list(cols), path)
-    df = df[list(cols)].rename(columns=cols)
-    gdf = _lonlat_frame(df, path, "lon", "lat", "name")
-    gdf["lon"] = gdf["lon"].astype(float)
-    gdf["lat"] = gdf["lat"].astype(float)
+    })
     gdf["capacity"] = pd.to_numeric(gdf["capacity"], errors="coerce")
     gdf.insert(
         1,
@@ -781,20 +783,14 @@ def load_stations(path: Path | None = None) -> gpd.GeoDataFrame:
         If a column is missing or a row's lat/lng is not a number inside Great Britain.
     """
     path = STATIONS_PATH if path is None else Path(path)
-    df = _read_csv(path)
-    cols = {
+    gdf = _points_file(path, {
         "Station Name": "name",
         "Origin TLC": "code",
         "NLC": "nlc",
         "Location for map": "postcode",
         "lat": "lat",
         "lng": "lon",
-    }
-    _require_columns(df, list(cols), path)
-    df = df[list(cols)].rename(columns=cols)
-    gdf = _lonlat_frame(df, path, "lon", "lat", "name")
-    gdf["lon"] = gdf["lon"].astype(float)
-    gdf["lat"] = gdf["lat"].astype(float)
+    })
     gdf.insert(1, "kind", "station")
     return gdf
 
