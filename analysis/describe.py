@@ -24,6 +24,7 @@ DESCRIBE_COLUMNS = [
 ]
 
 _DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+_HOURS = [f"{h:02d}:00-{(h + 1) % 24:02d}:00" for h in range(24)]
 
 
 def top_values(values: pd.Series, k: int = 3, *, strip: str = "On or near ") -> str:
@@ -42,12 +43,8 @@ def top_values(values: pd.Series, k: int = 3, *, strip: str = "On or near ") -> 
     -------
     str
     """
-    v = values[values.astype(str) != ""].astype(str).str.removeprefix(strip)
-    if v.empty:
-        return ""
-    counts = v.value_counts()
-    counts = counts.sort_index().sort_values(ascending=False, kind="stable")
-    return ", ".join(f"{name} ({n})" for name, n in counts.head(k).items())
+    v = values.astype(str)
+    return _top(v[v != ""].str.removeprefix(strip).to_numpy(dtype=object), k)
 
 
 def _labels(values: pd.Series, strip: str = "") -> np.ndarray:
@@ -130,12 +127,11 @@ def describe_hotspots(
     days = hours = None
     if has_time:
         dt = pd.to_datetime(located["datetime"])
-        ok = dt.notna().to_numpy()
-        days = np.where(ok, np.array(_DAYS + [""])[dt.dt.day_of_week.fillna(7).astype(int)], "")
-        hr = dt.dt.hour.fillna(0).astype(int).to_numpy()
-        hours = np.where(ok, np.char.add(np.char.add(np.char.zfill(hr.astype(str), 2), ":00-"),
-                                         np.char.add(np.char.zfill(((hr + 1) % 24).astype(str), 2),
-                                                     ":00")), "")
+        # Index 7 / 24 is the label of a row without a time: "" (not counted).
+        day = dt.dt.day_of_week.fillna(7).astype(int).to_numpy()
+        hour = dt.dt.hour.fillna(24).astype(int).to_numpy()
+        days = np.array([*_DAYS, ""], dtype=object)[day]
+        hours = np.array([*_HOURS, ""], dtype=object)[hour]
     for i, geom in enumerate(geoms):
         inside = hits[1][order[starts[i]:starts[i + 1]]]
         row = {
