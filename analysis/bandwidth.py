@@ -43,6 +43,7 @@ over a uniform map, ``score - log(1 / A)``, in nats per incident.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,10 +52,11 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import minimize_scalar
 
+from analysis import kde_direct
 from analysis.coverage import hit_rate_at_coverage
 from analysis.grid import Grid, area_geometry
 from analysis.kde import KERNELS, DensitySurface, kde_surface, points_xy
-from analysis.kde_direct import DIRECT_MAX_EVALUATIONS, density_at_cells, direct_cost
+from analysis.kde_direct import density_at_cells, direct_cost
 from geo.crs import require_bng
 from geo.errors import InputError
 
@@ -80,9 +82,6 @@ QUARTIC_PER_GAUSSIAN_SD = math.sqrt(8.0)
 
 CANDIDATE_CELL_MULTIPLES = (0.125, 0.25, 0.5, 1, 2, 4, 8, 16)
 """Default cross-validation candidates, in cells: a doubling ladder, 6.25 m to 800 m for 50 m cells."""
-
-_DIRECT_MAX_EVALUATIONS = DIRECT_MAX_EVALUATIONS
-"""Above this many kernel evaluations a fold is scored on the FFT surface instead."""
 
 
 @dataclass(frozen=True)
@@ -274,9 +273,7 @@ def log_score(
     """
     xy, _, _ = points_xy(test_xy, what="test incidents")
     grid, mask = surface.grid, surface.area_mask
-    ix, iy, on = grid.cell_index(xy[:, 0], xy[:, 1])
-    inside = on.copy()
-    inside[on] = mask[iy[on], ix[on]]
+    ix, iy, inside = grid.cell_index_in(xy[:, 0], xy[:, 1], mask)
     area_km2 = (
         surface.study_area_m2 / 1e6
         if surface.study_area_m2 is not None
@@ -322,32 +319,35 @@ def _month_frames(points: Any, months_col: str) -> tuple[np.ndarray, np.ndarray]
     return xy, months
 
 
-def _density_at_incidents(
-    train: np.ndarray, test: np.ndarray, grid: Grid, mask: np.ndarray, geom: Any, h: float,
-    kernel: str,
-) -> np.ndarray:
-    """Density (per km²) fitted on ``train`` at the cells of the ``test`` incidents in the area.
+def _fold_density(
+    train: np.ndarray, test: np.ndarray, grid: Grid, mask: np.ndarray, geom: Any, kernel: str,
+) -> Callable[[float], np.ndarray]:
+    """For one fold: bandwidth -> density (per km²) fitted on ``train`` at each test incident.
 
-    Summed directly over the distinct training points within reach of the test cells
-    (exact, and cheap on snapped points); by the FFT surface when that would take more
-    than :data:`_DIRECT_MAX_EVALUATIONS` kernel evaluations.
+    Only test incidents in the area's cells are scored. The test cells and the distinct
+    training points are found once for the fold; for each bandwidth the kernels are summed
+    directly over the distinct points within reach of those cells (exact, and cheap on
+    snapped points), or taken from the FFT surface when that would take more than
+    :data:`analysis.kde_direct.DIRECT_MAX_EVALUATIONS` kernel evaluations.
     """
-    ix, iy, on = grid.cell_index(test[:, 0], test[:, 1])
-    inside = on.copy()
-    inside[on] = mask[iy[on], ix[on]]
-    ix, iy = ix[inside], iy[inside]
-    flat = iy.astype(np.int64) * grid.nx + ix
-    cells, per_incident = np.unique(flat, return_inverse=True)
+    ix, iy, inside = grid.cell_index_in(test[:, 0], test[:, 1], mask)
+    cells, per_incident = np.unique(iy[inside] * grid.nx + ix[inside], return_inverse=True)
     cy, cx = np.divmod(cells, grid.nx)
     pts, counts = np.unique(train, axis=0, return_counts=True)
+    weights = counts.astype(float)
     centres = np.column_stack([grid.x0 + (cx + 0.5) * grid.cell_m,
                                grid.y0 + (cy + 0.5) * grid.cell_m])
-    if direct_cost(len(pts), h, grid.cell_m, kernel, centres, pts) <= _DIRECT_MAX_EVALUATIONS:
-        at_cells = density_at_cells(pts, counts.astype(float), grid, cx, cy, h, kernel)
-    else:
-        surf = kde_surface(train, bandwidth_m=h, grid=grid, kernel=kernel, study_area=geom)
-        at_cells = np.nan_to_num(surf.values[cy, cx])
-    return at_cells[per_incident]
+
+    def at_incidents(h: float) -> np.ndarray:
+        cost = direct_cost(len(pts), h, grid.cell_m, kernel, centres, pts)
+        if cost <= kde_direct.DIRECT_MAX_EVALUATIONS:
+            at_cells = density_at_cells(pts, weights, grid, cx, cy, h, kernel)
+        else:
+            surf = kde_surface(train, bandwidth_m=h, grid=grid, kernel=kernel, study_area=geom)
+            at_cells = np.nan_to_num(surf.values[cy, cx])
+        return at_cells[per_incident]
+
+    return at_incidents
 
 
 def _grid_for(xy: np.ndarray, cell_m: float, study_area: Any) -> tuple[Grid, Any]:
@@ -440,9 +440,9 @@ def cv_bandwidth_m(
         test = xy[months == uniq[t]]
         if len(train) == 0 or len(test) == 0:
             continue
+        density = _fold_density(train, test, grid, mask, geom, kernel)
         for h in cands:
-            dens = _density_at_incidents(train, test, grid, mask, geom, h, kernel)
-            sc = _score(dens, float(len(train)), u, floor, len(test))
+            sc = _score(density(h), float(len(train)), u, floor, len(test))
             rows.append(
                 {
                     "bandwidth_m": h,

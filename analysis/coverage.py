@@ -300,9 +300,7 @@ def hit_rate_at_coverage(
     chosen, info = coverage_mask(surface, coverage, study_area)
     mask, _ = _area_of(surface, study_area)
     xy, _, n_missing = points_xy(test_xy, what="test incidents")
-    ix, iy, on_grid = surface.grid.cell_index(xy[:, 0], xy[:, 1])
-    inside = on_grid.copy()
-    inside[on_grid] = mask[iy[on_grid], ix[on_grid]]
+    ix, iy, inside = surface.grid.cell_index_in(xy[:, 0], xy[:, 1], mask)
     hits = np.zeros(len(xy), dtype=bool)
     hits[inside] = chosen[iy[inside], ix[inside]]
     n_test = int(inside.sum())

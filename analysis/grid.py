@@ -249,6 +249,27 @@ class Grid:
         iy = np.where(np.isfinite(fy), fy, -1).astype(np.int64)
         return ix, iy, inside
 
+    def cell_index_in(
+        self, x: Any, y: Any, mask: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """As :meth:`cell_index`, with ``inside`` True only in cells where ``mask`` is True.
+
+        Parameters
+        ----------
+        x, y
+            Coordinates in metres.
+        mask
+            ``[ny, nx]`` booleans (e.g. the study area's cells), or None for every cell.
+
+        Returns
+        -------
+        ix, iy, inside : numpy.ndarray
+        """
+        ix, iy, inside = self.cell_index(x, y)
+        if mask is not None:
+            inside[inside] = mask[iy[inside], ix[inside]]
+        return ix, iy, inside
+
     def cell_polygons(self, mask: np.ndarray | None = None) -> gpd.GeoDataFrame:
         """Square polygons of the cells.
 

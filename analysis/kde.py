@@ -94,6 +94,7 @@ __all__ = [
     "GAUSSIAN_TRUNCATE_SD",
     "KERNELS",
     "DensitySurface",
+    "evaluation_for",
     "kde_exact",
     "kde_surface",
     "kernel_radius_m",
@@ -632,6 +633,26 @@ def _surface_per_m2(
     return vals, roundoff
 
 
+def evaluation_for(bandwidth_m: float, cell_m: float, kernel: str = "quartic") -> str:
+    """The evaluation :func:`kde_surface` uses by default (see the module notes).
+
+    Parameters
+    ----------
+    bandwidth_m
+        Quartic radius or Gaussian standard deviation, metres.
+    cell_m
+        Cell side, metres.
+    kernel
+        ``"quartic"`` or ``"gaussian"``.
+
+    Returns
+    -------
+    str
+        ``"centre"`` when the bandwidth spans several cells, else ``"cell_mean"``.
+    """
+    return "centre" if bandwidth_m >= _CENTRE_MIN_RATIO[kernel] * cell_m else "cell_mean"
+
+
 def _direct_points(
     xy: np.ndarray, w: np.ndarray, h: float, cell_m: float, kernel: str
 ) -> tuple[np.ndarray, np.ndarray] | None:
@@ -723,7 +744,7 @@ def kde_surface(
             )
             raise InputError(msg)
     if evaluation == "auto":
-        evaluation = "centre" if h >= _CENTRE_MIN_RATIO[kernel] * cell_m else "cell_mean"
+        evaluation = evaluation_for(h, cell_m, kernel)
     elif evaluation not in ("centre", "cell_mean"):
         msg = f"evaluation must be 'auto', 'centre' or 'cell_mean', got {evaluation!r}."
         raise InputError(msg)
@@ -751,10 +772,7 @@ def kde_surface(
         values[~mask] = np.nan
     total = float(w.sum())
     inside_mass = float(np.nansum(values) * grid.cell_km2)
-    ix, iy, on_grid = grid.cell_index(xy[:, 0], xy[:, 1])
-    in_area = on_grid.copy()
-    if mask is not None:
-        in_area[on_grid] = mask[iy[on_grid], ix[on_grid]]
+    _, _, in_area = grid.cell_index_in(xy[:, 0], xy[:, 1], mask)
     return DensitySurface(
         values=values,
         grid=grid,

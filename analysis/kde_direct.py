@@ -28,36 +28,14 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from analysis.grid import Grid
-from analysis.kde import kde_exact, kernel_radius_m, kernel_values
+from analysis.kde import evaluation_for, kde_exact, kernel_radius_m, kernel_values
 
-__all__ = ["DIRECT_MAX_EVALUATIONS", "cell_means", "density_at_cells", "direct_cost",
-           "evaluation_for"]
+__all__ = ["DIRECT_MAX_EVALUATIONS", "cell_means", "density_at_cells", "direct_cost"]
 
 DIRECT_MAX_EVALUATIONS = 20_000_000
 """Above this many kernel evaluations the FFT is cheaper (about 0.2 s either way)."""
 
-_CENTRE_MIN_RATIO = {"quartic": 3.0, "gaussian": 1.0}
 _CHUNK_EVALUATIONS = 2_000_000
-
-
-def evaluation_for(bandwidth_m: float, cell_m: float, kernel: str) -> str:
-    """The evaluation :func:`analysis.kde.kde_surface` uses by default.
-
-    Parameters
-    ----------
-    bandwidth_m
-        Quartic radius or Gaussian standard deviation, metres.
-    cell_m
-        Cell side, metres.
-    kernel
-        ``"quartic"`` or ``"gaussian"``.
-
-    Returns
-    -------
-    str
-        ``"centre"`` when the bandwidth spans several cells, else ``"cell_mean"``.
-    """
-    return "centre" if bandwidth_m >= _CENTRE_MIN_RATIO[kernel] * cell_m else "cell_mean"
 
 
 def _footprint(bandwidth_m: float, cell_m: float, kernel: str) -> tuple[int, float, int]:

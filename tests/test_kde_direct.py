@@ -104,8 +104,7 @@ def test_cv_scores_the_same_directly_and_on_fft_surfaces(monkeypatch):
                              geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=BNG)
     area = shapely.box(0.0, 0.0, 3000.0, 3000.0)
     direct = bandwidth.cv_bandwidth_m(frame, study_area=area)
-    monkeypatch.setattr(bandwidth, "_DIRECT_MAX_EVALUATIONS", -1)  # every fold on FFT surfaces
-    monkeypatch.setattr(kde_direct, "DIRECT_MAX_EVALUATIONS", -1)
+    monkeypatch.setattr(kde_direct, "DIRECT_MAX_EVALUATIONS", -1)  # every fold on FFT surfaces
     fft = bandwidth.cv_bandwidth_m(frame, study_area=area)
     assert direct.bandwidth_m == fft.bandwidth_m
     a = direct.summary.set_index("bandwidth_m")["score"]
