@@ -446,10 +446,7 @@ def _hotspots(
     month_to: str,
     params: tuple[tuple[str, object], ...],
 ) -> HotspotResult:
-    sub = filter_incidents(
-        _ds.incidents, types=list(types), month_from=month_from, month_to=month_to
-    )
-    return detect_hotspots(sub, **dict(params))
+    return detect_hotspots(filtered(_ds, types, month_from, month_to), **dict(params))
 
 
 DISPLAY_BANDWIDTH_M = 150.0
@@ -463,9 +460,7 @@ while the hotspots keep the bandwidth that predicts best."""
 def _display_density(
     _ds: Dataset, cache_key: str, types: tuple[str, ...], month_from: str, month_to: str,  # noqa: ARG001
 ) -> DensitySurface:
-    sub = filter_incidents(
-        _ds.incidents, types=list(types), month_from=month_from, month_to=month_to
-    )
+    sub = filtered(_ds, types, month_from, month_to)
     located = sub[sub["has_location"].to_numpy(bool)]
     return kde_surface(located, bandwidth_m=DISPLAY_BANDWIDTH_M, cell_m=50.0,
                        study_area=borough())
