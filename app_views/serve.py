@@ -21,7 +21,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-__all__ = ["open_session", "serve", "wait_healthy"]
+__all__ = ["open_session", "serve", "server_command", "wait_healthy"]
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
 
@@ -100,6 +100,25 @@ def wait_healthy(
     return False
 
 
+def server_command(address: str, port: int) -> list[str]:
+    """The command that runs the app's Streamlit server, headless, without usage statistics.
+
+    Parameters
+    ----------
+    address
+        Address to bind.
+    port
+        Port.
+
+    Returns
+    -------
+    list of str
+    """
+    return [sys.executable, "-m", "streamlit", "run", str(APP),
+            "--server.address", address, "--server.port", str(port),
+            "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+
+
 def serve(address: str = "127.0.0.1", port: int = 8501, *, warm_up: bool = True) -> int:
     """Run the app's server until stopped; warm it first.
 
@@ -117,9 +136,7 @@ def serve(address: str = "127.0.0.1", port: int = 8501, *, warm_up: bool = True)
     int
         The server's exit status (0 when stopped with Ctrl-C or SIGTERM).
     """
-    cmd = [sys.executable, "-m", "streamlit", "run", str(APP),
-           "--server.address", address, "--server.port", str(port),
-           "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    cmd = server_command(address, port)
     everywhere = address in ("0.0.0.0", "::", "")  # noqa: S104 - only when asked for
     host = "127.0.0.1" if everywhere else address
     url = f"http://{socket.gethostname() if everywhere else address}:{port}"

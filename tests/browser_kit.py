@@ -10,10 +10,9 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import sys
 from pathlib import Path
 
-from app_views.serve import APP, wait_healthy
+from app_views.serve import APP, server_command, wait_healthy
 
 CHROMIUM = Path("/usr/bin/chromium")
 """Debian's Chromium (``apt-get install chromium``), driven through Playwright."""
@@ -78,8 +77,7 @@ def start_app(port: int, folder: Path, cpus: set[int] | None = None) -> subproce
     env = dict(os.environ, HOTSPOTS_USER_DIR=str(folder / "user"))
     with (folder / "streamlit.log").open("w") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
-             "--server.address", "127.0.0.1", "--server.port", str(port)],
+            server_command("127.0.0.1", port),
             cwd=APP.parent, env=env, stdout=log, stderr=subprocess.STDOUT,
             preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None,  # noqa: PLW1509
         )
