@@ -62,11 +62,7 @@ def optional_layer(name: str, loader: Callable[[], gpd.GeoDataFrame]) -> gpd.Geo
     try:
         return loader()
     except (InputError, ImportError, OSError) as exc:
-        fault = state.fault_message(exc)
-        if fault:
-            st.error(f"{name} not shown. {fault}")
-        else:
-            st.caption(f"{name} not shown: {str(exc).splitlines()[0]}")
+        state.show_input_error(f"{name} not shown", exc, quiet=True)
         return None
 
 
@@ -75,11 +71,7 @@ def hotspot_result(ds: Dataset, f: Filters) -> HotspotResult | None:
     try:
         return state.hotspots(ds, f.types, f.month_from, f.month_to, f.hotspot_params())
     except InputError as exc:
-        fault = state.fault_message(exc)
-        if fault:
-            st.error(f"No hotspots. {fault}")
-        else:
-            st.warning(f"No hotspots: {exc}")
+        state.show_input_error("No hotspots", exc)
         return None
     except Exception as exc:  # noqa: BLE001 - keep the app usable; say what failed
         st.error(

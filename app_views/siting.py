@@ -188,11 +188,7 @@ def render(ds: Dataset, f: Filters) -> None:
     try:
         demand = demand_for(ds, f, inside_hotspots=mode == "hotspots")
     except InputError as exc:
-        fault = state.fault_message(exc)
-        if fault:
-            st.error(f"No demand to measure. {fault}")
-        else:
-            st.warning(f"No demand to measure: {exc}")
+        state.show_input_error("No demand to measure", exc)
         return
 
     st.subheader("Venues")

@@ -49,6 +49,7 @@ __all__ = [
     "set_dataset",
     "shipped_dataset",
     "shipped_month_problems",
+    "show_input_error",
     "stations",
     "stations_near",
     "user_dir",
@@ -200,6 +201,31 @@ def fault_message(exc: BaseException) -> str | None:
     if len(what) > 240:
         what = what[:240] + "\u2026"
     return f"Shipped file {rel} is damaged ({what}). Fix: {_restore(rel)}."
+
+
+def show_input_error(what: str, exc: BaseException, *, quiet: bool = False) -> None:
+    """Say on the page why ``what`` cannot be shown.
+
+    A damaged or missing shipped file is an error naming the file and its fix
+    (:func:`fault_message`); any other input problem is a warning (a caption when
+    ``quiet``, for optional layers) with the error's message.
+
+    Parameters
+    ----------
+    what
+        What could not be shown, e.g. ``"No hotspots"``.
+    exc
+        The error.
+    quiet
+        Show a non-shipped-file problem as a caption (its first line) instead of a warning.
+    """
+    fault = fault_message(exc)
+    if fault:
+        st.error(f"{what}. {fault}")
+    elif quiet:
+        st.caption(f"{what}: {str(exc).splitlines()[0]}")
+    else:
+        st.warning(f"{what}: {exc}")
 
 
 def _month_manifest() -> dict[str, int] | None:

@@ -226,11 +226,7 @@ def _comparison(
     try:
         classed = hotspot_change(ds, f, before, after, n)
     except InputError as exc:
-        fault = state.fault_message(exc)
-        if fault:
-            st.error(f"Hotspot change not available. {fault}")
-        else:
-            st.warning(f"Hotspot change not available: {exc}")
+        state.show_input_error("Hotspot change not available", exc)
         return
     counts = classed["status"].value_counts()
     cols = st.columns(5)
