@@ -65,6 +65,14 @@ _PLANNED = "planned"
 # --------------------------------------------------------------------------- helpers
 
 
+def _check_new_sites(n: int, names: list[str], label: str) -> int:
+    """How many new sites to choose, as an int between 0 and the number of candidates."""
+    if not 0 <= int(n) <= len(names):
+        msg = f"{label} must be between 0 and the number of candidates ({len(names)}), got {n}."
+        raise InputError(msg)
+    return int(n)
+
+
 def _check_radius(radius_m: float) -> float:
     r = float(radius_m)
     if not np.isfinite(r) or r <= 0:
@@ -468,9 +476,7 @@ def rank_candidates(
     """
     r = _check_radius(radius_m)
     names = _names(candidates, "candidates")
-    if not 0 <= int(n_new) <= len(names):
-        msg = f"n_new must be between 0 and the number of candidates ({len(names)}), got {n_new}."
-        raise InputError(msg)
+    n_new = _check_new_sites(n_new, names, "n_new")
     dem = _demand(demand)
     base = _existing_cover(existing, dem, r)
     cov = _cover(_xy(candidates, "candidates"), dem, r)
@@ -606,10 +612,7 @@ def maximal_covering(
 
     r = _check_radius(radius_m)
     names = _names(candidates, "candidates")
-    if not 0 <= int(p_new) <= len(names):
-        msg = f"p_new must be between 0 and the number of candidates ({len(names)}), got {p_new}."
-        raise InputError(msg)
-    p_new = int(p_new)
+    p_new = _check_new_sites(p_new, names, "p_new")
     dem = _demand(demand)
     ex = _as_frame(existing, "existing venues")
     ex_xy = _xy(ex, "existing venues") if len(ex) else np.empty((0, 2))
