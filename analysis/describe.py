@@ -84,7 +84,7 @@ def describe_hotspots(
     method
         Label, e.g. ``"kde"``, ``"dbscan"``, ``"gistar"``.
     gazetteer
-        Named places (:func:`analysis.places.load_gazetteer`); the shipped one by default.
+        Named places (:func:`geo.places.load_gazetteer`); the shipped one by default.
     wards
         Ward polygons with ``name``; the shipped 2018 wards by default.
     k
@@ -99,7 +99,7 @@ def describe_hotspots(
     require_bng(polygons, "hotspot polygons")
     require_bng(incidents, "incidents")
     if gazetteer is None:
-        from analysis.places import load_gazetteer  # noqa: PLC0415
+        from geo.places import load_gazetteer  # noqa: PLC0415
 
         gazetteer = load_gazetteer()
     if wards is None:
@@ -170,7 +170,7 @@ GENERIC_LOCATIONS = frozenset({
 
 def _names(described: gpd.GeoDataFrame, gazetteer: gpd.GeoDataFrame) -> list[str]:
     """Gazetteer names; where no named place reaches a hotspot, its main street and ward."""
-    from analysis.places import names_for  # noqa: PLC0415
+    from geo.places import names_for  # noqa: PLC0415
 
     names = []
     for name, streets, wards in zip(names_for(described.geometry, gazetteer),

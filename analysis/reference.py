@@ -61,7 +61,7 @@ def reference_hotspots(
     """
     require_bng(incidents, "incidents")
     if gazetteer is None:
-        from analysis.places import load_gazetteer  # noqa: PLC0415
+        from geo.places import load_gazetteer  # noqa: PLC0415
 
         gazetteer = load_gazetteer()
     places = gazetteer.set_index("name")

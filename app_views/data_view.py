@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from analysis.export import csv_bytes
+from geo.writers import csv_bytes
 from app_views import state
 from app_views.filters import Filters
 from app_views.state import Dataset

@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 from shapely.geometry import box
 
-from analysis.export import csv_bytes
+from geo.writers import csv_bytes
 from analysis.hotspots import HotspotResult
 from app_views import map_view, state
 from app_views.filters import Filters

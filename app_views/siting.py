@@ -17,8 +17,8 @@ import pandas as pd
 import streamlit as st
 from pyproj import Transformer
 
-from analysis.export import csv_bytes
-from analysis.places import VENUE_COLUMNS, VENUES_PATH, load_venues, save_venues
+from geo.writers import csv_bytes
+from geo.places import VENUE_COLUMNS, VENUES_PATH, load_venues, save_venues
 from analysis.siting import (
     candidate_sites,
     hotspot_demand,

@@ -314,42 +314,42 @@ def borough() -> gpd.GeoDataFrame:
 
 @st.cache_resource(max_entries=2)
 def _gazetteer(_stamp: tuple[str, float]) -> gpd.GeoDataFrame:
-    from analysis.places import load_gazetteer  # noqa: PLC0415 - lands separately
+    from geo.places import load_gazetteer  # noqa: PLC0415 - lands separately
 
     return load_gazetteer()
 
 
 def gazetteer() -> gpd.GeoDataFrame:
     """Named places (EPSG:27700)."""
-    from analysis.places import GAZETTEER_PATH  # noqa: PLC0415
+    from geo.places import GAZETTEER_PATH  # noqa: PLC0415
 
     return _gazetteer(file_stamp(GAZETTEER_PATH))
 
 
 @st.cache_resource(max_entries=2)
 def _schools(_stamp: tuple[str, float]) -> gpd.GeoDataFrame:
-    from analysis.places import load_schools  # noqa: PLC0415
+    from geo.places import load_schools  # noqa: PLC0415
 
     return load_schools()
 
 
 def schools() -> gpd.GeoDataFrame:
     """Schools (EPSG:27700)."""
-    from analysis.places import SCHOOLS_PATH  # noqa: PLC0415
+    from geo.places import SCHOOLS_PATH  # noqa: PLC0415
 
     return _schools(file_stamp(SCHOOLS_PATH))
 
 
 @st.cache_resource(max_entries=2)
 def _stations(_stamp: tuple[str, float]) -> gpd.GeoDataFrame:
-    from analysis.places import load_stations  # noqa: PLC0415
+    from geo.places import load_stations  # noqa: PLC0415
 
     return load_stations()
 
 
 def stations() -> gpd.GeoDataFrame:
     """Rail stations (EPSG:27700)."""
-    from analysis.places import STATIONS_PATH  # noqa: PLC0415
+    from geo.places import STATIONS_PATH  # noqa: PLC0415
 
     return _stations(file_stamp(STATIONS_PATH))
 
@@ -363,14 +363,14 @@ def _near(what: str, _stamp: tuple, buffer_m: float) -> gpd.GeoDataFrame:
 
 def schools_near(buffer_m: float = 1000.0) -> gpd.GeoDataFrame:
     """Schools in the borough or within ``buffer_m`` of it."""
-    from analysis.places import SCHOOLS_PATH  # noqa: PLC0415
+    from geo.places import SCHOOLS_PATH  # noqa: PLC0415
 
     return _near("schools", (file_stamp(SCHOOLS_PATH), file_stamp(GPKG)), buffer_m)
 
 
 def stations_near(buffer_m: float = 1000.0) -> gpd.GeoDataFrame:
     """Rail stations in the borough or within ``buffer_m`` of it."""
-    from analysis.places import STATIONS_PATH  # noqa: PLC0415
+    from geo.places import STATIONS_PATH  # noqa: PLC0415
 
     return _near("stations", (file_stamp(STATIONS_PATH), file_stamp(GPKG)), buffer_m)
 
@@ -385,7 +385,7 @@ def user_dir() -> Path:
 
 def venues_path() -> Path:
     """The venue file in use: the user's saved copy if there is one, else the shipped file."""
-    from analysis.places import VENUES_PATH  # noqa: PLC0415
+    from geo.places import VENUES_PATH  # noqa: PLC0415
 
     own = user_dir() / VENUES_PATH.name
     return own if own.exists() else VENUES_PATH
@@ -393,7 +393,7 @@ def venues_path() -> Path:
 
 @st.cache_data(max_entries=8)
 def _venues(path: str, _mtime: float) -> gpd.GeoDataFrame:
-    from analysis.places import load_venues  # noqa: PLC0415
+    from geo.places import load_venues  # noqa: PLC0415
 
     return load_venues(Path(path))
 
@@ -406,14 +406,14 @@ def venues() -> gpd.GeoDataFrame:
 
 @st.cache_data(max_entries=2)
 def _review_tables(_stamp: str) -> dict[str, pd.DataFrame]:
-    from analysis.published import load_review_tables  # noqa: PLC0415
+    from geo.published import load_review_tables  # noqa: PLC0415
 
     return load_review_tables()
 
 
 def review_tables() -> dict[str, pd.DataFrame]:
     """The review's published 2021/22 tables (cached on the folder's file mtimes)."""
-    from analysis.published import REVIEW_DIR  # noqa: PLC0415
+    from geo.published import REVIEW_DIR  # noqa: PLC0415
 
     stamp = repr(sorted(file_stamp(p) for p in Path(REVIEW_DIR).glob("*.csv")))
     return _review_tables(stamp)

@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from analysis.change import classify_change
-from analysis.published import check_review_tables, checks_to_frame
+from geo.published import check_review_tables, checks_to_frame
 from analysis.rates import LEVEL_COLUMNS, period_change
 from app_views import map_view, state
 from app_views.filters import Filters, contiguous_runs, previous_period

@@ -63,7 +63,7 @@ def served_first_view(new_context, folder: Path, outside: list[str]) -> tuple[fl
     env = dict(os.environ, HOTSPOTS_USER_DIR=str(folder / "user"))
     t0 = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "analysis", "app", "--port", str(port)],
+        [sys.executable, "-m", "cli", "app", "--port", str(port)],
         cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )
     try:

@@ -39,7 +39,7 @@ def _time(args: list[str]) -> float:
     best = float("inf")
     for _ in range(3):
         t = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "analysis", *args], check=True,
+        subprocess.run([sys.executable, "-m", "cli", *args], check=True,
                        capture_output=True, cwd=ROOT)
         best = min(best, time.perf_counter() - t)
     return best

@@ -25,7 +25,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from analysis.places import load_gazetteer, load_schools, load_stations, load_venues
+from geo.places import load_gazetteer, load_schools, load_stations, load_venues
 from analysis.siting import (
     candidate_sites,
     hotspot_demand,

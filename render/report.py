@@ -1,6 +1,6 @@
 """Write a report pack as one self-contained HTML page, a CSV per table, and a PDF.
 
-:func:`write_report` takes a :class:`analysis.packs.Pack` and writes:
+:func:`write_report` takes a :class:`packs.Pack` and writes:
 
 * ``report.html``: one file that opens offline. Styles are inline; charts are SVG drawn
   here; every map appears twice: as a static SVG drawn here from the polygons (wards,
@@ -12,7 +12,7 @@
   :func:`render.leaflet_offline.remote_assets` before it is written. Every string from
   data is escaped with :func:`render.html.esc`.
 * ``NN_<table>.csv``: each table with data, formula-guarded
-  (:func:`analysis.export.safe_csv`), all rows (the page may print only the first ones).
+  (:func:`geo.writers.safe_csv`), all rows (the page may print only the first ones).
 * ``report.pdf``: printed on A4 by headless Chromium when ``/usr/bin/chromium`` (or
   ``chromium`` on the path) exists; otherwise skipped, with a note saying so.
 """
@@ -34,8 +34,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from analysis.export import safe_csv
-from analysis.packs import SECTION_TITLES, Chart, Pack, Table
+from geo.writers import safe_csv
+from packs import SECTION_TITLES, Chart, Pack, Table
 from render.html import esc
 from render.leaflet_offline import remote_assets
 
@@ -473,7 +473,7 @@ class _Base:
 
 
 def _base() -> _Base:
-    from analysis.places import load_gazetteer  # noqa: PLC0415
+    from geo.places import load_gazetteer  # noqa: PLC0415
     from geo.boundaries import load_layer  # noqa: PLC0415
 
     places = load_gazetteer()
@@ -733,7 +733,7 @@ def render_html(pack: Pack, *, maps: str = "both") -> str:
     Parameters
     ----------
     pack
-        The pack (:func:`analysis.packs.review_pack` or :func:`analysis.packs.tasking_pack`).
+        The pack (:func:`packs.review_pack` or :func:`packs.tasking_pack`).
     maps
         One of :data:`MAP_MODES`.
 

@@ -16,7 +16,10 @@ differs. Files are compared byte for byte, except:
 
 * PDFs, compared by their text (``pdftotext -layout``): the bytes carry a creation date;
 * HTML and text, with the parts that differ on every run replaced: element ids that
-  folium draws at random, the printed time, and the output folder's own path.
+  folium draws at random, the printed time, and the output folder's own path; in HTML,
+  white space between tags and runs of white space count as one space (a template
+  lays out its markup differently from the code it replaced, and a browser draws both
+  alike).
 """
 
 from __future__ import annotations
@@ -78,6 +81,8 @@ def record(out: Path, incidents: list[str], hotspots: list[str]) -> None:
 
 
 _RANDOM_ID = re.compile(r"(?<![0-9a-f])[0-9a-f]{32}(?![0-9a-f])")
+_SPACES = re.compile(r"\s+")
+_BETWEEN_TAGS = re.compile(r">\s+<")
 _PRINTED_AT = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?( UTC)?")
 
 
@@ -89,6 +94,8 @@ def _normalised(path: Path, folder: Path) -> str | bytes:
     if path.suffix in (".html", ".txt", ".json"):
         text = path.read_text(errors="replace").replace(str(folder), "<out>")
         text = _RANDOM_ID.sub("<id>", text)
+        if path.suffix == ".html":
+            text = _BETWEEN_TAGS.sub("><", _SPACES.sub(" ", text)).replace("><", ">\n<")
         return _PRINTED_AT.sub("<time>", text)
     return path.read_bytes()
 

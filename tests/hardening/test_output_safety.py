@@ -4,7 +4,7 @@ supplies is unpickled or evaluated.
 A text cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is read
 by Excel and LibreOffice as a formula (``=HYPERLINK(...)`` leaks data when clicked,
 ``=cmd|...`` runs a program through DDE). Every CSV the service writes goes through
-:func:`analysis.export.guard_formulas`, which prefixes such text with ``'``; numbers,
+:func:`geo.writers.guard_formulas`, which prefixes such text with ``'``; numbers,
 negative ones included, are left as numbers.
 """
 
@@ -21,11 +21,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.cli import main
-from analysis.export import csv_bytes, guard_formulas, safe_csv
+from cli import main
+from geo.writers import csv_bytes, guard_formulas, safe_csv
 from geo.csp_log import ColumnMapping, read_csp_log
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 HYPERLINK = '=HYPERLINK("http://x","click")'
 SUM = "@SUM(1+1)"
@@ -277,7 +277,7 @@ def _offences(path: Path) -> list[str]:
 
 def _product_files() -> list[Path]:
     files = [
-        p for d in ("geo", "analysis", "render", "app_views") for p in (ROOT / d).rglob("*.py")
+        p for d in ("geo", "analysis", "packs", "render", "app_views") for p in (ROOT / d).rglob("*.py")
     ]
     return files + [p for p in (ROOT / "app.py",) if p.exists()]
 

@@ -2,7 +2,7 @@
 venues are being saved.
 
 * **Shipped files.** ``$HOTSPOTS_DATA_DIR`` and ``$HOTSPOTS_BOUNDARIES`` (read once, when
-  ``geo.boundaries`` and ``analysis.places`` are imported) point the service at a copy of
+  ``geo.boundaries`` and ``geo.places`` are imported) point the service at a copy of
   ``data/`` and of the GeoPackage. Each case copies them, deletes, cuts short or garbles
   one file, and runs the app once with Streamlit's AppTest in a child process (this file
   run as a script imports the heavy libraries once, then forks a child per case, which
@@ -36,7 +36,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "app.py"
 MONTH = "2017-03-hampshire-street_eastleigh_area.csv"
 VENUES = "data/venues/friday_night_football.csv"
@@ -300,7 +300,7 @@ def test_the_same_run_on_an_undamaged_copy_shows_no_error(fault_runs):
 
 def test_the_paths_follow_the_environment_and_default_to_the_repository(tmp_path):
     code = (
-        "import json, geo.boundaries as b, geo.io as io, analysis.places as p;"
+        "import json, geo.boundaries as b, geo.io as io, geo.places as p;"
         "print(json.dumps([str(b.DATA_DIR), str(b.GPKG), str(io.INCIDENTS_DIR),"
         " str(p.GAZETTEER_PATH), str(p.VENUES_PATH)]))"
     )
@@ -460,7 +460,7 @@ _KILLED_MID_WRITE = textwrap.dedent(
     from pathlib import Path
     import pandas as pd
     import geopandas as gpd
-    from analysis.places import load_venues, save_venues
+    from geo.places import load_venues, save_venues
 
     path, limit = Path(sys.argv[1]), int(sys.argv[2])
     first = load_venues(path)
@@ -484,7 +484,7 @@ _KILLED_MID_WRITE = textwrap.dedent(
 def test_a_save_that_fails_part_way_leaves_the_first_save_intact(tmp_path, monkeypatch):
     from streamlit.testing.v1 import AppTest  # noqa: PLC0415
 
-    from analysis.places import VENUES_PATH, load_venues, save_venues  # noqa: PLC0415
+    from geo.places import VENUES_PATH, load_venues, save_venues  # noqa: PLC0415
 
     monkeypatch.setenv("HOTSPOTS_USER_DIR", str(tmp_path))
     at = AppTest.from_file(str(APP), default_timeout=120)

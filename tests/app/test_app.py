@@ -18,7 +18,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from analysis.hotspots import detect_hotspots
-from analysis.places import VENUES_PATH, load_venues
+from geo.places import VENUES_PATH, load_venues
 from analysis.rates import area_rates, filter_incidents
 from analysis.siting import hotspot_demand, venue_change_effect
 from app_views.filters import VIEWS, contiguous_runs, default_months, previous_period
@@ -28,7 +28,7 @@ from app_views.uploads import safe_name
 from geo.io import shipped_incident_paths
 from geo.schema import ASB, LOCAL_AREAS
 
-APP = Path(__file__).resolve().parents[1] / "app.py"
+APP = Path(__file__).resolve().parents[2] / "app.py"
 ASB_MONTHS = ("2017-02", "2017-05")  # the app's default: the longest run of months
 
 

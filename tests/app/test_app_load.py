@@ -27,7 +27,7 @@ from tests.browser_kit import CHROMIUM
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SESSIONS = 10
 MEMORY_BOUND_MB = 2000
 """The server's resident memory with 10 sessions on the shipped data stays under this:

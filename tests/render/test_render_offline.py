@@ -35,7 +35,7 @@ from render.leaflet_offline import (
 from render.map import MapLayers, build_map, save_standalone_html
 from tests.browser_kit import CHROMIUM, CHROMIUM_ARGS
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 WARDS_2018 = REPO / "boundaries" / "source" / "eastleigh_wards_2018_wd22.geojson"
 
 XSS_SCRIPT = "<script>alert(1)</script>"

@@ -7,7 +7,7 @@ data as pandas frames (this module writes no HTML: :mod:`render.report` does), e
 :class:`Table` saying where its numbers come from:
 
 * ``"published table from the 2021/22 review"``: the review's own numbers
-  (:mod:`analysis.published`), used for 2021/22, the one year whose tables exist; the
+  (:mod:`geo.published`), used for 2021/22, the one year whose tables exist; the
   shipped police.uk data holds only February 2022 of that year;
 * ``"computed from police.uk data for <months>"``: counted here from the incidents;
 * ``"not in police.uk data"``: CCTV control-room logs, hate crime, arson (fire service)
@@ -15,13 +15,13 @@ data as pandas frames (this module writes no HTML: :mod:`render.report` does), e
   with that note and no numbers, never invented.
 
 With ``suppress_below=N`` every count from 1 to N-1 is withheld
-(:mod:`analysis.disclosure`), consistently across wards, local areas and the borough
+(:mod:`packs.disclosure`), consistently across wards, local areas and the borough
 and across every period shown, so that no withheld count can be worked out from the
 tables of the pack taken together.
 
-The code lives in :mod:`analysis.pack_tables` (the types, periods and shared
-helpers), :mod:`analysis.review_pack` (with :mod:`analysis.published_tables`),
-:mod:`analysis.tasking_pack` and :mod:`analysis.pack_maps` (hotspot and venue tables);
+The code lives in :mod:`packs.model` (the types), :mod:`packs.tables` (periods and
+shared helpers), :mod:`packs.review` (with :mod:`packs.published_tables`),
+:mod:`packs.tasking` and :mod:`packs.maps` (hotspot and venue tables);
 import the public names from here.
 
 Examples
@@ -31,21 +31,20 @@ Examples
 8287
 """
 
-from analysis.pack_tables import (
+from packs.model import (
     NOT_IN_POLICE_UK,
     PUBLISHED,
     REVIEW_PERIOD,
     SECTION_TITLES,
     TOTAL_LABELS,
+    BaseMap,
     Chart,
     Pack,
     Table,
-    computed_note,
-    month_range,
-    parse_period,
 )
-from analysis.review_pack import review_pack
-from analysis.tasking_pack import tasking_pack
+from packs.tables import computed_note, month_range, parse_period
+from packs.review import review_pack
+from packs.tasking import tasking_pack
 
 __all__ = [
     "NOT_IN_POLICE_UK",
@@ -53,6 +52,7 @@ __all__ = [
     "REVIEW_PERIOD",
     "SECTION_TITLES",
     "TOTAL_LABELS",
+    "BaseMap",
     "Chart",
     "Pack",
     "Table",

@@ -23,8 +23,8 @@ import pytest
 import shapely
 
 from analysis.change import STATUSES
-from analysis.cli import main
-from analysis.packs import (
+from cli import main
+from packs import (
     NOT_IN_POLICE_UK,
     PUBLISHED,
     Chart,
@@ -39,7 +39,7 @@ from geo.errors import InputError
 from geo.schema import ASB
 from render.leaflet_offline import remote_assets
 from render.report import write_report
-from tests.test_disclosure import integer_recoveries, linear_recoveries
+from tests.packs.test_disclosure import integer_recoveries, linear_recoveries
 
 CHROMIUM = Path("/usr/bin/chromium")
 HOSTILE = "<script>alert(1)</script><img src=x onerror=alert(1)>"

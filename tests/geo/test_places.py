@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point, Polygon, box
 
-from analysis.places import (
+from geo.places import (
     GAZETTEER_PATH,
     KIND_PRIORITY,
     SCHOOLS_PATH,
@@ -29,7 +29,7 @@ from analysis.places import (
 )
 from geo.errors import DataValidationError, InputError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 POLICE_FILES = sorted((ROOT / "data" / "police_uk").glob("*-hampshire-street_eastleigh_area.csv"))
 
 REQUIRED = [
@@ -254,7 +254,7 @@ def test_schools_and_stations_load_as_bng_points():
 
 
 def test_copied_files_are_unchanged_copies():
-    shared = Path(__file__).resolve().parents[2] / "shared" / "data" / "places"
+    shared = Path(__file__).resolve().parents[3] / "shared" / "data" / "places"
     if not shared.exists():
         pytest.skip("shared data folder not available")
     for path in (SCHOOLS_PATH, STATIONS_PATH):

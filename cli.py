@@ -1,4 +1,4 @@
-"""The ``hotspots`` command line (also ``python -m analysis``).
+"""The ``hotspots`` command line (also ``python -m cli``).
 
 Each sub-command is a small function taking the parsed arguments; bad input ends
 in a one-line message naming the file and the problem, and exit status 2.
@@ -45,7 +45,7 @@ def _print_table(df: pd.DataFrame, floats: int = 2) -> None:
 
 
 def _write_csv(df: pd.DataFrame, out: str) -> None:
-    from analysis.export import safe_csv  # noqa: PLC0415
+    from geo.writers import safe_csv  # noqa: PLC0415
 
     safe_csv(df, Path(out))
     print(f"wrote {out}", file=sys.stderr)
@@ -202,7 +202,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 @_command("report")
 def _report(args: argparse.Namespace) -> int:
-    from analysis.packs import parse_period, review_pack, tasking_pack  # noqa: PLC0415
+    from packs import parse_period, review_pack, tasking_pack  # noqa: PLC0415
     from render.report import write_report  # noqa: PLC0415 - render loads folium
 
     threshold = None

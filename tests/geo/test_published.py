@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis.published import (
+from geo.published import (
     REVIEW_DIR,
     REVIEW_MONTHS,
     TABLE_COLUMNS,
@@ -21,7 +21,7 @@ from analysis.published import (
 from geo.errors import InputError
 from geo.schema import LOCAL_AREAS
 
-SEED = Path(__file__).resolve().parents[1] / "data" / "review_2021_22" / "strategic_review_2021_22.txt"
+SEED = Path(__file__).resolve().parents[2] / "data" / "review_2021_22" / "strategic_review_2021_22.txt"
 
 
 @pytest.fixture(scope="module")

@@ -1,9 +1,9 @@
 """The strategic review pack: the tables of the review's data section for a period.
 
 :func:`review_pack` uses the review's published tables for 2021/22
-(:mod:`analysis.published_tables`) and computes every other period from the incidents;
+(:mod:`packs.published_tables`) and computes every other period from the incidents;
 tables police.uk cannot give are listed as "not in police.uk data". Also importable
-from :mod:`analysis.packs`.
+from :mod:`packs`.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from collections.abc import Sequence
 import geopandas as gpd
 import pandas as pd
 
-from analysis.disclosure import COMPLEMENTARY_MARKER, primary_marker, suppress
-from analysis.pack_maps import _hotspot_tables, _venue_table
-from analysis.pack_tables import (
+from packs.disclosure import COMPLEMENTARY_MARKER, primary_marker, suppress
+from packs.maps import _hotspot_tables, _venue_table
+from packs.tables import (
     _MONTH_NAMES,
     NOT_IN_POLICE_UK,
     REVIEW_PERIOD,
@@ -41,7 +41,7 @@ from analysis.pack_tables import (
     month_range,
     parse_period,
 )
-from analysis.published_tables import _published_tables
+from packs.published_tables import _published_tables
 from analysis.rates import filter_incidents
 from geo.errors import InputError
 from geo.schema import ASB

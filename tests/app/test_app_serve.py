@@ -11,7 +11,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _free_port() -> int:
@@ -28,7 +28,7 @@ def test_hotspots_app_warms_the_server_then_stops_with_it(tmp_path):
     port = _free_port()
     env = dict(os.environ, HOTSPOTS_USER_DIR=str(tmp_path / "user"))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "analysis", "app", "--port", str(port)],
+        [sys.executable, "-m", "cli", "app", "--port", str(port)],
         cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )
     try:

@@ -1,6 +1,6 @@
 """Small-count suppression: the rules, and attacks that try to undo it.
 
-The attacks here are written independently of :mod:`analysis.disclosure`'s own audit:
+The attacks here are written independently of :mod:`packs.disclosure`'s own audit:
 
 * ``linear_recoveries``: every combination, with coefficients -1, 0 or +1, of the sums
   that hold between published cells ("parent minus its published children", "borough
@@ -25,7 +25,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analysis.disclosure import (
+from packs.disclosure import (
     COMPLEMENTARY_MARKER,
     attack_bounds,
     mask_text_counts,

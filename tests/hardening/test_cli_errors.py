@@ -5,7 +5,7 @@ import sys
 
 
 def run(*args):
-    return subprocess.run([sys.executable, "-m", "analysis", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "cli", *args], capture_output=True,
                           text=True, check=False)
 
 

@@ -1,6 +1,6 @@
 """The pack tables that carry map layers: hotspots, the review's named hotspots, venue reach.
 
-Internal to the packs (:mod:`analysis.review_pack` and :mod:`analysis.tasking_pack`): the
+Internal to the packs (:mod:`packs.review` and :mod:`packs.tasking`): the
 hotspot tables with the bandwidth chosen across months when one month is too little, and
 the diversion venues' reach. Map layers carry the published (withheld) values, never the
 raw ones.
@@ -14,8 +14,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from analysis.disclosure import suppress_small
-from analysis.pack_tables import Chart, Table, _span, _tidy, computed_note
+from packs.disclosure import suppress_small
+from packs.tables import Chart, Table, _span, _tidy, computed_note
 from analysis.rates import filter_incidents
 from geo.schema import ASB
 
@@ -202,7 +202,7 @@ def _venue_table(
     threshold: int | None,
     section: str,
 ) -> Table:
-    from analysis.places import load_venues  # noqa: PLC0415
+    from geo.places import load_venues  # noqa: PLC0415
     from analysis.siting import hotspot_demand, reach_table  # noqa: PLC0415
 
     venues = load_venues()

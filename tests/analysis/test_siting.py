@@ -357,7 +357,7 @@ def test_venue_change_effect_remove_and_move(venues, demand):
 
 @pytest.fixture(scope="module")
 def real():
-    from analysis.places import load_gazetteer, load_schools, load_stations, load_venues
+    from geo.places import load_gazetteer, load_schools, load_stations, load_venues
     from geo.io import load_incidents
 
     inc = load_incidents().incidents

@@ -1,7 +1,7 @@
 """The 2021/22 strategic review's own tables, as tables of a review pack.
 
-Internal to :func:`analysis.review_pack.review_pack`: the review's published numbers
-(:mod:`analysis.published`) laid out as pack tables, each noting any check of the
+Internal to :func:`packs.review.review_pack`: the review's published numbers
+(:mod:`geo.published`) laid out as pack tables, each noting any check of the
 printed totals that fails and, with suppression, what was withheld.
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis.disclosure import primary_marker, suppress, suppress_small
-from analysis.pack_tables import (
+from packs.disclosure import primary_marker, suppress, suppress_small
+from packs.tables import (
     PUBLISHED,
     Chart,
     Table,
@@ -27,7 +27,7 @@ __all__: list[str] = []
 
 
 def _published_tables(threshold: int | None) -> list[Table]:
-    from analysis.published import (  # noqa: PLC0415
+    from geo.published import (  # noqa: PLC0415
         asb_change_pct,
         check_review_tables,
         load_review_tables,

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from analysis.cli import main
+from cli import main
 from analysis.evaluate import evaluate_methods
 from analysis.hotspots import detect_hotspots
 from analysis.rates import filter_incidents
@@ -79,7 +79,7 @@ def test_detect_command_writes_geojson_covering_one_percent(tmp_path, capsys):
 
 def test_detect_rejects_a_nonsense_bandwidth_in_one_line(tmp_path):
     proc = subprocess.run(
-        [sys.executable, "-m", "analysis", "detect", "--method", "kde", "--bandwidth-m", "-5",
+        [sys.executable, "-m", "cli", "detect", "--method", "kde", "--bandwidth-m", "-5",
          "--out", str(tmp_path / "x.geojson")], capture_output=True, text=True, check=False)
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr

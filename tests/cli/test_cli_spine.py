@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis.cli import main
+from cli import main
 from geo.io import INCIDENTS_DIR
 from tests.conftest import DATA_DIR, POLICE_HEADER, police_line
 
@@ -24,7 +24,7 @@ FIRST_COLUMNS = ["code", "name", "count", "population", "rate_per_1000", "ci_low
 
 def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "analysis", *args],
+        [sys.executable, "-m", "cli", *args],
         cwd=cwd,
         capture_output=True,
         text=True,

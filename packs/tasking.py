@@ -3,7 +3,7 @@
 :func:`tasking_pack` compares this month with the last and with the same month a year
 before, by type, local area and ward, with an exact test of each change; lists the wards
 above the borough's rate; classes this month's hotspots against last month's; and gives
-the patrol list. Also importable from :mod:`analysis.packs`.
+the patrol list. Also importable from :mod:`packs`.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis.disclosure import COMPLEMENTARY_MARKER, suppress, suppress_small
-from analysis.pack_maps import _auto_bandwidth, _map_safe
-from analysis.pack_tables import (
+from packs.disclosure import COMPLEMENTARY_MARKER, suppress, suppress_small
+from packs.maps import _auto_bandwidth, _map_safe
+from packs.tables import (
     Chart,
     Pack,
     Table,

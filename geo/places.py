@@ -30,7 +30,7 @@ import pandas as pd
 import shapely
 from shapely.geometry import Point
 
-from analysis.export import atomic_write
+from geo.writers import atomic_write
 from geo.crs import BNG, GB_BOUNDS_BNG, GB_BOUNDS_LONLAT, WGS84, require_bng
 from geo.errors import DataValidationError, InputError
 
