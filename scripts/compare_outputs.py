@@ -83,7 +83,9 @@ def record(out: Path, incidents: list[str], hotspots: list[str]) -> None:
 _RANDOM_ID = re.compile(r"(?<![0-9a-f])[0-9a-f]{32}(?![0-9a-f])")
 _SPACES = re.compile(r"\s+")
 _BETWEEN_TAGS = re.compile(r">\s+<")
-_PRINTED_AT = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?( UTC)?")
+_PRINTED_AT = re.compile(
+    r"(\d{4}-\d{2}-\d{2}[ T]|\d{2} [A-Z][a-z]+ \d{4} )\d{2}:\d{2}(:\d{2})?( UTC)?"
+)
 
 
 def _normalised(path: Path, folder: Path) -> str | bytes:
