@@ -32,10 +32,17 @@ def _command(name: str) -> Callable:
     return register
 
 
-def _load(paths: list[str] | None):
-    from geo.io import load_incidents  # noqa: PLC0415 - keep --help fast
+def _area():
+    from geo.study_area import load_study_area  # noqa: PLC0415 - keep --help fast
 
-    return load_incidents(paths or None)
+    return load_study_area()
+
+
+def _load(paths: list[str] | None, area=None):
+    from geo.io import load_incidents  # noqa: PLC0415 - keep --help fast
+    from geo.paths import shipped_incident_paths  # noqa: PLC0415
+
+    return load_incidents(paths or shipped_incident_paths(), area or _area())
 
 
 def _print_table(df: pd.DataFrame, floats: int = 2) -> None:
@@ -55,8 +62,9 @@ def _write_csv(df: pd.DataFrame, out: str) -> None:
 def _rates(args: argparse.Namespace) -> int:
     from analysis.rates import area_rates  # noqa: PLC0415
 
-    result = _load(args.incidents)
-    table = area_rates(result.incidents, args.level, types=args.type,
+    area = _area()
+    result = _load(args.incidents, area)
+    table = area_rates(result.incidents, area.level(args.level), types=args.type,
                        month_from=args.month_from, month_to=args.month_to)
     table = table[RATE_COLUMNS]
     if args.out:
@@ -83,7 +91,7 @@ def _validate(args: argparse.Namespace) -> int:
                 msg = (f"--rejects {args.rejects}: inside the input folder {p}, where the next "
                        "validate would read it as data; write it elsewhere.")
                 raise InputError(msg)
-    result = load_incidents(args.paths)
+    result = load_incidents(args.paths, _area())
     summary = result.summary()
     if args.rejects:
         _write_csv(result.rejects, args.rejects)
@@ -117,10 +125,10 @@ def _validate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _filtered(args: argparse.Namespace):
+def _filtered(args: argparse.Namespace, area):
     from analysis.rates import filter_incidents  # noqa: PLC0415
 
-    result = _load(args.incidents)
+    result = _load(args.incidents, area)
     return result, filter_incidents(result.incidents, types=args.type,
                                     month_from=args.month_from, month_to=args.month_to)
 
@@ -129,10 +137,11 @@ def _filtered(args: argparse.Namespace):
 def _detect(args: argparse.Namespace) -> int:
     from analysis.hotspots import detect_hotspots  # noqa: PLC0415
 
-    _, incidents = _filtered(args)
+    area = _area()
+    _, incidents = _filtered(args, area)
     bw = args.bandwidth_m
     bw = bw if bw in ("auto", "scott", "silverman", "spatial_silverman") else _positive(bw, "--bandwidth-m")
-    res = detect_hotspots(incidents, method=args.method, coverage=args.coverage / 100,
+    res = detect_hotspots(incidents, area, method=args.method, coverage=args.coverage / 100,
                           bandwidth_m=bw, eps_m=args.eps_m, min_samples=args.min_samples)
     hot = res.hotspots
     out = hot.to_crs("EPSG:4326")
@@ -141,7 +150,7 @@ def _detect(args: argparse.Namespace) -> int:
     for note in res.notes:
         print(note)
     if args.method == "kde":
-        share = hot["area_m2"].sum() / _study_area_m2()
+        share = hot["area_m2"].sum() / area.area_m2
         print(f"hotspots cover {share:.2%} of the study area (asked {args.coverage}%).")
     _print_table(hot[["rank", "name", "count", "share", "area_m2", "top_streets",
                       "peak_months"]].head(15), floats=3)
@@ -150,12 +159,6 @@ def _detect(args: argparse.Namespace) -> int:
         for r in res.reference.itertuples():
             print(f"review's '{r.review_name}': {r.verdict}")
     return 0
-
-
-def _study_area_m2() -> float:
-    from geo.boundaries import study_area  # noqa: PLC0415
-
-    return float(study_area().area)
 
 
 def _positive(value: str, flag: str) -> float:
@@ -174,7 +177,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     from analysis.evaluate import DEFAULT_METHODS, evaluate_methods  # noqa: PLC0415
     from analysis.rates import filter_incidents  # noqa: PLC0415
 
-    result = _load(args.incidents)
+    area = _area()
+    result = _load(args.incidents, area)
     inc = result.incidents
     train = filter_incidents(inc, types=args.type, month_from=args.train_from, month_to=args.train_to)
     test = filter_incidents(inc, types=args.type, month_from=args.test_from, month_to=args.test_to)
@@ -188,7 +192,8 @@ def _evaluate(args: argparse.Namespace) -> int:
         msg = f"--coverage {args.coverage!r}: give percentages separated by commas, e.g. 1,5,10."
         raise InputError(msg) from exc
     methods = args.method or list(DEFAULT_METHODS)
-    table = evaluate_methods(train, test, coverages=coverages, methods=methods)
+    table = evaluate_methods(train, test, coverages=coverages, methods=methods,
+                             study_area=area.geometry)
     show = table.assign(coverage=(table["coverage"] * 100).map(lambda v: f"{v:g}%"),
                         area_share=table["area_share"].map(lambda v: f"{v:.2%}"),
                         hit_rate=table["hit_rate"].map(lambda v: f"{v:.1%}"))
@@ -202,6 +207,8 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 @_command("report")
 def _report(args: argparse.Namespace) -> int:
+    from geo.paths import REVIEW_DIR  # noqa: PLC0415
+    from geo.published import load_review_tables  # noqa: PLC0415
     from packs import parse_period, review_pack, tasking_pack  # noqa: PLC0415
     from render.report import write_report  # noqa: PLC0415 - render loads folium
 
@@ -216,9 +223,11 @@ def _report(args: argparse.Namespace) -> int:
     bw = bw if bw == "auto" else _positive(bw, "--bandwidth-m")
     if args.period is not None:
         parse_period(args.period)
-    inc = _load(args.incidents).incidents
+    area = _area()
+    inc = _load(args.incidents, area).incidents
     if args.kind == "review":
-        pack = review_pack(args.period or "2021-04..2022-03", inc, threshold,
+        pack = review_pack(args.period or "2021-04..2022-03", inc, threshold, area=area,
+                           review_tables=load_review_tables(REVIEW_DIR),
                            method=args.method, bandwidth_m=bw)
     else:
         period = args.period
@@ -228,7 +237,8 @@ def _report(args: argparse.Namespace) -> int:
             period = comparable[-1] if comparable else months[-1]
             print(f"tasking month: {period} (the latest loaded month with the month before it; "
                   "choose another with --period)", file=sys.stderr)
-        pack = tasking_pack(period, inc, threshold, method=args.method, bandwidth_m=bw)
+        pack = tasking_pack(period, inc, threshold, area=area, method=args.method,
+                            bandwidth_m=bw)
     try:
         files = write_report(pack, Path(args.out), maps=args.maps,
                              pdf=False if args.no_pdf else None)

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from analysis.naming import names_for
 from geo.crs import require_bng
 
 __all__ = ["DESCRIBE_COLUMNS", "GENERIC_LOCATIONS", "describe_hotspots", "top_values"]
@@ -68,8 +69,8 @@ def describe_hotspots(
     incidents: gpd.GeoDataFrame,
     *,
     method: str,
-    gazetteer: gpd.GeoDataFrame | None = None,
-    wards: gpd.GeoDataFrame | None = None,
+    gazetteer: gpd.GeoDataFrame | None,
+    wards: gpd.GeoDataFrame,
     k: int = 3,
 ) -> gpd.GeoDataFrame:
     """Describe hotspot polygons by the incidents inside them.
@@ -84,9 +85,10 @@ def describe_hotspots(
     method
         Label, e.g. ``"kde"``, ``"dbscan"``, ``"gistar"``.
     gazetteer
-        Named places (:func:`geo.places.load_gazetteer`); the shipped one by default.
+        Named places (:func:`geo.places.load_gazetteer`); None where the area has
+        none: each hotspot is then named after its commonest street and its ward.
     wards
-        Ward polygons with ``name``; the shipped 2018 wards by default.
+        Ward polygons with ``name`` (EPSG:27700).
     k
         How many streets, types and months to list.
 
@@ -98,14 +100,6 @@ def describe_hotspots(
     """
     require_bng(polygons, "hotspot polygons")
     require_bng(incidents, "incidents")
-    if gazetteer is None:
-        from geo.places import load_gazetteer  # noqa: PLC0415
-
-        gazetteer = load_gazetteer()
-    if wards is None:
-        from geo.boundaries import load_layer  # noqa: PLC0415
-
-        wards = load_layer("wards_2018")
     total = len(incidents)
     geoms = polygons.geometry.to_numpy()
     located = incidents[incidents["has_location"].to_numpy(bool)]
@@ -168,12 +162,14 @@ GENERIC_LOCATIONS = frozenset({
 """police.uk map-point labels that name a kind of place, not a street."""
 
 
-def _names(described: gpd.GeoDataFrame, gazetteer: gpd.GeoDataFrame) -> list[str]:
+def _names(described: gpd.GeoDataFrame, gazetteer: gpd.GeoDataFrame | None) -> list[str]:
     """Gazetteer names; where no named place reaches a hotspot, its main street and ward."""
-    from geo.places import names_for  # noqa: PLC0415
-
+    if gazetteer is None or gazetteer.empty:
+        near = ["near the area"] * len(described)
+    else:
+        near = names_for(described.geometry, gazetteer)
     names = []
-    for name, streets, wards in zip(names_for(described.geometry, gazetteer),
+    for name, streets, wards in zip(near,
                                     described["top_streets"], described["wards"], strict=True):
         if name.startswith("near "):
             street = next((s.rsplit(" (", 1)[0] for s in streets.split(", ")

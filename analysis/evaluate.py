@@ -24,6 +24,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from analysis.bandwidth import choose_bandwidth
+from analysis.clusters import DEFAULT_EPS_M, DEFAULT_MIN_SAMPLES, dbscan_hotspots
+from analysis.gistar import gistar_grid
+from analysis.grid import Grid
+from analysis.kde import kde_surface
 from geo.crs import require_bng
 
 __all__ = ["DEFAULT_METHODS", "cell_counts", "evaluate_methods", "score_hit_rates"]
@@ -119,7 +124,7 @@ def evaluate_methods(
     *,
     coverages: list[float] | tuple[float, ...] = (0.01, 0.05, 0.10),
     methods: list[str] | tuple[str, ...] = DEFAULT_METHODS,
-    study_area: shapely.Geometry | None = None,
+    study_area: shapely.Geometry,
     cell_m: float = 50.0,
     random_state: int = 0,
 ) -> pd.DataFrame:
@@ -134,7 +139,7 @@ def evaluate_methods(
     methods
         Any of :data:`DEFAULT_METHODS`; ``kde N m`` for a fixed bandwidth of N metres.
     study_area
-        The borough by default.
+        The study area's outline (EPSG:27700).
     cell_m
         Grid cell of the evaluation, metres.
     random_state
@@ -146,14 +151,8 @@ def evaluate_methods(
         ``method``, ``detail`` (e.g. the bandwidth chosen), ``coverage``,
         ``area_share``, ``hit_rate``, ``pai``, ``rri``, ``train_n``, ``test_n``.
     """
-    from analysis.grid import Grid  # noqa: PLC0415
-
     require_bng(train, "training incidents")
     require_bng(test, "test incidents")
-    if study_area is None:
-        from geo.boundaries import study_area as borough  # noqa: PLC0415
-
-        study_area = borough()
     grid = Grid.covering(study_area.bounds, cell_m)
     mask = grid.mask_from(study_area)
     tr_xy, te_xy = _xy(train), _xy(test)
@@ -182,8 +181,6 @@ def _fixed_kde(train, grid, study_area, label: str) -> Callable:
     bw = float(label.split()[1])
 
     def run():
-        from analysis.kde import kde_surface  # noqa: PLC0415
-
         located = train[train["has_location"].to_numpy(bool)]
         surf = kde_surface(located, bandwidth_m=bw, cell_m=grid.cell_m, grid=grid,
                            study_area=study_area)
@@ -196,9 +193,6 @@ def _scorers(train, grid, mask, study_area, cell_m, random_state, te_counts) -> 
     located = train[train["has_location"].to_numpy(bool)]
 
     def kde_auto():
-        from analysis.bandwidth import choose_bandwidth  # noqa: PLC0415
-        from analysis.kde import kde_surface  # noqa: PLC0415
-
         choice = choose_bandwidth(located, rule="auto", cell_m=cell_m, study_area=study_area)
         surf = kde_surface(located, bandwidth_m=choice.bandwidth_m, cell_m=cell_m, grid=grid,
                            study_area=study_area)
@@ -209,8 +203,6 @@ def _scorers(train, grid, mask, study_area, cell_m, random_state, te_counts) -> 
         return cell_counts(_xy(located), grid, mask), f"counts per {cell_m:.0f} m cell", False
 
     def dbscan():
-        from analysis.clusters import DEFAULT_EPS_M, DEFAULT_MIN_SAMPLES, dbscan_hotspots  # noqa: PLC0415
-
         polys = dbscan_hotspots(located)
         xs, ys = grid.centres()
         score = np.zeros((grid.ny, grid.nx))
@@ -221,8 +213,6 @@ def _scorers(train, grid, mask, study_area, cell_m, random_state, te_counts) -> 
         return score, f"eps {DEFAULT_EPS_M:.0f} m, min_samples {DEFAULT_MIN_SAMPLES}", True
 
     def gistar():
-        from analysis.gistar import gistar_grid  # noqa: PLC0415
-
         cells = gistar_grid(located, cell_m=200, study_area=study_area,
                             random_state=random_state)
         xs, ys = grid.centres()

@@ -15,10 +15,16 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
+from analysis import clusters
+from analysis.bandwidth import choose_bandwidth
+from analysis.coverage import hotspot_areas
 from analysis.describe import describe_hotspots
+from analysis.gistar import DEFAULT_PERMUTATIONS, gistar_grid, gistar_hotspots
+from analysis.kde import kde_surface
 from analysis.reference import reference_hotspots
 from geo.crs import require_bng
 from geo.errors import InputError
+from geo.study_area import StudyArea
 
 __all__ = ["METHODS", "HotspotResult", "detect_hotspots", "merge_nearby"]
 
@@ -59,9 +65,9 @@ class HotspotResult:
 
 def detect_hotspots(
     incidents: gpd.GeoDataFrame,
+    area: StudyArea,
     *,
     method: str = "kde",
-    study_area: shapely.Geometry | None = None,
     coverage: float = 0.01,
     bandwidth_m: float | str = "auto",
     cell_m: float = 50.0,
@@ -79,13 +85,15 @@ def detect_hotspots(
     ----------
     incidents
         Incident frame in EPSG:27700 (already filtered to the types and months wanted).
+    area
+        The study area: the analysis is confined to its outline, hotspots are named
+        after its gazetteer (or their streets) and wards, and checked against the
+        review's named hotspots where it has them.
     method
         ``kde`` (highest-density cells covering ``coverage`` of the study area),
         ``dbscan`` (clusters of at least ``min_samples`` incidents within ``eps_m``),
         ``hdbscan`` (clusters of at least ``min_samples`` incidents at any density) or
         ``gistar`` (cells significantly hot at 95% after FDR correction).
-    study_area
-        Polygon the analysis is confined to; the borough by default.
     coverage
         KDE: share of the study area the hotspots cover (0.01 = 1%).
     bandwidth_m
@@ -120,10 +128,7 @@ def detect_hotspots(
     if method not in METHODS:
         msg = f"unknown method {method!r}; choose one of {', '.join(METHODS)}."
         raise InputError(msg)
-    if study_area is None:
-        from geo.boundaries import study_area as borough  # noqa: PLC0415
-
-        study_area = borough()
+    study_area = area.geometry
     located = incidents[incidents["has_location"].to_numpy(bool)]
     if located.empty:
         msg = "no incidents with a location to map for these filters; widen the types or months."
@@ -131,10 +136,6 @@ def detect_hotspots(
     notes: list[str] = []
     surface = cells = None
     if method == "kde":
-        from analysis.bandwidth import choose_bandwidth  # noqa: PLC0415
-        from analysis.coverage import hotspot_areas  # noqa: PLC0415
-        from analysis.kde import kde_surface  # noqa: PLC0415
-
         choice = choose_bandwidth(located, rule=bandwidth_m, cell_m=cell_m, kernel=kernel,
                                   study_area=study_area)
         surface = kde_surface(located, bandwidth_m=choice.bandwidth_m, cell_m=cell_m,
@@ -150,24 +151,18 @@ def detect_hotspots(
                      f"{how.get(choice.rule, f', chosen by the {choice.rule} rule')}.")
         params["bandwidth_detail"] = getattr(choice, "detail", "")
     elif method == "dbscan":
-        from analysis import clusters  # noqa: PLC0415
-
         eps = clusters.DEFAULT_EPS_M if eps_m is None else eps_m
         ms = clusters.DEFAULT_MIN_SAMPLES if min_samples is None else min_samples
         polys = clusters.dbscan_hotspots(located, eps_m=eps, min_samples=ms)
         params = {"eps_m": eps, "min_samples": ms}
         notes.append(f"DBSCAN: clusters of at least {ms} incidents with neighbours within {eps:.0f} m.")
     elif method == "hdbscan":
-        from analysis import clusters  # noqa: PLC0415
-
         ms = clusters.DEFAULT_MIN_SAMPLES if min_samples is None else min_samples
         labels = clusters.hdbscan_labels(located, min_cluster_size=ms)
         polys = clusters.cluster_outlines(located, labels)
         params = {"min_cluster_size": ms}
         notes.append(f"HDBSCAN: clusters of at least {ms} incidents, at whatever density they hold.")
     else:
-        from analysis.gistar import DEFAULT_PERMUTATIONS, gistar_grid, gistar_hotspots  # noqa: PLC0415
-
         permutations = DEFAULT_PERMUTATIONS if permutations is None else permutations
         cells = gistar_grid(located, cell_m=gistar_cell_m, study_area=study_area,
                             permutations=permutations, random_state=random_state)
@@ -177,8 +172,10 @@ def detect_hotspots(
         notes.append(f"Getis-Ord Gi* on {gistar_cell_m:.0f} m cells, {permutations} permutations, "
                      "false-discovery-rate corrected; hotspots are contiguous cells hot at 95%+.")
     polys = gpd.GeoDataFrame(geometry=polys.geometry.to_numpy(), crs=polys.crs)
-    described = describe_hotspots(polys, incidents, method=method)
-    reference = reference_hotspots(incidents, described)
+    described = describe_hotspots(polys, incidents, method=method, gazetteer=area.gazetteer,
+                                  wards=area.levels["ward"].areas)
+    reference = reference_hotspots(incidents, described, gazetteer=area.gazetteer,
+                                   review_hotspots=area.review_hotspots)
     return HotspotResult(hotspots=described, method=method, params=params, surface=surface,
                          cells=cells, reference=reference, notes=notes)
 

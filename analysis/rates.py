@@ -11,28 +11,17 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from geo.boundaries import areas_for_level
 from geo.errors import InputError
-from geo.schema import CRIME_TYPES, LEVELS
+from geo.schema import CRIME_TYPES
+from geo.study_area import AreaLevel
 
 __all__ = [
-    "LEVEL_COLUMNS",
     "area_rates",
     "filter_incidents",
     "pct_change",
     "period_change",
     "poisson_ci",
 ]
-
-LEVEL_COLUMNS = {
-    "lsoa": "lsoa_code",
-    "ward": "ward_code",
-    "ward2002": "ward2002_code",
-    "local_area": "local_area",
-    "borough": None,
-}
-"""The incident column that places a row in each level's areas."""
-
 
 def poisson_ci(count: np.ndarray | int, *, conf: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     """Exact (Garwood) confidence interval for a Poisson count.
@@ -114,14 +103,13 @@ def filter_incidents(
 
 def area_rates(
     incidents: pd.DataFrame,
-    level: str = "ward",
+    level: AreaLevel,
     *,
     types: list[str] | tuple[str, ...] | None = None,
     month_from: str | None = None,
     month_to: str | None = None,
     per: int = 1000,
     conf: float = 0.95,
-    areas: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Counts and rates per ``per`` residents for every area of a level.
 
@@ -130,17 +118,16 @@ def area_rates(
     incidents
         Incident frame joined to areas (:func:`geo.join.join_areas`).
     level
-        ``lsoa``, ``ward`` (2018), ``ward2002``, ``local_area`` or ``borough``.
+        The areas (a study area's :class:`geo.study_area.AreaLevel`): polygons with
+        ``code``, ``name`` and ``population`` covering the whole study area, and the
+        incident column that places a row in them. The study area's population is
+        their sum.
     types, month_from, month_to
         Filters, as :func:`filter_incidents`.
     per
         Rate denominator (1,000 residents).
     conf
         Confidence level of the intervals.
-    areas
-        The level's areas with ``code``, ``name`` and ``population``; the shipped
-        areas (:func:`geo.boundaries.areas_for_level`) by default. When given, they are
-        taken to cover the whole study area, so the borough's population is their sum.
 
     Returns
     -------
@@ -150,16 +137,10 @@ def area_rates(
         ``ci_low``, ``ci_high``, ``share`` (of all counted), ``borough_rate`` and
         ``vs_borough`` (``higher``, ``lower`` or ``not different``).
     """
-    if level not in LEVELS:
-        msg = f"unknown level {level!r}; choose one of {', '.join(LEVELS)}."
-        raise InputError(msg)
     sub = filter_incidents(incidents, types=types, month_from=month_from, month_to=month_to)
-    if areas is None:
-        areas = areas_for_level(level)
-        pop_total = float(areas_for_level("borough")["population"].iloc[0])
-    else:
-        pop_total = float(areas["population"].sum())
-    col = LEVEL_COLUMNS[level]
+    areas = level.areas
+    pop_total = float(areas["population"].sum())
+    col = level.column
     if col is None:
         counts = pd.Series({areas["code"].iloc[0]: len(sub)})
     else:
@@ -201,7 +182,7 @@ def pct_change(before: float, after: float) -> float:
 
 def period_change(
     incidents: pd.DataFrame,
-    level: str,
+    level: AreaLevel,
     *,
     before: tuple[str, str],
     after: tuple[str, str],

@@ -16,21 +16,15 @@ import pandas as pd
 from analysis.change import count_inside
 from geo.crs import require_bng
 
-__all__ = ["REVIEW_HOTSPOTS", "reference_hotspots"]
-
-REVIEW_HOTSPOTS = {
-    "Hamble including the foreshore": "Hamble foreshore",
-    "Eastleigh town centre": "Eastleigh town centre",
-    "Hedge End town centre": "Hedge End town centre",
-}
-"""The review's wording mapped to the gazetteer place it refers to."""
+__all__ = ["reference_hotspots"]
 
 
 def reference_hotspots(
     incidents: gpd.GeoDataFrame,
     detected: gpd.GeoDataFrame,
     *,
-    gazetteer: gpd.GeoDataFrame | None = None,
+    gazetteer: gpd.GeoDataFrame | None,
+    review_hotspots: dict[str, str],
     radius_m: float | None = None,
     top_n: int = 10,
 ) -> gpd.GeoDataFrame:
@@ -43,7 +37,10 @@ def reference_hotspots(
     detected
         Detected hotspot polygons (:func:`analysis.describe.describe_hotspots`).
     gazetteer
-        Named places; the shipped one by default.
+        Named places (EPSG:27700); None where the area has none (nothing to check).
+    review_hotspots
+        The review's wording of each named hotspot mapped to the gazetteer place it
+        refers to (a study area's :attr:`geo.study_area.StudyArea.review_hotspots`).
     radius_m
         Reach around each place; the place's own ``radius_m`` by default.
     top_n
@@ -60,15 +57,11 @@ def reference_hotspots(
         geometry is the reach circle.
     """
     require_bng(incidents, "incidents")
-    if gazetteer is None:
-        from geo.places import load_gazetteer  # noqa: PLC0415
-
-        gazetteer = load_gazetteer()
-    places = gazetteer.set_index("name")
     rows = []
+    places = gazetteer.set_index("name") if gazetteer is not None else None
     total = max(len(incidents), 1)
-    for review_name, place in REVIEW_HOTSPOTS.items():
-        if place not in places.index:
+    for review_name, place in review_hotspots.items():
+        if places is None or place not in places.index:
             continue
         pt = places.geometry[place]
         r = float(radius_m if radius_m is not None else places["radius_m"][place])
@@ -86,4 +79,7 @@ def reference_hotspots(
         rows.append({"review_name": review_name, "place": place, "radius_m": r,
                      "incidents_within": n, "share": n / total, "overlapping": listed,
                      "agrees": agrees, "verdict": verdict, "geometry": reach})
-    return gpd.GeoDataFrame(pd.DataFrame(rows), geometry="geometry", crs=incidents.crs)
+    columns = ["review_name", "place", "radius_m", "incidents_within", "share", "overlapping",
+               "agrees", "verdict", "geometry"]
+    return gpd.GeoDataFrame(pd.DataFrame(rows, columns=columns), geometry="geometry",
+                            crs=incidents.crs)

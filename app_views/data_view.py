@@ -12,13 +12,13 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from geo.writers import csv_bytes
 from app_views import state
 from app_views.filters import Filters
 from app_views.state import Dataset
 from app_views.uploads import csp_columns, csp_dataset, first_line, police_dataset, replace_dataset
 from geo.csp_log import ColumnMapping
 from geo.errors import InputError
+from geo.writers import csv_bytes
 
 __all__ = ["SOURCES", "account_table", "render"]
 

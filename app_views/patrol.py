@@ -15,12 +15,12 @@ import pandas as pd
 import streamlit as st
 from shapely.geometry import box
 
-from geo.writers import csv_bytes
 from analysis.hotspots import HotspotResult
 from app_views import map_view, state
 from app_views.filters import Filters
 from app_views.state import Dataset
 from geo.crs import WGS84
+from geo.writers import csv_bytes
 from render.map import MapLayers, build_map, save_standalone_html
 
 __all__ = [

@@ -17,8 +17,6 @@ import pandas as pd
 import streamlit as st
 from pyproj import Transformer
 
-from geo.writers import csv_bytes
-from geo.places import VENUE_COLUMNS, VENUES_PATH, load_venues, save_venues
 from analysis.siting import (
     candidate_sites,
     hotspot_demand,
@@ -32,7 +30,10 @@ from app_views.filters import Filters
 from app_views.state import Dataset
 from geo.crs import BNG, WGS84
 from geo.errors import InputError
+from geo.paths import VENUES_PATH
+from geo.places import VENUE_COLUMNS, load_venues, save_venues
 from geo.schema import ASB
+from geo.writers import csv_bytes
 from render.map import MapLayers
 
 __all__ = [

@@ -5,7 +5,8 @@ replaced only when an upload succeeds, so a failed upload never loses what was l
 Every loader is cached with Streamlit keyed on its inputs: files by path and
 modification time, results by the dataset's key and the filter values. Frames are
 passed to cached functions as ``_``-prefixed arguments (not hashed) next to the
-dataset key that identifies them.
+dataset key that identifies them. Streamlit leaves ``_``-prefixed arguments out of the
+cache key, so a file's stamp is always passed under a plain name.
 """
 
 from __future__ import annotations
@@ -23,8 +24,12 @@ import streamlit as st
 from analysis.hotspots import HotspotResult, detect_hotspots
 from analysis.kde import DensitySurface, kde_surface
 from analysis.rates import area_rates, filter_incidents
-from geo.boundaries import DATA_DIR, GPKG, areas_for_level, load_layer
-from geo.io import LoadResult, load_incidents, shipped_incident_paths
+from geo.errors import InputError
+from geo.io import LoadResult, load_incidents
+from geo.paths import DATA_DIR, GPKG, REVIEW_DIR, VENUES_PATH, shipped_incident_paths
+from geo.places import load_venues
+from geo.published import load_review_tables
+from geo.study_area import DataFiles, StudyArea, load_study_area
 
 __all__ = [
     "DATASET_KEY",
@@ -52,6 +57,7 @@ __all__ = [
     "show_input_error",
     "stations",
     "stations_near",
+    "study_area",
     "user_dir",
     "venues",
     "venues_path",
@@ -118,15 +124,25 @@ def _stamp_key(stamps: tuple[tuple[str, float], ...]) -> str:
     return hashlib.sha256(repr(stamps).encode()).hexdigest()[:16]
 
 
+@st.cache_resource(max_entries=2)
+def _study_area(stamps: tuple[tuple[str, float], ...]) -> StudyArea:
+    return load_study_area(files=DataFiles(*(Path(p) for p, _ in stamps)))
+
+
+def study_area() -> StudyArea:
+    """The study area (cached on the paths and mtimes of every file it is built from)."""
+    return _study_area(DataFiles().stamps())
+
+
 @st.cache_resource(max_entries=2, show_spinner="Loading the shipped police.uk months\u2026")
-def _load_shipped(stamps: tuple[tuple[str, float], ...]) -> LoadResult:
-    return load_incidents([p for p, _ in stamps])
+def _load_shipped(stamps: tuple[tuple[str, float], ...], area_key: str) -> LoadResult:  # noqa: ARG001 - keys the cache
+    return load_incidents([p for p, _ in stamps], study_area())
 
 
 def shipped_dataset() -> Dataset:
     """The shipped real police.uk months (cached on their paths and mtimes)."""
     stamps = tuple(file_stamp(p) for p in shipped_incident_paths())
-    result = _load_shipped(stamps)
+    result = _load_shipped(stamps, study_area().key)
     return Dataset(
         key=f"shipped:{_stamp_key(stamps)}",
         label=f"Shipped police.uk months ({len(stamps)} files)",
@@ -292,87 +308,54 @@ def shipped_month_problems(ds: Dataset) -> list[str]:
 # ------------------------------------------------------------------ boundaries, places
 
 
-@st.cache_resource(max_entries=8)
-def _areas(level: str, _stamp: tuple[str, float]) -> gpd.GeoDataFrame:
-    return areas_for_level(level)
-
-
 def level_areas(level: str) -> gpd.GeoDataFrame:
-    """Polygons of an area level with population (cached on the GeoPackage's mtime)."""
-    return _areas(level, file_stamp(GPKG))
-
-
-@st.cache_resource(max_entries=2)
-def _borough(_stamp: tuple[str, float]) -> gpd.GeoDataFrame:
-    return load_layer("borough")
+    """Polygons of an area level with population (from the cached study area)."""
+    return study_area().areas(level)
 
 
 def borough() -> gpd.GeoDataFrame:
-    """The borough outline (EPSG:27700)."""
-    return _borough(file_stamp(GPKG))
+    """The study area's outline (EPSG:27700)."""
+    return study_area().outline
 
 
-@st.cache_resource(max_entries=2)
-def _gazetteer(_stamp: tuple[str, float]) -> gpd.GeoDataFrame:
-    from geo.places import load_gazetteer  # noqa: PLC0415 - lands separately
-
-    return load_gazetteer()
+def _part(name: str) -> gpd.GeoDataFrame:
+    frame = getattr(study_area(), name)
+    if frame is None:
+        msg = f"{study_area().name} has no {name} file."
+        raise InputError(msg)
+    return frame
 
 
 def gazetteer() -> gpd.GeoDataFrame:
     """Named places (EPSG:27700)."""
-    from geo.places import GAZETTEER_PATH  # noqa: PLC0415
-
-    return _gazetteer(file_stamp(GAZETTEER_PATH))
-
-
-@st.cache_resource(max_entries=2)
-def _schools(_stamp: tuple[str, float]) -> gpd.GeoDataFrame:
-    from geo.places import load_schools  # noqa: PLC0415
-
-    return load_schools()
+    return _part("gazetteer")
 
 
 def schools() -> gpd.GeoDataFrame:
     """Schools (EPSG:27700)."""
-    from geo.places import SCHOOLS_PATH  # noqa: PLC0415
-
-    return _schools(file_stamp(SCHOOLS_PATH))
-
-
-@st.cache_resource(max_entries=2)
-def _stations(_stamp: tuple[str, float]) -> gpd.GeoDataFrame:
-    from geo.places import load_stations  # noqa: PLC0415
-
-    return load_stations()
+    return _part("schools")
 
 
 def stations() -> gpd.GeoDataFrame:
     """Rail stations (EPSG:27700)."""
-    from geo.places import STATIONS_PATH  # noqa: PLC0415
-
-    return _stations(file_stamp(STATIONS_PATH))
+    return _part("stations")
 
 
 @st.cache_resource(max_entries=4)
-def _near(what: str, _stamp: tuple, buffer_m: float) -> gpd.GeoDataFrame:
+def _near(what: str, area_key: str, buffer_m: float) -> gpd.GeoDataFrame:  # noqa: ARG001 - keys the cache
     frame = schools() if what == "schools" else stations()
-    reach = borough().geometry.iloc[0].buffer(buffer_m)
+    reach = study_area().geometry.buffer(buffer_m)
     return frame[frame.geometry.intersects(reach)].reset_index(drop=True)
 
 
 def schools_near(buffer_m: float = 1000.0) -> gpd.GeoDataFrame:
-    """Schools in the borough or within ``buffer_m`` of it."""
-    from geo.places import SCHOOLS_PATH  # noqa: PLC0415
-
-    return _near("schools", (file_stamp(SCHOOLS_PATH), file_stamp(GPKG)), buffer_m)
+    """Schools in the study area or within ``buffer_m`` of it."""
+    return _near("schools", study_area().key, buffer_m)
 
 
 def stations_near(buffer_m: float = 1000.0) -> gpd.GeoDataFrame:
-    """Rail stations in the borough or within ``buffer_m`` of it."""
-    from geo.places import STATIONS_PATH  # noqa: PLC0415
-
-    return _near("stations", (file_stamp(STATIONS_PATH), file_stamp(GPKG)), buffer_m)
+    """Rail stations in the study area or within ``buffer_m`` of it."""
+    return _near("stations", study_area().key, buffer_m)
 
 
 def user_dir() -> Path:
@@ -385,16 +368,12 @@ def user_dir() -> Path:
 
 def venues_path() -> Path:
     """The venue file in use: the user's saved copy if there is one, else the shipped file."""
-    from geo.places import VENUES_PATH  # noqa: PLC0415
-
     own = user_dir() / VENUES_PATH.name
     return own if own.exists() else VENUES_PATH
 
 
 @st.cache_data(max_entries=8)
-def _venues(path: str, _mtime: float) -> gpd.GeoDataFrame:
-    from geo.places import load_venues  # noqa: PLC0415
-
+def _venues(path: str, mtime: float) -> gpd.GeoDataFrame:  # noqa: ARG001 - keys the cache
     return load_venues(Path(path))
 
 
@@ -405,16 +384,12 @@ def venues() -> gpd.GeoDataFrame:
 
 
 @st.cache_data(max_entries=2)
-def _review_tables(_stamp: str) -> dict[str, pd.DataFrame]:
-    from geo.published import load_review_tables  # noqa: PLC0415
-
-    return load_review_tables()
+def _review_tables(stamp: str) -> dict[str, pd.DataFrame]:  # noqa: ARG001 - keys the cache
+    return load_review_tables(REVIEW_DIR)
 
 
 def review_tables() -> dict[str, pd.DataFrame]:
     """The review's published 2021/22 tables (cached on the folder's file mtimes)."""
-    from geo.published import REVIEW_DIR  # noqa: PLC0415
-
     stamp = repr(sorted(file_stamp(p) for p in Path(REVIEW_DIR).glob("*.csv")))
     return _review_tables(stamp)
 
@@ -452,7 +427,8 @@ def _rates(
     month_to: str,
 ) -> pd.DataFrame:
     return area_rates(
-        _ds.incidents, level, types=list(types), month_from=month_from, month_to=month_to
+        _ds.incidents, study_area().level(level), types=list(types), month_from=month_from,
+        month_to=month_to,
     )
 
 
@@ -472,7 +448,8 @@ def _hotspots(
     month_to: str,
     params: tuple[tuple[str, object], ...],
 ) -> HotspotResult:
-    return detect_hotspots(filtered(_ds, types, month_from, month_to), **dict(params))
+    return detect_hotspots(filtered(_ds, types, month_from, month_to), study_area(),
+                           **dict(params))
 
 
 DISPLAY_BANDWIDTH_M = 150.0
@@ -489,7 +466,7 @@ def _display_density(
     sub = filtered(_ds, types, month_from, month_to)
     located = sub[sub["has_location"].to_numpy(bool)]
     return kde_surface(located, bandwidth_m=DISPLAY_BANDWIDTH_M, cell_m=50.0,
-                       study_area=borough())
+                       study_area=study_area().geometry)
 
 
 def display_density(

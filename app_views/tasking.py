@@ -13,12 +13,12 @@ import pandas as pd
 import streamlit as st
 
 from analysis.change import classify_change
-from geo.published import check_review_tables, checks_to_frame
-from analysis.rates import LEVEL_COLUMNS, period_change
+from analysis.rates import period_change
 from app_views import map_view, state
 from app_views.filters import Filters, contiguous_runs, previous_period
 from app_views.state import LEVEL_LABELS, Dataset
 from geo.errors import InputError
+from geo.published import check_review_tables, checks_to_frame
 from render.map import MapLayers
 
 __all__ = ["change_by_area", "hotspot_change", "monthly_by_area", "render", "suggest_period"]
@@ -50,7 +50,7 @@ def _change_by_area(
     before: tuple[str, str],
     after: tuple[str, str],
 ) -> pd.DataFrame:
-    return period_change(_ds.incidents, level, before=before, after=after, types=list(types))
+    return period_change(_ds.incidents, state.study_area().level(level), before=before, after=after, types=list(types))
 
 
 def change_by_area(
@@ -100,7 +100,7 @@ def hotspot_change(
 def monthly_by_area(ds: Dataset, f: Filters, level: str) -> pd.DataFrame:
     """Incidents of the chosen types by month (rows) and area (columns), every month loaded."""
     sub = state.filtered(ds, f.types, ds.months[0], ds.months[-1])
-    col = LEVEL_COLUMNS[level]
+    col = state.study_area().level(level).column
     names = state.level_areas(level).set_index("code")["name"]
     table = pd.crosstab(sub["month"], sub[col].map(names).fillna("(no area)"))
     return table.reindex(ds.months, fill_value=0)

@@ -47,8 +47,9 @@ from sklearn.neighbors import KernelDensity
 
 from analysis.grid import Grid
 from analysis.kde import kde_exact, kde_surface, kernel_values
-from geo.boundaries import study_area
 from geo.io import load_incidents
+from geo.paths import shipped_incident_paths
+from tests.areas import EASTLEIGH
 
 SD_M = 200.0
 CELL_M = 50.0
@@ -184,10 +185,10 @@ def main(argv: list[str] | None = None) -> int:
     n_eval = 500 if args.quick else 2000
     rng = np.random.default_rng(20170201)
 
-    inc = load_incidents().incidents
+    inc = load_incidents(shipped_incident_paths(), EASTLEIGH).incidents
     located = inc[inc["has_location"].to_numpy(bool)]
     snap = np.column_stack([located.geometry.x.to_numpy(), located.geometry.y.to_numpy()])
-    borough = study_area()
+    borough = EASTLEIGH.geometry
     grid = Grid.covering(borough, CELL_M)
     xs, ys = grid.centres()
     centres = np.column_stack([xs.ravel(), ys.ravel()])

@@ -30,7 +30,9 @@ import geopandas as gpd
 import pandas as pd
 
 from geo.boundaries import load_layer
-from geo.io import load_incidents, shipped_incident_paths
+from geo.io import load_incidents
+from geo.paths import GPKG, shipped_incident_paths
+from tests.areas import EASTLEIGH
 
 MONTHS = [f"2018-{m:02d}" for m in range(1, 13)]
 COPIES = 6  # each shipped row appears this many times in the year
@@ -65,7 +67,7 @@ def build_year(folder: Path) -> int:
 
 def ours(folder: Path) -> int:
     """Our loader; returns the accepted (Eastleigh) rows."""
-    result = load_incidents([folder])
+    result = load_incidents([folder], EASTLEIGH)
     assert result.reconciles()
     return result.accepted
 
@@ -101,8 +103,8 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--profile", action="store_true", help="cProfile one run of ours")
     args = ap.parse_args()
-    lsoas = load_layer("lsoa_2011")
-    load_incidents()  # warm the boundary and population caches, as a running service has
+    lsoas = load_layer("lsoa_2011", GPKG)
+    load_incidents(shipped_incident_paths(), EASTLEIGH)  # warm the boundary and population caches, as a running service has
     with tempfile.TemporaryDirectory(prefix="bench_load_") as tmp:
         folder = Path(tmp)
         rows = build_year(folder)

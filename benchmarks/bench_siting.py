@@ -25,7 +25,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo.places import load_gazetteer, load_schools, load_stations, load_venues
 from analysis.siting import (
     candidate_sites,
     hotspot_demand,
@@ -36,7 +35,16 @@ from analysis.siting import (
 )
 from geo.crs import BNG
 from geo.io import load_incidents
+from geo.paths import (
+    GAZETTEER_PATH,
+    SCHOOLS_PATH,
+    STATIONS_PATH,
+    VENUES_PATH,
+    shipped_incident_paths,
+)
+from geo.places import load_gazetteer, load_schools, load_stations, load_venues
 from geo.schema import ASB
+from tests.areas import EASTLEIGH
 
 RADII_M = (800.0, 1500.0)
 
@@ -53,18 +61,18 @@ def _best(fn, repeat: int) -> tuple[float, object]:
 def figures(method: str) -> None:
     from analysis.hotspots import detect_hotspots
 
-    inc = load_incidents().incidents
+    inc = load_incidents(shipped_incident_paths(), EASTLEIGH).incidents
     asb = inc[(inc["crime_type"] == ASB) & inc["month"].between("2017-02", "2017-05")]
-    venues = load_venues()
+    venues = load_venues(VENUES_PATH)
     running = venues[venues["status"] == "running"]
     planned = venues.loc[venues["status"] == "planned", "name"].tolist()
     cands = candidate_sites(
-        schools=load_schools(),
-        stations=load_stations(),
-        gazetteer=load_gazetteer(),
+        schools=load_schools(SCHOOLS_PATH),
+        stations=load_stations(STATIONS_PATH),
+        gazetteer=load_gazetteer(GAZETTEER_PATH),
         venues=venues,
     )
-    hs = detect_hotspots(asb, method=method)
+    hs = detect_hotspots(asb, EASTLEIGH, method=method)
     print(f"ASB 2017-02..2017-05: {len(asb)} rows, {int(asb['has_location'].sum())} located")
     print(f"hotspots ({method}): {len(hs.hotspots)}, params {hs.params}")
     print(f"candidates: {len(cands)} ({cands['kind'].value_counts().to_dict()})")
@@ -104,10 +112,10 @@ def figures(method: str) -> None:
 
 def scaling(repeat: int) -> None:
     rng = np.random.default_rng(0)
-    venues = load_venues()
+    venues = load_venues(VENUES_PATH)
     running = venues[venues["status"] == "running"]
     cands = candidate_sites(
-        schools=load_schools(), stations=load_stations(), gazetteer=load_gazetteer()
+        schools=load_schools(SCHOOLS_PATH), stations=load_stations(STATIONS_PATH), gazetteer=load_gazetteer(GAZETTEER_PATH)
     )
     x0, y0, x1, y1 = 441_000, 106_000, 453_000, 123_000  # the borough's box, metres
     rows = []

@@ -1,8 +1,11 @@
-"""The shipped boundaries and populations, and reading a user's boundary file."""
+"""Reading boundary layers, populations and a user's boundary file.
+
+Every function is given the file it reads (the shipped paths are in :mod:`geo.paths`);
+:func:`geo.study_area.load_study_area` puts the shipped ones together.
+"""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -19,26 +22,15 @@ from geo.crs import BNG, GB_BOUNDS_BNG, to_bng
 from geo.errors import DataValidationError, InputError
 
 __all__ = [
-    "BOUNDARIES_DIR",
-    "DATA_DIR",
-    "GPKG",
     "LEVEL_LAYERS",
     "BoundaryFile",
-    "areas_for_level",
+    "level_areas",
     "list_layers",
     "load_layer",
     "load_populations",
     "lsoa_ward_lookup",
     "read_boundary_file",
-    "study_area",
 ]
-
-ROOT = Path(__file__).resolve().parents[1]
-BOUNDARIES_DIR = ROOT / "boundaries"
-DATA_DIR = Path(os.environ.get("HOTSPOTS_DATA_DIR") or ROOT / "data")
-"""The shipped data folder; ``$HOTSPOTS_DATA_DIR`` (read once, at import) points at a copy."""
-GPKG = Path(os.environ.get("HOTSPOTS_BOUNDARIES") or BOUNDARIES_DIR / "eastleigh.gpkg")
-"""The shipped boundaries; ``$HOTSPOTS_BOUNDARIES`` (read once, at import) names another copy."""
 
 LEVEL_LAYERS = {
     "lsoa": "lsoa_2011",
@@ -85,8 +77,8 @@ def _load_layer_cached(name: str, path: str) -> gpd.GeoDataFrame:
     return gdf
 
 
-def load_layer(name: str, *, path: Path | None = None) -> gpd.GeoDataFrame:
-    """Read one layer of the shipped boundaries GeoPackage.
+def load_layer(name: str, path: Path) -> gpd.GeoDataFrame:
+    """Read one layer of a boundaries GeoPackage built by ``scripts/build_boundaries.py``.
 
     Parameters
     ----------
@@ -94,20 +86,15 @@ def load_layer(name: str, *, path: Path | None = None) -> gpd.GeoDataFrame:
         ``wards_2018``, ``wards_2002``, ``lsoa_2011``, ``lsoa_2021_new``,
         ``msoa_2011``, ``oa_2011``, ``local_areas`` or ``borough``.
     path
-        Another GeoPackage with the same layers.
+        The GeoPackage (the shipped one is :data:`geo.paths.GPKG`).
 
     Returns
     -------
     geopandas.GeoDataFrame
         A copy with columns ``code``, ``name`` (and others), in EPSG:27700.
     """
-    gpkg = _shipped(path or GPKG)
+    gpkg = _shipped(Path(path))
     return _load_layer_cached(name, str(gpkg)).copy()
-
-
-def study_area(*, path: Path | None = None) -> shapely.Geometry:
-    """Return the borough outline (the union of the 2018 wards), in EPSG:27700."""
-    return load_layer("borough", path=path).geometry.iloc[0]
 
 
 _POPULATION_FIX = "Restore it (git checkout) or rebuild it with scripts/build_populations.py."
@@ -135,8 +122,13 @@ def _populations(path: str) -> pd.DataFrame:
     return df
 
 
-def load_populations(*, path: Path | None = None) -> pd.DataFrame:
+def load_populations(path: Path) -> pd.DataFrame:
     """Census 2021 residents by area level (see ``data/population/README.md``).
+
+    Parameters
+    ----------
+    path
+        The population CSV (the shipped one is :data:`geo.paths.POPULATION_PATH`).
 
     Returns
     -------
@@ -144,13 +136,33 @@ def load_populations(*, path: Path | None = None) -> pd.DataFrame:
         Columns ``level``, ``code``, ``name``, ``population`` (2021),
         ``population_2011``; every level sums to the borough's 136,435.
     """
-    p = _shipped(path or DATA_DIR / "population" / "population_by_area.csv")
-    return _populations(str(p)).copy()
+    p = _shipped(Path(path))
+    df = _populations(str(p)).copy()
+    df.attrs["path"] = str(p)
+    return df
 
 
-def lsoa_ward_lookup(*, path: Path | None = None) -> pd.DataFrame:
-    """The ward (both sets) holding most of each LSOA 2011's residents, indexed by LSOA code."""
-    p = _shipped(path or DATA_DIR / "population" / "lsoa11_to_wards.csv")
+def lsoa_ward_lookup(path: Path, lsoa_codes: set[str]) -> pd.DataFrame:
+    """The ward (both sets) holding most of each LSOA 2011's residents.
+
+    Parameters
+    ----------
+    path
+        The lookup CSV (the shipped one is :data:`geo.paths.LSOA_WARDS_PATH`).
+    lsoa_codes
+        The LSOA 2011 codes it must cover.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``lsoa_code``, with ``ward_code`` and ``ward2002_code``.
+
+    Raises
+    ------
+    InputError
+        If the file is unreadable or does not cover every LSOA.
+    """
+    p = _shipped(Path(path))
     fix = "Restore it (git checkout) or rebuild it with scripts/build_populations.py."
     try:
         df = pd.read_csv(p, dtype=str, encoding="utf-8")
@@ -158,20 +170,24 @@ def lsoa_ward_lookup(*, path: Path | None = None) -> pd.DataFrame:
         msg = f"{p}: not a readable CSV ({type(exc).__name__}). {fix}"
         raise InputError(msg) from exc
     need = ["lsoa_code", "ward_code", "ward2002_code"]
-    lsoas = set(load_layer("lsoa_2011")["code"])
+    lsoas = set(lsoa_codes)
     if any(c not in df for c in need) or df[need].isna().any().any() or lsoas - set(df["lsoa_code"]):
         msg = f"{p}: columns {need} do not cover the borough's {len(lsoas)} LSOAs. {fix}"
         raise InputError(msg)
     return df.set_index("lsoa_code")
 
 
-def areas_for_level(level: str) -> gpd.GeoDataFrame:
+def level_areas(level: str, gpkg: Path, populations: pd.DataFrame) -> gpd.GeoDataFrame:
     """Polygons of one area level with their population.
 
     Parameters
     ----------
     level
         One of ``lsoa``, ``ward`` (2018), ``ward2002``, ``local_area``, ``borough``.
+    gpkg
+        The boundaries GeoPackage.
+    populations
+        Residents by level (:func:`load_populations`).
 
     Returns
     -------
@@ -181,16 +197,15 @@ def areas_for_level(level: str) -> gpd.GeoDataFrame:
     if level not in LEVEL_LAYERS:
         msg = f"unknown level {level!r}; choose one of {', '.join(LEVEL_LAYERS)}."
         raise InputError(msg)
-    gdf = load_layer(LEVEL_LAYERS[level])
-    pops = load_populations()
-    pops = pops[pops["level"] == level].drop_duplicates("code").set_index("code")
+    gdf = load_layer(LEVEL_LAYERS[level], gpkg)
+    pops = populations[populations["level"] == level].drop_duplicates("code").set_index("code")
     gdf["population"] = gdf["code"].map(pops["population"]).astype("Int64")
     gdf["population_2011"] = gdf["code"].map(pops["population_2011"]).astype("Int64")
     lost = gdf.loc[gdf["population"].isna(), "code"].tolist()
     if lost:
-        path = DATA_DIR / "population" / "population_by_area.csv"
         msg = (
-            f"{path}: no population for {len(lost)} of the {len(gdf)} areas of level "
+            f"{populations.attrs.get('path', 'the population file')}: no population for "
+            f"{len(lost)} of the {len(gdf)} areas of level "
             f"{level!r} ({', '.join(lost[:3])}{', ...' if len(lost) > 3 else ''}): the file "
             f"is damaged or cut short. {_POPULATION_FIX}"
         )

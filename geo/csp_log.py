@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from geo.boundaries import load_layer
 from geo.errors import InputError
 from geo.io import LoadResult, finish_incidents, project_lonlat
 from geo.sources import decode, read_limited, read_records
+from geo.study_area import StudyArea
 from geo.validate import (
     check_coordinates,
     check_easting_northing,
@@ -74,10 +74,12 @@ def sniff_columns(path: str | Path) -> list[str]:
         raise InputError(msg) from exc
 
 
-def _ward_lookup() -> dict[str, tuple[str, str]]:
+def _ward_lookup(area: StudyArea) -> dict[str, tuple[str, str]]:
     out: dict[str, tuple[str, str]] = {}
-    for layer, col in (("wards_2002", "ward2002_code"), ("wards_2018", "ward_code")):
-        for code, name in load_layer(layer)[["code", "name"]].itertuples(index=False):
+    for level, col in (("ward2002", "ward2002_code"), ("ward", "ward_code")):
+        if level not in area.levels:
+            continue
+        for code, name in area.levels[level].areas[["code", "name"]].itertuples(index=False):
             out[normalise_area_name(name)] = (col, code)
             out[code.lower()] = (col, code)
     return out
@@ -125,7 +127,7 @@ def _parse_dates(raw: pd.Series) -> pd.Series:
     return out
 
 
-def read_csp_log(path: str | Path, mapping: ColumnMapping) -> LoadResult:
+def read_csp_log(path: str | Path, mapping: ColumnMapping, area: StudyArea) -> LoadResult:
     """Read a CSP log CSV with a column mapping.
 
     Parameters
@@ -134,6 +136,9 @@ def read_csp_log(path: str | Path, mapping: ColumnMapping) -> LoadResult:
         The CSV (UTF-8 with or without BOM, or Windows-1252).
     mapping
         Which column holds what.
+    area
+        The study area: rows are kept when they lie in it, and its ward names (both
+        sets) place rows that give only a ward.
 
     Returns
     -------
@@ -216,7 +221,7 @@ def read_csp_log(path: str | Path, mapping: ColumnMapping) -> LoadResult:
         out["x"], out["y"] = project_lonlat(out["lon"].to_numpy(float), out["lat"].to_numpy(float))
     ward_reason = pd.Series("", index=df.index)
     if mapping.ward:
-        lookup = _ward_lookup()
+        lookup = _ward_lookup(area)
         keys = df[mapping.ward].map(normalise_area_name)
         hit = keys.map(lookup)
         unknown = (keys != "") & hit.isna()
@@ -237,5 +242,5 @@ def read_csp_log(path: str | Path, mapping: ColumnMapping) -> LoadResult:
     raw[bad] = recs.raw(bad)
     out["raw"] = raw
     out["_pos"] = np.arange(n)
-    return finish_incidents([out], encodings={str(path): src.encoding}, duplicate_files=[],
+    return finish_incidents([out], area, encodings={str(path): src.encoding}, duplicate_files=[],
                             skipped=[], raw_of={str(path): recs.raw})

@@ -20,31 +20,26 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
-from geo.boundaries import DATA_DIR, load_layer
 from geo.crs import BNG
 from geo.errors import DataValidationError, InputError
 from geo.join import join_areas, lsoa_at
 from geo.police_uk import ParsedFile, parse_police_uk
 from geo.sources import expand_paths, iter_sources
+from geo.study_area import StudyArea
 
 __all__ = [
-    "INCIDENTS_DIR",
     "MAX_LOAD_ROWS",
     "REJECT_COLUMNS",
     "LoadResult",
     "finish_incidents",
     "load_incidents",
     "project_lonlat",
-    "shipped_incident_paths",
 ]
 
 MAX_LOAD_ROWS = 4_000_000
 """Most rows one load may read (over every file and archive member): about 7 GB at the
 measured 1.7 KB of peak memory per real row. Each file is also limited by
 :data:`geo.sources.MAX_FILE_BYTES` and :data:`geo.sources.MAX_FILE_LINES`."""
-
-INCIDENTS_DIR = DATA_DIR / "police_uk"
-"""The shipped real police.uk months."""
 
 REJECT_COLUMNS = ["source_file", "row", "reason", "raw"]
 
@@ -75,11 +70,6 @@ def project_lonlat(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.nda
     x[bad] = np.nan
     y[bad] = np.nan
     return x, y
-
-
-def shipped_incident_paths() -> list[Path]:
-    """The shipped police.uk files, oldest month first."""
-    return sorted(INCIDENTS_DIR.glob("*.csv"))
 
 
 @dataclass
@@ -253,7 +243,8 @@ def _drop_duplicate_months(parsed: list[ParsedFile]) -> tuple[list[pd.DataFrame]
 
 
 def load_incidents(
-    paths: list[str | Path] | None = None,
+    paths: list[str | Path] | str | Path,
+    area: StudyArea,
     *,
     study_lsoas: set[str] | None = None,
 ) -> LoadResult:
@@ -263,10 +254,13 @@ def load_incidents(
     ----------
     paths
         Files, folders or police.uk archives (``.zip`` of ``YYYY-MM/`` folders), of
-        any force; a single path is taken as a list of one. Defaults to the shipped
-        real months.
+        any force; a single path is taken as a list of one (the shipped months are
+        :func:`geo.paths.shipped_incident_paths`).
+    area
+        The study area: rows of its LSOAs are kept and joined to its areas.
     study_lsoas
-        LSOA 2011 codes of the study area; the borough's 77 by default.
+        LSOA 2011 codes to keep, when only part of the area is wanted; all of the
+        area's by default.
 
     Returns
     -------
@@ -280,7 +274,10 @@ def load_incidents(
     """
     if isinstance(paths, str | Path):
         paths = [paths]
-    paths = list(paths) if paths else shipped_incident_paths()
+    paths = list(paths)
+    if not paths:
+        msg = "no police.uk files given; give the street-level CSVs, folders or archives."
+        raise InputError(msg)
     parsed, skipped = _parse_all(paths)
     if not parsed:
         why = "; ".join(f"{n}: {r}" for n, r in skipped) or "nothing to read"
@@ -292,6 +289,7 @@ def load_incidents(
     frames, dups = _drop_duplicate_months(parsed)
     return finish_incidents(
         frames,
+        area,
         encodings={pf.name: pf.encoding for pf in parsed},
         duplicate_files=dups,
         skipped=skipped,
@@ -334,6 +332,7 @@ def _far_reasons(df: pd.DataFrame, far: np.ndarray, code: np.ndarray,
 
 def finish_incidents(
     frames: list[pd.DataFrame],
+    area: StudyArea,
     *,
     encodings: dict[str, str],
     duplicate_files: list[dict],
@@ -349,12 +348,14 @@ def finish_incidents(
         Frames of rows in the reader's raw form: the incident columns plus ``lon``,
         ``lat`` (degrees) or ``x``, ``y`` (metres), ``no_location``, ``reason`` and
         ``raw``.
+    area
+        The study area whose rows are kept and joined to its areas.
     encodings
         Encoding by file name, for the per-file table.
     duplicate_files, skipped
         Passed through to the result.
     study_lsoas
-        LSOA 2011 codes of the study area; the borough's 77 by default.
+        LSOA 2011 codes to keep; all of the area's by default.
     raw_of
         For each file, a function giving the lines as read at record positions
         (column ``_pos``), so rows rejected here keep their line in the rejects file.
@@ -363,7 +364,7 @@ def finish_incidents(
     -------
     LoadResult
     """
-    lsoas = load_layer("lsoa_2011")
+    lsoas = area.lsoas
     study = set(lsoas["code"]) if study_lsoas is None else set(study_lsoas)
     df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=_KEEP)
     rows_in = len(df)
@@ -430,7 +431,7 @@ def finish_incidents(
     keep = _KEEP + [c for c in ("ward_code", "ward2002_code") if c in acc.columns]
     gdf = gpd.GeoDataFrame(acc[keep].reset_index(drop=True), geometry=geom, crs=BNG)
     gdf["row"] = gdf["row"].astype("int64")
-    gdf = join_areas(gdf)
+    gdf = join_areas(gdf, area)
 
     per_file = pd.DataFrame({
         "source_file": df["source_file"],

@@ -15,13 +15,13 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.boundaries import load_layer, lsoa_ward_lookup
 from geo.crs import require_bng
+from geo.study_area import StudyArea
 
 __all__ = ["join_areas", "lsoa_at"]
 
 
-def lsoa_at(x: np.ndarray, y: np.ndarray, lsoas: gpd.GeoDataFrame | None = None) -> np.ndarray:
+def lsoa_at(x: np.ndarray, y: np.ndarray, lsoas: gpd.GeoDataFrame) -> np.ndarray:
     """LSOA 2011 code holding each point (``""`` outside every LSOA).
 
     Parameters
@@ -29,13 +29,12 @@ def lsoa_at(x: np.ndarray, y: np.ndarray, lsoas: gpd.GeoDataFrame | None = None)
     x, y
         British National Grid metres (NaN allowed).
     lsoas
-        Polygons with a ``code`` column; the shipped LSOA 2011 layer by default.
+        Polygons with a ``code`` column (a study area's :attr:`StudyArea.lsoas`).
 
     Returns
     -------
     numpy.ndarray of str
     """
-    lsoas = load_layer("lsoa_2011") if lsoas is None else lsoas
     return _polygon_at(x, y, lsoas, "code")
 
 
@@ -55,14 +54,16 @@ def _polygon_at(x: np.ndarray, y: np.ndarray, polys: gpd.GeoDataFrame, col: str)
     return out
 
 
-def join_areas(incidents: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def join_areas(incidents: gpd.GeoDataFrame, area: StudyArea) -> gpd.GeoDataFrame:
     """Add ward (2018 and 2002) and local-area columns to an incident frame.
 
     Parameters
     ----------
     incidents
         Incident frame in EPSG:27700 with ``lsoa_code``, ``x`` and ``y``; every
-        ``lsoa_code`` must be one of the borough's LSOAs.
+        ``lsoa_code`` must be one of the area's LSOAs.
+    area
+        The study area: its output areas, LSOA-to-ward lookup and ward levels.
 
     Returns
     -------
@@ -72,10 +73,10 @@ def join_areas(incidents: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """
     require_bng(incidents, "incidents")
     out = incidents.copy()
-    oas = load_layer("oa_2011")
-    lookup = lsoa_ward_lookup()
-    w18 = load_layer("wards_2018").set_index("code")
-    w02 = load_layer("wards_2002").set_index("code")
+    oas = area.output_areas
+    lookup = area.lsoa_wards
+    w18 = area.levels["ward"].areas.set_index("code")
+    w02 = area.levels["ward2002"].areas.set_index("code")
     oa_code = _polygon_at(out["x"].to_numpy(float), out["y"].to_numpy(float), oas, "code")
     oa = oas.set_index("code")
     oa_lsoa = pd.Series(oa_code).map(oa["lsoa_code"]).to_numpy()

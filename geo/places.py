@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import csv
 import math
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,19 +29,14 @@ import pandas as pd
 import shapely
 from shapely.geometry import Point
 
-from geo.writers import atomic_write
 from geo.crs import BNG, GB_BOUNDS_BNG, GB_BOUNDS_LONLAT, WGS84, require_bng
 from geo.errors import DataValidationError, InputError
+from geo.writers import atomic_write
 
 __all__ = [
     "GAZETTEER_COLUMNS",
-    "GAZETTEER_PATH",
     "GAZETTEER_RECIPES",
     "KIND_PRIORITY",
-    "PLACES_DIR",
-    "SCHOOLS_PATH",
-    "STATIONS_PATH",
-    "VENUES_PATH",
     "VENUE_COLUMNS",
     "VENUE_STATUSES",
     "PlaceRecipe",
@@ -52,23 +46,9 @@ __all__ = [
     "load_schools",
     "load_stations",
     "load_venues",
-    "name_for",
-    "names_for",
     "save_venues",
 ]
 
-_ROOT = Path(__file__).resolve().parents[1]
-_DATA = Path(os.environ.get("HOTSPOTS_DATA_DIR") or _ROOT / "data")  # as geo.boundaries.DATA_DIR
-PLACES_DIR = _DATA / "places"
-"""Folder of the gazetteer and the points-of-interest files."""
-GAZETTEER_PATH = PLACES_DIR / "gazetteer.csv"
-"""The shipped gazetteer."""
-SCHOOLS_PATH = PLACES_DIR / "schools_eastleigh_area.csv"
-"""DfE schools extract (unchanged copy, see ``data/places/README.md``)."""
-STATIONS_PATH = PLACES_DIR / "rail_stations_eastleigh_area.csv"
-"""Rail stations extract (unchanged copy, see ``data/places/README.md``)."""
-VENUES_PATH = _DATA / "venues" / "friday_night_football.csv"
-"""The Friday Night Football venues."""
 
 GAZETTEER_COLUMNS = (
     "name",
@@ -441,9 +421,10 @@ def _ward_centroid(recipe: PlaceRecipe, wards: gpd.GeoDataFrame) -> tuple[float,
 def derive_gazetteer(
     recipes: Iterable[PlaceRecipe] = GAZETTEER_RECIPES,
     *,
-    police_paths: list[str | Path] | None = None,
-    schools_path: Path | None = None,
-    stations_path: Path | None = None,
+    incidents: pd.DataFrame | None = None,
+    schools: gpd.GeoDataFrame | None = None,
+    stations: gpd.GeoDataFrame | None = None,
+    wards: gpd.GeoDataFrame | None = None,
 ) -> pd.DataFrame:
     """Rebuild the gazetteer from the shipped data.
 
@@ -451,10 +432,12 @@ def derive_gazetteer(
     ----------
     recipes
         What to derive; :data:`GAZETTEER_RECIPES` by default.
-    police_paths
-        police.uk files; the shipped months by default.
-    schools_path, stations_path
-        The schools and rail stations files; the shipped copies by default.
+    incidents
+        police.uk incidents (EPSG:27700), for the ``police_points`` recipes.
+    schools, stations
+        Schools and rail stations (:func:`load_schools`, :func:`load_stations`).
+    wards
+        The 2018 wards (``code``, ``name``), for the ``ward_centroid`` recipes.
 
     Returns
     -------
@@ -468,15 +451,13 @@ def derive_gazetteer(
     InputError
         If a recipe selects nothing (a street, school, station or ward is absent).
     """
-    from geo.boundaries import load_layer
-    from geo.io import load_incidents
-
     recipes = list(recipes)
-    methods = {r.method for r in recipes}
-    incidents = load_incidents(police_paths).incidents if "police_points" in methods else None
-    schools = load_schools(schools_path) if "schools" in methods else None
-    stations = load_stations(stations_path) if "station" in methods else None
-    wards = load_layer("wards_2018") if "ward_centroid" in methods else None
+    needs = {"police_points": incidents, "schools": schools, "station": stations,
+             "ward_centroid": wards}
+    for recipe in recipes:
+        if recipe.method in needs and needs[recipe.method] is None:
+            msg = f"gazetteer recipe {recipe.name!r} ({recipe.method}) needs its frame; pass it."
+            raise InputError(msg)
     rows = []
     for recipe in recipes:
         if recipe.method == "police_points":
@@ -510,14 +491,14 @@ def derive_gazetteer(
     )
 
 
-def load_gazetteer(path: Path | None = None) -> gpd.GeoDataFrame:
+def load_gazetteer(path: Path) -> gpd.GeoDataFrame:
     """Read the gazetteer as points in British National Grid.
 
     Parameters
     ----------
     path
         A gazetteer CSV with the columns :data:`GAZETTEER_COLUMNS` (``note`` optional);
-        :data:`GAZETTEER_PATH` by default.
+        the shipped one is :data:`geo.paths.GAZETTEER_PATH`.
 
     Returns
     -------
@@ -531,7 +512,7 @@ def load_gazetteer(path: Path | None = None) -> gpd.GeoDataFrame:
         name, an unknown kind, non-numeric or out-of-Britain coordinates, or a
         radius that is not a positive number of metres.
     """
-    path = GAZETTEER_PATH if path is None else Path(path)
+    path = Path(path)
     df = _read_csv(path)
     required = [c for c in GAZETTEER_COLUMNS if c != "note"]
     _require_columns(df, required, path)
@@ -569,112 +550,6 @@ def load_gazetteer(path: Path | None = None) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
         out, geometry=gpd.points_from_xy(out["easting"], out["northing"]), crs=BNG
     )
-
-
-def name_for(geometry: shapely.Geometry, gazetteer: gpd.GeoDataFrame) -> str:
-    """Name an area or a point after the gazetteer.
-
-    Rules, in order:
-
-    1. If the geometry (an area or line) contains or touches gazetteer points, the
-       most specific kind wins (:data:`KIND_PRIORITY`: a town centre beats a station
-       a few hundred metres away), then the nearest to the geometry's
-       representative point.
-    2. Otherwise the nearest place whose ``radius_m`` reaches the representative point.
-    3. Otherwise ``"near <nearest place>"``.
-
-    Parameters
-    ----------
-    geometry
-        A shapely geometry in British National Grid metres.
-    gazetteer
-        As returned by :func:`load_gazetteer` (EPSG:27700).
-
-    Returns
-    -------
-    str
-        The place name, or ``"near <name>"`` when no place reaches the geometry.
-
-    Raises
-    ------
-    InputError
-        If the gazetteer is empty or not in British National Grid, or the geometry
-        is missing or empty.
-    """
-    if geometry is None or geometry.is_empty:
-        msg = "name_for: the geometry is missing or empty; nothing to name."
-        raise InputError(msg)
-    return _names(np.array([geometry], dtype=object), gazetteer)[0]
-
-
-def _names(geoms: np.ndarray, gazetteer: gpd.GeoDataFrame) -> list[str]:
-    """The rules of :func:`name_for` for an array of geometries, vectorised over places."""
-    require_bng(gazetteer, "gazetteer")
-    if gazetteer.empty:
-        msg = "gazetteer: no places; load data/places/gazetteer.csv with load_gazetteer()."
-        raise InputError(msg)
-    if len(geoms) == 0:
-        return []
-    if any(g is None or g.is_empty for g in geoms):
-        msg = "name_for: a geometry is missing or empty; nothing to name."
-        raise InputError(msg)
-    reps = shapely.point_on_surface(geoms)
-    rx, ry = shapely.get_x(reps), shapely.get_y(reps)
-    lonlat = (np.abs(rx) <= 180) & (np.abs(ry) <= 90)
-    if lonlat.any():
-        at = int(np.argmax(lonlat))
-        msg = (
-            f"name_for: the geometry's point ({rx[at]:.5f}, {ry[at]:.5f}) looks like lon/lat; "
-            "project it to British National Grid first (geo.crs.to_bng)."
-        )
-        raise InputError(msg)
-    places = gazetteer.geometry.to_numpy()
-    names = gazetteer["name"].astype(str).to_numpy()
-    name_rank = np.argsort(np.argsort(names, kind="stable"), kind="stable")
-    kind_rank = gazetteer["kind"].map({k: i for i, k in enumerate(KIND_PRIORITY)}).to_numpy()
-    dist = shapely.distance(reps[:, None], places[None, :])
-    areal = ~np.isin(shapely.get_type_id(geoms), (0, 4))  # not Point / MultiPoint
-    touched = shapely.intersects(geoms[:, None], places[None, :]) & areal[:, None]
-    reach = dist <= gazetteer["radius_m"].to_numpy(float)[None, :]
-    out = []
-    for i in range(len(geoms)):
-        if touched[i].any():
-            cand = np.flatnonzero(touched[i])
-            best = cand[np.lexsort((name_rank[cand], dist[i, cand], kind_rank[cand]))[0]]
-            out.append(str(names[best]))
-            continue
-        cand = np.flatnonzero(reach[i]) if reach[i].any() else np.arange(len(names))
-        best = cand[np.lexsort((name_rank[cand], dist[i, cand]))[0]]
-        out.append(str(names[best]) if reach[i].any() else "near " + str(names[best]))
-    return out
-
-
-def names_for(
-    geometries: gpd.GeoSeries | gpd.GeoDataFrame, gazetteer: gpd.GeoDataFrame
-) -> pd.Series:
-    """Name every geometry of a frame with :func:`name_for`.
-
-    Parameters
-    ----------
-    geometries
-        Areas or points in EPSG:27700.
-    gazetteer
-        As returned by :func:`load_gazetteer`.
-
-    Returns
-    -------
-    pandas.Series
-        One name per geometry, on the input's index.
-
-    Raises
-    ------
-    InputError
-        If either input is not in British National Grid.
-    """
-    require_bng(geometries, "geometries")
-    geoms = geometries.geometry if isinstance(geometries, gpd.GeoDataFrame) else geometries
-    names = _names(np.asarray(geoms.to_numpy(), dtype=object), gazetteer)
-    return pd.Series(names, index=geoms.index, dtype=object)
 
 
 # --------------------------------------------------------------------- points of interest
@@ -718,7 +593,7 @@ def _points_file(path: Path, cols: dict[str, str]) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(lon, lat), crs=WGS84).to_crs(BNG)
 
 
-def load_schools(path: Path | None = None) -> gpd.GeoDataFrame:
+def load_schools(path: Path) -> gpd.GeoDataFrame:
     """Read the schools file as points in British National Grid.
 
     Parameters
@@ -739,7 +614,7 @@ def load_schools(path: Path | None = None) -> gpd.GeoDataFrame:
     DataValidationError
         If a column is missing or a row's Lat/Lng is not a number inside Great Britain.
     """
-    path = SCHOOLS_PATH if path is None else Path(path)
+    path = Path(path)
     gdf = _points_file(path, {
         "EstablishmentName": "name",
         "EstablishmentTypeGroup (name)": "type_group",
@@ -759,7 +634,7 @@ def load_schools(path: Path | None = None) -> gpd.GeoDataFrame:
     return gdf
 
 
-def load_stations(path: Path | None = None) -> gpd.GeoDataFrame:
+def load_stations(path: Path) -> gpd.GeoDataFrame:
     """Read the rail stations file as points in British National Grid.
 
     The points are the file's own coordinates. One is known to be off: see the
@@ -782,7 +657,7 @@ def load_stations(path: Path | None = None) -> gpd.GeoDataFrame:
     DataValidationError
         If a column is missing or a row's lat/lng is not a number inside Great Britain.
     """
-    path = STATIONS_PATH if path is None else Path(path)
+    path = Path(path)
     gdf = _points_file(path, {
         "Station Name": "name",
         "Origin TLC": "code",
@@ -795,9 +670,7 @@ def load_stations(path: Path | None = None) -> gpd.GeoDataFrame:
     return gdf
 
 
-def load_points_of_interest(
-    schools_path: Path | None = None, stations_path: Path | None = None
-) -> gpd.GeoDataFrame:
+def load_points_of_interest(schools_path: Path, stations_path: Path) -> gpd.GeoDataFrame:
     """Schools and rail stations together, for maps and labels.
 
     Parameters
@@ -829,13 +702,14 @@ def load_points_of_interest(
 # --------------------------------------------------------------------------- venues
 
 
-def load_venues(path: Path | None = None) -> gpd.GeoDataFrame:
+def load_venues(path: Path) -> gpd.GeoDataFrame:
     """Read and validate the diversion venue file.
 
     Parameters
     ----------
     path
-        A CSV with the columns :data:`VENUE_COLUMNS`; :data:`VENUES_PATH` by default.
+        A CSV with the columns :data:`VENUE_COLUMNS` (the shipped one is
+        :data:`geo.paths.VENUES_PATH`).
         A venue needs easting/northing (EPSG:27700) or lon/lat (WGS84); when both are
         given they must agree within 10 m.
 
@@ -854,7 +728,7 @@ def load_venues(path: Path | None = None) -> gpd.GeoDataFrame:
         Great Britain, disagreeing easting/northing and lon/lat, an empty name or
         location_precision.
     """
-    path = VENUES_PATH if path is None else Path(path)
+    path = Path(path)
     return _validate_venues(_read_csv(path), str(path))
 
 
@@ -946,7 +820,7 @@ def _format(value: object) -> str:
     return str(value)
 
 
-def save_venues(venues: gpd.GeoDataFrame, path: Path | None = None) -> Path:
+def save_venues(venues: gpd.GeoDataFrame, path: Path) -> Path:
     """Write the venue file atomically.
 
     The coordinates written are those of the geometry (easting/northing rounded to
@@ -961,7 +835,7 @@ def save_venues(venues: gpd.GeoDataFrame, path: Path | None = None) -> Path:
         Venues in EPSG:27700 with the columns :data:`VENUE_COLUMNS` and point
         geometries.
     path
-        Where to write; :data:`VENUES_PATH` by default.
+        Where to write.
 
     Returns
     -------
@@ -974,7 +848,7 @@ def save_venues(venues: gpd.GeoDataFrame, path: Path | None = None) -> Path:
         If ``venues`` is not in British National Grid, lacks a column or a geometry,
         or would not load back (the same checks as :func:`load_venues`).
     """
-    path = VENUES_PATH if path is None else Path(path)
+    path = Path(path)
     require_bng(venues, "venues")
     missing = [c for c in VENUE_COLUMNS if c not in venues.columns]
     if missing:

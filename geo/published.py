@@ -23,7 +23,6 @@ from geo.errors import InputError
 from geo.schema import LOCAL_AREAS
 
 __all__ = [
-    "REVIEW_DIR",
     "TABLE_COLUMNS",
     "RELATIONS",
     "REVIEW_MONTHS",
@@ -33,9 +32,6 @@ __all__ = [
     "checks_to_frame",
     "load_review_tables",
 ]
-
-REVIEW_DIR = Path(__file__).resolve().parent.parent / "data" / "review_2021_22"
-"""Folder of the review's tables as tidy CSVs."""
 
 REVIEW_MONTHS = tuple(str(p) for p in pd.period_range("2021-04", "2022-03", freq="M"))
 """The twelve months of the review year, ``2021-04`` .. ``2022-03``."""
@@ -167,14 +163,14 @@ def _convert(df: pd.DataFrame, table: str, path: Path) -> pd.DataFrame:
     return out
 
 
-def load_review_tables(folder: Path | None = None) -> dict[str, pd.DataFrame]:
+def load_review_tables(folder: Path) -> dict[str, pd.DataFrame]:
     """Read the review's published tables.
 
     Parameters
     ----------
     folder
-        Folder holding one CSV per table (see :data:`TABLE_COLUMNS`);
-        :data:`REVIEW_DIR` by default.
+        Folder holding one CSV per table (see :data:`TABLE_COLUMNS`); the shipped one
+        is :data:`geo.paths.REVIEW_DIR`.
 
     Returns
     -------
@@ -188,7 +184,7 @@ def load_review_tables(folder: Path | None = None) -> dict[str, pd.DataFrame]:
         If a file is missing, a column is missing, or a count is not a number;
         the message names the file, line and column.
     """
-    folder = REVIEW_DIR if folder is None else Path(folder)
+    folder = Path(folder)
     tables: dict[str, pd.DataFrame] = {}
     for table in TABLE_COLUMNS:
         path = folder / f"{table}.csv"

@@ -42,8 +42,8 @@ from packs.model import (
     Pack,
     Table,
 )
-from packs.tables import computed_note, month_range, parse_period
 from packs.review import review_pack
+from packs.tables import computed_note, month_range, parse_period
 from packs.tasking import tasking_pack
 
 __all__ = [

@@ -14,10 +14,15 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from packs.disclosure import suppress_small
-from packs.tables import Chart, Table, _span, _tidy, computed_note
+from analysis.bandwidth import choose_bandwidth
+from analysis.hotspots import detect_hotspots
 from analysis.rates import filter_incidents
+from analysis.siting import hotspot_demand, reach_table
 from geo.schema import ASB
+from geo.study_area import StudyArea
+from packs.disclosure import suppress_small
+from packs.model import BaseMap
+from packs.tables import Chart, Table, _span, _tidy, computed_note
 
 __all__: list[str] = []
 
@@ -37,8 +42,6 @@ def _auto_bandwidth(
     pool_located = pool[pool["has_location"].to_numpy(bool)]
     if located["month"].nunique() >= 2 or pool_located["month"].nunique() < 2:
         return bandwidth_m, []
-    from analysis.bandwidth import choose_bandwidth  # noqa: PLC0415
-
     choice = choose_bandwidth(pool_located, "auto")
     note = (
         "One month is too little to choose a bandwidth from, so it was chosen by "
@@ -52,14 +55,13 @@ def _detect(
     sub: gpd.GeoDataFrame,
     pool: gpd.GeoDataFrame,
     *,
+    area: StudyArea,
     method: str,
     bandwidth_m: float | str,
 ) -> tuple[object, list[str]]:
     """Detect hotspots in ``sub`` with :func:`_auto_bandwidth`'s bandwidth."""
-    from analysis.hotspots import detect_hotspots  # noqa: PLC0415
-
     bw, notes = _auto_bandwidth(sub, pool, method=method, bandwidth_m=bandwidth_m)
-    return detect_hotspots(sub, method=method, bandwidth_m=bw), notes
+    return detect_hotspots(sub, area, method=method, bandwidth_m=bw), notes
 
 
 _HOTSPOT_COLS = ["rank", "name", "count", "share", "top_streets", "peak_months", "wards"]
@@ -69,6 +71,7 @@ def _hotspot_tables(
     incidents: gpd.GeoDataFrame,
     months: Sequence[str],
     *,
+    area: StudyArea,
     method: str,
     threshold: int | None,
     section: str,
@@ -91,7 +94,7 @@ def _hotspot_tables(
             section,
         )
         return [t], None
-    res, bw_notes = _detect(sub, pool, method=method, bandwidth_m=bandwidth_m)
+    res, bw_notes = _detect(sub, pool, area=area, method=method, bandwidth_m=bandwidth_m)
     hot = res.hotspots
     cols = [c for c in _HOTSPOT_COLS if not (c == "peak_months" and len(months) == 1)]
     frame = pd.DataFrame(hot[cols]).copy()
@@ -198,14 +201,11 @@ def _venue_table(
     months: Sequence[str],
     hotspots: gpd.GeoDataFrame | None,
     *,
+    venues: gpd.GeoDataFrame,
     radius_m: float,
     threshold: int | None,
     section: str,
 ) -> Table:
-    from geo.places import load_venues  # noqa: PLC0415
-    from analysis.siting import hotspot_demand, reach_table  # noqa: PLC0415
-
-    venues = load_venues()
     sub = incidents[incidents["month"].isin(list(months))]
     all_asb = reach_table(venues, hotspot_demand(sub), radius_m=radius_m)
     frame = pd.DataFrame(
@@ -254,3 +254,17 @@ def _venue_table(
         chart=Chart("hbar", "venue", ("asb_share_pct",), "% of ASB within reach"),
         layers=layers,
     )
+
+
+def basemap_for(area: StudyArea) -> BaseMap:
+    """What a pack's maps are drawn on: the area's outline, its wards and named places.
+
+    Stations, the airport and the foreshore are left out of the labels (they crowd the
+    printed map); an area without a gazetteer has no labels.
+    """
+    labels = area.gazetteer
+    if labels is None:
+        labels = gpd.GeoDataFrame({"name": []}, geometry=[], crs=area.outline.crs)
+    else:
+        labels = labels[~labels["kind"].isin(["station", "airport", "foreshore"])]
+    return BaseMap(outline=area.outline, areas=area.areas("ward"), labels=labels)

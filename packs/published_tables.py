@@ -10,30 +10,27 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from analysis.rates import pct_change, poisson_ci
+from geo.published import asb_change_pct, check_review_tables
+from geo.study_area import StudyArea
 from packs.disclosure import primary_marker, suppress, suppress_small
 from packs.tables import (
     PUBLISHED,
     Chart,
     Table,
     _month_name,
-    _population,
     _rate_columns,
     _simple_counts,
     _with_total,
+    population,
 )
-from analysis.rates import pct_change, poisson_ci
 
 __all__: list[str] = []
 
 
-def _published_tables(threshold: int | None) -> list[Table]:
-    from geo.published import (  # noqa: PLC0415
-        asb_change_pct,
-        check_review_tables,
-        load_review_tables,
-    )
-
-    t = load_review_tables()
+def _published_tables(
+    threshold: int | None, t: dict[str, pd.DataFrame], area: StudyArea
+) -> list[Table]:
     checks = {(c.table, c.column): c for c in check_review_tables(t)}
 
     def check_note(table: str, column: str, label: str = "") -> list[str]:
@@ -291,7 +288,7 @@ def _published_tables(threshold: int | None) -> list[Table]:
         la_notes += st.notes
     else:
         shown, withheld, tot = la, pd.Series(False, index=la.index), int(la["count"].sum())
-    shown = _rate_columns(shown, "count", _population("local_area"), withheld, "local_area")
+    shown = _rate_columns(shown, "count", population(area, "local_area"), withheld, "local_area")
     shown = _with_total(shown, "local_area", {"count": tot}, "Borough")
     tables.append(
         Table(
@@ -306,8 +303,8 @@ def _published_tables(threshold: int | None) -> list[Table]:
     )
 
     tw = pd.DataFrame(t["top_ward_rates"]).copy()
-    pop02 = _population("ward2002")
-    pop18 = _population("ward")
+    pop02 = population(area, "ward2002")
+    pop18 = population(area, "ward")
     pops = [
         pop02.get(c) if s == "2002" else pop18.get(c)
         for c, s in zip(tw["likely_ward_code"], tw["likely_ward_set"], strict=True)

@@ -13,8 +13,13 @@ from collections.abc import Sequence
 import geopandas as gpd
 import pandas as pd
 
+from analysis.rates import filter_incidents
+from geo.errors import InputError
+from geo.schema import ASB
+from geo.study_area import StudyArea
 from packs.disclosure import COMPLEMENTARY_MARKER, primary_marker, suppress
-from packs.maps import _hotspot_tables, _venue_table
+from packs.maps import _hotspot_tables, _venue_table, basemap_for
+from packs.published_tables import _published_tables
 from packs.tables import (
     _MONTH_NAMES,
     NOT_IN_POLICE_UK,
@@ -23,10 +28,8 @@ from packs.tables import (
     Pack,
     Table,
     _area_counts,
-    _load,
     _month_name,
     _pct,
-    _population,
     _quarter,
     _rate_columns,
     _shift,
@@ -40,11 +43,8 @@ from packs.tables import (
     computed_note,
     month_range,
     parse_period,
+    population,
 )
-from packs.published_tables import _published_tables
-from analysis.rates import filter_incidents
-from geo.errors import InputError
-from geo.schema import ASB
 
 __all__ = ["review_pack"]
 
@@ -77,10 +77,12 @@ def _check_ward_set(ward_set: str, threshold: int | None) -> None:
 
 
 def review_pack(
-    period: str | Sequence[str] = REVIEW_PERIOD,
-    incidents: gpd.GeoDataFrame | None = None,
+    period: str | Sequence[str],
+    incidents: gpd.GeoDataFrame,
     suppress_below: int | None = None,
     *,
+    area: StudyArea,
+    review_tables: dict[str, pd.DataFrame] | None = None,
     method: str = "kde",
     bandwidth_m: float | str = "auto",
     ward_set: str = "ward",
@@ -102,10 +104,15 @@ def review_pack(
     period
         ``("YYYY-MM", "YYYY-MM")`` or ``"YYYY-MM..YYYY-MM"``.
     incidents
-        Incident frame (:func:`geo.io.load_incidents`); the shipped data by default.
+        Incident frame (:func:`geo.io.load_incidents`).
     suppress_below
         Withhold counts from 1 to this minus one (5: one to four), consistently; None
         for no suppression.
+    area
+        The study area (areas, populations, venues, named places).
+    review_tables
+        The review's published tables (:func:`geo.published.load_review_tables`),
+        needed for 2021/22.
     method
         Hotspot method: ``kde``, ``dbscan`` or ``gistar``.
     bandwidth_m
@@ -133,13 +140,16 @@ def review_pack(
     first, last = parse_period(period)
     threshold = _threshold(suppress_below)
     _check_ward_set(ward_set, threshold)
-    inc = _load(incidents)
+    inc = incidents
     months = month_range(first, last)
     present = sorted(set(inc["month"].astype(str)))
     covered = [m for m in months if m in present]
     pack_notes = _suppression_note(threshold)
     if (first, last) == REVIEW_PERIOD:
-        tables = _published_tables(threshold)
+        if review_tables is None:
+            msg = "the 2021/22 review pack needs the review's published tables; pass them."
+            raise InputError(msg)
+        tables = _published_tables(threshold, review_tables, area)
         pack_notes.insert(
             0,
             (
@@ -159,6 +169,7 @@ def review_pack(
             hot_tables, res = _hotspot_tables(
                 inc,
                 covered,
+                area=area,
                 method=method,
                 threshold=threshold,
                 bandwidth_m=bandwidth_m,
@@ -179,6 +190,7 @@ def review_pack(
                     filter_incidents(inc, types=[ASB]),
                     covered,
                     hot,
+                    venues=area.venues,
                     radius_m=radius_m,
                     threshold=threshold,
                     section="venues",
@@ -213,6 +225,7 @@ def review_pack(
             inc,
             months,
             present,
+            area=area,
             threshold=threshold,
             method=method,
             ward_set=ward_set,
@@ -222,7 +235,8 @@ def review_pack(
             top_n=top_n,
         )
         title = f"Strategic review data tables, {_span(months)}"
-    return Pack("review", title, (first, last), tables, pack_notes, threshold)
+    return Pack("review", title, (first, last), tables, pack_notes, threshold,
+                basemap=basemap_for(area))
 
 
 def _computed_review_tables(
@@ -230,6 +244,7 @@ def _computed_review_tables(
     months: list[str],
     present: list[str],
     *,
+    area: StudyArea,
     threshold: int | None,
     method: str,
     ward_set: str,
@@ -422,7 +437,7 @@ def _computed_review_tables(
     )
 
     # ASB by local area and the highest wards, suppressed together over the whole period.
-    areas = _area_counts(inc, months, types=[ASB], ward_set=ward_set, threshold=None)
+    areas = _area_counts(inc, months, area=area, types=[ASB], ward_set=ward_set, threshold=None)
     wards = areas.wards.copy()
     wards["count"] = wards[months].sum(axis=1)
     la = areas.local_areas.copy()
@@ -436,7 +451,7 @@ def _computed_review_tables(
             parent_col="local_area",
             parents=la.set_index("local_area")[["count"]],
         )
-    borough_rate = len(asb) / float(_population("borough").iloc[0]) * 1000
+    borough_rate = len(asb) / float(population(area, "borough").iloc[0]) * 1000
     la_shown = la[["local_area", "count"]].copy()
     la_withheld = pd.Series(False, index=la.index)
     if st is not None:
@@ -446,7 +461,7 @@ def _computed_review_tables(
             index=la.index,
         )
     la_shown = _rate_columns(
-        la_shown, "count", _population("local_area"), la_withheld, "local_area"
+        la_shown, "count", population(area, "local_area"), la_withheld, "local_area"
     )
     la_shown["vs_borough"] = _vs_borough(la_shown, borough_rate)
     la_shown = _sort_withheld_last(la_shown, "count")
@@ -479,7 +494,7 @@ def _computed_review_tables(
 
     w_shown = (st.frame if st is not None else wards)[["code", "name", "local_area", "count"]]
     w_withheld = st.mask["count"] if st is not None else pd.Series(False, index=wards.index)
-    w_shown = _rate_columns(w_shown, "count", _population(ward_set), w_withheld, "code")
+    w_shown = _rate_columns(w_shown, "count", population(area, ward_set), w_withheld, "code")
     w_shown["vs_borough"] = _vs_borough(w_shown, borough_rate)
     w_shown = _sort_withheld_last(w_shown, "per_1000").head(top_wards)
     w_shown.insert(0, "rank", range(1, len(w_shown) + 1))
@@ -504,6 +519,7 @@ def _computed_review_tables(
     hot_tables, res = _hotspot_tables(
         inc,
         months,
+        area=area,
         method=method,
         threshold=threshold,
         bandwidth_m=bandwidth_m,
@@ -518,6 +534,7 @@ def _computed_review_tables(
             filter_incidents(inc, types=[ASB]),
             months,
             hot,
+            venues=area.venues,
             radius_m=radius_m,
             threshold=threshold,
             section="venues",

@@ -11,12 +11,21 @@ public names from :mod:`packs`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 
-import geopandas as gpd
 import pandas as pd
 
+from analysis.rates import filter_incidents, pct_change, poisson_ci
+from geo.errors import InputError
+from geo.schema import LOCAL_AREAS
+from geo.study_area import StudyArea
+from packs.disclosure import (
+    COMPLEMENTARY_MARKER,
+    SuppressedTable,
+    primary_marker,
+    suppress,
+)
 from packs.model import (
     NOT_IN_POLICE_UK,
     PUBLISHED,
@@ -27,15 +36,6 @@ from packs.model import (
     Pack,
     Table,
 )
-from packs.disclosure import (
-    COMPLEMENTARY_MARKER,
-    SuppressedTable,
-    primary_marker,
-    suppress,
-)
-from analysis.rates import filter_incidents, pct_change, poisson_ci
-from geo.errors import InputError
-from geo.schema import LOCAL_AREAS
 
 __all__ = [
     "NOT_IN_POLICE_UK",
@@ -177,14 +177,6 @@ def _quarter(month: str) -> tuple[str, str]:
 # --------------------------------------------------------------------------- helpers
 
 
-def _load(incidents: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
-    if incidents is not None:
-        return incidents
-    from geo.io import load_incidents  # noqa: PLC0415
-
-    return load_incidents().incidents
-
-
 def _threshold(suppress_below: int | None) -> int | None:
     if suppress_below is None:
         return None
@@ -306,12 +298,13 @@ def _area_counts(
     incidents: pd.DataFrame,
     months: Sequence[str],
     *,
+    area: StudyArea,
     types: Sequence[str] | None,
     ward_set: str,
     threshold: int | None,
 ) -> _Areas:
     col = {"ward": "ward_code", "ward2002": "ward2002_code"}[ward_set]
-    wards = _ward_layer(ward_set).sort_values(["local_area", "name"]).reset_index(drop=True)
+    wards = _ward_layer(area, ward_set).sort_values(["local_area", "name"]).reset_index(drop=True)
     sub = filter_incidents(incidents, types=list(types) if types else None)
     sub = sub[sub["month"].isin(list(months))]
     by_ward = sub.groupby([col, "month"]).size().unstack(fill_value=0)
@@ -339,18 +332,13 @@ def _area_counts(
     return _Areas(wards, la, borough, list(months), st)
 
 
-def _ward_layer(ward_set: str) -> pd.DataFrame:
-    from geo.boundaries import load_layer  # noqa: PLC0415
-
-    name = {"ward": "wards_2018", "ward2002": "wards_2002"}[ward_set]
-    return load_layer(name)[["code", "name", "local_area"]]
+def _ward_layer(area: StudyArea, ward_set: str) -> pd.DataFrame:
+    return area.areas(ward_set)[["code", "name", "local_area"]]
 
 
-def _population(level: str) -> pd.Series:
-    from geo.boundaries import areas_for_level  # noqa: PLC0415
-
-    a = areas_for_level(level)
-    return a.set_index("code")["population"].astype(float)
+def population(area: StudyArea, level: str) -> pd.Series:
+    """Residents of each area of a level, indexed by code (floats)."""
+    return area.areas(level).set_index("code")["population"].astype(float)
 
 
 def _rate_columns(

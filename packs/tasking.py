@@ -15,17 +15,21 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from analysis.change import classify_change
+from analysis.hotspots import detect_hotspots
+from analysis.rates import area_rates, filter_incidents
+from geo.errors import InputError
+from geo.schema import ASB
+from geo.study_area import StudyArea
 from packs.disclosure import COMPLEMENTARY_MARKER, suppress, suppress_small
-from packs.maps import _auto_bandwidth, _map_safe
+from packs.maps import _auto_bandwidth, _map_safe, basemap_for
 from packs.tables import (
     Chart,
     Pack,
     Table,
     _area_counts,
-    _load,
     _month_name,
     _pct,
-    _population,
     _rate_columns,
     _shift,
     _sort_withheld_last,
@@ -36,10 +40,8 @@ from packs.tables import (
     computed_note,
     month_range,
     parse_period,
+    population,
 )
-from analysis.rates import area_rates, filter_incidents
-from geo.errors import InputError
-from geo.schema import ASB
 
 __all__ = ["tasking_pack"]
 
@@ -59,10 +61,11 @@ def _direction(before: int, after: int, p: float, alpha: float = 0.05) -> str:
 
 
 def tasking_pack(
-    month: str | Sequence[str] = "2017-05",
-    incidents: gpd.GeoDataFrame | None = None,
+    month: str | Sequence[str],
+    incidents: gpd.GeoDataFrame,
     suppress_below: int | None = None,
     *,
+    area: StudyArea,
     types: Sequence[str] = (ASB,),
     method: str = "kde",
     bandwidth_m: float | str = "auto",
@@ -84,9 +87,11 @@ def tasking_pack(
         ``"YYYY-MM"`` (this month), or a range ``"YYYY-MM..YYYY-MM"`` whose last month
         is this month (the range adds a monthly trend by local area).
     incidents
-        Incident frame; the shipped data by default.
+        Incident frame (:func:`geo.io.load_incidents`).
     suppress_below
         As :func:`review_pack`.
+    area
+        The study area (areas, populations, named places).
     types
         Crime types of the area tables, hotspots and patrol list (ASB by default).
     method
@@ -110,7 +115,7 @@ def tasking_pack(
     """
     first, this = parse_period(month)
     threshold = _threshold(suppress_below)
-    inc = _load(incidents)
+    inc = incidents
     present = sorted(set(inc["month"].astype(str)))
     if this not in present:
         msg = (
@@ -213,7 +218,7 @@ def tasking_pack(
     )
 
     # areas: wards within local areas within the borough, every month suppressed together
-    areas = _area_counts(inc, cols, types=types, ward_set="ward", threshold=threshold)
+    areas = _area_counts(inc, cols, area=area, types=types, ward_set="ward", threshold=threshold)
     la = add_change(areas.local_areas)
     la_shown = areas.la_shown()
     for c in derived_cols:
@@ -225,11 +230,11 @@ def tasking_pack(
                 COMPLEMENTARY_MARKER,
             )
         )
-    pop_la = _population("local_area")
+    pop_la = population(area, "local_area")
     la_shown = _rate_columns(la_shown, this, pop_la, areas.la_withheld(this), "local_area")
     la_shown = la_shown[["local_area", *cmp_cols, *derived_cols, "per_1000", "ci_low", "ci_high"]]
     borough_this = areas.borough[this]
-    borough_rate = borough_this / float(_population("borough").iloc[0]) * 1000
+    borough_rate = borough_this / float(population(area, "borough").iloc[0]) * 1000
     tot = {c: (areas.st.total[c] if areas.st is not None else areas.borough[c]) for c in cmp_cols}
     tot["per_1000"] = round(borough_rate, 2)
     la_shown = _with_total(la_shown, "local_area", tot, "Borough")
@@ -275,7 +280,7 @@ def tasking_pack(
         )
     )
 
-    rates = area_rates(inc, "ward", types=types, month_from=this, month_to=this)
+    rates = area_rates(inc, area.level("ward"), types=types, month_from=this, month_to=this)
     above = rates[rates["vs_borough"] == "higher"]
     ab = above[["code", "name", "count", "population", "rate_per_1000", "ci_low", "ci_high"]]
     ab = ab.copy()
@@ -327,6 +332,7 @@ def tasking_pack(
         inc,
         this,
         last if has_last else None,
+        area=area,
         types=types,
         method=method,
         alpha=alpha,
@@ -335,7 +341,8 @@ def tasking_pack(
         top_n=top_n,
     )
     title = f"District Tasking and Priority pack, {_month_name(this)}"
-    return Pack("tasking", title, (first, this), tables, pack_notes, threshold)
+    return Pack("tasking", title, (first, this), tables, pack_notes, threshold,
+                basemap=basemap_for(area))
 
 
 def _tasking_hotspots(
@@ -343,6 +350,7 @@ def _tasking_hotspots(
     this: str,
     last: str | None,
     *,
+    area: StudyArea,
     types: list[str] | None,
     method: str,
     alpha: float,
@@ -350,9 +358,6 @@ def _tasking_hotspots(
     bandwidth_m: float | str,
     top_n: int,
 ) -> list[Table]:
-    from analysis.change import classify_change  # noqa: PLC0415
-    from analysis.hotspots import detect_hotspots  # noqa: PLC0415
-
     def pick(m: str) -> gpd.GeoDataFrame:
         return filter_incidents(inc, types=types, month_from=m, month_to=m)
 
@@ -370,7 +375,7 @@ def _tasking_hotspots(
             )
         ]
     bw, bw_notes = _auto_bandwidth(now, pool, method=method, bandwidth_m=bandwidth_m)
-    res = detect_hotspots(now, method=method, bandwidth_m=bw)
+    res = detect_hotspots(now, area, method=method, bandwidth_m=bw)
     hot = res.hotspots
     method_notes = [
         *bw_notes,
@@ -384,7 +389,7 @@ def _tasking_hotspots(
     status = pd.Series("", index=hot.index)
     if last is not None:
         before = pick(last)
-        res_b = detect_hotspots(before, method=method, bandwidth_m=bw)
+        res_b = detect_hotspots(before, area, method=method, bandwidth_m=bw)
         ch = classify_change(
             res_b.hotspots, hot, before, now, months_before=1, months_after=1, alpha=alpha
         )

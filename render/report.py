@@ -472,15 +472,6 @@ class _Base:
     places: gpd.GeoDataFrame
 
 
-def _base() -> _Base:
-    from geo.places import load_gazetteer  # noqa: PLC0415
-    from geo.boundaries import load_layer  # noqa: PLC0415
-
-    places = load_gazetteer()
-    places = places[~places["kind"].isin(["station", "airport", "foreshore"])]
-    return _Base(load_layer("borough"), load_layer("wards_2018"), places)
-
-
 def _path(geom: shapely.Geometry, tx) -> str:
     parts = []
     polys = getattr(geom, "geoms", [geom])
@@ -525,7 +516,9 @@ def static_map_svg(
         An ``<svg>`` element drawn in British National Grid, north up, with a legend
         and a scale bar.
     """
-    base = base or _base()
+    if base is None:
+        msg = "static_map_svg needs the base map (outline, wards, places)."
+        raise ValueError(msg)
     minx, miny, maxx, maxy = base.borough.total_bounds
     pad = 400.0
     minx, miny, maxx, maxy = minx - pad, miny - pad, maxx + pad, maxy + pad
@@ -752,7 +745,9 @@ def render_html(pack: Pack, *, maps: str = "both") -> str:
     if maps not in MAP_MODES:
         msg = f"maps must be one of {MAP_MODES}, got {maps!r}."
         raise ValueError(msg)
-    base = _base() if maps != "none" and any(t.layers for t in pack) else None
+    bm = pack.basemap
+    base = (_Base(bm.outline, bm.areas, bm.labels)
+            if bm is not None and maps != "none" and any(t.layers for t in pack) else None)
     sections = []
     toc = []
     for k, sec in enumerate(pack.sections):

@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 from geo.io import LoadResult, load_incidents
+from geo.paths import shipped_incident_paths
 from geo.schema import POLICE_UK_COLUMNS
+from tests.areas import EASTLEIGH
 
 TESTS_DIR = Path(__file__).resolve().parent
 DATA_DIR = TESTS_DIR / "data"
@@ -58,7 +60,7 @@ def shipped_result() -> LoadResult:
 
     Shared by every test: read it, never change it (``.incidents.copy()`` first).
     """
-    return load_incidents()
+    return load_incidents(shipped_incident_paths(), EASTLEIGH)
 
 
 @pytest.fixture

@@ -23,6 +23,8 @@ from analysis.coverage import hit_rate_at_coverage
 from analysis.grid import Grid
 from analysis.kde import kde_surface
 from geo.errors import InputError
+from geo.paths import shipped_incident_paths
+from tests.areas import EASTLEIGH
 
 BNG = "EPSG:27700"
 
@@ -188,14 +190,13 @@ def test_cv_needs_two_months():
 
 @pytest.fixture(scope="module")
 def asb_2017():
-    from geo.boundaries import study_area
     from geo.io import load_incidents
 
-    inc = load_incidents().incidents
+    inc = load_incidents(shipped_incident_paths(), EASTLEIGH).incidents
     asb = inc[(inc["crime_type"] == "Anti-social behaviour") & inc["has_location"]]
     train = asb[asb["month"].isin(["2017-02", "2017-03"])]
     test = asb[asb["month"].isin(["2017-04", "2017-05"])]
-    return train, test, study_area()
+    return train, test, EASTLEIGH.geometry
 
 
 def test_default_bandwidth_on_real_asb_holds_45_percent_in_the_top_1_percent(asb_2017):

@@ -25,7 +25,9 @@ from analysis.clusters import (
 from geo.boundaries import load_layer
 from geo.crs import BNG
 from geo.errors import InputError
-from geo.io import load_incidents, shipped_incident_paths
+from geo.io import load_incidents
+from geo.paths import GPKG, shipped_incident_paths
+from tests.areas import EASTLEIGH
 
 X0, Y0 = 445_000.0, 119_000.0
 
@@ -42,7 +44,7 @@ def xy_of(gdf: gpd.GeoDataFrame) -> np.ndarray:
 @pytest.fixture(scope="module")
 def incidents_2017() -> gpd.GeoDataFrame:
     paths = [p for p in shipped_incident_paths() if p.name.startswith("2017-")]
-    return load_incidents(paths).incidents
+    return load_incidents(paths, EASTLEIGH).incidents
 
 
 @pytest.fixture(scope="module")
@@ -284,7 +286,7 @@ def test_default_hotspots_put_both_town_centres_in_the_top_five(asb_2017):
     assert hot["rank"].tolist() == list(range(1, len(hot) + 1))
     assert hot["count"].is_monotonic_decreasing
     assert hot["count"].sum() == (dbscan_labels(asb_2017, eps_m=150, min_samples=10) >= 0).sum()
-    wards = load_layer("wards_2002")
+    wards = load_layer("wards_2002", GPKG)
     top = hot.head(5).copy()
     top["geometry"] = top.geometry.representative_point()
     top = top.sjoin(wards[["name", "geometry"]], how="left", predicate="within")

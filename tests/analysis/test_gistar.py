@@ -20,10 +20,12 @@ from analysis.gistar import (
     gistar_hotspots,
     square_cells,
 )
-from geo.boundaries import areas_for_level, load_layer, study_area
+from geo.boundaries import load_layer
 from geo.crs import BNG
 from geo.errors import InputError
-from geo.io import load_incidents, shipped_incident_paths
+from geo.io import load_incidents
+from geo.paths import GPKG, shipped_incident_paths
+from tests.areas import EASTLEIGH
 
 X0, Y0 = 440_000.0, 110_000.0
 AREA = shapely.box(X0, Y0, X0 + 2_000, Y0 + 2_000)  # 20 x 20 cells of 100 m
@@ -258,25 +260,25 @@ def test_gistar_areas_refuses_unknown_codes_and_zero_population():
 @pytest.fixture(scope="module")
 def asb_2017() -> gpd.GeoDataFrame:
     paths = [p for p in shipped_incident_paths() if p.name.startswith("2017-")]
-    inc = load_incidents(paths).incidents
+    inc = load_incidents(paths, EASTLEIGH).incidents
     return inc[inc["crime_type"] == "Anti-social behaviour"]
 
 
 def test_real_grid_hotspot_is_eastleigh_town_centre(asb_2017):
-    area = study_area()
+    area = EASTLEIGH.geometry
     cells = gistar_grid(asb_2017, study_area=area, cell_m=200)
     inside = shapely.contains_xy(area, asb_2017["x"].to_numpy(), asb_2017["y"].to_numpy())
     assert cells["count"].sum() == inside.sum()  # 1,006 of 1,008: two points lie just outside
     hot = gistar_hotspots(cells)
     assert len(hot) >= 1
-    wards = load_layer("wards_2018")
+    wards = load_layer("wards_2018", GPKG)
     centre = wards.loc[wards["name"] == "Eastleigh Central", "geometry"].iloc[0]
     assert hot.geometry.iloc[0].intersects(centre)
     assert hot["count"].iloc[0] >= 50
 
 
 def test_real_lsoa_gistar_has_no_islands_and_finds_eastleigh(asb_2017):
-    lsoas = areas_for_level("lsoa")
+    lsoas = EASTLEIGH.areas("lsoa")
     counts = asb_2017.groupby("lsoa_code").size()
     out = gistar_areas(lsoas, counts, population="population", fdr=False)
     assert out["n_neighbours"].min() >= 1

@@ -10,6 +10,7 @@ from analysis.change import classify_change
 from analysis.describe import describe_hotspots, top_values
 from analysis.reference import reference_hotspots
 from geo.crs import BNG
+from tests.areas import EASTLEIGH
 
 
 def incidents(points, *, months=None, locations=None, types=None, times=None):
@@ -117,7 +118,7 @@ def test_reference_reports_agreement_and_absence_without_inventing(gazetteer):
     inc = incidents([Point(1000, 1000)] * 8 + [Point(9000, 9100)])
     detected = gpd.GeoDataFrame({"rank": [1], "name": ["Eastleigh town centre"]},
                                 geometry=[sq(950, 950)], crs=BNG)
-    ref = reference_hotspots(inc, detected, gazetteer=gaz).set_index("place")
+    ref = reference_hotspots(inc, detected, gazetteer=gaz, review_hotspots=EASTLEIGH.review_hotspots).set_index("place")
     assert bool(ref.loc["Eastleigh town centre", "agrees"])
     assert ref.loc["Eastleigh town centre", "incidents_within"] == 8
     assert not bool(ref.loc["Hamble foreshore", "agrees"])
@@ -155,10 +156,10 @@ def test_reference_agrees_only_with_a_top_ranked_hotspot(gazetteer):
     inc = incidents([Point(9000, 9000)] * 2)
     tail = gpd.GeoDataFrame({"rank": [11], "name": ["Hamble foreshore"]},
                             geometry=[sq(8950, 8950)], crs=BNG)
-    ref = reference_hotspots(inc, tail, gazetteer=gaz).set_index("place")
+    ref = reference_hotspots(inc, tail, gazetteer=gaz, review_hotspots=EASTLEIGH.review_hotspots).set_index("place")
     assert not bool(ref.loc["Hamble foreshore", "agrees"])
     assert "top 10" in ref.loc["Hamble foreshore", "verdict"]
-    ref = reference_hotspots(inc, tail, gazetteer=gaz, top_n=11).set_index("place")
+    ref = reference_hotspots(inc, tail, gazetteer=gaz, top_n=11, review_hotspots=EASTLEIGH.review_hotspots).set_index("place")
     assert bool(ref.loc["Hamble foreshore", "agrees"])
 
 

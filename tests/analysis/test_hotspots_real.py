@@ -6,11 +6,11 @@ import sys
 
 import pytest
 
-from cli import main
 from analysis.evaluate import evaluate_methods
 from analysis.hotspots import detect_hotspots
 from analysis.rates import filter_incidents
-from geo.boundaries import study_area
+from cli import main
+from tests.areas import EASTLEIGH
 
 ASB = ["Anti-social behaviour"]
 
@@ -23,7 +23,7 @@ def asb(shipped_result):
 
 @pytest.mark.parametrize("method", ["kde", "dbscan"])
 def test_both_town_centres_are_among_the_top_five_named_so(asb, method):
-    result = detect_hotspots(asb, method=method)
+    result = detect_hotspots(asb, EASTLEIGH, method=method)
     top5 = result.hotspots.head(5)["name"].tolist()
     assert "Eastleigh town centre" in top5
     assert "Hedge End town centre" in top5
@@ -32,7 +32,7 @@ def test_both_town_centres_are_among_the_top_five_named_so(asb, method):
 
 
 def test_kde_reports_the_bandwidth_it_chose(asb):
-    result = detect_hotspots(asb, method="kde")
+    result = detect_hotspots(asb, EASTLEIGH, method="kde")
     assert result.params["bandwidth_rule"] == "cv"
     assert result.params["bandwidth_m"] > 0
     assert f"{result.params['bandwidth_m']:.4g} m" in result.notes[0]
@@ -40,7 +40,7 @@ def test_kde_reports_the_bandwidth_it_chose(asb):
 
 
 def test_review_reference_layer_says_what_the_data_shows_at_hamble(asb):
-    ref = detect_hotspots(asb, method="dbscan").reference.set_index("place")
+    ref = detect_hotspots(asb, EASTLEIGH, method="dbscan").reference.set_index("place")
     assert set(ref.index) == {"Hamble foreshore", "Eastleigh town centre", "Hedge End town centre"}
     assert bool(ref.loc["Eastleigh town centre", "agrees"])
     # Few ASB reports near Hamble's foreshore in 2017: the engine says so, it invents nothing.
@@ -52,7 +52,7 @@ def test_prospective_top_one_percent_holds_45_percent_with_defaults(shipped_resu
     inc = shipped_result.incidents
     train = filter_incidents(inc, types=ASB, month_from="2017-02", month_to="2017-03")
     test = filter_incidents(inc, types=ASB, month_from="2017-04", month_to="2017-05")
-    table = evaluate_methods(train, test, coverages=[0.01], methods=["kde auto", "oracle (test)"])
+    table = evaluate_methods(train, test, coverages=[0.01], methods=["kde auto", "oracle (test)"], study_area=EASTLEIGH.geometry)
     row = table.set_index("method").loc["kde auto"]
     assert row["area_share"] == pytest.approx(0.01, abs=0.001)
     assert row["hit_rate"] >= 0.45
@@ -72,7 +72,7 @@ def test_detect_command_writes_geojson_covering_one_percent(tmp_path, capsys):
         fc["features"][0]["geometry"]["type"] == "MultiPolygon") else (
         fc["features"][0]["geometry"]["coordinates"][0][0][:2])
     assert -1.6 < lon < -1.1 and 50.8 < lat < 51.1  # EPSG:4326 degrees
-    covered = sum(f["properties"]["area_m2"] for f in fc["features"]) / study_area().area
+    covered = sum(f["properties"]["area_m2"] for f in fc["features"]) / EASTLEIGH.geometry.area
     assert covered == pytest.approx(0.01, abs=0.001)  # within a tenth of 1%
     assert "cover 1.0" in capsys.readouterr().out
 
@@ -88,7 +88,7 @@ def test_detect_rejects_a_nonsense_bandwidth_in_one_line(tmp_path):
 
 
 def test_hdbscan_is_an_option_of_the_engine(asb):
-    result = detect_hotspots(asb, method="hdbscan", min_samples=10)
+    result = detect_hotspots(asb, EASTLEIGH, method="hdbscan", min_samples=10)
     assert len(result.hotspots) > 0
     assert result.hotspots["count"].min() >= 10
     assert result.params == {"min_cluster_size": 10}

@@ -14,6 +14,8 @@ from analysis.rates import area_rates, filter_incidents, pct_change, period_chan
 from geo.crs import BNG
 from geo.errors import InputError
 from geo.join import lsoa_at
+from geo.study_area import AreaLevel
+from tests.areas import EASTLEIGH
 
 ASB = "Anti-social behaviour"
 
@@ -31,6 +33,11 @@ def wards() -> gpd.GeoDataFrame:
     )
 
 
+def _level(wards):
+    return AreaLevel(key="ward", label="Wards", areas=wards, column="ward_code",
+                     boundaries="made up", population="made up")
+
+
 def _points(x, y, *, month="2017-02", crime_type=ASB) -> pd.DataFrame:
     return pd.DataFrame({"x": x, "y": y, "month": month, "crime_type": crime_type})
 
@@ -39,7 +46,7 @@ def test_five_points_in_a_1km2_ward_of_2000_give_2_5_per_1000(wards):
     assert wards.area.iloc[0] == 1_000_000.0  # 1 km2
     inc = _points([100.0, 200.0, 300.0, 400.0, 500.0], [500.0] * 5)
     inc["ward_code"] = lsoa_at(inc["x"].to_numpy(), inc["y"].to_numpy(), wards)
-    table = area_rates(inc, "ward", areas=wards).set_index("code")
+    table = area_rates(inc, _level(wards)).set_index("code")
     assert table.loc["W1", "count"] == 5
     assert table.loc["W1", "rate_per_1000"] == 2.5  # 5 / 2,000 x 1,000
     assert table.loc["W2", "count"] == 0 and table.loc["W2", "rate_per_1000"] == 0.0
@@ -59,7 +66,7 @@ def test_rate_flagged_higher_only_when_the_interval_excludes_the_borough(wards):
     inc = pd.DataFrame(
         {"ward_code": ["W1"] * 30 + ["W2"] * 2, "month": "2017-02", "crime_type": ASB}
     )
-    table = area_rates(inc, "ward", areas=wards).set_index("code")
+    table = area_rates(inc, _level(wards)).set_index("code")
     assert table.loc["W1", "ci_low"] == pytest.approx(10.12, abs=0.01)
     assert table.loc["W1", "ci_high"] == pytest.approx(21.41, abs=0.01)
     assert table.loc["W1", "vs_borough"] == "not different"
@@ -68,14 +75,14 @@ def test_rate_flagged_higher_only_when_the_interval_excludes_the_borough(wards):
     inc = pd.DataFrame(
         {"ward_code": ["W1"] * 60 + ["W2"] * 2, "month": "2017-02", "crime_type": ASB}
     )
-    table = area_rates(inc, "ward", areas=wards).set_index("code")
+    table = area_rates(inc, _level(wards)).set_index("code")
     # 30 per 1,000 with interval 22.9-38.6 against a borough of 20.7: higher.
     assert table.loc["W1", "vs_borough"] == "higher"
 
 
 def test_rates_are_sorted_highest_first(wards):
     inc = pd.DataFrame({"ward_code": ["W2"] * 3 + ["W1"], "month": "2017-02", "crime_type": ASB})
-    assert area_rates(inc, "ward", areas=wards)["code"].tolist() == ["W2", "W1"]
+    assert area_rates(inc, _level(wards))["code"].tolist() == ["W2", "W1"]
 
 
 # --- exact Poisson intervals -----------------------------------------------------------------
@@ -128,7 +135,7 @@ def test_period_change_binomial_test_by_hand():
     inc = _ward_months(
         {("E05011191", "2017-02"): 10, ("E05011188", "2017-02"): 3, ("E05011188", "2017-03"): 3}
     )
-    out = period_change(inc, "ward", before=("2017-02", "2017-02"), after=("2017-03", "2017-03"))
+    out = period_change(inc, EASTLEIGH.level("ward"), before=("2017-02", "2017-02"), after=("2017-03", "2017-03"))
     out = out.set_index("code")
     assert len(out) == 14
     assert out.loc["E05011191", ["before", "after", "change"]].tolist() == [10, 0, -10]
@@ -146,7 +153,7 @@ def test_period_change_weights_unequal_periods():
     # P(X=3) = 8/27; two-sided: outcomes no likelier than 8/27 are X=0 (1/27), X=1 (6/27)
     # and X=3 (8/27): P = 15/27 = 0.5556.
     inc = _ward_months({("E05011191", "2017-03"): 2, ("E05011191", "2017-04"): 1})
-    out = period_change(inc, "ward", before=("2017-02", "2017-02"), after=("2017-03", "2017-04"))
+    out = period_change(inc, EASTLEIGH.level("ward"), before=("2017-02", "2017-02"), after=("2017-03", "2017-04"))
     row = out.set_index("code").loc["E05011191"]
     assert row["p_value"] == pytest.approx(15 / 27)
     assert not row["significant"]
@@ -158,7 +165,7 @@ def test_period_backwards_is_refused():
         InputError,
         match=r"months 2017-05\.\.2017-02: the range ends before it starts; swap the two months",
     ):
-        period_change(inc, "ward", before=("2017-05", "2017-02"), after=("2017-06", "2017-06"))
+        period_change(inc, EASTLEIGH.level("ward"), before=("2017-05", "2017-02"), after=("2017-06", "2017-06"))
 
 
 # --- filters ---------------------------------------------------------------------------------
@@ -187,7 +194,7 @@ def test_filter_refuses_unknown_types_and_bad_months():
 
 def test_unknown_level_is_refused():
     with pytest.raises(InputError, match=r"unknown level 'county'"):
-        area_rates(pd.DataFrame({"crime_type": [], "month": []}), "county")
+        area_rates(pd.DataFrame({"crime_type": [], "month": []}), EASTLEIGH.level("county"))
 
 
 # --- real data -------------------------------------------------------------------------------
@@ -199,7 +206,7 @@ def test_unknown_level_is_refused():
 )
 def test_shipped_asb_feb_may_2017_sums_at_every_level(shipped_result, level, areas):
     table = area_rates(
-        shipped_result.incidents, level, types=[ASB], month_from="2017-02", month_to="2017-05"
+        shipped_result.incidents, EASTLEIGH.level(level), types=[ASB], month_from="2017-02", month_to="2017-05"
     )
     assert len(table) == areas
     assert table["count"].sum() == 1008
@@ -210,7 +217,7 @@ def test_shipped_asb_feb_may_2017_sums_at_every_level(shipped_result, level, are
 
 def test_shipped_ward_rates_match_their_counts(shipped_result):
     table = area_rates(
-        shipped_result.incidents, "ward", types=[ASB], month_from="2017-02", month_to="2017-05"
+        shipped_result.incidents, EASTLEIGH.level("ward"), types=[ASB], month_from="2017-02", month_to="2017-05"
     ).set_index("name")
     top = table.iloc[0]
     assert top.name == "Eastleigh Central"
@@ -221,7 +228,7 @@ def test_shipped_ward_rates_match_their_counts(shipped_result):
 
 
 def test_shipped_local_areas_are_the_five(shipped_result):
-    table = area_rates(shipped_result.incidents, "local_area")
+    table = area_rates(shipped_result.incidents, EASTLEIGH.level("local_area"))
     assert sorted(table["name"]) == sorted(
         [
             "Eastleigh",

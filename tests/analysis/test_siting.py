@@ -39,7 +39,15 @@ from analysis.siting import (
 )
 from geo.crs import BNG
 from geo.errors import InputError
+from geo.paths import (
+    GAZETTEER_PATH,
+    SCHOOLS_PATH,
+    STATIONS_PATH,
+    VENUES_PATH,
+    shipped_incident_paths,
+)
 from geo.schema import ASB
+from tests.areas import EASTLEIGH
 
 X0, Y0 = 440_000.0, 110_000.0
 R = 500.0
@@ -357,17 +365,17 @@ def test_venue_change_effect_remove_and_move(venues, demand):
 
 @pytest.fixture(scope="module")
 def real():
-    from geo.places import load_gazetteer, load_schools, load_stations, load_venues
     from geo.io import load_incidents
+    from geo.places import load_gazetteer, load_schools, load_stations, load_venues
 
-    inc = load_incidents().incidents
+    inc = load_incidents(shipped_incident_paths(), EASTLEIGH).incidents
     inc = inc[inc["month"].between("2017-02", "2017-05")]
     return {
         "incidents": inc,
-        "venues": load_venues(),
-        "schools": load_schools(),
-        "stations": load_stations(),
-        "gazetteer": load_gazetteer(),
+        "venues": load_venues(VENUES_PATH),
+        "schools": load_schools(SCHOOLS_PATH),
+        "stations": load_stations(STATIONS_PATH),
+        "gazetteer": load_gazetteer(GAZETTEER_PATH),
     }
 
 

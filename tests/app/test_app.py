@@ -18,15 +18,16 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from analysis.hotspots import detect_hotspots
-from geo.places import VENUES_PATH, load_venues
 from analysis.rates import area_rates, filter_incidents
 from analysis.siting import hotspot_demand, venue_change_effect
 from app_views.filters import VIEWS, contiguous_runs, default_months, previous_period
 from app_views.patrol import md_escape
 from app_views.tasking import suggest_period
 from app_views.uploads import safe_name
-from geo.io import shipped_incident_paths
+from geo.paths import VENUES_PATH, shipped_incident_paths
+from geo.places import load_venues
 from geo.schema import ASB, LOCAL_AREAS
+from tests.areas import EASTLEIGH
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
 ASB_MONTHS = ("2017-02", "2017-05")  # the app's default: the longest run of months
@@ -113,7 +114,7 @@ def test_map_view_shows_the_counts_and_a_map_of_wards_and_hotspots(shipped_resul
     assert (
         "Eastleigh Central" in script and "Hamble \\u0026amp; Netley" in script
     )  # escaped, then JSON-encoded
-    hs = detect_hotspots(asb(shipped_result), method="kde", bandwidth_m="auto", coverage=0.01)
+    hs = detect_hotspots(asb(shipped_result), EASTLEIGH, method="kde", bandwidth_m="auto", coverage=0.01)
     assert as_int(metric(at, "Hotspots")) == len(hs.hotspots) > 0
     assert hs.hotspots["name"].iloc[0] in script
     # The default bandwidth is data-driven, and the app says what it chose.
@@ -153,7 +154,7 @@ def test_rate_measure_and_method_change_the_map(shipped_result):
     assert label in map_scripts(at)[0] and label not in kde_script
     at.selectbox(key="method").set_value("dbscan")
     rerun(at)
-    hs = detect_hotspots(asb(shipped_result), method="dbscan")
+    hs = detect_hotspots(asb(shipped_result), EASTLEIGH, method="dbscan")
     assert as_int(metric(at, "Hotspots")) == len(hs.hotspots)
     assert '"dbscan"' in map_scripts(at)[0]
 
@@ -165,7 +166,7 @@ def test_clicking_an_area_opens_its_profile(shipped_result):
     assert "Eastleigh Central" in [s.value for s in at.subheader]
     rates = area_rates(
         shipped_result.incidents,
-        "ward",
+        EASTLEIGH.level("ward"),
         types=[ASB],
         month_from=ASB_MONTHS[0],
         month_to=ASB_MONTHS[1],
@@ -214,10 +215,10 @@ def test_tasking_review_compares_this_period_with_the_previous_one(shipped_resul
 
 def test_venue_siting_states_the_share_before_and_after_hedge_end(shipped_result):
     at = run_app(view="Venue siting")
-    hs = detect_hotspots(asb(shipped_result), method="kde", bandwidth_m="auto", coverage=0.01)
+    hs = detect_hotspots(asb(shipped_result), EASTLEIGH, method="kde", bandwidth_m="auto", coverage=0.01)
     demand = hotspot_demand(asb(shipped_result), hs.hotspots)
     effect = venue_change_effect(
-        load_venues(), demand, radius_m=800.0, add=["Friday Night Football Hedge End"]
+        load_venues(VENUES_PATH), demand, radius_m=800.0, add=["Friday Night Football Hedge End"]
     )
     assert metric(at, "Running venues") == f"{effect['share_before'] * 100:.1f}%"
     after = metric(at, "After adding Friday Night Football Hedge End")
@@ -238,7 +239,7 @@ def test_saving_venues_writes_the_user_copy_only(tmp_path, monkeypatch):
     rerun(at)
     saved = tmp_path / VENUES_PATH.name
     assert saved.exists(), [s.value for s in at.success] + [e.value for e in at.error]
-    assert list(load_venues(saved)["name"]) == list(load_venues()["name"])
+    assert list(load_venues(saved)["name"]) == list(load_venues(VENUES_PATH)["name"])
     assert hashlib.sha256(VENUES_PATH.read_bytes()).hexdigest() == shipped
 
 

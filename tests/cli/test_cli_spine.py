@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from cli import main
-from geo.io import INCIDENTS_DIR
+from geo.paths import INCIDENTS_DIR
 from tests.conftest import DATA_DIR, POLICE_HEADER, police_line
 
 FEB = INCIDENTS_DIR / "2017-02-hampshire-street_eastleigh_area.csv"

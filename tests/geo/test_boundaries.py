@@ -9,18 +9,12 @@ import pytest
 import shapely
 from shapely.geometry import box
 
-from geo.boundaries import (
-    GPKG,
-    areas_for_level,
-    list_layers,
-    load_layer,
-    load_populations,
-    read_boundary_file,
-    study_area,
-)
+from geo.boundaries import list_layers, load_layer, load_populations, read_boundary_file
 from geo.crs import BNG
 from geo.errors import DataValidationError, InputError
+from geo.paths import GPKG, POPULATION_PATH
 from geo.schema import LOCAL_AREAS
+from tests.areas import EASTLEIGH
 
 BOROUGH_POPULATION = 136_435
 
@@ -40,7 +34,7 @@ BOROUGH_POPULATION = 136_435
     ],
 )
 def test_shipped_layers(layer, count):
-    gdf = load_layer(layer)
+    gdf = load_layer(layer, GPKG)
     assert len(gdf) == count
     assert gdf.crs == BNG
     assert gdf.is_valid.all()
@@ -55,38 +49,38 @@ def test_shipped_gpkg_lists_its_layers():
 
 
 def test_borough_area_is_about_79_7_km2():
-    assert study_area().area / 1e6 == pytest.approx(79.7, abs=0.05)
+    assert EASTLEIGH.geometry.area / 1e6 == pytest.approx(79.7, abs=0.05)
     # The 14 wards tile the borough: their areas add up to it.
-    assert load_layer("wards_2018").area.sum() / 1e6 == pytest.approx(79.7, abs=0.05)
+    assert load_layer("wards_2018", GPKG).area.sum() / 1e6 == pytest.approx(79.7, abs=0.05)
 
 
 def test_local_areas_are_the_five():
-    assert sorted(load_layer("local_areas")["name"]) == sorted(LOCAL_AREAS)
+    assert sorted(load_layer("local_areas", GPKG)["name"]) == sorted(LOCAL_AREAS)
 
 
 def test_load_layer_returns_a_copy():
-    a = load_layer("borough")
+    a = load_layer("borough", GPKG)
     a["name"] = "changed"
-    assert load_layer("borough")["name"].iloc[0] == "Eastleigh"
+    assert load_layer("borough", GPKG)["name"].iloc[0] == "Eastleigh"
 
 
 @pytest.mark.parametrize("level", ["lsoa", "ward", "ward2002", "local_area", "borough"])
 def test_populations_sum_to_the_borough_at_every_level(level):
-    areas = areas_for_level(level)
+    areas = EASTLEIGH.areas(level)
     assert areas["population"].notna().all()
     assert int(areas["population"].sum()) == BOROUGH_POPULATION
 
 
 def test_local_areas_equal_the_sums_of_their_2018_wards():
-    wards = areas_for_level("ward")  # the 2018 wards, each with its local area
+    wards = EASTLEIGH.areas("ward")  # the 2018 wards, each with its local area
     by_area = wards.groupby("local_area")["population"].sum()
-    local = areas_for_level("local_area").set_index("name")["population"]
+    local = EASTLEIGH.areas("local_area").set_index("name")["population"]
     assert by_area.sort_index().tolist() == local.sort_index().tolist()
     assert set(by_area.index) == set(LOCAL_AREAS)
 
 
 def test_population_table_levels():
-    pops = load_populations()
+    pops = load_populations(POPULATION_PATH)
     assert pops.groupby("level").size().to_dict() == {
         "borough": 1,
         "local_area": 5,
@@ -100,7 +94,7 @@ def test_unknown_level_is_named():
     with pytest.raises(
         InputError, match=r"unknown level 'wards'; choose one of lsoa, ward, ward2002"
     ):
-        areas_for_level("wards")
+        EASTLEIGH.areas("wards")
 
 
 # --- a user's boundary files -----------------------------------------------------------------

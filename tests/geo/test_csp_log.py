@@ -8,6 +8,7 @@ import pytest
 
 from geo.csp_log import ColumnMapping, normalise_area_name, read_csp_log, sniff_columns
 from geo.errors import InputError
+from tests.areas import EASTLEIGH
 from tests.conftest import DATA_DIR
 
 LOG = DATA_DIR / "csp_asb_log.csv"
@@ -24,7 +25,7 @@ MAPPING = ColumnMapping(
 
 @pytest.fixture(scope="module")
 def log():
-    return read_csp_log(LOG, MAPPING)
+    return read_csp_log(LOG, MAPPING, EASTLEIGH)
 
 
 def test_log_reconciles_by_hand(log):
@@ -104,7 +105,7 @@ def test_ward_codes_match_exactly(tmp_csv):
     path = tmp_csv(
         "codes.csv", ["When,What,Ward", "2017-02-01,ASB,E05011195", "2017-02-01,ASB,e05011190"]
     )
-    result = read_csp_log(path, ColumnMapping(date="When", type="What", ward="Ward"))
+    result = read_csp_log(path, ColumnMapping(date="When", type="What", ward="Ward"), EASTLEIGH)
     assert result.incidents["ward_code"].tolist() == ["E05011195", "E05011190"]
 
 
@@ -120,7 +121,7 @@ def test_easting_northing_mapping(tmp_csv):
         ],
     )
     result = read_csp_log(
-        path, ColumnMapping(date="Date", type="Incident", easting="E", northing="N")
+        path, ColumnMapping(date="Date", type="Incident", easting="E", northing="N"), EASTLEIGH
     )
     assert (result.rows_in, result.accepted, result.rejected, result.outside_area) == (4, 1, 2, 1)
     row = result.incidents.iloc[0]
@@ -138,7 +139,7 @@ def test_lsoa_mapping_places_rows_without_coordinates(tmp_csv):
     path = tmp_csv(
         "lsoa.csv", ["Date,Type,LSOA", "2017-02-01,ASB,e01022705", "2017-02-01,ASB,E01017144"]
     )
-    result = read_csp_log(path, ColumnMapping(date="Date", type="Type", lsoa="LSOA"))
+    result = read_csp_log(path, ColumnMapping(date="Date", type="Type", lsoa="LSOA"), EASTLEIGH)
     assert (result.accepted, result.outside_area) == (1, 1)  # E01017144 is Southampton
     assert result.incidents.loc[0, "lsoa_code"] == "E01022705"
     assert result.incidents.loc[0, "ward_code"] == "E05011198"
@@ -148,7 +149,7 @@ def test_lsoa_mapping_places_rows_without_coordinates(tmp_csv):
 def test_identical_log_lines_are_two_incidents(tmp_csv):
     line = "2017-02-14 21:30,ASB,50.9701,-1.3502"
     path = tmp_csv("dup.csv", ["D,T,Lat,Lon", line, line])
-    result = read_csp_log(path, ColumnMapping(date="D", type="T", lat="Lat", lon="Lon"))
+    result = read_csp_log(path, ColumnMapping(date="D", type="T", lat="Lat", lon="Lon"), EASTLEIGH)
     assert result.accepted == 2
 
 
@@ -157,7 +158,7 @@ def test_short_row_is_rejected_for_its_field_count(tmp_csv):
         "short.csv",
         ["D,T,Lat,Lon", "2017-02-14 21:30,ASB,50.9701", "", "2017-02-14,ASB,50.9701,-1.3502"],
     )
-    result = read_csp_log(path, ColumnMapping(date="D", type="T", lat="Lat", lon="Lon"))
+    result = read_csp_log(path, ColumnMapping(date="D", type="T", lat="Lat", lon="Lon"), EASTLEIGH)
     assert result.rejects.loc[0, "reason"].startswith(
         "row has 3 fields, the header has 4 (too few fields): "
         "column 'Lon' and those after it are missing"
@@ -176,30 +177,30 @@ def test_missing_mapped_column_lists_the_files_columns():
             r"Fix the mapping\."
         ),
     ):
-        read_csp_log(LOG, bad)
+        read_csp_log(LOG, bad, EASTLEIGH)
 
 
 def test_half_a_coordinate_mapping_is_refused():
     with pytest.raises(InputError, match=r"map both lat and lon, or both easting and northing"):
-        read_csp_log(LOG, ColumnMapping(date="Reported", type="Category", lat="Lat"))
+        read_csp_log(LOG, ColumnMapping(date="Reported", type="Category", lat="Lat"), EASTLEIGH)
 
 
 def test_bom_and_cp1252_logs(tmp_csv):
     text = "Date,Type,Street\r\n2017-02-14,ASB,Chandler\u2019s Ford caf\u00e9\r\n"
     m = ColumnMapping(date="Date", type="Type", location="Street", ward="Street")
     for data in (b"\xef\xbb\xbf" + text.encode(), text.encode("cp1252")):
-        result = read_csp_log(tmp_csv("enc.csv", data), m)
+        result = read_csp_log(tmp_csv("enc.csv", data), m, EASTLEIGH)
         # 'Chandler's Ford cafe' is not a ward: rejected, with the text read correctly
         assert "'Chandler\u2019s Ford caf\u00e9' is not a ward" in result.rejects.loc[0, "reason"]
 
 
 def test_empty_and_binary_logs_are_refused(tmp_csv):
     with pytest.raises(InputError, match=r"the file is empty"):
-        read_csp_log(tmp_csv("e.csv", b""), MAPPING)
+        read_csp_log(tmp_csv("e.csv", b""), MAPPING, EASTLEIGH)
     with pytest.raises(InputError, match=r"binary file"):
-        read_csp_log(tmp_csv("b.csv", b"\x00\x01\x02" * 10), MAPPING)
+        read_csp_log(tmp_csv("b.csv", b"\x00\x01\x02" * 10), MAPPING, EASTLEIGH)
     with pytest.raises(InputError, match=r"has a header but no data rows"):
-        read_csp_log(tmp_csv("h.csv", "Reported,Category,Lat,Long,Ward,Street\n"), MAPPING)
+        read_csp_log(tmp_csv("h.csv", "Reported,Category,Lat,Long,Ward,Street\n"), MAPPING, EASTLEIGH)
 
 
 def test_sniff_columns():

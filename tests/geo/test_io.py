@@ -11,8 +11,10 @@ import pytest
 
 from geo.crs import BNG
 from geo.errors import DataValidationError, InputError
-from geo.io import INCIDENTS_DIR, REJECT_COLUMNS, load_incidents, shipped_incident_paths
+from geo.io import REJECT_COLUMNS, load_incidents
+from geo.paths import INCIDENTS_DIR, shipped_incident_paths
 from geo.schema import INCIDENT_COLUMNS, LOCAL_AREAS
+from tests.areas import EASTLEIGH
 from tests.conftest import DATA_DIR, POLICE_HEADER, police_line
 
 BAD_ROWS = DATA_DIR / "police_uk_bad_rows.csv"
@@ -30,7 +32,7 @@ def _accounts(result) -> tuple[int, int, int, int]:
 
 @pytest.fixture(scope="module")
 def bad() -> object:
-    return load_incidents([BAD_ROWS])
+    return load_incidents([BAD_ROWS], EASTLEIGH)
 
 
 def test_bad_rows_file_reconciles_by_hand(bad):
@@ -128,7 +130,7 @@ ROW_CASES = {
 def test_bad_row_message_names_file_line_column_and_fix(tmp_csv, case):
     fields, message = ROW_CASES[case]
     path = tmp_csv(f"{case}.csv", [POLICE_HEADER, police_line(), police_line(**fields)])
-    result = load_incidents([path])
+    result = load_incidents([path], EASTLEIGH)
     assert _accounts(result) == (2, 1, 1, 0)
     assert result.reconciles()
     with pytest.raises(DataValidationError, match=re.escape(f"{path}: line 3: ") + message):
@@ -137,7 +139,7 @@ def test_bad_row_message_names_file_line_column_and_fix(tmp_csv, case):
 
 def test_too_few_fields_message(tmp_csv):
     path = tmp_csv("short.csv", [POLICE_HEADER, police_line(), ",2017-02,Hampshire Constabulary"])
-    result = load_incidents([path])
+    result = load_incidents([path], EASTLEIGH)
     assert _accounts(result) == (2, 1, 1, 0)
     with pytest.raises(
         DataValidationError,
@@ -154,7 +156,7 @@ def test_too_few_fields_message(tmp_csv):
 def test_rows_of_many_files_are_all_reported(tmp_csv):
     a = tmp_csv("a.csv", [POLICE_HEADER, police_line(Month="2017-2")])
     b = tmp_csv("b.csv", [POLICE_HEADER, police_line(Month="2017-03", Longitude="x")])
-    result = load_incidents([a, b])
+    result = load_incidents([a, b], EASTLEIGH)
     assert result.problems() == [
         f"{a}: line 2: Month: '2017-2' is not a month in YYYY-MM form (e.g. 2017-02); fix the "
         "value or drop the row",
@@ -187,7 +189,7 @@ def test_rows_of_many_files_are_all_reported(tmp_csv):
 def test_unusable_file_message_names_the_file_and_the_fix(tmp_csv, data, message):
     path = tmp_csv("upload.csv", data)
     with pytest.raises(InputError, match=re.escape(f"{path}: ") + message):
-        load_incidents([path])
+        load_incidents([path], EASTLEIGH)
 
 
 def test_every_unusable_file_is_named_in_one_error(tmp_csv):
@@ -195,7 +197,7 @@ def test_every_unusable_file_is_named_in_one_error(tmp_csv):
     other = tmp_csv("other.csv", b"a,b\n1,2\n")
     good = tmp_csv("good.csv", [POLICE_HEADER, police_line()])
     with pytest.raises(DataValidationError) as err:
-        load_incidents([empty, good, other])
+        load_incidents([empty, good, other], EASTLEIGH)
     assert err.value.problems[0].startswith(f"{empty}: the file is empty")
     assert err.value.problems[1].startswith(f"{other}: not a police.uk street file")
     assert str(err.value).startswith("2 unusable files: 2 problem(s): ")
@@ -210,7 +212,7 @@ def test_archive_without_street_files_is_refused_not_crashed(tmp_path):
         match=r"outcomes_only\.zip: no police\.uk street file found "
         r"\(.*outcomes\.csv: not a police\.uk street file",
     ):
-        load_incidents([z])
+        load_incidents([z], EASTLEIGH)
 
 
 # --- encodings -------------------------------------------------------------------------------
@@ -227,7 +229,7 @@ def test_archive_without_street_files_is_refused_not_crashed(tmp_path):
 )
 def test_encodings_are_read_correctly(tmp_csv, encode, encoding):
     text = f"{POLICE_HEADER}\r\n{police_line(Location=CAFE)}\r\n"
-    result = load_incidents([tmp_csv("enc.csv", encode(text))])
+    result = load_incidents([tmp_csv("enc.csv", encode(text))], EASTLEIGH)
     assert _accounts(result) == (1, 1, 0, 0)
     assert result.incidents.loc[0, "location"] == CAFE
     assert result.incidents.loc[0, "crime_id"] == ""  # BOM not glued to 'Crime ID'
@@ -235,7 +237,7 @@ def test_encodings_are_read_correctly(tmp_csv, encode, encoding):
 
 
 def test_cp1252_fixture_file():
-    result = load_incidents([DATA_DIR / "police_uk_cp1252.csv"])
+    result = load_incidents([DATA_DIR / "police_uk_cp1252.csv"], EASTLEIGH)
     assert result.incidents["location"].tolist() == [CAFE, "On or near Kendal Close"]
     assert result.incidents["crime_id"].tolist() == ["", "b3c0ffee"]
     assert result.incidents["outcome"].tolist() == ["", "Under investigation"]
@@ -245,7 +247,7 @@ def test_cp1252_fixture_file():
 
 
 def test_same_file_twice_is_kept_once_and_reported():
-    result = load_incidents([FEB, FEB])
+    result = load_incidents([FEB, FEB], EASTLEIGH)
     assert _accounts(result) == (6065, 845, 0, 5220)
     assert result.duplicate_files == [
         {
@@ -275,7 +277,7 @@ def _police_archive(tmp_path, months=(FEB, MAR)):
 
 
 def test_police_uk_archive_loads_and_skips_outcomes(tmp_path):
-    result = load_incidents([_police_archive(tmp_path)])
+    result = load_incidents([_police_archive(tmp_path)], EASTLEIGH)
     assert _accounts(result) == (6065 + 6853, 845 + 947, 0, 5220 + 5906)
     assert result.skipped == [
         (
@@ -305,7 +307,7 @@ def test_an_archive_of_two_forces_counts_only_eastleigh_and_keeps_both_forces(tm
         zf.write(FEB, "2017-02/2017-02-hampshire-street.csv")
         zf.writestr("2017-02/2017-02-thames-valley-street.csv",
                     "\n".join([POLICE_HEADER, reading, reading, reading]) + "\n")
-    result = load_incidents([z])
+    result = load_incidents([z], EASTLEIGH)
     assert _accounts(result) == (6065 + 3, 845, 0, 5220 + 3)
     assert result.reconciles()
     assert result.duplicate_files == []
@@ -316,7 +318,7 @@ def test_an_archive_of_two_forces_counts_only_eastleigh_and_keeps_both_forces(tm
 def test_file_and_archive_holding_it_are_kept_once(tmp_path, file_first):
     z = _police_archive(tmp_path)
     paths = [FEB, z] if file_first else [z, FEB]
-    result = load_incidents(paths)
+    result = load_incidents(paths, EASTLEIGH)
     assert _accounts(result) == (6065 + 6853, 845 + 947, 0, 5220 + 5906)
     assert len(result.duplicate_files) == 1
     dup = result.duplicate_files[0]
@@ -332,20 +334,20 @@ def test_folder_loads_like_its_files(tmp_path):
     folder.mkdir()
     for path in (FEB, MAR):
         shutil.copy(path, folder / path.name)
-    result = load_incidents([folder])
+    result = load_incidents([folder], EASTLEIGH)
     assert _accounts(result) == (6065 + 6853, 845 + 947, 0, 5220 + 5906)
 
 
 def test_unpacked_download_folder_loads(tmp_path):
     with zipfile.ZipFile(_police_archive(tmp_path)) as zf:
         zf.extractall(tmp_path / "unpacked")
-    result = load_incidents([tmp_path / "unpacked"])
+    result = load_incidents([tmp_path / "unpacked"], EASTLEIGH)
     assert result.accepted == 845 + 947
     assert len(result.skipped) == 2
 
 
 def test_a_single_path_string_is_one_file():
-    assert load_incidents(str(FEB)).accepted == 845
+    assert load_incidents(str(FEB), EASTLEIGH).accepted == 845
 
 
 def test_study_area_can_be_narrowed(tmp_csv):
@@ -357,7 +359,7 @@ def test_study_area_can_be_narrowed(tmp_csv):
             police_line(LSOA_code="E01022652", LSOA_name="Eastleigh 011A", Longitude="", Latitude=""),
         ],
     )
-    result = load_incidents([path], study_lsoas={"E01022652"})
+    result = load_incidents([path], EASTLEIGH, study_lsoas={"E01022652"})
     assert _accounts(result) == (2, 1, 0, 1)
     assert result.incidents["lsoa_code"].tolist() == ["E01022652"]
 
@@ -426,7 +428,7 @@ def test_shipped_areas(shipped_result):
 def test_whole_force_month_counts_only_eastleigh_rows():
     # No whole-force file is shipped: the real 2017-02 file is the force file cut to five
     # districts. Only its Eastleigh rows count; the rest are outside the study area.
-    result = load_incidents([FEB])
+    result = load_incidents([FEB], EASTLEIGH)
     assert _accounts(result) == (6065, 845, 0, 5220)
     assert result.incidents["lsoa_name"].str.startswith("Eastleigh ").all()
 
@@ -436,7 +438,7 @@ def test_a_point_far_from_the_lsoa_its_row_names_is_rejected(tmp_csv):
     # from a point near Hamble, about 12.6 km away.
     path = tmp_csv("far.csv", [POLICE_HEADER, police_line(),
                                police_line(Longitude="-1.30", Latitude="50.88")])
-    result = load_incidents([path])
+    result = load_incidents([path], EASTLEIGH)
     assert (result.accepted, result.rejected) == (1, 1)
     assert result.reconciles()
     reason = result.rejects["reason"].iloc[0]

@@ -13,6 +13,8 @@ from geo.boundaries import load_layer
 from geo.crs import BNG
 from geo.errors import InputError
 from geo.join import join_areas, lsoa_at
+from geo.paths import GPKG
+from tests.areas import EASTLEIGH
 
 
 @pytest.fixture
@@ -38,9 +40,9 @@ def test_no_points(squares):
 
 
 def test_shipped_lsoa_at_representative_points():
-    lsoas = load_layer("lsoa_2011")
+    lsoas = load_layer("lsoa_2011", GPKG)
     pts = lsoas.geometry.representative_point()
-    assert lsoa_at(pts.x.to_numpy(), pts.y.to_numpy()).tolist() == lsoas["code"].tolist()
+    assert lsoa_at(pts.x.to_numpy(), pts.y.to_numpy(), EASTLEIGH.lsoas).tolist() == lsoas["code"].tolist()
 
 
 def _incidents(rows: list[tuple[str, float, float]]) -> gpd.GeoDataFrame:
@@ -52,7 +54,7 @@ def _incidents(rows: list[tuple[str, float, float]]) -> gpd.GeoDataFrame:
 
 
 def _oa_point(code: str) -> tuple[float, float]:
-    oa = load_layer("oa_2011").set_index("code")
+    oa = load_layer("oa_2011", GPKG).set_index("code")
     p = oa.loc[code].geometry.representative_point()
     return p.x, p.y
 
@@ -62,7 +64,7 @@ def test_ward_follows_the_output_area_of_the_rows_own_lsoa():
     # (E05011194), but its output area E00115112 lies in Bishopstoke (E05011187).
     x, y = _oa_point("E00115112")
     other_x, other_y = _oa_point(
-        load_layer("oa_2011").query("lsoa_code == 'E01022643'")["code"].iloc[0]
+        load_layer("oa_2011", GPKG).query("lsoa_code == 'E01022643'")["code"].iloc[0]
     )
     joined = join_areas(
         _incidents(
@@ -71,7 +73,7 @@ def test_ward_follows_the_output_area_of_the_rows_own_lsoa():
                 ("E01022646", np.nan, np.nan),  # no point: the LSOA's best-fit ward
                 ("E01022646", other_x, other_y),  # point snapped into another LSOA: best-fit ward
             ]
-        )
+        ), EASTLEIGH
     )
     assert joined["ward_code"].tolist() == ["E05011187", "E05011194", "E05011194"]
     assert joined["ward_name"].tolist() == [
@@ -84,10 +86,10 @@ def test_ward_follows_the_output_area_of_the_rows_own_lsoa():
 
 
 def test_join_keeps_rows_and_order():
-    lsoas = load_layer("lsoa_2011")
+    lsoas = load_layer("lsoa_2011", GPKG)
     pts = lsoas.geometry.representative_point()
     inc = _incidents(list(zip(lsoas["code"], pts.x, pts.y, strict=True)))
-    joined = join_areas(inc)
+    joined = join_areas(inc, EASTLEIGH)
     assert len(joined) == 77
     assert joined["lsoa_code"].tolist() == lsoas["code"].tolist()
     assert joined["ward_code"].notna().all() and joined["local_area"].notna().all()
@@ -101,11 +103,11 @@ def test_join_refuses_lon_lat():
     with pytest.raises(
         InputError, match=r"incidents must be in British National Grid \(EPSG:27700\).*to_bng"
     ):
-        join_areas(inc)
+        join_areas(inc, EASTLEIGH)
 
 
 def test_join_does_not_change_its_input():
     inc = _incidents([("E01022646", np.nan, np.nan)])
     before = inc.copy()
-    join_areas(inc)
+    join_areas(inc, EASTLEIGH)
     pd.testing.assert_frame_equal(inc, before)

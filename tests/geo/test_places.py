@@ -10,24 +10,21 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point, Polygon, box
 
+from analysis.naming import name_for, names_for
+from geo.errors import DataValidationError, InputError
+from geo.paths import GAZETTEER_PATH, SCHOOLS_PATH, STATIONS_PATH, VENUES_PATH
 from geo.places import (
-    GAZETTEER_PATH,
     KIND_PRIORITY,
-    SCHOOLS_PATH,
-    STATIONS_PATH,
     VENUE_COLUMNS,
-    VENUES_PATH,
     derive_gazetteer,
     load_gazetteer,
     load_points_of_interest,
     load_schools,
     load_stations,
     load_venues,
-    name_for,
-    names_for,
     save_venues,
 )
-from geo.errors import DataValidationError, InputError
+from tests.areas import EASTLEIGH, SHIPPED
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICE_FILES = sorted((ROOT / "data" / "police_uk").glob("*-hampshire-street_eastleigh_area.csv"))
@@ -51,7 +48,7 @@ REQUIRED = [
 
 @pytest.fixture(scope="module")
 def gaz() -> gpd.GeoDataFrame:
-    return load_gazetteer()
+    return load_gazetteer(GAZETTEER_PATH)
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +78,8 @@ def test_gazetteer_has_the_places_and_is_in_bng(gaz):
 
 
 def test_shipped_gazetteer_is_what_the_data_gives():
-    derived = derive_gazetteer()
+    derived = derive_gazetteer(incidents=SHIPPED.incidents, schools=load_schools(SCHOOLS_PATH),
+                               stations=load_stations(STATIONS_PATH), wards=EASTLEIGH.areas("ward"))
     shipped = pd.read_csv(GAZETTEER_PATH, keep_default_na=False)
     pd.testing.assert_frame_equal(
         derived[["name", "kind", "easting", "northing", "radius_m", "source"]],
@@ -113,7 +111,7 @@ def test_foreshore_is_on_the_water_side_of_the_village(at):
 
 
 def test_rail_stations_are_the_files_points_except_eastleigh(gaz):
-    stations = load_stations().set_index("name")
+    stations = load_stations(STATIONS_PATH).set_index("name")
     rows = gaz[gaz["kind"] == "station"].set_index("name")
     for name, file_name in [
         ("Hedge End station", "Hedge End"),
@@ -240,12 +238,12 @@ def test_bad_gazetteer_rows_are_all_named(tmp_path):
 
 
 def test_schools_and_stations_load_as_bng_points():
-    schools = load_schools()
-    stations = load_stations()
+    schools = load_schools(SCHOOLS_PATH)
+    stations = load_stations(STATIONS_PATH)
     assert len(schools) == 136 and len(stations) == 15
     assert schools.crs.equals("EPSG:27700") and stations.crs.equals("EPSG:27700")
     assert schools["kind"].value_counts()["primary_school"] == 92
-    poi = load_points_of_interest()
+    poi = load_points_of_interest(SCHOOLS_PATH, STATIONS_PATH)
     assert list(poi.columns) == ["name", "kind", "source", "geometry"]
     assert len(poi) == 151
     hamble = stations.set_index("name").loc["Hamble", "geometry"]
@@ -265,7 +263,7 @@ def test_copied_files_are_unchanged_copies():
 
 
 def test_shipped_venues(gaz):
-    v = load_venues()
+    v = load_venues(VENUES_PATH)
     assert list(v.columns[:-1]) == list(VENUE_COLUMNS)
     assert v.crs.equals("EPSG:27700")
     by_place = v.set_index("place")
@@ -286,7 +284,7 @@ def test_shipped_venues(gaz):
 
 
 def test_venues_round_trip(tmp_path):
-    original = load_venues()
+    original = load_venues(VENUES_PATH)
     path = save_venues(original, tmp_path / "venues.csv")
     again = load_venues(path)
     pd.testing.assert_frame_equal(
@@ -297,7 +295,7 @@ def test_venues_round_trip(tmp_path):
 
 
 def test_a_moved_venue_is_saved_where_it_was_moved(tmp_path):
-    v = load_venues()
+    v = load_venues(VENUES_PATH)
     v.loc[0, "geometry"] = Point(445_000.4, 118_000.6)
     again = load_venues(save_venues(v, tmp_path / "v.csv"))
     assert (again.loc[0, "easting"], again.loc[0, "northing"]) == (445_000, 118_001)
@@ -362,7 +360,7 @@ class _Unprintable:
 
 
 def test_failed_save_leaves_the_old_file_intact(tmp_path):
-    path = save_venues(load_venues(), tmp_path / "venues.csv")
+    path = save_venues(load_venues(VENUES_PATH), tmp_path / "venues.csv")
     before = path.read_bytes()
     broken = load_venues(path)
     broken["note"] = broken["note"].astype(object)
@@ -374,7 +372,7 @@ def test_failed_save_leaves_the_old_file_intact(tmp_path):
 
 
 def test_save_refuses_what_would_not_load(tmp_path):
-    v = load_venues()
+    v = load_venues(VENUES_PATH)
     with pytest.raises(InputError, match="British National Grid"):
         save_venues(v.to_crs(4326), tmp_path / "v.csv")
     bad = v.copy()

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from geo.errors import InputError
-from geo.io import shipped_incident_paths
+from geo.paths import shipped_incident_paths
 from geo.police_uk import parse_police_uk
 from geo.sources import SourceText, decode
 from tests.conftest import DATA_DIR, POLICE_HEADER, police_line

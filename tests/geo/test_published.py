@@ -8,8 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from geo.errors import InputError
+from geo.paths import REVIEW_DIR
 from geo.published import (
-    REVIEW_DIR,
     REVIEW_MONTHS,
     TABLE_COLUMNS,
     TableCheck,
@@ -18,7 +19,6 @@ from geo.published import (
     checks_to_frame,
     load_review_tables,
 )
-from geo.errors import InputError
 from geo.schema import LOCAL_AREAS
 
 SEED = Path(__file__).resolve().parents[2] / "data" / "review_2021_22" / "strategic_review_2021_22.txt"
@@ -26,7 +26,7 @@ SEED = Path(__file__).resolve().parents[2] / "data" / "review_2021_22" / "strate
 
 @pytest.fixture(scope="module")
 def tables() -> dict[str, pd.DataFrame]:
-    return load_review_tables()
+    return load_review_tables(REVIEW_DIR)
 
 
 @pytest.fixture(scope="module")

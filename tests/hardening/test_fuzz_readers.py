@@ -47,10 +47,12 @@ from geo.crs import GB_BOUNDS_BNG, GB_BOUNDS_LONLAT
 from geo.csp_log import ColumnMapping, read_csp_log
 from geo.errors import InputError
 from geo.io import MAX_LSOA_GAP_M, LoadResult, load_incidents
+from geo.paths import GPKG
 from geo.police_uk import REQUIRED
 from geo.schema import POLICE_UK_COLUMNS
 from geo.sources import SourceText, read_records
 from geo.validate import check_coordinates
+from tests.areas import EASTLEIGH
 
 SCALE = max(1, int(os.environ.get("FUZZ_SCALE", "1")))
 
@@ -156,7 +158,7 @@ def check_account(reader: str, result: LoadResult, expected_rows: int | None) ->
 MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
 NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
 BREAK = re.compile(r"\r\n|\r|\n")
-STUDY = sorted(load_layer("lsoa_2011")["code"])
+STUDY = sorted(load_layer("lsoa_2011", GPKG)["code"])
 EASTLEIGH_LONLAT = (-1.40, 50.90, -1.28, 51.00)
 
 
@@ -248,7 +250,7 @@ def police_oracle(header: list[str], rec: list[str]) -> set[str]:
 
 @functools.lru_cache(maxsize=1)
 def _lsoa_polygons() -> dict:
-    lsoas = load_layer("lsoa_2011")
+    lsoas = load_layer("lsoa_2011", GPKG)
     return dict(zip(lsoas["code"], lsoas.geometry, strict=True))
 
 
@@ -442,7 +444,7 @@ def _load_one(data: bytes, name: str = "2017-02-fuzz-street.csv"):
     with tempfile.TemporaryDirectory() as d:
         path = Path(d) / name
         path.write_bytes(data)
-        result = attempt("police.uk csv", lambda: load_incidents([path]))
+        result = attempt("police.uk csv", lambda: load_incidents([path], EASTLEIGH))
         return result, str(path)
 
 
@@ -665,7 +667,7 @@ def test_csp_log_random_mappings_and_content(case):
     with tempfile.TemporaryDirectory() as d:
         path = Path(d) / "log.csv"
         path.write_bytes(data)
-        result = attempt("CSP log", lambda: read_csp_log(path, mapping))
+        result = attempt("CSP log", lambda: read_csp_log(path, mapping, EASTLEIGH))
     text = expected_text(data)
     header, recs = records_with_lines(text)
     usable = (
@@ -697,7 +699,7 @@ def test_csp_log_random_bytes(data, col):
         path = Path(d) / "log.csv"
         path.write_bytes(data)
         result = attempt(
-            "CSP log", lambda: read_csp_log(path, ColumnMapping(date="a", type=col or "b"))
+            "CSP log", lambda: read_csp_log(path, ColumnMapping(date="a", type=col or "b"), EASTLEIGH)
         )
     if result is not None:
         check_account("CSP log", result, None)
@@ -951,7 +953,7 @@ def test_archives_never_write_and_account_for_every_row(members, deflate, flip):
         before_work = sorted(p.name for p in work.rglob("*"))
         before_parent = sorted(p.name for p in Path(d).iterdir())
         with contextlib.chdir(work):
-            result = attempt("archive", lambda: load_incidents([z]))
+            result = attempt("archive", lambda: load_incidents([z], EASTLEIGH))
         assert sorted(p.name for p in work.rglob("*")) == before_work
         assert sorted(p.name for p in Path(d).iterdir()) == before_parent
     assert not list(Path(tempfile.gettempdir()).glob(f"*{token}*"))

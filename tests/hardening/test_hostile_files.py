@@ -52,6 +52,7 @@ import geo.sources
 from geo.csp_log import ColumnMapping, read_csp_log
 from geo.errors import InputError
 from geo.io import load_incidents
+from tests.areas import EASTLEIGH
 from tests.conftest import POLICE_HEADER, police_line
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -85,16 +86,16 @@ def test_a_file_over_the_size_limit_is_refused_with_the_limit(tmp_path, monkeypa
     path.write_bytes(_police(60))
     assert path.stat().st_size > 4096
     with pytest.raises(InputError, match=r"street\.csv: .* is larger than the 4 KiB limit"):
-        load_incidents([path])
+        load_incidents([path], EASTLEIGH)
     with pytest.raises(InputError, match=r"is larger than the 4 KiB limit"):
-        read_csp_log(path, ColumnMapping(date="Month", type="Crime type"))
+        read_csp_log(path, ColumnMapping(date="Month", type="Crime type"), EASTLEIGH)
 
 
 def test_a_file_under_the_lowered_limit_still_reads(tmp_path, monkeypatch):
     monkeypatch.setattr(geo.sources, "MAX_FILE_BYTES", 64 * 1024)
     path = tmp_path / "2017-02-hampshire-street.csv"
     path.write_bytes(_police(60))
-    assert load_incidents([path]).accepted == 60
+    assert load_incidents([path], EASTLEIGH).accepted == 60
 
 
 def test_a_file_too_large_for_memory_is_refused_without_being_read(tmp_path):
@@ -102,7 +103,7 @@ def test_a_file_too_large_for_memory_is_refused_without_being_read(tmp_path):
     path = tmp_path / "huge-street.csv"
     with path.open("wb") as fh:
         fh.truncate(geo.sources.MAX_FILE_BYTES + 1)
-    out, peak = _traced_peak(lambda: load_incidents([path]))
+    out, peak = _traced_peak(lambda: load_incidents([path], EASTLEIGH))
     assert isinstance(out, InputError)
     assert re.search(r"huge-street\.csv: 512 MiB is larger than the 512 MiB limit", str(out))
     assert peak < 16, f"{peak:.1f} MiB traced: the file was read"
@@ -113,9 +114,9 @@ def test_a_file_over_the_line_limit_is_refused_with_the_limit(tmp_path, monkeypa
     path = tmp_path / "2017-02-hampshire-street.csv"
     path.write_bytes(_police(150))
     with pytest.raises(InputError, match=r"151 lines is more than the 100 a single file may have"):
-        load_incidents([path])
+        load_incidents([path], EASTLEIGH)
     path.write_bytes(_police(99))
-    assert load_incidents([path]).rows_in == 99
+    assert load_incidents([path], EASTLEIGH).rows_in == 99
 
 
 def test_lines_are_counted_whatever_the_line_ends(monkeypatch):
@@ -130,9 +131,9 @@ def test_one_load_stops_at_the_row_limit(tmp_path, monkeypatch):
     for month in ("2017-02", "2017-03"):
         (tmp_path / f"{month}-hampshire-street.csv").write_bytes(_police(30, month))
     with pytest.raises(InputError, match=r"more than 50 rows, more than one load may hold"):
-        load_incidents([tmp_path])
+        load_incidents([tmp_path], EASTLEIGH)
     monkeypatch.setattr(geo.io, "MAX_LOAD_ROWS", 60)
-    assert load_incidents([tmp_path]).rows_in == 60
+    assert load_incidents([tmp_path], EASTLEIGH).rows_in == 60
 
 
 def test_a_device_named_like_a_csv_or_zip_is_refused(tmp_path):
@@ -141,19 +142,19 @@ def test_a_device_named_like_a_csv_or_zip_is_refused(tmp_path):
         link = tmp_path / name
         link.symlink_to("/dev/zero")
         with pytest.raises(InputError, match=r"a device, pipe or socket, not a file"):
-            load_incidents([link])
+            load_incidents([link], EASTLEIGH)
     fifo = tmp_path / "pipe-street.csv"
     os.mkfifo(fifo)
     with pytest.raises(InputError, match=r"pipe-street\.csv: this is a device, pipe or socket"):
-        load_incidents([fifo])
+        load_incidents([fifo], EASTLEIGH)
 
 
 def test_a_missing_or_folder_path_for_a_log_is_an_input_error(tmp_path):
     mapping = ColumnMapping(date="Reported", type="Category")
     with pytest.raises(InputError, match=r"nope\.csv: cannot be read \(No such file"):
-        read_csp_log(tmp_path / "nope.csv", mapping)
+        read_csp_log(tmp_path / "nope.csv", mapping, EASTLEIGH)
     with pytest.raises(InputError, match=r"this is a folder, not a file"):
-        read_csp_log(tmp_path, mapping)
+        read_csp_log(tmp_path, mapping, EASTLEIGH)
 
 
 # --- archives --------------------------------------------------------------------------------
@@ -183,7 +184,7 @@ def test_an_archive_declaring_more_than_the_limit_is_refused(tmp_path, monkeypat
         match=r"download\.zip: its street files would expand to .* "
         r"more than the 8 KiB limit for an archive",
     ):
-        load_incidents([z])
+        load_incidents([z], EASTLEIGH)
 
 
 def test_an_archive_member_over_the_file_limit_is_refused(tmp_path, monkeypatch):
@@ -194,7 +195,7 @@ def test_an_archive_member_over_the_file_limit_is_refused(tmp_path, monkeypatch)
         match=r"download\.zip!2017-02/2017-02-hampshire-street\.csv: "
         r".* is larger than the 4 KiB limit",
     ):
-        load_incidents([z])
+        load_incidents([z], EASTLEIGH)
 
 
 def test_a_member_that_inflates_beyond_its_declared_size_is_refused(tmp_path):
@@ -210,7 +211,7 @@ def test_a_member_that_inflates_beyond_its_declared_size_is_refused(tmp_path):
         match=r"liar\.zip!2017-02/2017-02-hampshire-street\.csv: "
         r"cannot be read from the archive \(Bad CRC-32",
     ):
-        load_incidents([z])
+        load_incidents([z], EASTLEIGH)
 
 
 @pytest.mark.parametrize(
@@ -230,7 +231,7 @@ def test_a_zip_bomb_is_refused_with_bounded_memory(tmp_path, content, message):
     z = _zip(tmp_path / "bomb.zip", {"2017-02/2017-02-hampshire-street.csv": content})
     assert z.stat().st_size < 100_000
     del content
-    out, peak = _traced_peak(lambda: load_incidents([z]))
+    out, peak = _traced_peak(lambda: load_incidents([z], EASTLEIGH))
     assert isinstance(out, InputError)
     assert re.search(message, str(out)), str(out)
     assert peak < 8, f"peak {peak:.1f} MiB"
@@ -254,7 +255,7 @@ def test_member_names_never_write_anything(tmp_path, monkeypatch):
     before_work = sorted(work.rglob("*"))
     before_parent = sorted(tmp_path.rglob("*"))
     monkeypatch.chdir(work)
-    result = load_incidents([z])
+    result = load_incidents([z], EASTLEIGH)
     # Every member was read (in memory), under its archive name ...
     assert result.accepted == 18
     assert sorted(set(result.incidents["source_file"])) == sorted(
@@ -333,11 +334,12 @@ _MEASURE = r"""
 import re, sys
 from pathlib import Path
 from geo.io import load_incidents
+from tests.areas import EASTLEIGH
 def hwm():
     return int(re.search(r"VmHWM:\s+(\d+) kB", Path("/proc/self/status").read_text())[1]) * 1024
-load_incidents([sys.argv[2]])  # one row: imports, boundary layers and caches loaded first
+load_incidents([sys.argv[2]], EASTLEIGH)  # one row: imports, boundary layers and caches loaded first
 base = hwm()
-r = load_incidents([sys.argv[1]])
+r = load_incidents([sys.argv[1]], EASTLEIGH)
 print(r.rows_in, hwm() - base)
 """
 

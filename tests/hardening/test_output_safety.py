@@ -22,8 +22,9 @@ import pandas as pd
 import pytest
 
 from cli import main
-from geo.writers import csv_bytes, guard_formulas, safe_csv
 from geo.csp_log import ColumnMapping, read_csp_log
+from geo.writers import csv_bytes, guard_formulas, safe_csv
+from tests.areas import EASTLEIGH
 
 ROOT = Path(__file__).resolve().parents[2]
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -223,7 +224,7 @@ def test_a_csp_log_with_formula_column_names_exports_guarded(tmp_path):
     log.write_text(
         "=Date,@Type,Lat,Long\n=NOW(),+ASB,50.9701,-1.3502\n2017-02-14,-x,,\n", encoding="utf-8"
     )
-    result = read_csp_log(log, ColumnMapping(date="=Date", type="@Type", lat="Lat", lon="Long"))
+    result = read_csp_log(log, ColumnMapping(date="=Date", type="@Type", lat="Lat", lon="Long"), EASTLEIGH)
     assert result.rejects["reason"].str.startswith("=Date").any()
     path = safe_csv(result.rejects, tmp_path / "rejects.csv")
     assert_no_formula(path)

@@ -25,6 +25,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from analysis.rates import area_rates
+from geo.boundaries import load_layer
+from geo.errors import InputError
+from geo.paths import GPKG
+from geo.schema import ASB
 from packs.disclosure import (
     COMPLEMENTARY_MARKER,
     attack_bounds,
@@ -32,10 +37,7 @@ from packs.disclosure import (
     suppress,
     suppress_small,
 )
-from analysis.rates import area_rates
-from geo.boundaries import load_layer
-from geo.errors import InputError
-from geo.schema import ASB
+from tests.areas import EASTLEIGH
 
 T = 5
 LT = f"<{T}"
@@ -289,9 +291,9 @@ def test_small_counts_in_labels_and_non_additive_tables():
 
 
 def _ward_table(incidents: pd.DataFrame, months: list[str]) -> pd.DataFrame:
-    wards = load_layer("wards_2018")[["code", "name", "local_area"]]
+    wards = load_layer("wards_2018", GPKG)[["code", "name", "local_area"]]
     for m in months:
-        r = area_rates(incidents, "ward", types=[ASB], month_from=m, month_to=m)
+        r = area_rates(incidents, EASTLEIGH.level("ward"), types=[ASB], month_from=m, month_to=m)
         wards[m] = wards["code"].map(r.set_index("code")["count"]).astype(int)
     return wards
 
@@ -302,7 +304,7 @@ def test_real_wards_in_local_areas_over_two_months_resist_both_attacks(shipped_r
     inc = shipped_result.incidents
     wards = _ward_table(inc, ["2017-04", "2017-05"])
     las = {
-        m: area_rates(inc, "local_area", types=[ASB], month_from=m, month_to=m).set_index("code")[
+        m: area_rates(inc, EASTLEIGH.level("local_area"), types=[ASB], month_from=m, month_to=m).set_index("code")[
             "count"
         ]
         for m in ("2017-04", "2017-05")

@@ -23,7 +23,11 @@ import pytest
 import shapely
 
 from analysis.change import STATUSES
+from analysis.rates import area_rates, filter_incidents
 from cli import main
+from geo.crs import BNG
+from geo.errors import InputError
+from geo.schema import ASB
 from packs import (
     NOT_IN_POLICE_UK,
     PUBLISHED,
@@ -33,12 +37,10 @@ from packs import (
     review_pack,
     tasking_pack,
 )
-from analysis.rates import area_rates, filter_incidents
-from geo.crs import BNG
-from geo.errors import InputError
-from geo.schema import ASB
+from packs.maps import basemap_for
 from render.leaflet_offline import remote_assets
 from render.report import write_report
+from tests.areas import EASTLEIGH, REVIEW_TABLES
 from tests.packs.test_disclosure import integer_recoveries, linear_recoveries
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -65,7 +67,7 @@ def incidents(shipped_result):
 
 @pytest.fixture(scope="module")
 def review(incidents):
-    return review_pack(("2021-04", "2022-03"), incidents)
+    return review_pack(("2021-04", "2022-03"), incidents, review_tables=REVIEW_TABLES, area=EASTLEIGH)
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +77,7 @@ def review_files(review, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def tasking(incidents):
-    return tasking_pack("2017-05", incidents)
+    return tasking_pack("2017-05", incidents, area=EASTLEIGH)
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +87,7 @@ def tasking_files(tasking, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def suppressed(incidents):
-    return tasking_pack("2017-03..2017-05", incidents, suppress_below=5, bandwidth_m=100)
+    return tasking_pack("2017-03..2017-05", incidents, suppress_below=5, bandwidth_m=100, area=EASTLEIGH)
 
 
 def _pages(files) -> list[str]:
@@ -144,7 +146,7 @@ def test_review_page_and_csvs_carry_the_figures(review_files):
 
 
 def test_review_for_a_period_the_data_covers_is_computed_from_it(incidents):
-    pack = review_pack("2017-02..2017-05", incidents, bandwidth_m=100)
+    pack = review_pack("2017-02..2017-05", incidents, bandwidth_m=100, review_tables=REVIEW_TABLES, area=EASTLEIGH)
     note = "computed from police.uk data for February 2017 to May 2017"
     tables = {t.key: t for t in pack}
     for key in ("CCTV", "hate", "arson", "domestic"):
@@ -155,13 +157,13 @@ def test_review_for_a_period_the_data_covers_is_computed_from_it(incidents):
     sub = filter_incidents(incidents, month_from="2017-02", month_to="2017-05")
     assert tables["crime_by_type"].frame.iloc[-1]["count"] == int((sub["crime_type"] != ASB).sum())
     rates = area_rates(
-        incidents, "local_area", types=[ASB], month_from="2017-02", month_to="2017-05"
+        incidents, EASTLEIGH.level("local_area"), types=[ASB], month_from="2017-02", month_to="2017-05"
     )
     la = tables["asb_by_local_area"].frame.set_index("local_area")
     for r in rates.itertuples():
         assert la.loc[r.code, "count"] == r.count
         assert la.loc[r.code, "per_1000"] == round(r.rate_per_1000, 2)
-    wards = area_rates(incidents, "ward", types=[ASB], month_from="2017-02", month_to="2017-05")
+    wards = area_rates(incidents, EASTLEIGH.level("ward"), types=[ASB], month_from="2017-02", month_to="2017-05")
     top = tables["top_wards"].frame
     assert top["name"].tolist() == wards["name"].head(4).tolist()
     assert top["ci_low"].tolist() == wards["ci_low"].head(4).round(2).tolist()
@@ -170,7 +172,7 @@ def test_review_for_a_period_the_data_covers_is_computed_from_it(incidents):
 
 def test_review_refuses_a_period_the_data_does_not_cover(incidents):
     with pytest.raises(InputError, match=r"holds 4 of its 5 months \(missing 2017-01\)"):
-        review_pack("2017-01..2017-05", incidents)
+        review_pack("2017-01..2017-05", incidents, review_tables=REVIEW_TABLES, area=EASTLEIGH)
 
 
 # --------------------------------------------------------------------------- tasking
@@ -181,13 +183,13 @@ def test_tasking_may_2017_reconciles_with_area_rates(tasking, incidents):
     for level, key, col in (("ward", "wards", "name"), ("local_area", "local_areas", "local_area")):
         frame = t[key].frame.set_index(col)
         for month, label in (("2017-05", "this_month"), ("2017-04", "last_month")):
-            rates = area_rates(incidents, level, types=[ASB], month_from=month, month_to=month)
+            rates = area_rates(incidents, EASTLEIGH.level(level), types=[ASB], month_from=month, month_to=month)
             for r in rates.itertuples():
                 assert frame.loc[r.name if level == "ward" else r.code, label] == r.count
     by_type = t["by_type"].frame.set_index("crime_type")
     assert by_type.loc["All types", "this_month"] == int((incidents["month"] == "2017-05").sum())
     assert by_type.loc["All types", "last_month"] == int((incidents["month"] == "2017-04").sum())
-    may = area_rates(incidents, "ward", types=[ASB], month_from="2017-05", month_to="2017-05")
+    may = area_rates(incidents, EASTLEIGH.level("ward"), types=[ASB], month_from="2017-05", month_to="2017-05")
     higher = may[may["vs_borough"] == "higher"]["name"].tolist()
     assert t["wards_above"].frame["name"].tolist() == higher
     assert "May 2016" in " ".join(tasking.notes) and "not in the loaded data" in tasking.notes[0]
@@ -198,12 +200,12 @@ def test_tasking_may_2017_reconciles_with_area_rates(tasking, incidents):
 
 
 def test_tasking_says_when_last_month_is_missing(incidents):
-    pack = tasking_pack("2022-02", incidents, method="dbscan")
+    pack = tasking_pack("2022-02", incidents, method="dbscan", area=EASTLEIGH)
     assert "Last month (January 2022) is not in the loaded data" in pack.notes[0]
     change = pack["hotspot_change"]
     assert change.frame.empty and "cannot be classed" in change.notes[0]
     with pytest.raises(InputError, match="not in the incident data"):
-        tasking_pack("2018-05", incidents)
+        tasking_pack("2018-05", incidents, area=EASTLEIGH)
 
 
 def test_suppressed_tasking_pack_withholds_small_counts_everywhere(suppressed):
@@ -236,8 +238,8 @@ def test_suppressed_wards_cannot_be_recovered_from_the_local_area_table(suppress
             )
         cells["total"] = las.loc["Borough", label]
         eqs.append(([k for k in cells if k.startswith("l:")], "total"))
-        w = area_rates(incidents, "ward", types=[ASB], month_from=month, month_to=month)
-        la_r = area_rates(incidents, "local_area", types=[ASB], month_from=month, month_to=month)
+        w = area_rates(incidents, EASTLEIGH.level("ward"), types=[ASB], month_from=month, month_to=month)
+        la_r = area_rates(incidents, EASTLEIGH.level("local_area"), types=[ASB], month_from=month, month_to=month)
         truth = {f"w:{r.name}": r.count for r in w.itertuples()}
         truth |= {f"l:{r.code}": r.count for r in la_r.itertuples()}
         truth["total"] = int(w["count"].sum())
@@ -323,7 +325,7 @@ def test_hostile_location_from_the_data_is_escaped_everywhere(incidents, tmp_pat
     inc = incidents.copy()
     hit = (inc["month"] == "2017-05") & (inc["ward_name"] == "Eastleigh Central")
     inc.loc[hit, "location"] = "On or near " + HOSTILE
-    pack = tasking_pack("2017-05", inc, bandwidth_m=100)
+    pack = tasking_pack("2017-05", inc, bandwidth_m=100, area=EASTLEIGH)
     streets = " ".join(pack["patrol"].frame["top_streets"])
     assert HOSTILE in streets  # the string reaches the pack...
     files = write_report(pack, tmp_path, pdf=False)
@@ -375,6 +377,7 @@ def _hostile_pack() -> Pack:
             )
         ],
         notes=[HOSTILE],
+        basemap=basemap_for(EASTLEIGH),
     )
 
 

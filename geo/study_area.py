@@ -1,0 +1,277 @@
+"""The study area: one value that holds everything the analysis needs to know of a place.
+
+A :class:`StudyArea` carries the area's code and name, its outline, its area levels
+(each a :class:`AreaLevel`: polygons with ``code``, ``name`` and ``population``, the
+incident column that places a row in them, and the vintage of the boundaries and of
+the population), the LSOA 2011 polygons that decide which police.uk rows belong to it,
+how rows are joined to wards, and its named places, schools, stations and venues.
+
+:func:`load_study_area` builds it from the data folder; everything downstream receives
+it, or the frames it needs, as arguments. Nothing below the app and the command line
+reads a file by default.
+
+Examples
+--------
+>>> area = load_study_area()  # doctest: +SKIP
+>>> area.name, len(area.levels["ward"].areas)  # doctest: +SKIP
+('Eastleigh', 14)
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+
+from geo import paths
+from geo.boundaries import LEVEL_LAYERS, level_areas, load_layer, load_populations, lsoa_ward_lookup
+from geo.errors import InputError
+from geo.places import load_gazetteer, load_schools, load_stations, load_venues
+
+__all__ = [
+    "EASTLEIGH",
+    "LEVEL_COLUMNS",
+    "AreaLevel",
+    "DataFiles",
+    "StudyArea",
+    "load_study_area",
+]
+
+EASTLEIGH = "E07000086"
+"""ONS code of Eastleigh borough, the default study area."""
+
+LEVEL_COLUMNS = {
+    "lsoa": "lsoa_code",
+    "ward": "ward_code",
+    "ward2002": "ward2002_code",
+    "local_area": "local_area",
+    "borough": None,
+}
+"""The incident column that places a row in each level's areas (None: the whole area)."""
+
+_LEVEL_TEXT = {
+    "lsoa": ("LSOAs (2011)", "ONS LSOA December 2011", "Census 2021, LSOA 2021 counts carried "
+             "onto LSOA 2011 (splits summed)"),
+    "ward": ("Wards (2018)", "ONS wards December 2022 (the 2018 set, in force 2018 onwards)",
+             "Census 2021, apportioned by output area"),
+    "ward2002": ("Wards (2002\u20132018)", "ONS wards December 2013 (the 2002 set)",
+                 "Census 2021, apportioned by output area"),
+    "local_area": ("Local areas", "the council's five local areas (groups of 2018 wards)",
+                   "Census 2021, apportioned by output area"),
+    "borough": ("Borough", "union of the 2018 wards", "Census 2021"),
+}
+
+
+@dataclass(frozen=True, eq=False)
+class AreaLevel:
+    """One set of areas of the study area, with populations.
+
+    Attributes
+    ----------
+    key
+        ``lsoa``, ``ward``, ``ward2002``, ``local_area`` or ``borough``.
+    label
+        What a user calls it, e.g. ``"Wards (2018)"``.
+    areas
+        Polygons in EPSG:27700 with ``code``, ``name``, ``population`` (Census 2021)
+        and ``population_2011``.
+    column
+        The incident column that places a row in these areas (None: the whole area).
+    boundaries
+        The vintage of the boundaries.
+    population
+        The source of the population and how it reached these areas.
+    """
+
+    key: str
+    label: str
+    areas: gpd.GeoDataFrame
+    column: str | None
+    boundaries: str
+    population: str
+
+
+@dataclass(frozen=True)
+class DataFiles:
+    """The files a study area is built from (the shipped ones by default).
+
+    Attributes
+    ----------
+    gpkg
+        Boundaries GeoPackage (``scripts/build_boundaries.py``).
+    population
+        Residents by area level (``scripts/build_populations.py``).
+    lsoa_wards
+        LSOA 2011 to ward lookup.
+    gazetteer, schools, stations, venues
+        Named places, schools, rail stations and diversion venues.
+    """
+
+    gpkg: Path = paths.GPKG
+    population: Path = paths.POPULATION_PATH
+    lsoa_wards: Path = paths.LSOA_WARDS_PATH
+    gazetteer: Path = paths.GAZETTEER_PATH
+    schools: Path = paths.SCHOOLS_PATH
+    stations: Path = paths.STATIONS_PATH
+    venues: Path = paths.VENUES_PATH
+
+    def stamps(self) -> tuple[tuple[str, float], ...]:
+        """``(path, mtime)`` of every file (-1 for a missing one): a cache key."""
+        out = []
+        for p in (self.gpkg, self.population, self.lsoa_wards, self.gazetteer, self.schools,
+                  self.stations, self.venues):
+            path = Path(p)
+            out.append((str(path), path.stat().st_mtime if path.exists() else -1.0))
+        return tuple(out)
+
+
+@dataclass(frozen=True, eq=False)
+class StudyArea:
+    """Everything the analysis needs to know of the place it studies.
+
+    Attributes
+    ----------
+    code
+        ONS code of the area (a district, or a CSP).
+    name
+        Its name.
+    outline
+        One row (``code``, ``name``, geometry) in EPSG:27700.
+    levels
+        Area levels by key (:class:`AreaLevel`), in the order users see them.
+    lsoas
+        LSOA 2011 polygons (``code``, ``name``): a police.uk row belongs to the area
+        when its LSOA code is one of these (by the point when the code is missing).
+    lsoa_wards
+        Indexed by LSOA 2011 code: the ward of each set holding most of its residents
+        (``ward_code``, ``ward2002_code``).
+    output_areas
+        Output areas (``code``, ``lsoa_code``, ``ward_code``, ``ward2002_code``): a row
+        whose point lies in an output area of its own LSOA takes that output area's
+        ward, exactly as populations are apportioned. None: by LSOA only.
+    gazetteer
+        Named places (points with ``name``, ``kind``, ``radius_m``); None where the
+        area has none.
+    schools, stations
+        Points of interest; None where the area has none.
+    venues
+        Diversion venues as shipped; None where the area has none.
+    review_hotspots
+        The strategic review's named hotspots mapped to gazetteer places.
+    files
+        The files it was built from.
+    """
+
+    code: str
+    name: str
+    outline: gpd.GeoDataFrame
+    levels: dict[str, AreaLevel]
+    lsoas: gpd.GeoDataFrame
+    lsoa_wards: pd.DataFrame
+    output_areas: gpd.GeoDataFrame | None = None
+    gazetteer: gpd.GeoDataFrame | None = None
+    schools: gpd.GeoDataFrame | None = None
+    stations: gpd.GeoDataFrame | None = None
+    venues: gpd.GeoDataFrame | None = None
+    review_hotspots: dict[str, str] = field(default_factory=dict)
+    files: DataFiles | None = None
+
+    @property
+    def geometry(self) -> shapely.Geometry:
+        """The outline as one shapely geometry (EPSG:27700)."""
+        return self.outline.geometry.union_all()
+
+    @property
+    def area_m2(self) -> float:
+        """The area's extent in square metres."""
+        return float(self.geometry.area)
+
+    @property
+    def lsoa_codes(self) -> frozenset[str]:
+        """LSOA 2011 codes of the area."""
+        return frozenset(self.lsoas["code"])
+
+    @property
+    def key(self) -> str:
+        """A short key that changes when the area or any of its files changes."""
+        stamps = self.files.stamps() if self.files else ()
+        return hashlib.sha256(repr((self.code, stamps)).encode()).hexdigest()[:16]
+
+    def level(self, key: str) -> AreaLevel:
+        """The area level ``key``.
+
+        Raises
+        ------
+        InputError
+            Naming the levels this area has.
+        """
+        if key not in self.levels:
+            msg = f"unknown level {key!r}; choose one of {', '.join(self.levels)}."
+            raise InputError(msg)
+        return self.levels[key]
+
+    def areas(self, key: str) -> gpd.GeoDataFrame:
+        """The polygons of level ``key`` (a copy)."""
+        return self.level(key).areas.copy()
+
+
+_NAMES = {"eastleigh": EASTLEIGH, EASTLEIGH.lower(): EASTLEIGH}
+
+
+def load_study_area(code: str = EASTLEIGH, *, files: DataFiles | None = None) -> StudyArea:
+    """Build a study area from the data folder.
+
+    Parameters
+    ----------
+    code
+        ONS code or name of the area: Eastleigh (``E07000086``, the default).
+    files
+        The files to build it from; the shipped ones (:mod:`geo.paths`) by default.
+
+    Returns
+    -------
+    StudyArea
+
+    Raises
+    ------
+    InputError
+        For an area the data folder does not hold, or a missing or damaged file (named,
+        with its fix).
+    """
+    if _NAMES.get(str(code).strip().lower()) != EASTLEIGH:
+        msg = f"area {code!r}: the data folder holds Eastleigh (E07000086) only."
+        raise InputError(msg)
+    f = files or DataFiles()
+    populations = load_populations(f.population)
+    levels = {}
+    for key in ("lsoa", "ward", "ward2002", "local_area", "borough"):
+        label, boundaries, population = _LEVEL_TEXT[key]
+        levels[key] = AreaLevel(key=key, label=label,
+                                areas=level_areas(key, f.gpkg, populations),
+                                column=LEVEL_COLUMNS[key], boundaries=boundaries,
+                                population=population)
+    lsoas = load_layer(LEVEL_LAYERS["lsoa"], f.gpkg)
+    outline = load_layer(LEVEL_LAYERS["borough"], f.gpkg)
+    return StudyArea(
+        code=EASTLEIGH,
+        name="Eastleigh",
+        outline=outline,
+        levels=levels,
+        lsoas=lsoas[["code", "name", "geometry"]],
+        lsoa_wards=lsoa_ward_lookup(f.lsoa_wards, set(lsoas["code"])),
+        output_areas=load_layer("oa_2011", f.gpkg),
+        gazetteer=load_gazetteer(f.gazetteer),
+        schools=load_schools(f.schools),
+        stations=load_stations(f.stations),
+        venues=load_venues(f.venues),
+        review_hotspots={
+            "Hamble including the foreshore": "Hamble foreshore",
+            "Eastleigh town centre": "Eastleigh town centre",
+            "Hedge End town centre": "Hedge End town centre",
+        },
+        files=f,
+    )
