@@ -225,7 +225,7 @@ def area_profile(ds: Dataset, f: Filters, code: str) -> None:
         f"Rate **{row['rate_per_1000']:.2f}** per 1,000 (95% interval "
         f"{row['ci_low']:.2f} to {row['ci_high']:.2f}): {verdict}."
     )
-    col = state.study_area().level(f.level).column
+    col = state.core_area().level(f.level).column
     inc = ds.incidents
     here = inc[inc[col].to_numpy(dtype=object) == code]
     typed = filter_incidents(here, types=list(f.types)) if f.types else here

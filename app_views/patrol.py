@@ -195,7 +195,7 @@ def render(ds: Dataset, f: Filters) -> None:
         column_config={"Share": st.column_config.NumberColumn(format="percent")},
     )
 
-    files = _downloads(ds, hs, ds.key, f)
+    files = _downloads(ds, hs, state.results_key(ds), f)
     stem = f"hotspots_{f.method}_{f.month_from}_{f.month_to}"
     d1, d2, d3, d4 = st.columns(4)
     d1.download_button("CSV", files["csv"], f"{stem}.csv", "text/csv", key="dl_csv")

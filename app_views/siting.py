@@ -375,7 +375,7 @@ def _candidates(
         st.number_input("New venues to choose together (maximal covering)", 1, 5, 1, key="p_new")
     )
     key = (
-        ds.key,
+        state.results_key(ds),
         f.month_from,
         f.month_to,
         tuple(sorted(f.hotspot_params().items())),

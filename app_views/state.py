@@ -11,6 +11,7 @@ cache key, so a file's stamp is always passed under a plain name.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import re
@@ -24,10 +25,18 @@ import streamlit as st
 from analysis.hotspots import HotspotResult, detect_hotspots
 from analysis.kde import DensitySurface, kde_surface
 from analysis.rates import area_rates, filter_incidents
-from geo.errors import InputError
 from geo.io import LoadResult, load_incidents
-from geo.paths import DATA_DIR, GPKG, REVIEW_DIR, VENUES_PATH, shipped_incident_paths
-from geo.places import load_venues
+from geo.paths import (
+    DATA_DIR,
+    GAZETTEER_PATH,
+    GPKG,
+    REVIEW_DIR,
+    SCHOOLS_PATH,
+    STATIONS_PATH,
+    VENUES_PATH,
+    shipped_incident_paths,
+)
+from geo.places import load_gazetteer, load_schools, load_stations, load_venues
 from geo.published import load_review_tables
 from geo.study_area import DataFiles, StudyArea, load_study_area
 
@@ -39,6 +48,7 @@ __all__ = [
     "active_dataset",
     "DISPLAY_BANDWIDTH_M",
     "borough",
+    "core_area",
     "dataset_from_result",
     "display_density",
     "fault_message",
@@ -48,6 +58,7 @@ __all__ = [
     "hotspots",
     "level_areas",
     "rates",
+    "results_key",
     "review_tables",
     "schools",
     "schools_near",
@@ -124,25 +135,45 @@ def _stamp_key(stamps: tuple[tuple[str, float], ...]) -> str:
     return hashlib.sha256(repr(stamps).encode()).hexdigest()[:16]
 
 
+_CORE_FILES = ("gpkg", "population", "lsoa_wards")
+
+
 @st.cache_resource(max_entries=2)
-def _study_area(stamps: tuple[tuple[str, float], ...]) -> StudyArea:
-    return load_study_area(files=DataFiles(*(Path(p) for p, _ in stamps)))
+def _core_area(stamps: tuple[tuple[str, float], ...]) -> StudyArea:
+    paths = dict(zip(_CORE_FILES, (Path(p) for p, _ in stamps), strict=True))
+    return load_study_area(files=DataFiles(**paths), with_places=False)
+
+
+def core_area() -> StudyArea:
+    """The study area without its places (cached on its boundary and population files).
+
+    Areas, populations and the outline: what counts, rates and uploads need. The
+    places are loaded one by one (:func:`gazetteer`, :func:`schools`, ...), so that a
+    damaged one is named where it is used while the rest of the app carries on.
+    """
+    files = DataFiles()
+    return _core_area(tuple(file_stamp(getattr(files, f)) for f in _CORE_FILES))
+
+
+@st.cache_resource(max_entries=2)
+def _with_gazetteer(core_key: str, stamp: tuple[str, float]) -> StudyArea:  # noqa: ARG001 - keys the cache
+    return dataclasses.replace(core_area(), gazetteer=load_gazetteer(Path(stamp[0])))
 
 
 def study_area() -> StudyArea:
-    """The study area (cached on the paths and mtimes of every file it is built from)."""
-    return _study_area(DataFiles().stamps())
+    """The study area with its gazetteer, for naming hotspots (cached on every file)."""
+    return _with_gazetteer(core_area().key, file_stamp(GAZETTEER_PATH))
 
 
 @st.cache_resource(max_entries=2, show_spinner="Loading the shipped police.uk months\u2026")
 def _load_shipped(stamps: tuple[tuple[str, float], ...], area_key: str) -> LoadResult:  # noqa: ARG001 - keys the cache
-    return load_incidents([p for p, _ in stamps], study_area())
+    return load_incidents([p for p, _ in stamps], core_area())
 
 
 def shipped_dataset() -> Dataset:
     """The shipped real police.uk months (cached on their paths and mtimes)."""
     stamps = tuple(file_stamp(p) for p in shipped_incident_paths())
-    result = _load_shipped(stamps, study_area().key)
+    result = _load_shipped(stamps, core_area().key)
     return Dataset(
         key=f"shipped:{_stamp_key(stamps)}",
         label=f"Shipped police.uk months ({len(stamps)} files)",
@@ -310,52 +341,49 @@ def shipped_month_problems(ds: Dataset) -> list[str]:
 
 def level_areas(level: str) -> gpd.GeoDataFrame:
     """Polygons of an area level with population (from the cached study area)."""
-    return study_area().areas(level)
+    return core_area().areas(level)
 
 
 def borough() -> gpd.GeoDataFrame:
     """The study area's outline (EPSG:27700)."""
-    return study_area().outline
-
-
-def _part(name: str) -> gpd.GeoDataFrame:
-    frame = getattr(study_area(), name)
-    if frame is None:
-        msg = f"{study_area().name} has no {name} file."
-        raise InputError(msg)
-    return frame
+    return core_area().outline
 
 
 def gazetteer() -> gpd.GeoDataFrame:
     """Named places (EPSG:27700)."""
-    return _part("gazetteer")
-
-
-def schools() -> gpd.GeoDataFrame:
-    """Schools (EPSG:27700)."""
-    return _part("schools")
-
-
-def stations() -> gpd.GeoDataFrame:
-    """Rail stations (EPSG:27700)."""
-    return _part("stations")
+    return study_area().gazetteer
 
 
 @st.cache_resource(max_entries=4)
-def _near(what: str, area_key: str, buffer_m: float) -> gpd.GeoDataFrame:  # noqa: ARG001 - keys the cache
+def _points(what: str, path: str, mtime: float) -> gpd.GeoDataFrame:  # noqa: ARG001 - keys the cache
+    return (load_schools if what == "schools" else load_stations)(Path(path))
+
+
+def schools() -> gpd.GeoDataFrame:
+    """Schools (EPSG:27700), cached on the file's path and mtime."""
+    return _points("schools", *file_stamp(SCHOOLS_PATH))
+
+
+def stations() -> gpd.GeoDataFrame:
+    """Rail stations (EPSG:27700), cached on the file's path and mtime."""
+    return _points("stations", *file_stamp(STATIONS_PATH))
+
+
+@st.cache_resource(max_entries=4)
+def _near(what: str, keys: tuple, buffer_m: float) -> gpd.GeoDataFrame:  # noqa: ARG001 - keys the cache
     frame = schools() if what == "schools" else stations()
-    reach = study_area().geometry.buffer(buffer_m)
+    reach = core_area().geometry.buffer(buffer_m)
     return frame[frame.geometry.intersects(reach)].reset_index(drop=True)
 
 
 def schools_near(buffer_m: float = 1000.0) -> gpd.GeoDataFrame:
     """Schools in the study area or within ``buffer_m`` of it."""
-    return _near("schools", study_area().key, buffer_m)
+    return _near("schools", (core_area().key, file_stamp(SCHOOLS_PATH)), buffer_m)
 
 
 def stations_near(buffer_m: float = 1000.0) -> gpd.GeoDataFrame:
     """Rail stations in the study area or within ``buffer_m`` of it."""
-    return _near("stations", study_area().key, buffer_m)
+    return _near("stations", (core_area().key, file_stamp(STATIONS_PATH)), buffer_m)
 
 
 def user_dir() -> Path:
@@ -410,6 +438,15 @@ def _filtered(
     )
 
 
+def results_key(ds: Dataset) -> str:
+    """The cache key of results computed from ``ds`` in the study area.
+
+    It changes with the data and with any file the study area is built from (the
+    gazetteer names hotspots), so no result outlives a file it was computed from.
+    """
+    return f"{ds.key}:{core_area().key}"
+
+
 def filtered(
     ds: Dataset, types: tuple[str, ...], month_from: str, month_to: str
 ) -> gpd.GeoDataFrame:
@@ -427,7 +464,7 @@ def _rates(
     month_to: str,
 ) -> pd.DataFrame:
     return area_rates(
-        _ds.incidents, study_area().level(level), types=list(types), month_from=month_from,
+        _ds.incidents, core_area().level(level), types=list(types), month_from=month_from,
         month_to=month_to,
     )
 
@@ -466,7 +503,7 @@ def _display_density(
     sub = filtered(_ds, types, month_from, month_to)
     located = sub[sub["has_location"].to_numpy(bool)]
     return kde_surface(located, bandwidth_m=DISPLAY_BANDWIDTH_M, cell_m=50.0,
-                       study_area=study_area().geometry)
+                       study_area=core_area().geometry)
 
 
 def display_density(
@@ -486,7 +523,7 @@ def display_density(
         return None, ""
     if surface.bandwidth_m >= 50.0:
         return surface, f"{surface.bandwidth_m:.4g} m"
-    shown = _display_density(ds, ds.key, tuple(types), month_from, month_to)
+    shown = _display_density(ds, results_key(ds), tuple(types), month_from, month_to)
     return shown, (f"{DISPLAY_BANDWIDTH_M:.0f} m for reading; hotspots use "
                    f"{surface.bandwidth_m:.4g} m")
 
@@ -500,4 +537,4 @@ def hotspots(
     -------
     analysis.hotspots.HotspotResult
     """
-    return _hotspots(ds, ds.key, tuple(types), month_from, month_to, tuple(sorted(params.items())))
+    return _hotspots(ds, results_key(ds), tuple(types), month_from, month_to, tuple(sorted(params.items())))

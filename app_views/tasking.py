@@ -50,14 +50,14 @@ def _change_by_area(
     before: tuple[str, str],
     after: tuple[str, str],
 ) -> pd.DataFrame:
-    return period_change(_ds.incidents, state.study_area().level(level), before=before, after=after, types=list(types))
+    return period_change(_ds.incidents, state.core_area().level(level), before=before, after=after, types=list(types))
 
 
 def change_by_area(
     ds: Dataset, f: Filters, before: tuple[str, str], after: tuple[str, str]
 ) -> pd.DataFrame:
     """Counts by area in both periods, with the p-value and whether it is more than noise."""
-    return _change_by_area(ds, ds.key, f.level, f.types, before, after)
+    return _change_by_area(ds, state.results_key(ds), f.level, f.types, before, after)
 
 
 @st.cache_data(
@@ -94,13 +94,13 @@ def hotspot_change(
 ) -> gpd.GeoDataFrame:
     """Hotspots of the two periods classed new/intensifying/persistent/diminishing/gone."""
     params = tuple(sorted(f.hotspot_params().items()))
-    return _hotspot_change(ds, ds.key, f.types, before, after, params, months)
+    return _hotspot_change(ds, state.results_key(ds), f.types, before, after, params, months)
 
 
 def monthly_by_area(ds: Dataset, f: Filters, level: str) -> pd.DataFrame:
     """Incidents of the chosen types by month (rows) and area (columns), every month loaded."""
     sub = state.filtered(ds, f.types, ds.months[0], ds.months[-1])
-    col = state.study_area().level(level).column
+    col = state.core_area().level(level).column
     names = state.level_areas(level).set_index("code")["name"]
     table = pd.crosstab(sub["month"], sub[col].map(names).fillna("(no area)"))
     return table.reindex(ds.months, fill_value=0)

@@ -14,7 +14,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from app_views.state import Dataset, set_dataset, study_area
+from app_views.state import Dataset, core_area, set_dataset
 from geo.csp_log import ColumnMapping, read_csp_log, sniff_columns
 from geo.errors import InputError
 from geo.io import load_incidents
@@ -90,7 +90,7 @@ def police_dataset(files: Sequence[tuple[str, bytes]]) -> Dataset:
             path.parent.mkdir()
             path.write_bytes(content)
             paths.append(path)
-        result = load_incidents(paths, study_area())
+        result = load_incidents(paths, core_area())
     if result.accepted == 0:
         msg = (
             f"{', '.join(safe_name(n) for n, _ in files)}: no incident in the borough "
@@ -123,7 +123,7 @@ def csp_dataset(name: str, content: bytes, mapping: ColumnMapping) -> Dataset:
     with tempfile.TemporaryDirectory(prefix="hotspots_upload_") as tmp:
         path = Path(tmp) / safe_name(name)
         path.write_bytes(content)
-        result = read_csp_log(path, mapping, study_area())
+        result = read_csp_log(path, mapping, core_area())
     result.incidents["source_file"] = safe_name(name)
     if len(result.rejects):
         result.rejects["source_file"] = safe_name(name)

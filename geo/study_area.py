@@ -222,7 +222,9 @@ class StudyArea:
 _NAMES = {"eastleigh": EASTLEIGH, EASTLEIGH.lower(): EASTLEIGH}
 
 
-def load_study_area(code: str = EASTLEIGH, *, files: DataFiles | None = None) -> StudyArea:
+def load_study_area(
+    code: str = EASTLEIGH, *, files: DataFiles | None = None, with_places: bool = True
+) -> StudyArea:
     """Build a study area from the data folder.
 
     Parameters
@@ -231,6 +233,9 @@ def load_study_area(code: str = EASTLEIGH, *, files: DataFiles | None = None) ->
         ONS code or name of the area: Eastleigh (``E07000086``, the default).
     files
         The files to build it from; the shipped ones (:mod:`geo.paths`) by default.
+    with_places
+        Also read the gazetteer, schools, stations and venues (False leaves them None,
+        for a caller that loads them one by one and carries on without a broken one).
 
     Returns
     -------
@@ -264,10 +269,10 @@ def load_study_area(code: str = EASTLEIGH, *, files: DataFiles | None = None) ->
         lsoas=lsoas[["code", "name", "geometry"]],
         lsoa_wards=lsoa_ward_lookup(f.lsoa_wards, set(lsoas["code"])),
         output_areas=load_layer("oa_2011", f.gpkg),
-        gazetteer=load_gazetteer(f.gazetteer),
-        schools=load_schools(f.schools),
-        stations=load_stations(f.stations),
-        venues=load_venues(f.venues),
+        gazetteer=load_gazetteer(f.gazetteer) if with_places else None,
+        schools=load_schools(f.schools) if with_places else None,
+        stations=load_stations(f.stations) if with_places else None,
+        venues=load_venues(f.venues) if with_places else None,
         review_hotspots={
             "Hamble including the foreshore": "Hamble foreshore",
             "Eastleigh town centre": "Eastleigh town centre",

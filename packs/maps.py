@@ -22,12 +22,12 @@ from geo.schema import ASB
 from geo.study_area import StudyArea
 from packs.disclosure import suppress_small
 from packs.model import BaseMap
-from packs.tables import Chart, Table, _span, _tidy, computed_note
+from packs.tables import Chart, Table, computed_note, months_in_words, tidy_note
 
 __all__: list[str] = []
 
 
-def _auto_bandwidth(
+def auto_bandwidth(
     sub: gpd.GeoDataFrame, pool: gpd.GeoDataFrame, *, method: str, bandwidth_m: float | str
 ) -> tuple[float | str, list[str]]:
     """The KDE bandwidth for ``sub``: as given, or chosen across months.
@@ -45,7 +45,7 @@ def _auto_bandwidth(
     choice = choose_bandwidth(pool_located, "auto")
     note = (
         "One month is too little to choose a bandwidth from, so it was chosen by "
-        f"cross-validation across the loaded months {_span(sorted(set(pool_located['month'])))}"
+        f"cross-validation across the loaded months {months_in_words(sorted(set(pool_located['month'])))}"
         f": {choice.bandwidth_m:g} m."
     )
     return choice.bandwidth_m, [note]
@@ -59,15 +59,15 @@ def _detect(
     method: str,
     bandwidth_m: float | str,
 ) -> tuple[object, list[str]]:
-    """Detect hotspots in ``sub`` with :func:`_auto_bandwidth`'s bandwidth."""
-    bw, notes = _auto_bandwidth(sub, pool, method=method, bandwidth_m=bandwidth_m)
+    """Detect hotspots in ``sub`` with :func:`auto_bandwidth`'s bandwidth."""
+    bw, notes = auto_bandwidth(sub, pool, method=method, bandwidth_m=bandwidth_m)
     return detect_hotspots(sub, area, method=method, bandwidth_m=bw), notes
 
 
 _HOTSPOT_COLS = ["rank", "name", "count", "share", "top_streets", "peak_months", "wards"]
 
 
-def _hotspot_tables(
+def hotspot_tables(
     incidents: gpd.GeoDataFrame,
     months: Sequence[str],
     *,
@@ -90,7 +90,7 @@ def _hotspot_tables(
             f"ASB hotspots ({what})",
             pd.DataFrame(),
             note,
-            [f"No located ASB incidents for {_span(months)} in the loaded data."],
+            [f"No located ASB incidents for {months_in_words(months)} in the loaded data."],
             section,
         )
         return [t], None
@@ -102,7 +102,7 @@ def _hotspot_tables(
     frame = frame.rename(columns={"share": "share_pct"})
     notes = [
         *bw_notes,
-        *(_tidy(n) for n in res.notes if not (bw_notes and n.startswith("Bandwidth"))),
+        *(tidy_note(n) for n in res.notes if not (bw_notes and n.startswith("Bandwidth"))),
         f"{len(hot)} hotspots from {len(sub):,} ASB incidents; "
         f"{int(hot['count'].sum()):,} ({hot['count'].sum() / len(sub):.1%}) lie inside "
         "them"
@@ -123,7 +123,7 @@ def _hotspot_tables(
             derived={"share_pct": "count"},
             text_cols=[c for c in ("top_streets", "peak_months") if c in frame.columns],
         )
-        map_hot = _map_safe(
+        map_hot = map_safe(
             hot,
             frame,
             ["count", "top_streets", "peak_months"],
@@ -177,7 +177,7 @@ def _hotspot_tables(
     return tables, res
 
 
-def _map_safe(
+def map_safe(
     gdf: gpd.GeoDataFrame,
     shown: pd.DataFrame,
     copy_cols: Sequence[str],
@@ -196,7 +196,7 @@ def _map_safe(
     return out
 
 
-def _venue_table(
+def venue_table(
     incidents: gpd.GeoDataFrame,
     months: Sequence[str],
     hotspots: gpd.GeoDataFrame | None,

@@ -18,17 +18,17 @@ from packs.tables import (
     PUBLISHED,
     Chart,
     Table,
-    _month_name,
-    _rate_columns,
-    _simple_counts,
-    _with_total,
+    month_name,
     population,
+    rate_columns,
+    simple_counts,
+    with_total,
 )
 
 __all__: list[str] = []
 
 
-def _published_tables(
+def published_tables(
     threshold: int | None, t: dict[str, pd.DataFrame], area: StudyArea
 ) -> list[Table]:
     checks = {(c.table, c.column): c for c in check_review_tables(t)}
@@ -89,7 +89,7 @@ def _published_tables(
 
     ct = pd.DataFrame(t["crime_by_type"])[["crime_type", "count", "comment"]].copy()
     ct["count"] = ct["count"].astype(int)
-    frame, notes = _simple_counts(
+    frame, notes = simple_counts(
         ct,
         label_col="crime_type",
         count_cols=["count"],
@@ -110,8 +110,8 @@ def _published_tables(
 
     cm = pd.DataFrame(t["crime_by_month"]).copy()
     cm["count"] = cm["count"].astype(int)
-    cm.insert(0, "month_name", cm["month"].map(_month_name))
-    frame, notes = _simple_counts(
+    cm.insert(0, "month_name", cm["month"].map(month_name))
+    frame, notes = simple_counts(
         cm, label_col="month_name", count_cols=["count"], threshold=threshold
     )
     tables.append(
@@ -158,7 +158,7 @@ def _published_tables(
         hc["incidents"] = hc["incidents"].map(
             lambda v: primary_marker(threshold) if isinstance(v, int) and 1 <= v < threshold else v
         )
-    hc = _with_total(
+    hc = with_total(
         hc,
         "characteristic",
         {
@@ -187,7 +187,7 @@ def _published_tables(
     ar = ar[["quarter", "incidents", "deliberate"]]
     for c in ("incidents", "deliberate"):
         ar[c] = ar[c].astype(int)
-    frame, notes = _simple_counts(
+    frame, notes = simple_counts(
         ar,
         label_col="quarter",
         count_cols=["incidents", "deliberate"],
@@ -215,8 +215,8 @@ def _published_tables(
     cc = pd.DataFrame(cctv).copy()
     for c in ("total", "police", "rangers", "arrests"):
         cc[c] = cc[c].astype(int)
-    cc.insert(0, "month_name", cc["month"].map(_month_name))
-    frame, notes = _simple_counts(
+    cc.insert(0, "month_name", cc["month"].map(month_name))
+    frame, notes = simple_counts(
         cc,
         label_col="month_name",
         count_cols=["total", "police", "rangers", "arrests"],
@@ -261,7 +261,7 @@ def _published_tables(
         frame = q
         total = {y: int(q[y].sum()) for y in years}
     total["change_on_year_before_pct"] = round(change, 2)
-    frame = _with_total(frame, "quarter", total, "Total (sum of quarters)")
+    frame = with_total(frame, "quarter", total, "Total (sum of quarters)")
     tables.append(
         Table(
             "asb_by_quarter",
@@ -288,8 +288,8 @@ def _published_tables(
         la_notes += st.notes
     else:
         shown, withheld, tot = la, pd.Series(False, index=la.index), int(la["count"].sum())
-    shown = _rate_columns(shown, "count", population(area, "local_area"), withheld, "local_area")
-    shown = _with_total(shown, "local_area", {"count": tot}, "Borough")
+    shown = rate_columns(shown, "count", population(area, "local_area"), withheld, "local_area")
+    shown = with_total(shown, "local_area", {"count": tot}, "Borough")
     tables.append(
         Table(
             "asb_by_local_area",

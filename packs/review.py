@@ -18,32 +18,31 @@ from geo.errors import InputError
 from geo.schema import ASB
 from geo.study_area import StudyArea
 from packs.disclosure import COMPLEMENTARY_MARKER, primary_marker, suppress
-from packs.maps import _hotspot_tables, _venue_table, basemap_for
-from packs.published_tables import _published_tables
+from packs.maps import basemap_for, hotspot_tables, venue_table
+from packs.published_tables import published_tables
 from packs.tables import (
-    _MONTH_NAMES,
     NOT_IN_POLICE_UK,
     REVIEW_PERIOD,
     Chart,
     Pack,
     Table,
-    _area_counts,
-    _month_name,
-    _pct,
-    _quarter,
-    _rate_columns,
-    _shift,
-    _simple_counts,
-    _sort_withheld_last,
-    _span,
-    _suppression_note,
-    _threshold,
-    _vs_borough,
-    _with_total,
+    area_counts,
     computed_note,
+    financial_quarter,
+    month_name,
     month_range,
+    months_in_words,
     parse_period,
+    percent_change,
     population,
+    rate_columns,
+    shift_month,
+    simple_counts,
+    sort_withheld_last,
+    suppression_note,
+    suppression_threshold,
+    vs_borough,
+    with_total,
 )
 
 __all__ = ["review_pack"]
@@ -138,24 +137,24 @@ def review_pack(
         cover, or a bad ``suppress_below``.
     """
     first, last = parse_period(period)
-    threshold = _threshold(suppress_below)
+    threshold = suppression_threshold(suppress_below)
     _check_ward_set(ward_set, threshold)
     inc = incidents
     months = month_range(first, last)
     present = sorted(set(inc["month"].astype(str)))
     covered = [m for m in months if m in present]
-    pack_notes = _suppression_note(threshold)
+    pack_notes = suppression_note(threshold)
     if (first, last) == REVIEW_PERIOD:
         if review_tables is None:
             msg = "the 2021/22 review pack needs the review's published tables; pass them."
             raise InputError(msg)
-        tables = _published_tables(threshold, review_tables, area)
+        tables = published_tables(threshold, review_tables, area)
         pack_notes.insert(
             0,
             (
                 "2021/22: the tables marked 'published table from the 2021/22 review' are the "
                 "review's own numbers. The loaded police.uk data holds "
-                + (_span(covered) if covered else "no month")
+                + (months_in_words(covered) if covered else "no month")
                 + " of that year, so only the hotspot map and venue reach are computed from it."
             ),
         )
@@ -166,7 +165,7 @@ def review_pack(
             )
         section = "hotspots"
         if covered:
-            hot_tables, res = _hotspot_tables(
+            hot_tables, res = hotspot_tables(
                 inc,
                 covered,
                 area=area,
@@ -175,18 +174,18 @@ def review_pack(
                 bandwidth_m=bandwidth_m,
                 top_n=top_n,
                 section=section,
-                what=f"{method.upper()}, {_span(covered)}",
+                what=f"{method.upper()}, {months_in_words(covered)}",
             )
             for t in hot_tables:
                 t.notes.insert(
                     0,
-                    f"The loaded police.uk data holds {_span(covered)} of the "
+                    f"The loaded police.uk data holds {months_in_words(covered)} of the "
                     "review year only; the review's own hotspots are named below.",
                 )
             tables += hot_tables
             hot = res.hotspots if res is not None else None
             tables.append(
-                _venue_table(
+                venue_table(
                     filter_incidents(inc, types=[ASB]),
                     covered,
                     hot,
@@ -234,7 +233,7 @@ def review_pack(
             bandwidth_m=bandwidth_m,
             top_n=top_n,
         )
-        title = f"Strategic review data tables, {_span(months)}"
+        title = f"Strategic review data tables, {months_in_words(months)}"
     return Pack("review", title, (first, last), tables, pack_notes, threshold,
                 basemap=basemap_for(area))
 
@@ -258,7 +257,7 @@ def _computed_review_tables(
     asb = sub[sub["crime_type"] == ASB]
     crimes = sub[sub["crime_type"] != ASB]
     tables: list[Table] = []
-    year_before = [_shift(m, -12) for m in months]
+    year_before = [shift_month(m, -12) for m in months]
     has_yb = all(m in present for m in year_before)
     yb_asb = int((inc["month"].isin(year_before) & (inc["crime_type"] == ASB)).sum())
     key_rows = [
@@ -268,14 +267,14 @@ def _computed_review_tables(
     ]
     if has_yb:
         key_rows.append(("ASB incidents, the same months a year before", yb_asb))
-        key_rows.append(("ASB change on the year before (%)", _pct(yb_asb, len(asb))))
+        key_rows.append(("ASB change on the year before (%)", percent_change(yb_asb, len(asb))))
     key = pd.DataFrame(key_rows, columns=["measure", "value"], dtype=object)
     key_notes = (
         []
         if has_yb
         else [
             f"The change on the year before cannot be given: the loaded data does not hold "
-            f"{_span(year_before)}."
+            f"{months_in_words(year_before)}."
         ]
     )
     if threshold:
@@ -285,13 +284,13 @@ def _computed_review_tables(
         ]
         key["value"] = key["value"].astype(object).mask(small, primary_marker(threshold))
     tables.append(
-        Table("key_figures", f"Key figures, {_span(months)}", key, note, key_notes, "summary")
+        Table("key_figures", f"Key figures, {months_in_words(months)}", key, note, key_notes, "summary")
     )
 
     ct = crimes.groupby("crime_type").size().rename("count").reset_index()
     ct = ct.sort_values(["count", "crime_type"], ascending=[False, True]).reset_index(drop=True)
     ct["share_pct"] = (ct["count"] / max(len(crimes), 1) * 100).round(1)
-    frame, notes = _simple_counts(
+    frame, notes = simple_counts(
         ct,
         label_col="crime_type",
         count_cols=["count"],
@@ -347,21 +346,21 @@ def _computed_review_tables(
     # them): one suppression, so the monthly and quarterly figures cannot be differenced.
     mrows = []
     for m in months:
-        fy, qn = _quarter(m)
+        fy, qn = financial_quarter(m)
         mrows.append({"month": m, "quarter": f"{fy} {qn}"})
     mq = pd.DataFrame(mrows)
     asb_all = inc[inc["crime_type"] == ASB].groupby("month").size()
     mq["asb"] = mq["month"].map(asb_all).fillna(0).astype(int)
     qcols = ["asb"]
     if has_yb:
-        mq["asb_year_before"] = mq["month"].map(lambda x: int(asb_all.get(_shift(x, -12), 0)))
+        mq["asb_year_before"] = mq["month"].map(lambda x: int(asb_all.get(shift_month(x, -12), 0)))
         qcols.append("asb_year_before")
     q = mq.groupby("quarter", sort=True)[qcols].sum().reset_index()
     held = mq.groupby("quarter", sort=True)["month"].apply(list)
     q_label = {
         k: k
         if len(v) == 3
-        else f"{k} ({', '.join(_MONTH_NAMES[int(x[5:]) - 1][:3] for x in v)} only)"
+        else f"{k} ({', '.join(pd.Period(x, freq='M').strftime('%b') for x in v)} only)"
         for k, v in held.items()
     }
     q_notes = [
@@ -371,7 +370,7 @@ def _computed_review_tables(
     if not has_yb:
         q_notes.append(
             f"The change on the year before cannot be given: the loaded data does "
-            f"not hold {_span(year_before)}."
+            f"not hold {months_in_words(year_before)}."
         )
     m_st = None
     if threshold:
@@ -391,16 +390,16 @@ def _computed_review_tables(
         q_total = {c: int(q[c].sum()) for c in qcols}
         q_withheld = pd.Series(False, index=q["quarter"])
     if has_yb:
-        pct = [_pct(a, b) for a, b in zip(q["asb_year_before"], q["asb"], strict=True)]
+        pct = [percent_change(a, b) for a, b in zip(q["asb_year_before"], q["asb"], strict=True)]
         q_shown["change_pct"] = (
             pd.Series(pct, dtype=object)
             .mask(q_withheld.to_numpy(), COMPLEMENTARY_MARKER)
             .to_numpy()
         )
         whole = all(not isinstance(v, str) for v in q_total.values())
-        q_total["change_pct"] = _pct(yb_asb, len(asb)) if whole else COMPLEMENTARY_MARKER
+        q_total["change_pct"] = percent_change(yb_asb, len(asb)) if whole else COMPLEMENTARY_MARKER
     q_shown["quarter"] = q_shown["quarter"].map(q_label)
-    q_shown = _with_total(q_shown, "quarter", q_total)
+    q_shown = with_total(q_shown, "quarter", q_total)
     tables.append(
         Table(
             "asb_by_quarter",
@@ -414,9 +413,9 @@ def _computed_review_tables(
     )
 
     cm = pd.DataFrame({"month": months})
-    cm.insert(0, "month_name", cm["month"].map(_month_name))
+    cm.insert(0, "month_name", cm["month"].map(month_name))
     cm["crimes"] = cm["month"].map(crimes.groupby("month").size()).fillna(0).astype(int)
-    frame, notes = _simple_counts(
+    frame, notes = simple_counts(
         cm, label_col="month_name", count_cols=["crimes"], threshold=threshold
     )
     asb_month = (m_st.frame if m_st is not None else mq)["asb"].tolist()
@@ -437,7 +436,7 @@ def _computed_review_tables(
     )
 
     # ASB by local area and the highest wards, suppressed together over the whole period.
-    areas = _area_counts(inc, months, area=area, types=[ASB], ward_set=ward_set, threshold=None)
+    areas = area_counts(inc, months, area=area, types=[ASB], ward_set=ward_set, threshold=None)
     wards = areas.wards.copy()
     wards["count"] = wards[months].sum(axis=1)
     la = areas.local_areas.copy()
@@ -460,12 +459,12 @@ def _computed_review_tables(
             (st.parent_status.reindex(la["local_area"])["count"] != "published").to_numpy(),
             index=la.index,
         )
-    la_shown = _rate_columns(
+    la_shown = rate_columns(
         la_shown, "count", population(area, "local_area"), la_withheld, "local_area"
     )
-    la_shown["vs_borough"] = _vs_borough(la_shown, borough_rate)
-    la_shown = _sort_withheld_last(la_shown, "count")
-    la_shown = _with_total(
+    la_shown["vs_borough"] = vs_borough(la_shown, borough_rate)
+    la_shown = sort_withheld_last(la_shown, "count")
+    la_shown = with_total(
         la_shown,
         "local_area",
         {
@@ -494,9 +493,9 @@ def _computed_review_tables(
 
     w_shown = (st.frame if st is not None else wards)[["code", "name", "local_area", "count"]]
     w_withheld = st.mask["count"] if st is not None else pd.Series(False, index=wards.index)
-    w_shown = _rate_columns(w_shown, "count", population(area, ward_set), w_withheld, "code")
-    w_shown["vs_borough"] = _vs_borough(w_shown, borough_rate)
-    w_shown = _sort_withheld_last(w_shown, "per_1000").head(top_wards)
+    w_shown = rate_columns(w_shown, "count", population(area, ward_set), w_withheld, "code")
+    w_shown["vs_borough"] = vs_borough(w_shown, borough_rate)
+    w_shown = sort_withheld_last(w_shown, "per_1000").head(top_wards)
     w_shown.insert(0, "rank", range(1, len(w_shown) + 1))
     set_name = "2018" if ward_set == "ward" else "2002"
     tables.append(
@@ -516,7 +515,7 @@ def _computed_review_tables(
         )
     )
 
-    hot_tables, res = _hotspot_tables(
+    hot_tables, res = hotspot_tables(
         inc,
         months,
         area=area,
@@ -525,12 +524,12 @@ def _computed_review_tables(
         bandwidth_m=bandwidth_m,
         top_n=top_n,
         section="hotspots",
-        what=f"{method.upper()}, {_span(months)}",
+        what=f"{method.upper()}, {months_in_words(months)}",
     )
     tables += hot_tables
     hot = res.hotspots if res is not None else None
     tables.append(
-        _venue_table(
+        venue_table(
             filter_incidents(inc, types=[ASB]),
             months,
             hot,

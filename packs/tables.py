@@ -52,20 +52,6 @@ __all__ = [
 ]
 
 
-_MONTH_NAMES = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 
 # --------------------------------------------------------------------------- months
 
@@ -135,25 +121,31 @@ def month_range(first: str, last: str) -> list[str]:
     return [str(p) for p in pd.period_range(first, last, freq="M")]
 
 
-def _shift(month: str, n: int) -> str:
+def shift_month(month: str, n: int) -> str:
     return str(pd.Period(month, freq="M") + n)
 
 
-def _month_name(month: str) -> str:
-    y, m = month.split("-")
-    return f"{_MONTH_NAMES[int(m) - 1]} {y}"
+def month_name(month: str) -> str:
+    """A month in words: ``"2017-05"`` is ``"May 2017"``.
+
+    Examples
+    --------
+    >>> month_name("2017-05")
+    'May 2017'
+    """
+    return pd.Period(month, freq="M").strftime("%B %Y")
 
 
-def _span(months: Sequence[str]) -> str:
+def months_in_words(months: Sequence[str]) -> str:
     months = sorted(months)
     if not months:
         return "no months"
     if len(months) == 1:
-        return _month_name(months[0])
+        return month_name(months[0])
     full = month_range(months[0], months[-1])
     if len(full) == len(months):
-        return f"{_month_name(months[0])} to {_month_name(months[-1])}"
-    return ", ".join(_month_name(m) for m in months[:-1]) + f" and {_month_name(months[-1])}"
+        return f"{month_name(months[0])} to {month_name(months[-1])}"
+    return ", ".join(month_name(m) for m in months[:-1]) + f" and {month_name(months[-1])}"
 
 
 def computed_note(months: Sequence[str]) -> str:
@@ -164,10 +156,10 @@ def computed_note(months: Sequence[str]) -> str:
     >>> computed_note(["2017-02", "2017-03"])
     'computed from police.uk data for February 2017 to March 2017'
     """
-    return f"computed from police.uk data for {_span(months)}"
+    return f"computed from police.uk data for {months_in_words(months)}"
 
 
-def _quarter(month: str) -> tuple[str, str]:
+def financial_quarter(month: str) -> tuple[str, str]:
     """Financial year and quarter (April-June is Q1): ``("2017-18", "Q1")``."""
     y, m = (int(v) for v in month.split("-"))
     start = y if m >= 4 else y - 1
@@ -177,7 +169,7 @@ def _quarter(month: str) -> tuple[str, str]:
 # --------------------------------------------------------------------------- helpers
 
 
-def _threshold(suppress_below: int | None) -> int | None:
+def suppression_threshold(suppress_below: int | None) -> int | None:
     if suppress_below is None:
         return None
     try:
@@ -194,23 +186,23 @@ def _threshold(suppress_below: int | None) -> int | None:
     return n
 
 
-def _pct(before: float, after: float) -> float:
+def percent_change(before: float, after: float) -> float:
     return round(pct_change(before, after), 1) if before else float("nan")
 
 
-def _tidy(note: str) -> str:
+def tidy_note(note: str) -> str:
     """A note ending in exactly one full stop."""
     return note.rstrip(". ") + "."
 
 
-def _sort_withheld_last(frame: pd.DataFrame, by: str, ascending: bool = False) -> pd.DataFrame:
+def sort_withheld_last(frame: pd.DataFrame, by: str, ascending: bool = False) -> pd.DataFrame:
     """Sort by a column that may hold markers, putting withheld rows last."""
     num = pd.to_numeric(frame[by], errors="coerce")
     order = num.sort_values(ascending=ascending, na_position="last", kind="stable").index
     return frame.loc[order].reset_index(drop=True)
 
 
-def _with_total(
+def with_total(
     frame: pd.DataFrame, label_col: str, total: dict[str, object], label: str = "Total"
 ) -> pd.DataFrame:
     row: dict[str, object] = dict.fromkeys(frame.columns, "")
@@ -219,7 +211,7 @@ def _with_total(
     return pd.concat([frame, pd.DataFrame([row])], ignore_index=True)
 
 
-def _simple_counts(
+def simple_counts(
     frame: pd.DataFrame,
     *,
     label_col: str,
@@ -245,10 +237,10 @@ def _simple_counts(
         shown = frame
         total = {c: int(frame[c].sum()) for c in count_cols}
         notes = []
-    return _with_total(shown, label_col, total, total_label), notes
+    return with_total(shown, label_col, total, total_label), notes
 
 
-def _suppression_note(threshold: int | None) -> list[str]:
+def suppression_note(threshold: int | None) -> list[str]:
     if not threshold:
         return []
     return [
@@ -294,7 +286,7 @@ class _Areas:
         return pd.Series((status != "published").to_numpy(), index=self.local_areas.index)
 
 
-def _area_counts(
+def area_counts(
     incidents: pd.DataFrame,
     months: Sequence[str],
     *,
@@ -341,7 +333,7 @@ def population(area: StudyArea, level: str) -> pd.Series:
     return area.areas(level).set_index("code")["population"].astype(float)
 
 
-def _rate_columns(
+def rate_columns(
     frame: pd.DataFrame, count_col: str, pop: pd.Series, withheld: pd.Series, key: str
 ) -> pd.DataFrame:
     """Add population, per 1,000 and its 95% interval; withheld where the count is."""
@@ -358,7 +350,7 @@ def _rate_columns(
     return out
 
 
-def _vs_borough(frame: pd.DataFrame, borough_rate: float) -> pd.Series:
+def vs_borough(frame: pd.DataFrame, borough_rate: float) -> pd.Series:
     def one(row: pd.Series) -> str:
         lo, hi = row["ci_low"], row["ci_high"]
         if isinstance(lo, str) or isinstance(hi, str):

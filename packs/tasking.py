@@ -22,25 +22,25 @@ from geo.errors import InputError
 from geo.schema import ASB
 from geo.study_area import StudyArea
 from packs.disclosure import COMPLEMENTARY_MARKER, suppress, suppress_small
-from packs.maps import _auto_bandwidth, _map_safe, basemap_for
+from packs.maps import auto_bandwidth, basemap_for, map_safe
 from packs.tables import (
     Chart,
     Pack,
     Table,
-    _area_counts,
-    _month_name,
-    _pct,
-    _rate_columns,
-    _shift,
-    _sort_withheld_last,
-    _suppression_note,
-    _threshold,
-    _tidy,
-    _with_total,
+    area_counts,
     computed_note,
+    month_name,
     month_range,
     parse_period,
+    percent_change,
     population,
+    rate_columns,
+    shift_month,
+    sort_withheld_last,
+    suppression_note,
+    suppression_threshold,
+    tidy_note,
+    with_total,
 )
 
 __all__ = ["tasking_pack"]
@@ -114,7 +114,7 @@ def tasking_pack(
         For a malformed month, or when the data does not hold this month.
     """
     first, this = parse_period(month)
-    threshold = _threshold(suppress_below)
+    threshold = suppression_threshold(suppress_below)
     inc = incidents
     present = sorted(set(inc["month"].astype(str)))
     if this not in present:
@@ -125,28 +125,28 @@ def tasking_pack(
         raise InputError(msg)
     types = list(types) if types else None
     what = ", ".join(types) if types else "all crime and ASB"
-    last = _shift(this, -1)
-    year_before = _shift(this, -12)
+    last = shift_month(this, -1)
+    year_before = shift_month(this, -12)
     has_last = last in present
     has_yb = year_before in present
     trend = [m for m in month_range(first, this) if m in present]
     cols = sorted({this, *trend, *([last] if has_last else []), *([year_before] if has_yb else [])})
     pack_notes = [
-        f"This month: {_month_name(this)}. "
+        f"This month: {month_name(this)}. "
         + (
-            f"Last month ({_month_name(last)}) is in the data."
+            f"Last month ({month_name(last)}) is in the data."
             if has_last
-            else f"Last month ({_month_name(last)}) is not in the loaded data: no month-on-month "
+            else f"Last month ({month_name(last)}) is not in the loaded data: no month-on-month "
             "change and no hotspot classes."
         )
         + (
-            f" The same month a year before ({_month_name(year_before)}) is in the data."
+            f" The same month a year before ({month_name(year_before)}) is in the data."
             if has_yb
-            else f" The same month a year before ({_month_name(year_before)}) is not "
+            else f" The same month a year before ({month_name(year_before)}) is not "
             "in the loaded data, so there is no year-on-year comparison."
         ),
         f"Area tables, hotspots and the patrol list: {what}.",
-        *_suppression_note(threshold),
+        *suppression_note(threshold),
     ]
     tables: list[Table] = []
     src_months = sorted({this, *([last] if has_last else []), *([year_before] if has_yb else [])})
@@ -167,14 +167,14 @@ def tasking_pack(
         if has_last:
             b, a = out[last].astype(int), out[this].astype(int)
             out["change"] = a - b
-            out["change_pct"] = [_pct(x, y) for x, y in zip(b, a, strict=True)]
+            out["change_pct"] = [percent_change(x, y) for x, y in zip(b, a, strict=True)]
             out["p_value"] = [round(_pvalue(x, y), 4) for x, y in zip(b, a, strict=True)]
             out["more_than_noise"] = [
                 _direction(x, y, p, alpha) for x, y, p in zip(b, a, out["p_value"], strict=True)
             ]
         if has_yb:
             out["change_on_year_pct"] = [
-                _pct(x, y)
+                percent_change(x, y)
                 for x, y in zip(out[year_before].astype(int), out[this].astype(int), strict=True)
             ]
         return out
@@ -200,7 +200,7 @@ def tasking_pack(
         frame, total, t_notes = st.frame, {c: st.total[c] for c in cmp_cols}, st.notes
     else:
         frame, total, t_notes = bt, {c: int(bt[c].sum()) for c in cmp_cols}, []
-    frame = _with_total(frame, "crime_type", total, "All types")
+    frame = with_total(frame, "crime_type", total, "All types")
     frame = frame.rename(columns={c: label(c) for c in cmp_cols})
     tables.append(
         Table(
@@ -218,7 +218,7 @@ def tasking_pack(
     )
 
     # areas: wards within local areas within the borough, every month suppressed together
-    areas = _area_counts(inc, cols, area=area, types=types, ward_set="ward", threshold=threshold)
+    areas = area_counts(inc, cols, area=area, types=types, ward_set="ward", threshold=threshold)
     la = add_change(areas.local_areas)
     la_shown = areas.la_shown()
     for c in derived_cols:
@@ -231,13 +231,13 @@ def tasking_pack(
             )
         )
     pop_la = population(area, "local_area")
-    la_shown = _rate_columns(la_shown, this, pop_la, areas.la_withheld(this), "local_area")
+    la_shown = rate_columns(la_shown, this, pop_la, areas.la_withheld(this), "local_area")
     la_shown = la_shown[["local_area", *cmp_cols, *derived_cols, "per_1000", "ci_low", "ci_high"]]
     borough_this = areas.borough[this]
     borough_rate = borough_this / float(population(area, "borough").iloc[0]) * 1000
     tot = {c: (areas.st.total[c] if areas.st is not None else areas.borough[c]) for c in cmp_cols}
     tot["per_1000"] = round(borough_rate, 2)
-    la_shown = _with_total(la_shown, "local_area", tot, "Borough")
+    la_shown = with_total(la_shown, "local_area", tot, "Borough")
     tables.append(
         Table(
             "local_areas",
@@ -265,7 +265,7 @@ def tasking_pack(
         )
     w_shown = w_shown[["name", "local_area", *cmp_cols, *derived_cols]]
     if has_last:
-        w_shown = _sort_withheld_last(w_shown, "change")
+        w_shown = sort_withheld_last(w_shown, "change")
     tables.append(
         Table(
             "wards",
@@ -288,7 +288,7 @@ def tasking_pack(
         ab[c] = ab[c].round(2)
     ab_notes = [
         f"Wards whose exact Poisson 95% interval lies wholly above the borough's "
-        f"{borough_rate:.2f} per 1,000 ({_month_name(this)}, {what})."
+        f"{borough_rate:.2f} per 1,000 ({month_name(this)}, {what})."
     ]
     if ab.empty:
         ab_notes.append("No ward's rate is distinguishable from the borough's this month.")
@@ -340,7 +340,7 @@ def tasking_pack(
         bandwidth_m=bandwidth_m,
         top_n=top_n,
     )
-    title = f"District Tasking and Priority pack, {_month_name(this)}"
+    title = f"District Tasking and Priority pack, {month_name(this)}"
     return Pack("tasking", title, (first, this), tables, pack_notes, threshold,
                 basemap=basemap_for(area))
 
@@ -367,19 +367,19 @@ def _tasking_hotspots(
         return [
             Table(
                 "patrol",
-                f"Patrol list, {_month_name(this)}",
+                f"Patrol list, {month_name(this)}",
                 pd.DataFrame(),
                 computed_note([this]),
                 ["No located incidents of these types this month: no hotspots and no patrol list."],
                 "patrol",
             )
         ]
-    bw, bw_notes = _auto_bandwidth(now, pool, method=method, bandwidth_m=bandwidth_m)
+    bw, bw_notes = auto_bandwidth(now, pool, method=method, bandwidth_m=bandwidth_m)
     res = detect_hotspots(now, area, method=method, bandwidth_m=bw)
     hot = res.hotspots
     method_notes = [
         *bw_notes,
-        *(_tidy(n) for n in res.notes if not (bw_notes and n.startswith("Bandwidth"))),
+        *(tidy_note(n) for n in res.notes if not (bw_notes and n.startswith("Bandwidth"))),
     ]
     if bw_notes:
         method_notes.append(
@@ -471,7 +471,7 @@ def _tasking_hotspots(
                 pd.DataFrame(),
                 computed_note([this]),
                 [
-                    f"Last month ({_month_name(_shift(this, -1))}) is not in the loaded "
+                    f"Last month ({month_name(shift_month(this, -1))}) is not in the loaded "
                     "data, so hotspots cannot be classed new, persistent, intensifying, "
                     "diminishing or gone."
                 ],
@@ -493,14 +493,14 @@ def _tasking_hotspots(
             derived={"share_pct": "count"},
             text_cols=["top_streets"],
         )
-        map_hot = _map_safe(
+        map_hot = map_safe(
             hot, pl, ["count", "top_streets"], ["share", "density_per_km2"], "count"
         )
         map_hot["peak_months"] = ""
     tables.append(
         Table(
             "patrol",
-            f"Patrol list, {_month_name(this)}",
+            f"Patrol list, {month_name(this)}",
             pl,
             computed_note([this]),
             [

@@ -2,7 +2,7 @@
 venues are being saved.
 
 * **Shipped files.** ``$HOTSPOTS_DATA_DIR`` and ``$HOTSPOTS_BOUNDARIES`` (read once, when
-  ``geo.boundaries`` and ``geo.places`` are imported) point the service at a copy of
+  ``geo.paths`` is imported) point the service at a copy of
   ``data/`` and of the GeoPackage. Each case copies them, deletes, cuts short or garbles
   one file, and runs the app once with Streamlit's AppTest in a child process (this file
   run as a script imports the heavy libraries once, then forks a child per case, which
@@ -300,8 +300,8 @@ def test_the_same_run_on_an_undamaged_copy_shows_no_error(fault_runs):
 
 def test_the_paths_follow_the_environment_and_default_to_the_repository(tmp_path):
     code = (
-        "import json, geo.boundaries as b, geo.io as io, geo.places as p;"
-        "print(json.dumps([str(b.DATA_DIR), str(b.GPKG), str(io.INCIDENTS_DIR),"
+        "import json, geo.paths as p;"
+        "print(json.dumps([str(p.DATA_DIR), str(p.GPKG), str(p.INCIDENTS_DIR),"
         " str(p.GAZETTEER_PATH), str(p.VENUES_PATH)]))"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("HOTSPOTS_")}
@@ -330,8 +330,8 @@ def test_the_paths_follow_the_environment_and_default_to_the_repository(tmp_path
 
 def test_only_errors_about_shipped_files_are_reported_as_such():
     from app_views.state import fault_message  # noqa: PLC0415
-    from geo.boundaries import DATA_DIR  # noqa: PLC0415
     from geo.errors import InputError  # noqa: PLC0415
+    from geo.paths import DATA_DIR  # noqa: PLC0415
 
     # A user's own file is not a shipped file: the views report those themselves.
     assert fault_message(InputError("/tmp/upload/2017-03.csv: not a police.uk file")) is None
@@ -367,7 +367,7 @@ def test_a_geopackage_with_a_damaged_geometry_is_refused(tmp_path):
 
 
 def test_a_population_file_with_a_bad_count_is_refused(tmp_path):
-    from geo.boundaries import load_populations, lsoa_ward_lookup  # noqa: PLC0415
+    from geo.boundaries import load_layer, load_populations, lsoa_ward_lookup  # noqa: PLC0415
     from geo.errors import InputError  # noqa: PLC0415
 
     src = ROOT / "data" / "population" / "population_by_area.csv"
@@ -380,12 +380,13 @@ def test_a_population_file_with_a_bad_count_is_refused(tmp_path):
     with pytest.raises(InputError, match=r"line 6, column 'population' is not a count"):
         load_populations(path=bad)
     lookup = ROOT / "data" / "population" / "lsoa11_to_wards.csv"
-    assert len(lsoa_ward_lookup(path=lookup)) == 77
+    lsoas = set(load_layer("lsoa_2011", ROOT / GPKG)["code"])
+    assert len(lsoa_ward_lookup(lookup, lsoas)) == 77
     cut = tmp_path / "lsoa11_to_wards.csv"
     shutil.copy2(lookup, cut)
     _cut_at_line(cut)
     with pytest.raises(InputError, match="do not cover the borough's 77 LSOAs"):
-        lsoa_ward_lookup(path=cut)
+        lsoa_ward_lookup(cut, lsoas)
 
 
 # ------------------------------------------------------------------ uploads
@@ -403,7 +404,7 @@ def _zip_of(path: Path) -> bytes:
 def test_failed_uploads_leave_the_loaded_data_untouched():
     from streamlit.testing.v1 import AppTest  # noqa: PLC0415
 
-    from geo.io import shipped_incident_paths  # noqa: PLC0415
+    from geo.paths import shipped_incident_paths  # noqa: PLC0415
 
     month = next(p for p in shipped_incident_paths() if p.name == MONTH)
     real_zip = _zip_of(month)
@@ -484,7 +485,8 @@ _KILLED_MID_WRITE = textwrap.dedent(
 def test_a_save_that_fails_part_way_leaves_the_first_save_intact(tmp_path, monkeypatch):
     from streamlit.testing.v1 import AppTest  # noqa: PLC0415
 
-    from geo.places import VENUES_PATH, load_venues, save_venues  # noqa: PLC0415
+    from geo.paths import VENUES_PATH  # noqa: PLC0415
+    from geo.places import load_venues, save_venues  # noqa: PLC0415
 
     monkeypatch.setenv("HOTSPOTS_USER_DIR", str(tmp_path))
     at = AppTest.from_file(str(APP), default_timeout=120)
