@@ -18,7 +18,7 @@ import numpy as np
 from geo.errors import InputError
 from render.html import esc, fmt_number
 
-__all__ = ["Classification", "classify"]
+__all__ = ["NO_DATA_COLOUR", "Classification", "classify", "legend_html"]
 
 
 _SCHEMES = {
@@ -48,7 +48,8 @@ _YLORRD = {
     ),
 }
 
-_NO_DATA_COLOUR = "#d9d9d9"
+NO_DATA_COLOUR = "#d9d9d9"
+"""Fill of an area with no value (grey, outside the YlOrRd ramp)."""
 
 
 @dataclass(frozen=True)
@@ -157,15 +158,28 @@ def classify(
     )
 
 
-def _legend_html(
+def legend_html(
     title: str, rows: Iterable[tuple[str, str, str]], *, swatch: str = "box",
     opacity: float | None = None,
 ) -> str:
-    """Legend HTML: ``rows`` are ``(colour, label, note)``; every string is escaped here.
+    """Build a legend's HTML; every string is escaped here.
 
-    ``swatch`` is ``"box"``, ``"line"`` or ``"dashed"``; a label ending in ``"gone"``
-    is always dashed (the hotspot-change convention). ``opacity`` fades box swatches
-    as the fills they stand for are faded.
+    Parameters
+    ----------
+    title
+        Legend title.
+    rows
+        ``(colour, label, note)`` per entry.
+    swatch
+        ``"box"``, ``"line"`` or ``"dashed"``; a label ``"gone"`` is always dashed (the
+        hotspot-change convention).
+    opacity
+        Fades box swatches as the fills they stand for are faded; None for opaque.
+
+    Returns
+    -------
+    str
+        HTML for a :class:`render.elements.HtmlControl`.
     """
     lines = [f'<div class="eh-legend-title">{esc(title)}</div>']
     for colour, label, note in rows:

@@ -20,13 +20,13 @@ from pyproj import Transformer
 from geo.crs import BNG, WGS84
 from geo.errors import InputError
 
-__all__ = ["DensityGrid", "DensityImage", "DensitySurfaceLike", "density_image"]
+__all__ = ["DENSITY_ANCHORS", "DensityGrid", "DensityImage", "DensitySurfaceLike", "density_image"]
 
 
 WEB_MERCATOR = "EPSG:3857"
 
-# Density ramp (ColorBrewer BuPu-like), so it does not clash with the YlOrRd choropleth.
-_DENSITY_ANCHORS = ("#8c96c6", "#8c6bb1", "#88419d", "#810f7c", "#4d004b")
+DENSITY_ANCHORS = ("#8c96c6", "#8c6bb1", "#88419d", "#810f7c", "#4d004b")
+"""Density ramp, low to high (ColorBrewer BuPu-like, so it does not clash with YlOrRd)."""
 
 
 # --------------------------------------------------------------------------- types
@@ -221,7 +221,7 @@ def density_image(
         share = np.where(np.isfinite(sampled), sampled / vmax, 0.0)
         share = np.clip(share, 0.0, 1.0)
         shown = share >= max(min_share, 1e-12)
-        lut = _lut(_DENSITY_ANCHORS)
+        lut = _lut(DENSITY_ANCHORS)
         idx = np.round(np.sqrt(share) * 255).astype(int)  # sqrt: long tails stay visible
         rgba[..., :3] = lut[idx]
         alpha = np.where(shown, 130 + 110 * np.sqrt(share), 0)

@@ -473,8 +473,8 @@ class _Base:
 
 
 def _base() -> _Base:
-    from geo.places import load_gazetteer  # noqa: PLC0415
     from geo.boundaries import load_layer  # noqa: PLC0415
+    from geo.places import load_gazetteer  # noqa: PLC0415
 
     places = load_gazetteer()
     places = places[~places["kind"].isin(["station", "airport", "foreshore"])]
