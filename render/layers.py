@@ -21,6 +21,7 @@ import shapely.ops
 
 from geo.crs import BNG
 from geo.errors import InputError
+from render.colours import CHANGE_COLOURS, CHANGE_STATUSES
 from render.elements import (
     LAYER_NAMES,
     HtmlControl,
@@ -40,8 +41,6 @@ from render.raster import DENSITY_ANCHORS, density_image
 
 __all__ = [
     "AREAS_PANE",
-    "CHANGE_COLOURS",
-    "CHANGE_STATUSES",
     "DENSITY_PANE",
     "LABEL_PANE",
     "add_area_names",
@@ -56,18 +55,6 @@ __all__ = [
     "add_venues",
 ]
 
-
-CHANGE_STATUSES = ("new", "persistent", "intensifying", "diminishing", "gone")
-"""The statuses a hotspot can have between two periods, in legend order."""
-
-CHANGE_COLOURS = {
-    "new": "#d7191c",
-    "persistent": "#7b3294",
-    "intensifying": "#e66101",
-    "diminishing": "#4393c3",
-    "gone": "#7f7f7f",
-}
-"""Colour of each change status (ColorBrewer-derived, distinguishable in print)."""
 
 LABEL_PANE = "ehLabels"
 """Leaflet pane of the place and area labels (z-index 640, above markers)."""

@@ -55,12 +55,11 @@ import numpy as np
 from geo.crs import BNG, WGS84
 from geo.errors import InputError
 from render.cluster import add_points, cluster_cell_sizes, point_xy
+from render.colours import CHANGE_COLOURS, CHANGE_STATUSES
 from render.elements import LAYER_NAMES, Attribution, MapStyle, ZoomBand, check_frame
 from render.html import esc
 from render.layers import (
     AREAS_PANE,
-    CHANGE_COLOURS,
-    CHANGE_STATUSES,
     DENSITY_PANE,
     LABEL_PANE,
     add_area_names,

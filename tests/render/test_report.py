@@ -23,7 +23,11 @@ import pytest
 import shapely
 
 from analysis.change import STATUSES
+from analysis.rates import area_rates, filter_incidents
 from cli import main
+from geo.crs import BNG
+from geo.errors import InputError
+from geo.schema import ASB
 from packs import (
     NOT_IN_POLICE_UK,
     PUBLISHED,
@@ -33,10 +37,6 @@ from packs import (
     review_pack,
     tasking_pack,
 )
-from analysis.rates import area_rates, filter_incidents
-from geo.crs import BNG
-from geo.errors import InputError
-from geo.schema import ASB
 from render.leaflet_offline import remote_assets
 from render.report import write_report
 from tests.packs.test_disclosure import integer_recoveries, linear_recoveries
@@ -64,8 +64,10 @@ def incidents(shipped_result):
 
 
 @pytest.fixture(scope="module")
-def review(incidents):
-    return review_pack(("2021-04", "2022-03"), incidents)
+def review(incidents, shipped_basemap):
+    pack = review_pack(("2021-04", "2022-03"), incidents)
+    pack.basemap = shipped_basemap
+    return pack
 
 
 @pytest.fixture(scope="module")
@@ -74,8 +76,10 @@ def review_files(review, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def tasking(incidents):
-    return tasking_pack("2017-05", incidents)
+def tasking(incidents, shipped_basemap):
+    pack = tasking_pack("2017-05", incidents)
+    pack.basemap = shipped_basemap
+    return pack
 
 
 @pytest.fixture(scope="module")
@@ -319,13 +323,16 @@ def _assert_escaped(page: str) -> None:
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
 
-def test_hostile_location_from_the_data_is_escaped_everywhere(incidents, tmp_path):
+def test_hostile_location_from_the_data_is_escaped_everywhere(
+    incidents, shipped_basemap, tmp_path
+):
     inc = incidents.copy()
     hit = (inc["month"] == "2017-05") & (inc["ward_name"] == "Eastleigh Central")
     inc.loc[hit, "location"] = "On or near " + HOSTILE
     pack = tasking_pack("2017-05", inc, bandwidth_m=100)
     streets = " ".join(pack["patrol"].frame["top_streets"])
     assert HOSTILE in streets  # the string reaches the pack...
+    pack.basemap = shipped_basemap
     files = write_report(pack, tmp_path, pdf=False)
     _assert_escaped(files.html.read_text(encoding="utf-8"))  # ...and the page only escaped
 
@@ -378,8 +385,12 @@ def _hostile_pack() -> Pack:
     )
 
 
-def test_hostile_ward_and_place_names_are_escaped_in_tables_charts_and_maps(tmp_path):
-    files = write_report(_hostile_pack(), tmp_path, pdf=False)
+def test_hostile_ward_and_place_names_are_escaped_in_tables_charts_and_maps(
+    shipped_basemap, tmp_path
+):
+    pack = _hostile_pack()
+    pack.basemap = shipped_basemap
+    files = write_report(pack, tmp_path, pdf=False)
     assert len(_pages(files)) == 2
     _assert_escaped(files.html.read_text(encoding="utf-8"))
 
