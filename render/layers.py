@@ -21,7 +21,7 @@ import shapely.ops
 
 from geo.crs import BNG
 from geo.errors import InputError
-from render.colours import CHANGE_COLOURS, CHANGE_STATUSES
+from render.colours import CHANGE_COLOURS, CHANGE_STATUSES, DENSITY_ANCHORS, NO_DATA_COLOUR
 from render.elements import (
     LAYER_NAMES,
     HtmlControl,
@@ -35,9 +35,9 @@ from render.elements import (
     value_or_none,
 )
 from render.html import esc, fmt_number, fmt_share, popup_table
-from render.legend import NO_DATA_COLOUR, classify, legend_html
+from render.legend import classify, legend_html
 from render.model import MapLayers
-from render.raster import DENSITY_ANCHORS, density_image
+from render.raster import density_image
 
 __all__ = [
     "AREAS_PANE",
