@@ -20,8 +20,10 @@ Design choices worth knowing:
   needs jQuery and both it and ``Tooltip`` paste text into a JavaScript template
   literal, where ``${...}`` would run). GeoJSON layers use ``GeoJsonTooltip`` /
   ``GeoJsonPopup`` on properties that were escaped before the GeoJSON was built.
-* **Point clustering is done in Python.** No pip package ships ``leaflet.markercluster``
-  (folium's ``MarkerCluster`` plugin loads it from a CDN), so incidents are aggregated
+* **Point clustering is done in Python.** folium's ``MarkerCluster`` plugin loads
+  ``leaflet.markercluster`` from a CDN; ``xstatic-leaflet-markercluster`` ships it for
+  offline use, but it would change what the map shows (measured and explained in
+  :mod:`render.cluster`). Incidents are aggregated
   on square British National Grid cells, one grid per zoom level, each cell about
   ``cluster_px`` (60) screen pixels wide at its zoom (5.8 km at zoom 10 down to 360 m at
   zoom 14, :func:`cluster_cell_sizes`), and drawn as numbered bubbles at the incidents'
