@@ -28,9 +28,23 @@ _ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "
 
 
 def shorten_labels(labels: Sequence[object]) -> list[str]:
-    """Month labels ``2021-04`` as ``Apr 21`` when every label is a month; else as given.
+    """Write month labels ``2021-04`` as ``Apr 21`` when every label is a month.
 
-    (``2019-20`` is a financial year, so a list holding one is left alone.)
+    Parameters
+    ----------
+    labels
+        Category labels.
+
+    Returns
+    -------
+    list of str
+        The labels shortened, or as given when any is not a month (``2019-20`` is a
+        financial year, so a list holding one is left alone).
+
+    Examples
+    --------
+    >>> shorten_labels(["2021-04", "2021-05"]), shorten_labels(["2019-20"])
+    (['Apr 21', 'May 21'], ['2019-20'])
     """
     texts = [str(x) for x in labels]
     if texts and all(_MONTH.fullmatch(t) for t in texts):
