@@ -8,6 +8,11 @@ one that imports folium. It never imports streamlit.
 * :mod:`render.map` - :func:`render.map.build_map` and
   :func:`render.map.save_standalone_html`.
 * :mod:`render.html` - escaping for every string that comes from data.
+* :mod:`render.report` - the report pack as HTML (Jinja2 templates in
+  ``render/templates/``), CSVs and PDF, drawn with :mod:`render.charts`,
+  :mod:`render.static_map` and :mod:`render.pdf`; it reads no data file (the pack
+  carries its base map).
+* :mod:`render.colours` - the colours shared by maps, legends and the report.
 """
 
 from render.html import esc

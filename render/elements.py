@@ -1,6 +1,6 @@
 """The building blocks of the map: layer groups, GeoJSON features and small Leaflet elements.
 
-A layer group per :class:`render.map.MapLayers` field, named from :data:`LAYER_NAMES`;
+A layer group per :class:`render.model.MapLayers` field, named from :data:`LAYER_NAMES`;
 frames checked (EPSG:27700, required columns), repaired and projected to
 longitude/latitude as GeoJSON features; and the small elements that hand Leaflet
 already escaped HTML as JSON strings (popups, tooltips, legend controls), the page CSS,
@@ -23,7 +23,23 @@ from folium.template import Template
 from geo.crs import WGS84, require_bng
 from geo.errors import InputError
 
-__all__ = ["LAYER_NAMES"]
+__all__ = [
+    "LAYER_NAMES",
+    "Attribution",
+    "Bubbles",
+    "HtmlControl",
+    "HtmlPopup",
+    "HtmlTooltip",
+    "MapStyle",
+    "ZoomBand",
+    "ZoomLevels",
+    "check_frame",
+    "clean_polygons",
+    "geojson_features",
+    "layer_group",
+    "to_latlon",
+    "value_or_none",
+]
 
 
 LAYER_NAMES = {
@@ -46,8 +62,16 @@ LAYER_NAMES = {
 # ------------------------------------------------------------------ small elements
 
 
-class _HtmlPopup(MacroElement):
-    """Bind a popup whose (already escaped) HTML is passed as a JSON string."""
+class HtmlPopup(MacroElement):
+    """Bind a popup whose (already escaped) HTML is passed as a JSON string.
+
+    Parameters
+    ----------
+    content
+        The popup's HTML, escaped by the caller.
+    max_width
+        Widest the popup grows, pixels.
+    """
 
     _template = Template(
         """
@@ -65,8 +89,16 @@ class _HtmlPopup(MacroElement):
         self.options = {"maxWidth": max_width}
 
 
-class _HtmlTooltip(MacroElement):
-    """Bind a tooltip whose (already escaped) HTML is passed as a JSON string."""
+class HtmlTooltip(MacroElement):
+    """Bind a tooltip whose (already escaped) HTML is passed as a JSON string.
+
+    Parameters
+    ----------
+    content
+        The tooltip's HTML, escaped by the caller.
+    sticky
+        Whether the tooltip follows the mouse.
+    """
 
     _template = Template(
         """
@@ -84,8 +116,18 @@ class _HtmlTooltip(MacroElement):
         self.options = {"sticky": sticky}
 
 
-class _HtmlControl(MacroElement):
-    """A Leaflet control (legend) holding fixed, escaped HTML."""
+class HtmlControl(MacroElement):
+    """A Leaflet control (legend) holding fixed, escaped HTML.
+
+    Parameters
+    ----------
+    content
+        The control's HTML, escaped by the caller.
+    position
+        Leaflet control position, e.g. ``"bottomright"``.
+    kind
+        Suffix of its CSS class ``eh-legend-<kind>``.
+    """
 
     _template = Template(
         """
@@ -111,8 +153,14 @@ class _HtmlControl(MacroElement):
         self.css_class = f"eh-legend leaflet-control eh-legend-{kind}".strip()
 
 
-class _Style(MacroElement):
-    """Page CSS for the map (fixed text, no data)."""
+class MapStyle(MacroElement):
+    """Page CSS for the map (fixed text, no data).
+
+    Parameters
+    ----------
+    css
+        The style sheet.
+    """
 
     _template = Template(
         """
@@ -128,7 +176,15 @@ class _Style(MacroElement):
         self.css = css
 
 
-class _Attribution(MacroElement):
+class Attribution(MacroElement):
+    """Add a data attribution to the map's attribution control.
+
+    Parameters
+    ----------
+    text
+        The attribution HTML, escaped by the caller.
+    """
+
     _template = Template(
         """
         {% macro script(this, kwargs) %}
@@ -147,10 +203,11 @@ class _Attribution(MacroElement):
         self.text = text
 
 
-class _ZoomBand(MacroElement):
+class ZoomBand(MacroElement):
     """Mark the map container with the zoom band, so CSS can hide minor labels.
 
-    ``data-eh-zoom`` is ``far`` below zoom 13, ``mid`` at 13 and ``near`` from 14.
+    ``data-eh-zoom`` is ``far`` below zoom 13, ``mid`` at 13 and ``near`` from 14. It
+    takes no parameters.
     """
 
     _template = Template(
@@ -174,11 +231,16 @@ class _ZoomBand(MacroElement):
         self._name = "ZoomBand"
 
 
-class _ZoomLevels(MacroElement):
+class ZoomLevels(MacroElement):
     """Inside ``group``, show only the sub-layer whose zoom band holds the map's zoom.
 
-    ``levels`` are ``(min_zoom, layer)`` pairs in increasing ``min_zoom``; below the
-    first band the first layer shows.
+    Parameters
+    ----------
+    group
+        The layer group holding the sub-layers.
+    levels
+        ``(min_zoom, layer)`` pairs in increasing ``min_zoom``; below the first band the
+        first layer shows.
     """
 
     _template = Template(
@@ -218,11 +280,14 @@ class _ZoomLevels(MacroElement):
         self.levels = [(int(z), layer) for z, layer in levels]
 
 
-class _Bubbles(MacroElement):
+class Bubbles(MacroElement):
     """Numbered bubbles (server-side clusters) added to the parent layer in one loop.
 
-    Each bubble is ``[lat, lon, size_px, tier, text, tooltip_html]``; the text is a
-    formatted count and the tooltip HTML is escaped before it gets here.
+    Parameters
+    ----------
+    cells
+        One ``[lat, lon, size_px, tier, text, tooltip_html]`` per bubble; the text is a
+        formatted count and the tooltip HTML is escaped before it gets here.
     """
 
     _template = Template(
@@ -257,7 +322,23 @@ class _Bubbles(MacroElement):
 # ----------------------------------------------------------------------- helpers
 
 
-def _check_frame(gdf: pd.DataFrame, what: str, required: Sequence[str] = ()) -> None:
+def check_frame(gdf: pd.DataFrame, what: str, required: Sequence[str] = ()) -> None:
+    """Check that a layer's frame is in British National Grid and has its columns.
+
+    Parameters
+    ----------
+    gdf
+        The frame (a GeoDataFrame is checked for EPSG:27700; a plain DataFrame is not).
+    what
+        Its name in error messages, e.g. ``"layers.hotspots"``.
+    required
+        Columns it must have.
+
+    Raises
+    ------
+    InputError
+        If the CRS is not EPSG:27700 or a column is missing.
+    """
     if isinstance(gdf, gpd.GeoDataFrame):
         require_bng(gdf, what)
     missing = [c for c in required if c not in gdf.columns]
@@ -273,8 +354,22 @@ def _round_coords(geom: shapely.Geometry) -> shapely.Geometry:
     return shapely.transform(geom, lambda c: np.round(c, 6))
 
 
-def _features(gdf: gpd.GeoDataFrame, props: list[dict[str, object]]) -> dict:
-    """GeoJSON FeatureCollection in EPSG:4326 with the given (escaped) properties."""
+def geojson_features(gdf: gpd.GeoDataFrame, props: list[dict[str, object]]) -> dict:
+    """Build a GeoJSON FeatureCollection in EPSG:4326 with the given (escaped) properties.
+
+    Parameters
+    ----------
+    gdf
+        Geometries in EPSG:27700; empty or missing ones are left out.
+    props
+        One property dict per row, already escaped.
+
+    Returns
+    -------
+    dict
+        The FeatureCollection; feature ids are the row positions, coordinates are
+        rounded to 6 decimals.
+    """
     geoms = gdf.geometry.to_crs(WGS84)
     features = []
     for i, (geom, prop) in enumerate(zip(geoms, props, strict=True)):
@@ -291,16 +386,59 @@ def _features(gdf: gpd.GeoDataFrame, props: list[dict[str, object]]) -> dict:
     return {"type": "FeatureCollection", "features": features}
 
 
-def _col(row: pd.Series, name: str) -> object:
+def value_or_none(row: pd.Series, name: str) -> object:
+    """Return ``row[name]``, or None when the row has no such column.
+
+    Parameters
+    ----------
+    row
+        A row of a frame.
+    name
+        Column name.
+
+    Returns
+    -------
+    object
+        The value, or None.
+    """
     return row[name] if name in row.index else None
 
 
-def _latlon(points: gpd.GeoSeries) -> list[tuple[float, float]]:
+def to_latlon(points: gpd.GeoSeries) -> list[tuple[float, float]]:
+    """Project points to ``(lat, lon)`` pairs, rounded to 6 decimals.
+
+    Parameters
+    ----------
+    points
+        Points with a CRS.
+
+    Returns
+    -------
+    list of tuple
+        ``(latitude, longitude)`` of each point, in order.
+    """
     ll = points.to_crs(WGS84)
     return [(round(p.y, 6), round(p.x, 6)) for p in ll]
 
 
-def _group(m: folium.Map, key: str, *, name: str | None = None) -> folium.FeatureGroup:
+def layer_group(m: folium.Map, key: str, *, name: str | None = None) -> folium.FeatureGroup:
+    """Add the layer group that draws one :class:`render.model.MapLayers` field.
+
+    Parameters
+    ----------
+    m
+        The map.
+    key
+        The field (a key of :data:`LAYER_NAMES`), kept as ``eh_key`` for
+        ``MapLayers.hidden``.
+    name
+        Name in the layer control; ``LAYER_NAMES[key]`` by default.
+
+    Returns
+    -------
+    folium.FeatureGroup
+        The group, already added to ``m``.
+    """
     group = folium.FeatureGroup(name=name or LAYER_NAMES[key]).add_to(m)
     group.eh_key = key  # which MapLayers field it draws (for MapLayers.hidden)
     return group
@@ -322,8 +460,19 @@ def _polygonal(geom: shapely.Geometry) -> shapely.Geometry | None:
     return shapely.union_all(parts)
 
 
-def _clean_polygons(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Repaired polygons only: slivers collapsed to lines by ``make_valid`` are dropped."""
+def clean_polygons(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Repair polygons and keep only the polygonal parts.
+
+    Parameters
+    ----------
+    gdf
+        Polygons (any CRS).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        A copy; rows whose geometry ``make_valid`` collapsed to lines or points are dropped.
+    """
     out = gdf.copy()
     out[out.geometry.name] = [_polygonal(g) for g in out.geometry]
     out = out.set_geometry(out.geometry.name, crs=gdf.crs)

@@ -1,6 +1,6 @@
 """The layers of the map other than incident points, one function per layer.
 
-Each ``_add_*`` function draws one :class:`render.map.MapLayers` field into its own
+Each ``add_*`` function draws one :class:`render.model.MapLayers` field into its own
 layer group: the borough outline, area outlines, the choropleth with its legend, the
 density overlay, hotspots (coloured by method), hotspot change (coloured by
 :data:`CHANGE_COLOURS`), diversion venues with their reach rings, schools, stations,
@@ -11,7 +11,6 @@ page. :func:`render.map.build_map` calls them.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import folium
 import geopandas as gpd
@@ -22,46 +21,51 @@ import shapely.ops
 
 from geo.crs import BNG
 from geo.errors import InputError
+from render.colours import CHANGE_COLOURS, CHANGE_STATUSES, DENSITY_ANCHORS, NO_DATA_COLOUR
 from render.elements import (
     LAYER_NAMES,
-    _check_frame,
-    _clean_polygons,
-    _col,
-    _features,
-    _group,
-    _HtmlControl,
-    _HtmlPopup,
-    _HtmlTooltip,
-    _latlon,
+    HtmlControl,
+    HtmlPopup,
+    HtmlTooltip,
+    check_frame,
+    clean_polygons,
+    geojson_features,
+    layer_group,
+    to_latlon,
+    value_or_none,
 )
 from render.html import esc, fmt_number, fmt_share, popup_table
-from render.legend import _NO_DATA_COLOUR, _legend_html, classify
-from render.raster import _DENSITY_ANCHORS, density_image
+from render.legend import classify, legend_html
+from render.model import MapLayers
+from render.raster import density_image
 
-if TYPE_CHECKING:
-    from render.map import MapLayers
+__all__ = [
+    "AREAS_PANE",
+    "DENSITY_PANE",
+    "LABEL_PANE",
+    "add_area_names",
+    "add_areas",
+    "add_borough",
+    "add_change",
+    "add_density",
+    "add_hotspots",
+    "add_labels",
+    "add_named_points",
+    "add_outlines",
+    "add_venues",
+]
 
-__all__ = ["CHANGE_COLOURS", "CHANGE_STATUSES"]
 
+LABEL_PANE = "ehLabels"
+"""Leaflet pane of the place and area labels (z-index 640, above markers)."""
 
-CHANGE_STATUSES = ("new", "persistent", "intensifying", "diminishing", "gone")
-"""The statuses a hotspot can have between two periods, in legend order."""
-
-CHANGE_COLOURS = {
-    "new": "#d7191c",
-    "persistent": "#7b3294",
-    "intensifying": "#e66101",
-    "diminishing": "#4393c3",
-    "gone": "#7f7f7f",
-}
-"""Colour of each change status (ColorBrewer-derived, distinguishable in print)."""
-
-_LABEL_PANE = "ehLabels"
 # Leaflet panes, bottom to top: the choropleth (380), the density image over it (390), then
 # Leaflet's overlay pane (400: hotspots, outlines, venues, points), so the density is
 # hidden neither under the area fills nor over the hotspots; labels on top (640).
-_AREAS_PANE = "ehAreas"
-_DENSITY_PANE = "ehDensity"
+AREAS_PANE = "ehAreas"
+"""Leaflet pane of the choropleth fills (z-index 380)."""
+DENSITY_PANE = "ehDensity"
+"""Leaflet pane of the density image (z-index 390, over the fills, under hotspots)."""
 
 _SMALL_KINDS = {"suburb", "village", "airport"}
 
@@ -86,11 +90,25 @@ _VENUE_COLOURS = {"existing": "#1b7837", "running": "#1b7837", "planned": "#e082
 
 
 
-def _add_borough(m: folium.Map, borough: gpd.GeoDataFrame) -> None:
-    _check_frame(borough, "layers.borough")
-    group = _group(m, "borough")
-    gdf = _clean_polygons(borough)
-    data = _features(gdf, [{} for _ in range(len(gdf))])
+def add_borough(m: folium.Map, borough: gpd.GeoDataFrame) -> None:
+    """Draw the borough outline (a dark line, not interactive).
+
+    Parameters
+    ----------
+    m : folium.Map
+        The map.
+    borough : geopandas.GeoDataFrame
+        Outline polygon(s), EPSG:27700.
+
+    Raises
+    ------
+    InputError
+        If the frame is not in EPSG:27700.
+    """
+    check_frame(borough, "layers.borough")
+    group = layer_group(m, "borough")
+    gdf = clean_polygons(borough)
+    data = geojson_features(gdf, [{} for _ in range(len(gdf))])
     folium.GeoJson(
         data,
         style_function=lambda _f: {"color": "#1a1a1a", "weight": 3, "fill": False, "opacity": 0.9},
@@ -98,13 +116,27 @@ def _add_borough(m: folium.Map, borough: gpd.GeoDataFrame) -> None:
     ).add_to(group)
 
 
-def _add_outlines(m: folium.Map, outlines: gpd.GeoDataFrame) -> None:
-    _check_frame(outlines, "layers.outlines", ["name"])
-    gdf = _clean_polygons(outlines)
+def add_outlines(m: folium.Map, outlines: gpd.GeoDataFrame) -> None:
+    """Draw plain area outlines with their names as tooltips.
+
+    Parameters
+    ----------
+    m : folium.Map
+        The map.
+    outlines : geopandas.GeoDataFrame
+        Polygons with ``name``, EPSG:27700.
+
+    Raises
+    ------
+    InputError
+        If the frame is not in EPSG:27700 or has no ``name``.
+    """
+    check_frame(outlines, "layers.outlines", ["name"])
+    gdf = clean_polygons(outlines)
     props = [{"name": esc(v)} for v in gdf["name"]]
-    group = _group(m, "outlines")
+    group = layer_group(m, "outlines")
     folium.GeoJson(
-        _features(gdf, props),
+        geojson_features(gdf, props),
         style_function=lambda _f: {
             "color": "#6b6b6b",
             "weight": 1.2,
@@ -115,29 +147,43 @@ def _add_outlines(m: folium.Map, outlines: gpd.GeoDataFrame) -> None:
     ).add_to(group)
 
 
-def _add_areas(m: folium.Map, layers: MapLayers) -> None:
+def add_areas(m: folium.Map, layers: MapLayers) -> None:
+    """Draw the choropleth of ``layers.areas`` with its legend.
+
+    Parameters
+    ----------
+    m : folium.Map
+        The map.
+    layers : MapLayers
+        Its ``areas``, ``value_label``, ``classification``, ``k`` and ``density`` are used.
+
+    Raises
+    ------
+    InputError
+        If the frame is not in EPSG:27700 or lacks ``code``, ``name``, ``value``.
+    """
     areas = layers.areas
     assert areas is not None
-    _check_frame(areas, "layers.areas", ["code", "name", "value"])
-    gdf = _clean_polygons(areas).reset_index(drop=True)
+    check_frame(areas, "layers.areas", ["code", "name", "value"])
+    gdf = clean_polygons(areas).reset_index(drop=True)
     result = classify(gdf["value"].to_numpy(dtype=float), layers.classification, layers.k)
     props = []
     for i, row in gdf.iterrows():
         cls = int(result.classes[i])
-        lo, hi = _col(row, "ci_low"), _col(row, "ci_high")
+        lo, hi = value_or_none(row, "ci_low"), value_or_none(row, "ci_high")
         ci = "" if lo is None or hi is None else f"{fmt_number(lo)} \u2013 {fmt_number(hi)}"
         props.append(
             {
                 "code": esc(row["code"]),
                 "name": esc(row["name"]),
                 "value": fmt_number(row["value"]),
-                "count": fmt_number(_col(row, "count")),
-                "rate": fmt_number(_col(row, "rate_per_1000")),
+                "count": fmt_number(value_or_none(row, "count")),
+                "rate": fmt_number(value_or_none(row, "rate_per_1000")),
                 "ci": ci or "\u2013",
-                "population": fmt_number(_col(row, "population"), decimals=0),
+                "population": fmt_number(value_or_none(row, "population"), decimals=0),
                 "klass": esc(result.labels[cls]) if cls >= 0 else "no data",
-                "vs": _fmt_text(_col(row, "vs_borough")),
-                "fill": result.colours[cls] if cls >= 0 else _NO_DATA_COLOUR,
+                "vs": _fmt_text(value_or_none(row, "vs_borough")),
+                "fill": result.colours[cls] if cls >= 0 else NO_DATA_COLOUR,
             }
         )
     label = esc(layers.value_label)
@@ -155,12 +201,12 @@ def _add_areas(m: folium.Map, layers: MapLayers) -> None:
     if "vs_borough" in gdf.columns:
         fields.append("vs")
         aliases.append("Rate vs borough")
-    group = _group(m, "areas", name=f"{LAYER_NAMES['areas']}: {label}")
+    group = layer_group(m, "areas", name=f"{LAYER_NAMES['areas']}: {label}")
     # Fainter fills under a density layer, so that its colour scale is not mixed into theirs.
     fill_opacity = 0.62 if layers.density is None else 0.3
     folium.GeoJson(
-        _features(gdf, props),
-        pane=_AREAS_PANE,
+        geojson_features(gdf, props),
+        pane=AREAS_PANE,
         style_function=lambda f: {
             "fillColor": f["properties"]["fill"],
             "fillOpacity": fill_opacity,
@@ -179,17 +225,31 @@ def _add_areas(m: folium.Map, layers: MapLayers) -> None:
         for c, lab, n in zip(result.colours, result.labels, result.counts, strict=True)
     ]
     if (result.classes < 0).any():
-        rows.append((_NO_DATA_COLOUR, "no data", f"({int((result.classes < 0).sum())})"))
+        rows.append((NO_DATA_COLOUR, "no data", f"({int((result.classes < 0).sum())})"))
     scheme = layers.classification.replace("_", " ")
     title = f"{layers.value_label} ({scheme}, {len(result.bins)} classes)"
     faded = fill_opacity if layers.density is not None else None
-    _HtmlControl(_legend_html(title, rows, opacity=faded), kind="areas").add_to(m)
+    HtmlControl(legend_html(title, rows, opacity=faded), kind="areas").add_to(m)
 
 
-def _add_density(m: folium.Map, layers: MapLayers) -> None:
+def add_density(m: folium.Map, layers: MapLayers) -> None:
+    """Draw ``layers.density`` as an image overlay with its colour-ramp legend.
+
+    Parameters
+    ----------
+    m : folium.Map
+        The map.
+    layers : MapLayers
+        Its ``density`` and ``density_label`` are used.
+
+    Raises
+    ------
+    InputError
+        If the surface is malformed (:func:`render.raster.density_image`).
+    """
     assert layers.density is not None
     image = density_image(layers.density)
-    group = _group(m, "density")
+    group = layer_group(m, "density")
     (south, west), (north, east) = image.bounds
     folium.raster_layers.ImageOverlay(
         image=image.data_uri,
@@ -197,15 +257,15 @@ def _add_density(m: folium.Map, layers: MapLayers) -> None:
         opacity=0.85,
         pixelated=True,
         interactive=False,
-        pane=_DENSITY_PANE,
+        pane=DENSITY_PANE,
     ).add_to(group)
-    ramp = ", ".join(_DENSITY_ANCHORS)
+    ramp = ", ".join(DENSITY_ANCHORS)
     legend = (
         f'<div class="eh-legend-title">{esc(layers.density_label)}</div>'
         f'<div>low <span class="eh-ramp" style="background:linear-gradient(to right, {ramp})">'
         "</span> high</div>"
     )
-    _HtmlControl(legend, position="bottomleft", kind="density").add_to(m)
+    HtmlControl(legend, position="bottomleft", kind="density").add_to(m)
 
 
 def _method_colour(method: object, order: list[str]) -> str:
@@ -287,18 +347,32 @@ def _field_props(
     return props, [f"p_{c}" for c, _, _ in present], [label for _, label, _ in present]
 
 
-def _add_hotspots(m: folium.Map, hotspots: gpd.GeoDataFrame) -> None:
-    _check_frame(hotspots, "layers.hotspots")
-    gdf = _clean_polygons(hotspots).reset_index(drop=True)
+def add_hotspots(m: folium.Map, hotspots: gpd.GeoDataFrame) -> None:
+    """Draw hotspot polygons coloured by method, with tooltips, popups and a legend.
+
+    Parameters
+    ----------
+    m : folium.Map
+        The map.
+    hotspots : geopandas.GeoDataFrame
+        Hotspots as :class:`MapLayers` describes them.
+
+    Raises
+    ------
+    InputError
+        If the frame is not in EPSG:27700.
+    """
+    check_frame(hotspots, "layers.hotspots")
+    gdf = clean_polygons(hotspots).reset_index(drop=True)
     methods = sorted({str(v) for v in gdf["method"]}) if "method" in gdf.columns else []
     props, fields, aliases = _field_props(gdf, _HOTSPOT_FIELDS)
     for prop, method in zip(props, gdf["method"] if methods else [None] * len(gdf), strict=True):
         prop["colour"] = _method_colour(method, methods) if methods else _METHOD_COLOURS["kde"]
-    group = _group(m, "hotspots")
+    group = layer_group(m, "hotspots")
     if props:
         tip = [(f, a) for f, a in zip(fields, aliases, strict=True) if f in _TIP_FIELDS]
         folium.GeoJson(  # the halo: a wide white line under the coloured outline
-            _features(gdf, [{} for _ in props]),
+            geojson_features(gdf, [{} for _ in props]),
             style_function=lambda _f: {
                 "color": "#ffffff",
                 "weight": 6,
@@ -308,7 +382,7 @@ def _add_hotspots(m: folium.Map, hotspots: gpd.GeoDataFrame) -> None:
             interactive=False,
         ).add_to(group)
         folium.GeoJson(
-            _features(gdf, props),
+            geojson_features(gdf, props),
             style_function=lambda f: {
                 "color": f["properties"]["colour"],
                 "fillColor": f["properties"]["colour"],
@@ -323,17 +397,31 @@ def _add_hotspots(m: folium.Map, hotspots: gpd.GeoDataFrame) -> None:
         ).add_to(group)
     if methods:
         rows = [(_method_colour(mth, methods), mth, "") for mth in methods]
-        _HtmlControl(
-            _legend_html("Hotspots by method", rows, swatch="line"), kind="hotspots"
+        HtmlControl(
+            legend_html("Hotspots by method", rows, swatch="line"), kind="hotspots"
         ).add_to(m)
 
 
 _TIP_FIELDS = {"p_rank", "p_status", "p_name", "p_count", "p_count_after"}
 
 
-def _add_change(m: folium.Map, change: gpd.GeoDataFrame) -> None:
-    _check_frame(change, "layers.change", ["status"])
-    gdf = _clean_polygons(change).reset_index(drop=True)
+def add_change(m: folium.Map, change: gpd.GeoDataFrame) -> None:
+    """Draw hotspot change coloured by :data:`CHANGE_COLOURS`, with a legend.
+
+    Parameters
+    ----------
+    m : folium.Map
+        The map.
+    change : geopandas.GeoDataFrame
+        Polygons with ``status`` (one of :data:`CHANGE_STATUSES`).
+
+    Raises
+    ------
+    InputError
+        If the frame is not in EPSG:27700 or a status is not known.
+    """
+    check_frame(change, "layers.change", ["status"])
+    gdf = clean_polygons(change).reset_index(drop=True)
     gdf["status"] = gdf["status"].astype(str).str.strip().str.lower()
     unknown = sorted(set(gdf["status"]) - set(CHANGE_STATUSES))
     if unknown:
@@ -343,11 +431,11 @@ def _add_change(m: folium.Map, change: gpd.GeoDataFrame) -> None:
     for prop, status in zip(props, gdf["status"], strict=True):
         prop["colour"] = CHANGE_COLOURS[status]
         prop["gone"] = status == "gone"
-    group = _group(m, "change")
+    group = layer_group(m, "change")
     if props:
         tip = [(f, a) for f, a in zip(fields, aliases, strict=True) if f in _TIP_FIELDS]
         folium.GeoJson(
-            _features(gdf, props),
+            geojson_features(gdf, props),
             style_function=lambda f: {
                 "color": f["properties"]["colour"],
                 "fillColor": f["properties"]["colour"],
@@ -360,7 +448,7 @@ def _add_change(m: folium.Map, change: gpd.GeoDataFrame) -> None:
         ).add_to(group)
     counts = gdf["status"].value_counts()
     rows = [(CHANGE_COLOURS[s], s, f"({int(counts.get(s, 0))})") for s in CHANGE_STATUSES]
-    _HtmlControl(_legend_html("Hotspot change", rows), kind="change").add_to(m)
+    HtmlControl(legend_html("Hotspot change", rows), kind="change").add_to(m)
 
 
 def _plain(value: object) -> object:
@@ -382,24 +470,38 @@ _VENUE_FIELDS = (
 )
 
 
-def _add_venues(m: folium.Map, layers: MapLayers) -> None:
+def add_venues(m: folium.Map, layers: MapLayers) -> None:
+    """Draw diversion venues and their reach rings.
+
+    Parameters
+    ----------
+    m : folium.Map
+        The map.
+    layers : MapLayers
+        Its ``venues`` and ``venue_rings_m`` are used.
+
+    Raises
+    ------
+    InputError
+        If the frame is not in EPSG:27700 or has no ``name``.
+    """
     venues = layers.venues
     assert venues is not None
-    _check_frame(venues, "layers.venues", ["name"])
+    check_frame(venues, "layers.venues", ["name"])
     gdf = venues[venues.geometry.notna()].reset_index(drop=True)
-    group = _group(m, "venues")
+    group = layer_group(m, "venues")
     rings_default = tuple(float(r) for r in layers.venue_rings_m)
     centres = gdf.geometry.representative_point()
-    for (_, row), latlon in zip(gdf.iterrows(), _latlon(centres), strict=True):
-        status = str(_col(row, "status") or "").strip().lower()
+    for (_, row), latlon in zip(gdf.iterrows(), to_latlon(centres), strict=True):
+        status = str(value_or_none(row, "status") or "").strip().lower()
         colour = _VENUE_COLOURS.get(status, "#1b7837")
-        rings = _col(row, "rings_m")
+        rings = value_or_none(row, "rings_m")
         radii = (
             rings_default
             if rings is None or (np.ndim(rings) == 0 and pd.isna(rings))
             else tuple(float(r) for r in rings)
         )
-        name = _col(row, "name")
+        name = value_or_none(row, "name")
         for radius_m in sorted(radii, reverse=True):
             circle = folium.Circle(
                 latlon,
@@ -411,7 +513,7 @@ def _add_venues(m: folium.Map, layers: MapLayers) -> None:
                 fill_color=colour,
                 fill_opacity=0.06,
             )
-            _HtmlTooltip(f"Within {fmt_number(radius_m)} m of {esc(name)}").add_to(circle)
+            HtmlTooltip(f"Within {fmt_number(radius_m)} m of {esc(name)}").add_to(circle)
             circle.add_to(group)
         marker = folium.CircleMarker(
             latlon,
@@ -428,15 +530,35 @@ def _add_venues(m: folium.Map, layers: MapLayers) -> None:
             if column is not None:
                 rows.append((label, fmt(row[column])))
         rows.append(("Reach rings", ", ".join(f"{fmt_number(r)} m" for r in sorted(radii))))
-        _HtmlPopup(popup_table(rows, title=name)).add_to(marker)
-        _HtmlTooltip(esc(name)).add_to(marker)
+        HtmlPopup(popup_table(rows, title=name)).add_to(marker)
+        HtmlTooltip(esc(name)).add_to(marker)
         marker.add_to(group)
 
 
-def _add_named_points(
+def add_named_points(
     m: folium.Map, gdf: gpd.GeoDataFrame, key: str, *, radius: float, colour: str
 ) -> None:
-    _check_frame(gdf, f"layers.{key}", ["name"])
+    """Draw named points (schools, stations) as circle markers with tooltips.
+
+    Parameters
+    ----------
+    m : folium.Map
+        The map.
+    gdf : geopandas.GeoDataFrame
+        Points with ``name`` (optional ``phase``, ``kind``, ``type``).
+    key : str
+        The layer (a key of :data:`render.elements.LAYER_NAMES`).
+    radius : float
+        Marker radius, pixels.
+    colour : str
+        Fill colour.
+
+    Raises
+    ------
+    InputError
+        If the frame is not in EPSG:27700 or has no ``name``.
+    """
+    check_frame(gdf, f"layers.{key}", ["name"])
     clean = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty].reset_index(drop=True)
     pts = gpd.GeoDataFrame(
         clean.drop(columns=clean.geometry.name),
@@ -447,10 +569,10 @@ def _add_named_points(
     props = [
         {"name": esc(row["name"]), **{c: esc(row[c]) for c in extra}} for _, row in clean.iterrows()
     ]
-    group = _group(m, key)
+    group = layer_group(m, key)
     if props:
         folium.GeoJson(
-            _features(pts, props),
+            geojson_features(pts, props),
             marker=folium.CircleMarker(
                 radius=radius,
                 color="#ffffff",
@@ -463,17 +585,31 @@ def _add_named_points(
         ).add_to(group)
 
 
-def _add_labels(m: folium.Map, labels: gpd.GeoDataFrame) -> None:
-    _check_frame(labels, "layers.labels", ["name"])
+def add_labels(m: folium.Map, labels: gpd.GeoDataFrame) -> None:
+    """Draw place names as text labels, minor ones smaller and only when zoomed in.
+
+    Parameters
+    ----------
+    m : folium.Map
+        The map.
+    labels : geopandas.GeoDataFrame
+        Points or polygons with ``name`` (optional ``kind``, ``size``).
+
+    Raises
+    ------
+    InputError
+        If the frame is not in EPSG:27700 or has no ``name``.
+    """
+    check_frame(labels, "layers.labels", ["name"])
     clean = labels[labels.geometry.notna() & ~labels.geometry.is_empty].reset_index(drop=True)
-    group = _group(m, "labels")
+    group = layer_group(m, "labels")
     anchors = clean.geometry.representative_point()
-    for (_, row), latlon in zip(clean.iterrows(), _latlon(anchors), strict=True):
-        kind = str(_col(row, "kind") or "").lower()
+    for (_, row), latlon in zip(clean.iterrows(), to_latlon(anchors), strict=True):
+        kind = str(value_or_none(row, "kind") or "").lower()
         css = "eh-label"
         if kind == "station":
             css += " eh-small eh-right eh-station"
-        elif str(_col(row, "size") or "").lower() == "small" or kind in _SMALL_KINDS:
+        elif str(value_or_none(row, "size") or "").lower() == "small" or kind in _SMALL_KINDS:
             css += " eh-small eh-minor"
         _label(group, latlon, f'<div class="{css}">{esc(row["name"])}</div>')
 
@@ -485,17 +621,26 @@ def _label(group: folium.FeatureGroup, latlon: tuple[float, float], html: str) -
         icon=folium.DivIcon(html=html, icon_size=(0, 0), class_name="eh-label-icon"),
         interactive=False,
         keyboard=False,
-        pane=_LABEL_PANE,
+        pane=LABEL_PANE,
     ).add_to(group)
 
 
-def _add_area_names(m: folium.Map, areas: gpd.GeoDataFrame) -> None:
-    gdf = _clean_polygons(areas).reset_index(drop=True)
-    group = _group(m, "area_names")
+def add_area_names(m: folium.Map, areas: gpd.GeoDataFrame) -> None:
+    """Label each area with its name in small grey capitals, inside its largest part.
+
+    Parameters
+    ----------
+    m : folium.Map
+        The map.
+    areas : geopandas.GeoDataFrame
+        Polygons with ``name``.
+    """
+    gdf = clean_polygons(areas).reset_index(drop=True)
+    group = layer_group(m, "area_names")
     anchors = gpd.GeoSeries(
         [shapely.ops.polylabel(_largest_part(g), tolerance=10.0) for g in gdf.geometry], crs=gdf.crs
     )
-    for name, latlon in zip(gdf["name"], _latlon(anchors), strict=True):
+    for name, latlon in zip(gdf["name"], to_latlon(anchors), strict=True):
         _label(group, latlon, f'<div class="eh-label eh-area">{esc(name)}</div>')
 
 

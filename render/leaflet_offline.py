@@ -22,8 +22,9 @@ the same process keep folium's behaviour):
   ``GeoJson(embed=False)``. :func:`make_offline` refuses a map that contains them, and
   any element (a plugin) that loads its own JavaScript from elsewhere, with an
   :class:`OfflineMapError` saying what to use instead. ``folium.plugins.MarkerCluster``
-  is one of those: no pip package ships ``leaflet.markercluster``, so :mod:`render.map`
-  clusters points in Python instead.
+  is one of those (it loads ``leaflet.markercluster`` from a CDN); :mod:`render.map`
+  clusters points in Python instead (:mod:`render.cluster` says why it does not inline
+  the copy that ``xstatic-leaflet-markercluster`` ships).
 
 :func:`remote_assets` lists every remote URL that a rendered page would fetch, so tests
 (and :func:`render.map.save_standalone_html`) can prove a page is self-contained.

@@ -1,8 +1,9 @@
 """Choropleth classes and legends.
 
 :func:`classify` puts area values into classes with mapclassify (quantiles, natural
-breaks or equal intervals) and colours them with ColorBrewer YlOrRd; the legend HTML of
-every layer is built (and escaped) by this module's helper.
+breaks or equal intervals) and colours them with ColorBrewer YlOrRd
+(:func:`render.colours.class_colours`); :func:`legend_html` builds (and escapes) the
+legend HTML of every layer.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ import mapclassify
 import numpy as np
 
 from geo.errors import InputError
+from render.colours import class_colours
 from render.html import esc, fmt_number
 
-__all__ = ["Classification", "classify"]
+__all__ = ["Classification", "classify", "legend_html"]
 
 
 _SCHEMES = {
@@ -26,30 +28,6 @@ _SCHEMES = {
     "natural_breaks": mapclassify.FisherJenks,
     "equal_interval": mapclassify.EqualInterval,
 }
-
-# ColorBrewer YlOrRd, sequential, 3 to 9 classes.
-_YLORRD = {
-    3: ("#ffeda0", "#feb24c", "#f03b20"),
-    4: ("#ffffb2", "#fecc5c", "#fd8d3c", "#e31a1c"),
-    5: ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026"),
-    6: ("#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026"),
-    7: ("#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#fc4e2a", "#e31a1c", "#b10026"),
-    8: ("#ffffcc", "#ffeda0", "#fed976", "#feb24c", "#fd8d3c", "#fc4e2a", "#e31a1c", "#b10026"),
-    9: (
-        "#ffffcc",
-        "#ffeda0",
-        "#fed976",
-        "#feb24c",
-        "#fd8d3c",
-        "#fc4e2a",
-        "#e31a1c",
-        "#bd0026",
-        "#800026",
-    ),
-}
-
-_NO_DATA_COLOUR = "#d9d9d9"
-
 
 @dataclass(frozen=True)
 class Classification:
@@ -144,10 +122,7 @@ def classify(
         yb = np.asarray(classifier.yb, dtype=int)
     classes[finite] = yb
     n = bins.size
-    if n >= 3:
-        colours = _YLORRD[n]
-    else:  # one or two classes: the light and dark ends of the three-class ramp
-        colours = (_YLORRD[3][2],) if n == 1 else (_YLORRD[3][0], _YLORRD[3][2])
+    colours = class_colours(n)
     lower = float(yf.min())
     edges = [lower, *bins.tolist()]
     labels = tuple(f"{fmt_number(edges[i])} \u2013 {fmt_number(edges[i + 1])}" for i in range(n))
@@ -157,15 +132,28 @@ def classify(
     )
 
 
-def _legend_html(
+def legend_html(
     title: str, rows: Iterable[tuple[str, str, str]], *, swatch: str = "box",
     opacity: float | None = None,
 ) -> str:
-    """Legend HTML: ``rows`` are ``(colour, label, note)``; every string is escaped here.
+    """Build a legend's HTML; every string is escaped here.
 
-    ``swatch`` is ``"box"``, ``"line"`` or ``"dashed"``; a label ending in ``"gone"``
-    is always dashed (the hotspot-change convention). ``opacity`` fades box swatches
-    as the fills they stand for are faded.
+    Parameters
+    ----------
+    title
+        Legend title.
+    rows
+        ``(colour, label, note)`` per entry.
+    swatch
+        ``"box"``, ``"line"`` or ``"dashed"``; a label ``"gone"`` is always dashed (the
+        hotspot-change convention).
+    opacity
+        Fades box swatches as the fills they stand for are faded; None for opaque.
+
+    Returns
+    -------
+    str
+        HTML for a :class:`render.elements.HtmlControl`.
     """
     lines = [f'<div class="eh-legend-title">{esc(title)}</div>']
     for colour, label, note in rows:

@@ -1,6 +1,6 @@
 """The folium map, built as a pure function of its layers.
 
-:func:`build_map` takes a :class:`MapLayers` (frames in British National Grid,
+:func:`build_map` takes a :class:`render.model.MapLayers` (frames in British National Grid,
 EPSG:27700) and returns a ``folium.Map`` that loads nothing from the network
 (:mod:`render.leaflet_offline`). This is the only place where frames are projected to
 longitude/latitude (EPSG:4326): here and in the modules it is built from,
@@ -20,8 +20,10 @@ Design choices worth knowing:
   needs jQuery and both it and ``Tooltip`` paste text into a JavaScript template
   literal, where ``${...}`` would run). GeoJSON layers use ``GeoJsonTooltip`` /
   ``GeoJsonPopup`` on properties that were escaped before the GeoJSON was built.
-* **Point clustering is done in Python.** No pip package ships ``leaflet.markercluster``
-  (folium's ``MarkerCluster`` plugin loads it from a CDN), so incidents are aggregated
+* **Point clustering is done in Python.** folium's ``MarkerCluster`` plugin loads
+  ``leaflet.markercluster`` from a CDN; ``xstatic-leaflet-markercluster`` ships it for
+  offline use, but it would change what the map shows (measured and explained in
+  :mod:`render.cluster`). Incidents are aggregated
   on square British National Grid cells, one grid per zoom level, each cell about
   ``cluster_px`` (60) screen pixels wide at its zoom (5.8 km at zoom 10 down to 360 m at
   zoom 14, :func:`cluster_cell_sizes`), and drawn as numbered bubbles at the incidents'
@@ -46,35 +48,32 @@ Design choices worth knowing:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import folium
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 
 from geo.crs import BNG, WGS84
 from geo.errors import InputError
-from render.cluster import _add_points, _point_xy, cluster_cell_sizes
-from render.elements import LAYER_NAMES, _Attribution, _check_frame, _Style, _ZoomBand
+from render.cluster import add_points, cluster_cell_sizes, point_xy
+from render.colours import CHANGE_COLOURS, CHANGE_STATUSES
+from render.elements import LAYER_NAMES, Attribution, MapStyle, ZoomBand, check_frame
 from render.html import esc
 from render.layers import (
-    _AREAS_PANE,
-    _DENSITY_PANE,
-    _LABEL_PANE,
-    CHANGE_COLOURS,
-    CHANGE_STATUSES,
-    _add_area_names,
-    _add_areas,
-    _add_borough,
-    _add_change,
-    _add_density,
-    _add_hotspots,
-    _add_labels,
-    _add_named_points,
-    _add_outlines,
-    _add_venues,
+    AREAS_PANE,
+    DENSITY_PANE,
+    LABEL_PANE,
+    add_area_names,
+    add_areas,
+    add_borough,
+    add_change,
+    add_density,
+    add_hotspots,
+    add_labels,
+    add_named_points,
+    add_outlines,
+    add_venues,
 )
 from render.leaflet_offline import (
     OfflineMapError,
@@ -83,6 +82,7 @@ from render.leaflet_offline import (
     remote_assets,
 )
 from render.legend import Classification, classify
+from render.model import MapLayers
 from render.raster import DensityGrid, DensityImage, DensitySurfaceLike, density_image
 
 __all__ = [
@@ -152,89 +152,6 @@ _CSS = """
 _ATTRIBUTION = (
     "Contains OS data \u00a9 Crown copyright and database right; ONS and police data, OGL v3.0"
 )
-
-
-# --------------------------------------------------------------------------- types
-
-
-@dataclass(eq=False)
-class MapLayers:
-    """The layers of a map. Every frame is in British National Grid (EPSG:27700).
-
-    Parameters
-    ----------
-    borough
-        Borough outline polygon(s).
-    outlines
-        Plain area outlines (column ``name``) drawn as thin lines with their names as
-        tooltips, for when there is no choropleth.
-    areas
-        Choropleth polygons with columns ``code``, ``name``, ``value``, and optionally
-        ``count``, ``rate_per_1000``, ``ci_low``, ``ci_high``, ``population`` and
-        ``vs_borough`` (as :func:`analysis.rates.area_rates` gives them).
-    value_label
-        What ``value`` is, e.g. ``"ASB per 1,000 residents"`` (legend title).
-    classification
-        ``"quantiles"``, ``"natural_breaks"`` (Fisher-Jenks, exact and deterministic)
-        or ``"equal_interval"``.
-    k
-        Number of classes (1 to 9).
-    density
-        A density surface (see :class:`DensitySurfaceLike`).
-    density_label
-        Legend title of the density overlay.
-    hotspots
-        Hotspot polygons with ``rank``, ``name``, ``count``, ``share`` (0-1),
-        ``area_m2``, ``top_streets``, ``peak_months``, ``method`` (and, when present,
-        ``density_per_km2``, ``top_types``, ``wards``, ``peak_days``, ``peak_hours``),
-        as :func:`analysis.describe.describe_hotspots` makes them.
-    change
-        Hotspot polygons with a ``status`` column (one of :data:`CHANGE_STATUSES`) and
-        any of ``name``, ``count_before``, ``count_after``, ``change_pct``,
-        ``p_value`` and the hotspot columns.
-    points
-        Incident points: a GeoDataFrame, or a DataFrame with ``x``, ``y`` (metres);
-        optional ``crime_type``, ``month``, ``location``.
-    venues
-        Venue points with ``name`` and optional ``status`` (``planned`` is drawn
-        dashed), ``place``, ``hours`` (or ``hours_per_session``), ``attendance`` (or
-        ``average_attendance``), ``location_precision``, ``note`` and ``rings_m`` (a
-        list of reach radii in metres for that venue).
-    venue_rings_m
-        Reach radii (metres) for venues without their own ``rings_m``.
-    schools, stations
-        Points with a ``name`` column.
-    labels
-        Place labels: points or polygons (labelled at a representative point) with a
-        ``name`` column. Minor names (``size == "small"``, or a gazetteer ``kind`` of
-        suburb, village or airport) are drawn smaller and only from zoom 13;
-        stations (``kind == "station"``) beside their point and only from zoom 14.
-    area_names
-        Label the areas (or outlines) with their names, in small grey capitals, in a
-        layer of their own.
-    hidden
-        Layers that start switched off (keys of :data:`LAYER_NAMES`); the user can
-        switch them on in the layer control.
-    """
-
-    borough: gpd.GeoDataFrame | None = None
-    outlines: gpd.GeoDataFrame | None = None
-    areas: gpd.GeoDataFrame | None = None
-    value_label: str = "Value"
-    classification: str = "quantiles"
-    k: int = 5
-    density: DensitySurfaceLike | None = None
-    density_label: str = "Incident density"
-    hotspots: gpd.GeoDataFrame | None = None
-    change: gpd.GeoDataFrame | None = None
-    points: pd.DataFrame | None = None
-    venues: gpd.GeoDataFrame | None = None
-    venue_rings_m: tuple[float, ...] = field(default=(400.0, 800.0))
-    schools: gpd.GeoDataFrame | None = None
-    stations: gpd.GeoDataFrame | None = None
-    labels: gpd.GeoDataFrame | None = None
-    area_names: bool = True
-    hidden: tuple[str, ...] = ("schools",)
 
 
 # --------------------------------------------------------------------------- map
@@ -328,10 +245,10 @@ def build_map(
         ("labels", layers.labels),
     ):
         if gdf is not None:
-            _check_frame(gdf, f"layers.{name}")
+            check_frame(gdf, f"layers.{name}")
     bounds = _bounds_4326([layers.borough]) or _bounds_4326(frames)
     if bounds is None and layers.points is not None:
-        xy = _point_xy(layers.points, "layers.points")
+        xy = point_xy(layers.points, "layers.points")
         if not xy.empty:
             pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(xy["x"], xy["y"]), crs=BNG)
             bounds = _bounds_4326([pts])
@@ -344,36 +261,36 @@ def build_map(
     m = offline_map(
         location=centre, zoom_start=12, tiles=tiles, height=height, width=width, control_scale=True
     )
-    _Style(_CSS.format(map_id=m.get_name())).add_to(m)
+    MapStyle(_CSS.format(map_id=m.get_name())).add_to(m)
     # Panes before any layer uses them: the area fills (380) under the density image (390),
     # both under Leaflet's overlay pane (400: hotspots, venues, points); labels above
     # markers and bubbles (640, below tooltips and popups).
-    folium.map.CustomPane(_AREAS_PANE, z_index=380, pointer_events=True).add_to(m)
-    folium.map.CustomPane(_DENSITY_PANE, z_index=390, pointer_events=False).add_to(m)
-    folium.map.CustomPane(_LABEL_PANE, z_index=640, pointer_events=False).add_to(m)
+    folium.map.CustomPane(AREAS_PANE, z_index=380, pointer_events=True).add_to(m)
+    folium.map.CustomPane(DENSITY_PANE, z_index=390, pointer_events=False).add_to(m)
+    folium.map.CustomPane(LABEL_PANE, z_index=640, pointer_events=False).add_to(m)
     if attribution:
-        _Attribution(esc(attribution)).add_to(m)
+        Attribution(esc(attribution)).add_to(m)
 
     if layers.areas is not None:
-        _add_areas(m, layers)
+        add_areas(m, layers)
     if layers.outlines is not None:
-        _add_outlines(m, layers.outlines)
+        add_outlines(m, layers.outlines)
     if layers.density is not None:
-        _add_density(m, layers)
+        add_density(m, layers)
     if layers.borough is not None:
-        _add_borough(m, layers.borough)
+        add_borough(m, layers.borough)
     if layers.change is not None:
-        _add_change(m, layers.change)
+        add_change(m, layers.change)
     if layers.hotspots is not None:
-        _add_hotspots(m, layers.hotspots)
+        add_hotspots(m, layers.hotspots)
     if layers.venues is not None:
-        _add_venues(m, layers)
+        add_venues(m, layers)
     if layers.schools is not None:
-        _add_named_points(m, layers.schools, "schools", radius=4, colour="#2166ac")
+        add_named_points(m, layers.schools, "schools", radius=4, colour="#2166ac")
     if layers.stations is not None:
-        _add_named_points(m, layers.stations, "stations", radius=6, colour="#252525")
+        add_named_points(m, layers.stations, "stations", radius=6, colour="#252525")
     if layers.points is not None:
-        _add_points(
+        add_points(
             m,
             layers.points,
             max_points=max_points,
@@ -382,10 +299,10 @@ def build_map(
             lat=centre[0],
         )
     if layers.area_names and (layers.areas is not None or layers.outlines is not None):
-        _add_area_names(m, layers.areas if layers.areas is not None else layers.outlines)
+        add_area_names(m, layers.areas if layers.areas is not None else layers.outlines)
     if layers.labels is not None:
-        _add_labels(m, layers.labels)
-        _ZoomBand().add_to(m)
+        add_labels(m, layers.labels)
+        ZoomBand().add_to(m)
     for child in m._children.values():
         if getattr(child, "eh_key", None) in layers.hidden:
             child.show = False

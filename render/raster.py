@@ -7,26 +7,24 @@ drawn rather than ignored, and encodes it as a PNG; see :mod:`render.map` for wh
 
 from __future__ import annotations
 
+import base64
 import math
-import struct
-import zlib
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
+from branca.utilities import write_png
 from pyproj import Transformer
 
 from geo.crs import BNG, WGS84
 from geo.errors import InputError
+from render.colours import density_lut
 
 __all__ = ["DensityGrid", "DensityImage", "DensitySurfaceLike", "density_image"]
 
 
 WEB_MERCATOR = "EPSG:3857"
 
-# Density ramp (ColorBrewer BuPu-like), so it does not clash with the YlOrRd choropleth.
-_DENSITY_ANCHORS = ("#8c96c6", "#8c6bb1", "#88419d", "#810f7c", "#4d004b")
 
 
 # --------------------------------------------------------------------------- types
@@ -80,49 +78,10 @@ class DensityImage:
     @property
     def data_uri(self) -> str:
         """The PNG as a ``data:image/png;base64,...`` URI."""
-        import base64
-
         return "data:image/png;base64," + base64.b64encode(self.png).decode("ascii")
 
 
 # ------------------------------------------------------------------------- image
-
-
-def _hex_to_rgb(colour: str) -> tuple[int, int, int]:
-    colour = colour.lstrip("#")
-    return int(colour[0:2], 16), int(colour[2:4], 16), int(colour[4:6], 16)
-
-
-def _lut(anchors: Sequence[str], n: int = 256) -> np.ndarray:
-    rgb = np.array([_hex_to_rgb(a) for a in anchors], dtype=float)
-    pos = np.linspace(0.0, 1.0, len(anchors))
-    t = np.linspace(0.0, 1.0, n)
-    return (
-        np.stack([np.interp(t, pos, rgb[:, i]) for i in range(3)], axis=1).round().astype(np.uint8)
-    )
-
-
-def _png(rgba: np.ndarray) -> bytes:
-    """Encode an ``[h, w, 4]`` uint8 array as a PNG (no filtering, zlib level 9)."""
-    height, width, _ = rgba.shape
-    raw = np.zeros((height, width * 4 + 1), dtype=np.uint8)
-    raw[:, 1:] = rgba.reshape(height, width * 4)
-
-    def chunk(tag: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data))
-            + tag
-            + data
-            + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
-        )
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(raw.tobytes(), 9))
-        + chunk(b"IEND", b"")
-    )
 
 
 def density_image(
@@ -221,13 +180,13 @@ def density_image(
         share = np.where(np.isfinite(sampled), sampled / vmax, 0.0)
         share = np.clip(share, 0.0, 1.0)
         shown = share >= max(min_share, 1e-12)
-        lut = _lut(_DENSITY_ANCHORS)
+        lut = density_lut()
         idx = np.round(np.sqrt(share) * 255).astype(int)  # sqrt: long tails stay visible
         rgba[..., :3] = lut[idx]
         alpha = np.where(shown, 130 + 110 * np.sqrt(share), 0)
         rgba[..., 3] = alpha.round().astype(np.uint8)
     return DensityImage(
-        png=_png(rgba),
+        png=write_png(rgba),
         bounds=((south, west), (north, east)),
         width=width,
         height=height,

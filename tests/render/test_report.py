@@ -382,7 +382,8 @@ def _hostile_pack() -> Pack:
 
 
 def test_hostile_ward_and_place_names_are_escaped_in_tables_charts_and_maps(tmp_path):
-    files = write_report(_hostile_pack(), tmp_path, pdf=False)
+    pack = _hostile_pack()
+    files = write_report(pack, tmp_path, pdf=False)
     assert len(_pages(files)) == 2
     _assert_escaped(files.html.read_text(encoding="utf-8"))
 
