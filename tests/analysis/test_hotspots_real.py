@@ -6,10 +6,10 @@ import sys
 
 import pytest
 
-from cli import main
 from analysis.evaluate import evaluate_methods
 from analysis.hotspots import detect_hotspots
 from analysis.rates import filter_incidents
+from cli import main
 from geo.boundaries import study_area
 
 ASB = ["Anti-social behaviour"]

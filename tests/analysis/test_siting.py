@@ -357,8 +357,8 @@ def test_venue_change_effect_remove_and_move(venues, demand):
 
 @pytest.fixture(scope="module")
 def real():
-    from geo.places import load_gazetteer, load_schools, load_stations, load_venues
     from geo.io import load_incidents
+    from geo.places import load_gazetteer, load_schools, load_stations, load_venues
 
     inc = load_incidents().incidents
     inc = inc[inc["month"].between("2017-02", "2017-05")]
