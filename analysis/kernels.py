@@ -127,6 +127,11 @@ def kernel_radius_m(bandwidth_m: float, kernel: str = "quartic") -> float:
     -------
     float
         ``bandwidth_m`` for the quartic, ``4 * bandwidth_m`` for the Gaussian.
+
+    Examples
+    --------
+    >>> kernel_radius_m(100.0), kernel_radius_m(100.0, "gaussian")
+    (100.0, 400.0)
     """
     check_kernel(kernel)
     return bandwidth_m if kernel == "quartic" else GAUSSIAN_TRUNCATE_SD * bandwidth_m
@@ -319,5 +324,10 @@ def evaluation_for(bandwidth_m: float, cell_m: float, kernel: str = "quartic") -
     -------
     str
         ``"centre"`` when the bandwidth spans several cells, else ``"cell_mean"``.
+
+    Examples
+    --------
+    >>> evaluation_for(150.0, 50.0), evaluation_for(100.0, 50.0)
+    ('centre', 'cell_mean')
     """
     return "centre" if bandwidth_m >= _CENTRE_MIN_RATIO[kernel] * cell_m else "cell_mean"
