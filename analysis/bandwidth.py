@@ -55,8 +55,9 @@ from scipy.optimize import minimize_scalar
 from analysis import kde_direct
 from analysis.coverage import hit_rate_at_coverage
 from analysis.grid import Grid, area_geometry
-from analysis.kde import KERNELS, DensitySurface, kde_surface, points_xy
+from analysis.kde import DensitySurface, kde_surface
 from analysis.kde_direct import density_at_cells, direct_cost
+from analysis.kernels import KERNELS, points_xy
 from geo.crs import require_bng
 from geo.errors import InputError
 

@@ -36,7 +36,8 @@ import shapely
 from scipy import ndimage
 
 from analysis.grid import area_geometry
-from analysis.kde import DensitySurface, points_xy
+from analysis.kde import DensitySurface
+from analysis.kernels import points_xy
 from geo.errors import InputError
 
 __all__ = ["CoverageScore", "coverage_mask", "hit_rate_at_coverage", "hotspot_areas"]

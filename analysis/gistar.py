@@ -53,6 +53,7 @@ __all__ = [
     "gistar_areas",
     "gistar_grid",
     "gistar_hotspots",
+    "grid_weights",
     "square_cells",
 ]
 
@@ -260,7 +261,26 @@ def _point_xy(points: gpd.GeoDataFrame | gpd.GeoSeries | np.ndarray) -> np.ndarr
     return xy[np.isfinite(xy).all(axis=1)]
 
 
-def _grid_weights(cells: gpd.GeoDataFrame, weights: str, distance_m: float) -> libpysal.weights.W:
+def grid_weights(cells: gpd.GeoDataFrame, weights: str, distance_m: float) -> libpysal.weights.W:
+    """Spatial weights between square cells, as :func:`gistar_grid` uses them.
+
+    Parameters
+    ----------
+    cells
+        Cells with ``ix`` and ``iy`` columns (as from :func:`square_cells`), in
+        EPSG:27700.
+    weights
+        ``"queen"``: the up to 8 cells around a cell (by ``ix``, ``iy``); anything
+        else: cells whose centres lie within ``distance_m``.
+    distance_m
+        Distance band in metres (used unless ``weights`` is ``"queen"``).
+
+    Returns
+    -------
+    libpysal.weights.W
+        Binary weights, one observation per row of ``cells`` in their order; the
+        cell itself is not its own neighbour (Gi* adds it).
+    """
     if weights == "queen":
         lookup = {(r, c): i for i, (r, c) in enumerate(zip(cells["iy"], cells["ix"], strict=True))}
         neighbours: dict[int, list[int]] = {}
@@ -362,7 +382,7 @@ def gistar_grid(
             "test. Check the points are in EPSG:27700 and the study area is the right one."
         )
         raise InputError(msg)
-    w = _grid_weights(cells, weights, float(distance_m))
+    w = grid_weights(cells, weights, float(distance_m))
     z, p, hot = _gistar(
         counts.astype(float), w, permutations=permutations, random_state=random_state
     )

@@ -71,6 +71,11 @@ distinct ASB locations a 6.25 m surface takes 0.008 s this way against 0.1 s by 
 Cells outside the study area are NaN. Points outside the study area are used
 (their kernels reach into it); the share of the total mass that falls outside
 the study area, or off the grid, is reported as ``DensitySurface.mass_outside``.
+
+The kernels, the points' coordinates and the exact reference :func:`kde_exact` live in
+:mod:`analysis.kernels` (their names are re-exported here). :func:`kde_surface` takes a
+bandwidth in metres: a rule name (``"auto"``, ``"scott"``, ...) is resolved by the caller
+with :func:`analysis.bandwidth.choose_bandwidth`, which builds on this module.
 """
 
 from __future__ import annotations
@@ -81,15 +86,25 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import scipy.fft
-import shapely
-from scipy.spatial import cKDTree
 
+from analysis import kde_direct
 from analysis.grid import Grid, area_geometry
-from geo.crs import BNG, require_bng
+from analysis.kernels import (
+    GAUSSIAN_TRUNCATE_SD,
+    KERNELS,
+    check_kernel,
+    check_positive_m,
+    evaluation_for,
+    kde_exact,
+    kernel_radius_m,
+    kernel_values,
+    points_xy,
+)
+from geo.crs import BNG
 from geo.errors import InputError
 
+# The kernel names are re-exported: they were defined here before analysis.kernels.
 __all__ = [
     "GAUSSIAN_TRUNCATE_SD",
     "KERNELS",
@@ -102,224 +117,9 @@ __all__ = [
     "points_xy",
 ]
 
-KERNELS = ("quartic", "gaussian")
-"""Kernels understood by :func:`kde_surface` and :func:`kde_exact`."""
-
-GAUSSIAN_TRUNCATE_SD = 4.0
-"""The Gaussian kernel is cut at this many standard deviations (and rescaled)."""
-
-_GAUSS_NORM = 1.0 / (1.0 - math.exp(-0.5 * GAUSSIAN_TRUNCATE_SD**2))
 _NODES_PER_BANDWIDTH = {"quartic": 20.0, "gaussian": 6.0}
 _MAX_OVERSAMPLE = 8
 _MAX_LATTICE_NODES = 2**23
-_CENTRE_MIN_RATIO = {"quartic": 3.0, "gaussian": 1.0}
-
-
-def _check_kernel(kernel: str) -> str:
-    if kernel not in KERNELS:
-        msg = f"kernel must be one of {KERNELS}, got {kernel!r}."
-        raise InputError(msg)
-    return kernel
-
-
-def _check_positive(value: Any, name: str) -> float:
-    try:
-        out = float(value)
-    except (TypeError, ValueError) as exc:
-        msg = f"{name} must be a positive number of metres, got {value!r}."
-        raise InputError(msg) from exc
-    if not (math.isfinite(out) and out > 0):
-        msg = f"{name} must be a positive number of metres, got {value!r}."
-        raise InputError(msg)
-    return out
-
-
-def kernel_radius_m(bandwidth_m: float, kernel: str = "quartic") -> float:
-    """Distance beyond which the kernel is zero.
-
-    Parameters
-    ----------
-    bandwidth_m
-        Quartic radius, or Gaussian standard deviation, metres.
-    kernel
-        ``"quartic"`` or ``"gaussian"``.
-
-    Returns
-    -------
-    float
-        ``bandwidth_m`` for the quartic, ``4 * bandwidth_m`` for the Gaussian.
-    """
-    _check_kernel(kernel)
-    return bandwidth_m if kernel == "quartic" else GAUSSIAN_TRUNCATE_SD * bandwidth_m
-
-
-def kernel_values(d2_m2: np.ndarray, bandwidth_m: float, kernel: str = "quartic") -> np.ndarray:
-    """Kernel density at squared distances, per square metre.
-
-    Parameters
-    ----------
-    d2_m2
-        Squared distances from the point, square metres.
-    bandwidth_m
-        Quartic radius, or Gaussian standard deviation, metres.
-    kernel
-        ``"quartic"`` or ``"gaussian"``.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``K(d)`` per m²; the kernel integrates to 1 over the plane.
-    """
-    _check_kernel(kernel)
-    d2 = np.asarray(d2_m2, dtype=float)
-    h2 = float(bandwidth_m) ** 2
-    if kernel == "quartic":
-        u = d2 / h2
-        return np.where(u < 1.0, 3.0 / (math.pi * h2) * (1.0 - u) ** 2, 0.0)
-    inside = d2 < (GAUSSIAN_TRUNCATE_SD**2) * h2
-    return np.where(inside, np.exp(-0.5 * d2 / h2) * (_GAUSS_NORM / (2.0 * math.pi * h2)), 0.0)
-
-
-def points_xy(
-    points: Any, weights: Any = None, what: str = "points"
-) -> tuple[np.ndarray, np.ndarray | None, int]:
-    """Coordinates (and weights) of the located points.
-
-    Parameters
-    ----------
-    points
-        GeoDataFrame/GeoSeries of points in EPSG:27700 (rows without geometry are
-        skipped), or an ``(n, 2)`` array of BNG metres (rows with NaN are skipped).
-    weights
-        None, a column name of ``points``, or one number per row of ``points``.
-    what
-        Name used in error messages.
-
-    Returns
-    -------
-    xy : numpy.ndarray
-        ``(m, 2)`` float array of the located points.
-    w : numpy.ndarray or None
-        Their weights (None when no weights were given).
-    n_dropped : int
-        Rows skipped for having no location.
-
-    Raises
-    ------
-    InputError
-        On a CRS other than BNG, non-point geometries, a wrong array shape, or
-        negative, missing or non-numeric weights.
-    """
-    if isinstance(points, gpd.GeoDataFrame | gpd.GeoSeries):
-        require_bng(points, what)
-        geoms = np.asarray(points.geometry.values)
-        missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-        types = shapely.get_type_id(geoms)
-        bad = ~missing & (types != 0)
-        if bad.any():
-            row = points.index[np.argmax(bad)]
-            kind = shapely.get_type_id(geoms[np.argmax(bad)])
-            msg = (
-                f"{what}: row {row!r} has a non-point geometry (type id {kind}); kernel density "
-                "needs one point per incident. Use the incidents' points, or their centroids."
-            )
-            raise InputError(msg)
-        keep = ~missing
-        xy = np.column_stack([shapely.get_x(geoms[keep]), shapely.get_y(geoms[keep])])
-        n_rows = len(points)
-        if isinstance(weights, str):
-            if not isinstance(points, gpd.GeoDataFrame) or weights not in points.columns:
-                msg = f"{what}: weights column {weights!r} not found."
-                raise InputError(msg)
-            weights = pd.to_numeric(points[weights], errors="coerce").to_numpy(dtype=float)
-    else:
-        if isinstance(weights, str):
-            msg = f"{what}: weights given as a column name ({weights!r}) need a GeoDataFrame."
-            raise InputError(msg)
-        try:
-            arr = np.asarray(points, dtype=float)
-        except (TypeError, ValueError) as exc:
-            msg = f"{what} must be a GeoDataFrame in EPSG:27700 or an (n, 2) array of metres."
-            raise InputError(msg) from exc
-        if arr.ndim != 2 or arr.shape[1] != 2:
-            msg = f"{what} must be an (n, 2) array of BNG metres, got shape {arr.shape}."
-            raise InputError(msg)
-        keep = np.isfinite(arr).all(axis=1)
-        xy = arr[keep]
-        n_rows = len(arr)
-    w = None
-    if weights is not None:
-        w_all = np.asarray(weights, dtype=float).reshape(-1)
-        if len(w_all) != n_rows:
-            msg = f"{what}: {len(w_all)} weights for {n_rows} rows; give one weight per row."
-            raise InputError(msg)
-        w = w_all[keep]
-        bad_w = ~np.isfinite(w) | (w < 0)
-        if bad_w.any():
-            msg = (
-                f"{what}: weight {w[np.argmax(bad_w)]!r} at located row "
-                f"{int(np.argmax(bad_w))} is missing or negative; weights must be numbers >= 0."
-            )
-            raise InputError(msg)
-    return np.ascontiguousarray(xy, dtype=float), w, int(n_rows - keep.sum())
-
-
-def kde_exact(
-    points: Any,
-    eval_xy: Any,
-    bandwidth_m: float,
-    kernel: str = "quartic",
-    *,
-    weights: Any = None,
-) -> np.ndarray:
-    """Kernel density evaluated directly at given locations (reference, not for maps).
-
-    Sums the kernel of every point within the kernel's radius of each location,
-    in chunks of locations sized to keep memory bounded. Cost grows with
-    locations x neighbours, so use it for checks and error measurement.
-
-    Parameters
-    ----------
-    points
-        As for :func:`kde_surface`.
-    eval_xy
-        ``(m, 2)`` array of locations, BNG metres.
-    bandwidth_m
-        Quartic radius, or Gaussian standard deviation, metres.
-    kernel
-        ``"quartic"`` or ``"gaussian"``.
-    weights
-        As for :func:`kde_surface`.
-
-    Returns
-    -------
-    numpy.ndarray
-        Density at each location, incidents per km².
-    """
-    _check_kernel(kernel)
-    h = _check_positive(bandwidth_m, "bandwidth_m")
-    xy, w, _ = points_xy(points, weights)
-    ev = np.asarray(eval_xy, dtype=float)
-    if ev.ndim != 2 or ev.shape[1] != 2:
-        msg = f"eval_xy must be an (m, 2) array of BNG metres, got shape {ev.shape}."
-        raise InputError(msg)
-    out = np.zeros(len(ev))
-    if len(xy) == 0 or len(ev) == 0:
-        return out
-    radius = kernel_radius_m(h, kernel)
-    tree = cKDTree(xy)
-    # Size chunks from the neighbour count of a sample of locations (<= ~4e6 pairs a chunk).
-    sample = ev[:: max(1, len(ev) // 64)]
-    mean_nb = float(np.mean(tree.query_ball_point(sample, radius, return_length=True))) + 1.0
-    chunk = int(np.clip(4e6 / mean_nb, 16, 8192))
-    for start in range(0, len(ev), chunk):
-        sub = ev[start : start + chunk]
-        pairs = cKDTree(sub).sparse_distance_matrix(tree, radius, output_type="ndarray")
-        k = kernel_values(pairs["v"] ** 2, h, kernel)
-        if w is not None:
-            k = k * w[pairs["j"]]
-        out[start : start + len(sub)] = np.bincount(pairs["i"], weights=k, minlength=len(sub))
-    return out * 1e6
 
 
 @dataclass(frozen=True, eq=False)
@@ -497,31 +297,18 @@ class DensitySurface:
         return gdf
 
 
-def _resolve_bandwidth(
-    bandwidth_m: Any,
-    points: Any,
-    *,
-    kernel: str,
-    cell_m: float,
-    study_area: Any,
-    weights: Any,
-) -> tuple[float, Any]:
-    """Turn a number, a rule name or a BandwidthChoice into metres."""
+def _resolve_bandwidth(bandwidth_m: Any) -> tuple[float, Any]:
+    """Metres from a number or a BandwidthChoice (recorded); a rule name is refused."""
     if isinstance(bandwidth_m, str):
-        from analysis.bandwidth import choose_bandwidth  # here: bandwidth imports this module
-
-        choice = choose_bandwidth(
-            points,
-            rule=bandwidth_m,
-            kernel=kernel,
-            cell_m=cell_m,
-            study_area=study_area,
-            weights=weights,
+        msg = (
+            f"bandwidth_m must be a positive number of metres, got {bandwidth_m!r}; to use a "
+            "rule, choose the bandwidth with analysis.bandwidth.choose_bandwidth and pass "
+            "the choice (or its bandwidth_m)."
         )
-        return choice.bandwidth_m, choice
+        raise InputError(msg)
     if hasattr(bandwidth_m, "bandwidth_m") and hasattr(bandwidth_m, "rule"):
-        return _check_positive(bandwidth_m.bandwidth_m, "bandwidth_m"), bandwidth_m
-    return _check_positive(bandwidth_m, "bandwidth_m"), None
+        return check_positive_m(bandwidth_m.bandwidth_m, "bandwidth_m"), bandwidth_m
+    return check_positive_m(bandwidth_m, "bandwidth_m"), None
 
 
 def _oversample(
@@ -633,38 +420,19 @@ def _surface_per_m2(
     return vals, roundoff
 
 
-def evaluation_for(bandwidth_m: float, cell_m: float, kernel: str = "quartic") -> str:
-    """The evaluation :func:`kde_surface` uses by default (see the module notes).
-
-    Parameters
-    ----------
-    bandwidth_m
-        Quartic radius or Gaussian standard deviation, metres.
-    cell_m
-        Cell side, metres.
-    kernel
-        ``"quartic"`` or ``"gaussian"``.
-
-    Returns
-    -------
-    str
-        ``"centre"`` when the bandwidth spans several cells, else ``"cell_mean"``.
-    """
-    return "centre" if bandwidth_m >= _CENTRE_MIN_RATIO[kernel] * cell_m else "cell_mean"
-
-
 def _direct_points(
     xy: np.ndarray, w: np.ndarray, h: float, cell_m: float, kernel: str
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """Points (merged where they coincide) and weights, if summing kernels directly is cheaper."""
-    from analysis.kde_direct import DIRECT_MAX_EVALUATIONS, direct_cost  # noqa: PLC0415
-
-    if direct_cost(len(xy), h, cell_m, kernel) <= DIRECT_MAX_EVALUATIONS:
+    # Read the limit from the module at each call (tests lower it to force the FFT).
+    limit = kde_direct.DIRECT_MAX_EVALUATIONS
+    cost = kde_direct.direct_cost
+    if cost(len(xy), h, cell_m, kernel) <= limit:
         return xy, w
-    if direct_cost(1, h, cell_m, kernel) * 1000 > DIRECT_MAX_EVALUATIONS or len(xy) > 500_000:
+    if cost(1, h, cell_m, kernel) * 1000 > limit or len(xy) > 500_000:
         return None
     pts, inverse = np.unique(xy, axis=0, return_inverse=True)
-    if direct_cost(len(pts), h, cell_m, kernel) > DIRECT_MAX_EVALUATIONS:
+    if cost(len(pts), h, cell_m, kernel) > limit:
         return None
     return pts, np.bincount(inverse.ravel(), weights=w, minlength=len(pts))
 
@@ -688,10 +456,11 @@ def kde_surface(
         Incident frame (GeoDataFrame in EPSG:27700; rows without geometry are
         skipped and counted), or an ``(n, 2)`` array of BNG metres.
     bandwidth_m
-        Quartic radius or Gaussian standard deviation in metres; or a rule name
-        (``"auto"``, ``"cv"``, ``"scott"``, ``"silverman"``, ``"spatial_silverman"``)
-        or a :class:`analysis.bandwidth.BandwidthChoice`, recorded in
-        ``bandwidth_choice``.
+        Quartic radius or Gaussian standard deviation in metres, or a
+        :class:`analysis.bandwidth.BandwidthChoice` (its metres are used and the
+        choice is recorded in ``bandwidth_choice``). A rule name (``"auto"``,
+        ``"scott"``, ...) is refused: choose the bandwidth first with
+        :func:`analysis.bandwidth.choose_bandwidth`.
     cell_m
         Cell side, metres (ignored when ``grid`` is given).
     kernel
@@ -718,17 +487,15 @@ def kde_surface(
         On bad points, weights, bandwidth, kernel or cell size, or when there are no
         points and neither ``grid`` nor ``study_area`` says where the surface is.
     """
-    _check_kernel(kernel)
+    check_kernel(kernel)
     if grid is not None:
         if not isinstance(grid, Grid):
             msg = f"grid must be an analysis.grid.Grid, got {type(grid).__name__}."
             raise InputError(msg)
         cell_m = grid.cell_m
-    cell_m = _check_positive(cell_m, "cell_m")
+    cell_m = check_positive_m(cell_m, "cell_m")
     xy, w, n_dropped = points_xy(points, weights)
-    h, choice = _resolve_bandwidth(
-        bandwidth_m, points, kernel=kernel, cell_m=cell_m, study_area=study_area, weights=weights
-    )
+    h, choice = _resolve_bandwidth(bandwidth_m)
     if w is None:
         w = np.ones(len(xy))
     area_geom = area_geometry(study_area) if study_area is not None else None
@@ -758,9 +525,7 @@ def kde_surface(
         )
         note = f"{note} {small}".strip()
     if direct:  # few (distinct) points: each kernel summed into its cells, exactly
-        from analysis.kde_direct import cell_means  # noqa: PLC0415 - kde_direct imports this module
-
-        values = cell_means(*direct, grid, h, kernel)
+        values = kde_direct.cell_means(*direct, grid, h, kernel)
     elif len(xy):
         vals, roundoff = _surface_per_m2(xy, w, grid, h, kernel, evaluation, s)
         values = vals * 1e6

@@ -12,7 +12,7 @@ reaches directly:
   offset from the point is exact, not binned), normalised so its samples sum to 1
   (every point adds exactly its weight), and added to the cell holding each
   sub-square. A cell's value is its expected incidents divided by its area.
-* **centre values**: :func:`analysis.kde.kde_exact` at the cell centres.
+* **centre values**: :func:`analysis.kernels.kde_exact` at the cell centres.
 
 :func:`density_at_cells` gives either at chosen cells: cross-validating the
 bandwidth needs only the cells where next month's incidents fall, for eight
@@ -28,7 +28,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from analysis.grid import Grid
-from analysis.kde import evaluation_for, kde_exact, kernel_radius_m, kernel_values
+from analysis.kernels import evaluation_for, kde_exact, kernel_radius_m, kernel_values
 
 __all__ = ["DIRECT_MAX_EVALUATIONS", "cell_means", "density_at_cells", "direct_cost"]
 

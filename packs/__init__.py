@@ -26,8 +26,8 @@ import the public names from here.
 
 Examples
 --------
->>> pack = review_pack(("2021-04", "2022-03"))  # doctest: +SKIP
->>> pack["crime_by_type"].frame.iloc[-1]["count"]  # doctest: +SKIP
+>>> pack = review_pack(("2021-04", "2022-03"))
+>>> int(pack["crime_by_type"].frame.iloc[-1]["count"])
 8287
 """
 

@@ -202,7 +202,9 @@ def asb_2017():
 def test_default_bandwidth_on_real_asb_holds_45_percent_in_the_top_1_percent(asb_2017):
     train, test, borough = asb_2017
     assert (len(train), len(test)) == (581, 427)
-    surf = kde_surface(train, bandwidth_m="auto", study_area=borough)  # defaults otherwise
+    # The rule is resolved first (kde_surface takes metres or a choice); defaults otherwise.
+    auto = choose_bandwidth(train, "auto", study_area=borough)
+    surf = kde_surface(train, bandwidth_m=auto, study_area=borough)
     choice = surf.bandwidth_choice
     assert choice.rule == "cv" and surf.bandwidth_m <= 25.0
     assert "cross-validation" in choice.detail

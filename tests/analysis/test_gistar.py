@@ -18,6 +18,7 @@ from analysis.gistar import (
     gistar_areas,
     gistar_grid,
     gistar_hotspots,
+    grid_weights,
     square_cells,
 )
 from geo.boundaries import load_layer
@@ -105,9 +106,7 @@ def test_empty_neighbourhoods_are_not_cold_although_esda_p_sim_says_so():
     assert (cells.loc[far, "p_sim"] > 0.5).all()
     assert not cells["class"].astype(str).str.startswith("cold").any()
     # esda's own folded p-value counts those ties the other way (documented in gistar.py)
-    from analysis.gistar import _grid_weights
-
-    w = _grid_weights(cells, "queen", 200)
+    w = grid_weights(cells, "queen", 200)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         g = esda.G_Local(cells["count"].to_numpy(float), w, transform="B", star=True, seed=0)

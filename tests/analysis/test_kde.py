@@ -232,6 +232,8 @@ def test_geodataframe_input_skips_rows_without_location_and_checks_crs():
         kde_surface(pts, bandwidth_m=0.0)
     with pytest.raises(InputError, match="kernel"):
         kde_surface(pts, bandwidth_m=100.0, kernel="epanechnikov")
+    with pytest.raises(InputError, match="choose_bandwidth"):  # rules are resolved by callers
+        kde_surface(pts, bandwidth_m="auto")
 
 
 def test_top_cells_and_geodataframe():

@@ -54,3 +54,5 @@ def test_hotspots_app_warms_the_server_then_stops_with_it(tmp_path):
     finally:
         if proc.poll() is None:
             proc.kill()
+            proc.wait(timeout=30)
+        proc.stderr.close()  # else an unclosed-file ResourceWarning, an error under pytest
