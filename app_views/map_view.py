@@ -15,7 +15,6 @@ import pandas as pd
 import shapely
 import streamlit as st
 from folium.map import FitBounds
-from pyproj import Transformer
 from streamlit_folium import st_folium
 
 from analysis.hotspots import HotspotResult
@@ -23,7 +22,7 @@ from analysis.rates import filter_incidents
 from app_views import state
 from app_views.filters import METHOD_LABELS, Filters
 from app_views.state import LEVEL_LABELS, Dataset
-from geo.crs import BNG, WGS84
+from geo.crs import BNG, WGS84, transformer
 from geo.errors import InputError
 from render.map import MapLayers, build_map
 
@@ -53,8 +52,6 @@ test can tell a map left over from the previous view from the new one."""
 PROFILE_KEY = "profile_area"
 """Session key of the area whose profile is open."""
 
-_TO_BNG = Transformer.from_crs(WGS84, BNG, always_xy=True)
-_TO_LL = Transformer.from_crs(BNG, WGS84, always_xy=True)
 
 
 def optional_layer(name: str, loader: Callable[[], gpd.GeoDataFrame]) -> gpd.GeoDataFrame | None:
@@ -158,7 +155,7 @@ def show_map(
         for name, child in list(m._children.items()):
             if isinstance(child, FitBounds):
                 del m._children[name]
-        (lon0, lon1), (lat0, lat1) = _TO_LL.transform([fit[0], fit[2]], [fit[1], fit[3]])
+        (lon0, lon1), (lat0, lat1) = transformer(BNG, WGS84).transform([fit[0], fit[2]], [fit[1], fit[3]])
         m.fit_bounds([[min(lat0, lat1), min(lon0, lon1)], [max(lat0, lat1), max(lon0, lon1)]])
     out = st_folium(
         m,
@@ -177,7 +174,7 @@ def clicked_point(out: dict) -> tuple[float, float] | None:
     click = (out or {}).get("last_clicked")
     if not click or "lat" not in click or "lng" not in click:
         return None
-    x, y = _TO_BNG.transform(float(click["lng"]), float(click["lat"]))
+    x, y = transformer(WGS84, BNG).transform(float(click["lng"]), float(click["lat"]))
     return float(x), float(y)
 
 

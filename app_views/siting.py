@@ -15,7 +15,6 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
-from pyproj import Transformer
 
 from analysis.siting import (
     candidate_sites,
@@ -28,7 +27,7 @@ from analysis.siting import (
 from app_views import map_view, state
 from app_views.filters import Filters
 from app_views.state import Dataset
-from geo.crs import BNG, WGS84
+from geo.crs import BNG, WGS84, transformer
 from geo.errors import InputError
 from geo.paths import VENUES_PATH
 from geo.places import VENUE_COLUMNS, load_venues, save_venues
@@ -61,7 +60,6 @@ _BASE = "venues_base"
 _EDITED = "venues_edited"
 _EDITOR = "venue_editor"
 _CLICK = "site_click"
-_TO_LL = Transformer.from_crs(BNG, WGS84, always_xy=True)
 
 
 def demand_for(ds: Dataset, f: Filters, *, inside_hotspots: bool) -> gpd.GeoDataFrame:
@@ -320,7 +318,7 @@ def _candidates(
         st.session_state[_CLICK] = pt
         st.rerun()
     if click is not None:
-        lon, lat = _TO_LL.transform(*click)
+        lon, lat = transformer(BNG, WGS84).transform(*click)
         st.caption(
             f"Clicked point: {click[0]:,.0f} E, {click[1]:,.0f} N ({lat:.5f}, {lon:.5f}); "
             "it is ranked with the other candidates below."
@@ -329,7 +327,7 @@ def _candidates(
     running = venues[venues["status"] != "planned"]
     clicked_ll = None
     if click is not None:
-        lon, lat = _TO_LL.transform(*click)
+        lon, lat = transformer(BNG, WGS84).transform(*click)
         clicked_ll = (lon, lat)
     try:
         cands = candidate_sites(

@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 import geopandas as gpd
+from pyproj import Transformer
 
 from geo.errors import InputError
 
-__all__ = ["BNG", "WGS84", "GB_BOUNDS_BNG", "GB_BOUNDS_LONLAT", "require_bng", "to_bng"]
+__all__ = [
+    "BNG",
+    "GB_BOUNDS_BNG",
+    "GB_BOUNDS_LONLAT",
+    "WEB_MERCATOR",
+    "WGS84",
+    "require_bng",
+    "to_bng",
+    "transformer",
+]
 
 BNG = "EPSG:27700"
 """British National Grid, metres. All analysis runs in this CRS."""
 
 WGS84 = "EPSG:4326"
 """Longitude/latitude, used by police.uk files and by web maps."""
+
+WEB_MERCATOR = "EPSG:3857"
+"""Web Mercator, the projection of web map tiles (and of Leaflet's image overlays)."""
 
 GB_BOUNDS_LONLAT = (-8.65, 49.85, 1.78, 60.86)
 """(min lon, min lat, max lon, max lat) of Great Britain and its islands."""
@@ -71,3 +86,28 @@ def require_bng(gdf: gpd.GeoDataFrame, what: str = "input") -> None:
     if gdf.crs is None or not gdf.crs.equals(BNG):
         msg = f"{what} must be in British National Grid (EPSG:27700), got {gdf.crs}; call geo.crs.to_bng() first."
         raise InputError(msg)
+
+
+@cache
+def transformer(source: str, target: str) -> Transformer:
+    """The one coordinate transformer from ``source`` to ``target`` (x, y order; cached).
+
+    Parameters
+    ----------
+    source, target
+        CRS names, e.g. :data:`WGS84` and :data:`BNG`.
+
+    Returns
+    -------
+    pyproj.Transformer
+        Built once per pair and shared by every module.
+
+    Examples
+    --------
+    >>> x, y = transformer(WGS84, BNG).transform(-1.3591, 50.9697)
+    >>> round(x), round(y)
+    (445627, 118979)
+    >>> transformer(WGS84, BNG) is transformer(WGS84, BNG)
+    True
+    """
+    return Transformer.from_crs(source, target, always_xy=True)

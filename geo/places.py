@@ -29,7 +29,7 @@ import pandas as pd
 import shapely
 from shapely.geometry import Point
 
-from geo.crs import BNG, GB_BOUNDS_BNG, GB_BOUNDS_LONLAT, WGS84, require_bng
+from geo.crs import BNG, GB_BOUNDS_BNG, GB_BOUNDS_LONLAT, WGS84, require_bng, transformer
 from geo.errors import DataValidationError, InputError
 from geo.writers import atomic_write
 
@@ -336,8 +336,8 @@ ward or LSOA after them, so they could not be placed from data."""
 
 
 def _to_lonlat(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    pts = gpd.GeoSeries(gpd.points_from_xy(x, y), crs=BNG).to_crs(WGS84)
-    return pts.x.to_numpy(), pts.y.to_numpy()
+    lon, lat = transformer(BNG, WGS84).transform(np.asarray(x, float), np.asarray(y, float))
+    return np.asarray(lon), np.asarray(lat)
 
 
 def _police_points(recipe: PlaceRecipe, incidents: pd.DataFrame) -> tuple[float, float, str]:

@@ -7,7 +7,8 @@ reported with its difference rather than silently accepted.
 
 Examples
 --------
->>> tables = load_review_tables()
+>>> from geo.paths import REVIEW_DIR
+>>> tables = load_review_tables(REVIEW_DIR)
 >>> round(asb_change_pct(tables), 2)
 -16.81
 """

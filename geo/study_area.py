@@ -12,9 +12,9 @@ reads a file by default.
 
 Examples
 --------
->>> area = load_study_area()  # doctest: +SKIP
->>> area.name, len(area.levels["ward"].areas)  # doctest: +SKIP
-('Eastleigh', 14)
+>>> area = load_study_area()
+>>> area.name, len(area.areas("ward")), int(area.areas("ward")["population"].sum())
+('Eastleigh', 14, 136435)
 """
 
 from __future__ import annotations

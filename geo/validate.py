@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from pyproj import Transformer
 
-from geo.crs import BNG, GB_BOUNDS_BNG, GB_BOUNDS_LONLAT, WGS84
+from geo.crs import BNG, GB_BOUNDS_BNG, GB_BOUNDS_LONLAT, WGS84, transformer
 
 __all__ = [
     "check_coordinates",
@@ -24,7 +23,6 @@ __all__ = [
 
 _MONTH = r"^[0-9]{4}-(0[1-9]|1[0-2])$"  # not \d, which matches any Unicode digit
 
-_TO_GRID = Transformer.from_crs(WGS84, BNG, always_xy=True)
 _ON_GRID_LONLAT = (-6.5, 50.1, 1.78, 60.86)
 """A box inside GB_BOUNDS_LONLAT whose every point projects onto the National Grid
 (checked on a 3000 x 3000 lattice); only points outside it are projected to check."""
@@ -169,7 +167,7 @@ def _off_grid(lon: np.ndarray, lat: np.ndarray, candidates: np.ndarray) -> np.nd
     edge = candidates & ~((lon >= a0) & (lon <= a1) & (lat >= b0) & (lat <= b1))
     out = np.zeros(len(lon), dtype=bool)
     if edge.any():
-        x, y = _TO_GRID.transform(lon[edge], lat[edge])
+        x, y = transformer(WGS84, BNG).transform(lon[edge], lat[edge])
         x, y = np.asarray(x, float), np.asarray(y, float)
         x0, y0, x1, y1 = GB_BOUNDS_BNG
         out[edge] = ~((x >= x0) & (x <= x1) & (y >= y0) & (y <= y1))

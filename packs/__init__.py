@@ -26,7 +26,14 @@ import the public names from here.
 
 Examples
 --------
->>> pack = review_pack(("2021-04", "2022-03"))
+>>> from geo.io import load_incidents
+>>> from geo.paths import REVIEW_DIR, shipped_incident_paths
+>>> from geo.published import load_review_tables
+>>> from geo.study_area import load_study_area
+>>> area = load_study_area()
+>>> incidents = load_incidents(shipped_incident_paths(), area).incidents
+>>> pack = review_pack(("2021-04", "2022-03"), incidents, area=area,
+...                    review_tables=load_review_tables(REVIEW_DIR))
 >>> int(pack["crime_by_type"].frame.iloc[-1]["count"])
 8287
 """

@@ -14,16 +14,14 @@ from typing import Protocol
 
 import numpy as np
 from branca.utilities import write_png
-from pyproj import Transformer
 
-from geo.crs import BNG, WGS84
+from geo.crs import BNG, WEB_MERCATOR, WGS84, transformer
 from geo.errors import InputError
 from render.colours import density_lut
 
 __all__ = ["DensityGrid", "DensityImage", "DensitySurfaceLike", "density_image"]
 
 
-WEB_MERCATOR = "EPSG:3857"
 
 
 
@@ -140,7 +138,7 @@ def density_image(
             f"({ny}, {nx}) with cell_m={cell_m}; pass the surface's own grid."
         )
         raise InputError(msg)
-    to_ll = Transformer.from_crs(BNG, WGS84, always_xy=True)
+    to_ll = transformer(BNG, WGS84)
     corners_e = np.array([x0, x0 + nx * cell_m, x0, x0 + nx * cell_m])
     corners_n = np.array([y0, y0, y0 + ny * cell_m, y0 + ny * cell_m])
     lon, lat = to_ll.transform(corners_e, corners_n)
@@ -151,7 +149,7 @@ def density_image(
         float(lat.max()),
     )
 
-    to_merc = Transformer.from_crs(WGS84, WEB_MERCATOR, always_xy=True)
+    to_merc = transformer(WGS84, WEB_MERCATOR)
     mx0, my0 = to_merc.transform(west, south)
     mx1, my1 = to_merc.transform(east, north)
     scale = 1.0 / math.cos(math.radians((south + north) / 2.0))  # Mercator metres per ground metre
@@ -165,7 +163,7 @@ def density_image(
     px = mx0 + (np.arange(width) + 0.5) * (mx1 - mx0) / width
     py = my1 - (np.arange(height) + 0.5) * (my1 - my0) / height
     gx, gy = np.meshgrid(px, py)
-    to_bng = Transformer.from_crs(WEB_MERCATOR, BNG, always_xy=True)
+    to_bng = transformer(WEB_MERCATOR, BNG)
     e, n = to_bng.transform(gx, gy)
     col = np.floor((e - x0) / cell_m).astype(int)
     row = np.floor((n - y0) / cell_m).astype(int)
