@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -32,17 +33,47 @@ def _command(name: str) -> Callable:
     return register
 
 
-def _area():
+def _area(args: argparse.Namespace):
     from geo.study_area import load_study_area  # noqa: PLC0415 - keep --help fast
 
-    return load_study_area()
+    return load_study_area(getattr(args, "area", None) or "E07000086")
 
 
-def _load(paths: list[str] | None, area=None):
+def _incident_paths(items: list[str] | None) -> list:
+    """Paths for ``--incidents``: files, folders and archives.
+
+    The word ``shipped`` stands for the default shipped dataset and a dataset's name
+    (``eastleigh-area``) for that dataset; nothing given means the default dataset.
+    """
+    from geo.paths import DATASETS, shipped_incident_paths  # noqa: PLC0415
+
+    out: list = []
+    for item in items or ["shipped"]:
+        if item == "shipped":
+            out += shipped_incident_paths()
+        elif item in DATASETS and not Path(item).exists():
+            out += shipped_incident_paths(item)
+        else:
+            out.append(item)
+    return out
+
+
+def _load(paths: list[str] | None, area):
     from geo.io import load_incidents  # noqa: PLC0415 - keep --help fast
-    from geo.paths import shipped_incident_paths  # noqa: PLC0415
 
-    return load_incidents(paths or shipped_incident_paths(), area or _area())
+    return load_incidents(_incident_paths(paths), area)
+
+
+def _default_period(args: argparse.Namespace, incidents: pd.DataFrame) -> None:
+    """Fill ``--from``/``--to`` left out with the latest twelve months loaded (and say so)."""
+    from analysis.periods import DEFAULT_MONTHS, default_months  # noqa: PLC0415
+
+    if args.month_from or args.month_to or incidents.empty:
+        return
+    months = sorted(m for m in incidents["month"].unique() if m)
+    args.month_from, args.month_to = default_months(months)
+    print(f"months {args.month_from} to {args.month_to}: the latest {DEFAULT_MONTHS} loaded "
+          "(choose others with --from and --to)", file=sys.stderr)
 
 
 def _print_table(df: pd.DataFrame, floats: int = 2) -> None:
@@ -62,8 +93,9 @@ def _write_csv(df: pd.DataFrame, out: str) -> None:
 def _rates(args: argparse.Namespace) -> int:
     from analysis.rates import area_rates  # noqa: PLC0415
 
-    area = _area()
+    area = _area(args)
     result = _load(args.incidents, area)
+    _default_period(args, result.incidents)
     table = area_rates(result.incidents, area.level(args.level), types=args.type,
                        month_from=args.month_from, month_to=args.month_to)
     table = table[RATE_COLUMNS]
@@ -91,7 +123,7 @@ def _validate(args: argparse.Namespace) -> int:
                 msg = (f"--rejects {args.rejects}: inside the input folder {p}, where the next "
                        "validate would read it as data; write it elsewhere.")
                 raise InputError(msg)
-    result = load_incidents(args.paths, _area())
+    result = load_incidents(args.paths, _area(args))
     summary = result.summary()
     if args.rejects:
         _write_csv(result.rejects, args.rejects)
@@ -129,6 +161,7 @@ def _filtered(args: argparse.Namespace, area):
     from analysis.rates import filter_incidents  # noqa: PLC0415
 
     result = _load(args.incidents, area)
+    _default_period(args, result.incidents)
     return result, filter_incidents(result.incidents, types=args.type,
                                     month_from=args.month_from, month_to=args.month_to)
 
@@ -137,7 +170,7 @@ def _filtered(args: argparse.Namespace, area):
 def _detect(args: argparse.Namespace) -> int:
     from analysis.hotspots import detect_hotspots  # noqa: PLC0415
 
-    area = _area()
+    area = _area(args)
     _, incidents = _filtered(args, area)
     bw = args.bandwidth_m
     bw = bw if bw in ("auto", "scott", "silverman", "spatial_silverman") else _positive(bw, "--bandwidth-m")
@@ -177,7 +210,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     from analysis.evaluate import DEFAULT_METHODS, evaluate_methods  # noqa: PLC0415
     from analysis.rates import filter_incidents  # noqa: PLC0415
 
-    area = _area()
+    area = _area(args)
     result = _load(args.incidents, area)
     inc = result.incidents
     train = filter_incidents(inc, types=args.type, month_from=args.train_from, month_to=args.train_to)
@@ -223,7 +256,7 @@ def _report(args: argparse.Namespace) -> int:
     bw = bw if bw == "auto" else _positive(bw, "--bandwidth-m")
     if args.period is not None:
         parse_period(args.period)
-    area = _area()
+    area = _area(args)
     inc = _load(args.incidents, area).incidents
     if args.kind == "review":
         pack = review_pack(args.period or "2021-04..2022-03", inc, threshold, area=area,
@@ -263,6 +296,9 @@ def _app(args: argparse.Namespace) -> int:
     if not APP.exists():
         msg = f"{APP}: the app script is missing; reinstall from the repository."
         raise InputError(msg)
+    if args.area:
+        area = _area(args)  # a bad area ends here, in one line
+        os.environ["HOTSPOTS_AREA"] = area.code  # the server (a child) opens on it
     return serve(args.address, args.port, warm_up=not args.no_warm_up)
 
 
@@ -274,22 +310,33 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
+    def area_option(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--area", metavar="CODE_OR_NAME",
+                        help="a district or CSP of the Hampshire force by ONS code or name "
+                             "(default: Eastleigh, E07000086)")
+
     def filters(sp: argparse.ArgumentParser) -> None:
+        area_option(sp)
         sp.add_argument("--incidents", nargs="+", metavar="PATH",
-                        help="police.uk CSVs, folders or archives (default: the shipped data)")
+                        help="police.uk CSVs, folders or archives; 'shipped' for the shipped "
+                             "data (add files after it to extend it) or a dataset's name "
+                             "(hampshire, eastleigh-area); default: the shipped data")
         sp.add_argument("--type", action="append", metavar="TYPE",
                         help="crime type, repeatable (default: all)")
-        sp.add_argument("--from", dest="month_from", metavar="YYYY-MM")
-        sp.add_argument("--to", dest="month_to", metavar="YYYY-MM")
+        sp.add_argument("--from", dest="month_from", metavar="YYYY-MM",
+                        help="first month (default: the latest 12 months loaded)")
+        sp.add_argument("--to", dest="month_to", metavar="YYYY-MM", help="last month")
 
     r = sub.add_parser("rates", help="counts and rates per 1,000 residents by area")
     filters(r)
     r.add_argument("--level", default="ward",
-                   choices=["lsoa", "ward", "ward2002", "local_area", "borough"])
+                   help="lsoa, ward, borough (the whole area); Eastleigh also ward2002 and "
+                        "local_area; other areas lsoa21, and district for a CSP (default ward)")
     r.add_argument("--out", metavar="FILE.csv")
 
     v = sub.add_parser("validate", help="check files without changing anything")
     v.add_argument("paths", nargs="+", metavar="PATH")
+    area_option(v)
     v.add_argument("--rejects", metavar="FILE.csv", help="write every rejected row with its reason")
     v.add_argument("--json", action="store_true", help="print the account as JSON")
 
@@ -306,6 +353,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser("evaluate", help="prospective hit rate, PAI and RRI by method")
     e.add_argument("--incidents", nargs="+", metavar="PATH")
+    area_option(e)
     e.add_argument("--type", action="append", metavar="TYPE")
     for flag in ("train-from", "train-to", "test-from", "test-to"):
         e.add_argument(f"--{flag}", required=True, metavar="YYYY-MM")
@@ -318,6 +366,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--address", default="127.0.0.1",
                    help="address to bind (default 127.0.0.1: this machine only)")
     a.add_argument("--port", type=int, default=8501)
+    area_option(a)
     a.add_argument("--no-warm-up", action="store_true",
                    help="announce the app as soon as the server is up, before its first run")
 
@@ -328,6 +377,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="review: the period (default 2021-04..2022-03, the published review); "
                          "tasking: this month, or a range ending in it (default: the latest "
                          "loaded month with the month before it)")
+    area_option(rp)
     rp.add_argument("--incidents", nargs="+", metavar="PATH",
                     help="police.uk CSVs, folders or archives (default: the shipped data)")
     rp.add_argument("--suppress-below", metavar="N",

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import streamlit as st
 
 from analysis.clusters import DEFAULT_EPS_M, DEFAULT_MIN_SAMPLES
-from app_views.state import LEVEL_LABELS, Dataset
+from analysis.periods import default_months
+from app_views.state import AREA_KEY, Dataset, area_choices, level_labels
 from geo.schema import ASB
 
 __all__ = [
@@ -20,9 +21,6 @@ __all__ = [
     "TILE_OPTIONS",
     "VIEWS",
     "Filters",
-    "contiguous_runs",
-    "default_months",
-    "previous_period",
     "sidebar",
 ]
 
@@ -140,58 +138,6 @@ class Filters:
         return f"Gi* ({self.gistar_cell_m:.0f} m cells)"
 
 
-def _month_index(month: str) -> int:
-    year, mon = map(int, month.split("-"))
-    return year * 12 + mon - 1
-
-
-def _month_of(index: int) -> str:
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
-
-
-def contiguous_runs(months: list[str]) -> list[list[str]]:
-    """Split sorted ``YYYY-MM`` months into runs of consecutive months.
-
-    Examples
-    --------
-    >>> contiguous_runs(["2017-02", "2017-03", "2022-02"])
-    [['2017-02', '2017-03'], ['2022-02']]
-    """
-    runs: list[list[str]] = []
-    for m in months:
-        if runs and _month_index(m) == _month_index(runs[-1][-1]) + 1:
-            runs[-1].append(m)
-        else:
-            runs.append([m])
-    return runs
-
-
-def default_months(months: list[str]) -> tuple[str, str]:
-    """The longest run of consecutive months (the latest when runs tie).
-
-    Examples
-    --------
-    >>> default_months(["2017-02", "2017-03", "2017-04", "2022-02"])
-    ('2017-02', '2017-04')
-    """
-    runs = contiguous_runs(months)
-    best = max(reversed(runs), key=len)
-    return best[0], best[-1]
-
-
-def previous_period(month_from: str, month_to: str) -> tuple[str, str]:
-    """The period of the same length just before ``month_from``..``month_to``.
-
-    Examples
-    --------
-    >>> previous_period("2017-04", "2017-05")
-    ('2017-02', '2017-03')
-    """
-    a, b = _month_index(month_from), _month_index(month_to)
-    n = b - a + 1
-    return _month_of(a - n), _month_of(a - 1)
-
-
 def _reset_for(ds: Dataset) -> None:
     """Forget type and month choices that belong to another dataset."""
     if st.session_state.get("_filters_dataset") != ds.key:
@@ -221,8 +167,16 @@ def sidebar(ds: Dataset) -> Filters:
     """
     _reset_for(ds)
     sb = st.sidebar
-    sb.title("Eastleigh hotspots")
+    choices = area_choices()
+    sb.title(f"{choices.get(ds.area, ds.area).split(' (')[0]} hotspots")
     view = sb.radio("View", VIEWS, key="view")
+    if st.session_state.get(AREA_KEY) not in choices:
+        st.session_state[AREA_KEY] = ds.area
+    sb.selectbox(
+        "Area", list(choices), format_func=choices.__getitem__, key=AREA_KEY,
+        help="Any district of the Hampshire force, or North Hampshire CSP (three districts). "
+        "Only Eastleigh has its 2002 wards, local areas, named places and venues.",
+    )
     sb.caption(f"Data: {ds.label}")
 
     sb.subheader("Filters")
@@ -247,9 +201,10 @@ def sidebar(ds: Dataset) -> Filters:
     else:
         month_from = month_to = months[0] if months else ""
         sb.caption(f"Months: {month_from or 'none'} (the data holds one month)")
-    level = sb.selectbox(
-        "Boundary set", list(LEVEL_LABELS), format_func=LEVEL_LABELS.__getitem__, key="level"
-    )
+    labels = level_labels()
+    if st.session_state.get("level") not in labels:
+        st.session_state.pop("level", None)
+    level = sb.selectbox("Boundary set", list(labels), format_func=labels.__getitem__, key="level")
     measure = sb.radio(
         "Measure",
         ["count", "rate"],

@@ -21,7 +21,7 @@ from analysis.hotspots import HotspotResult
 from analysis.rates import filter_incidents
 from app_views import state
 from app_views.filters import METHOD_LABELS, Filters
-from app_views.state import LEVEL_LABELS, Dataset
+from app_views.state import Dataset, level_labels
 from geo.crs import BNG, WGS84, transformer
 from geo.errors import InputError
 from render.map import MapLayers, build_map
@@ -258,7 +258,7 @@ def render(ds: Dataset, f: Filters) -> None:
     """Draw the Map view."""
     st.header("Map")
     st.caption(
-        f"{f.value_label} by {LEVEL_LABELS[f.level].lower()}; hotspots by "
+        f"{f.value_label} by {level_labels()[f.level].lower()}; hotspots by "
         f"{METHOD_LABELS[f.method].split(':')[0]} ({f.method_label}). Click an area for its "
         "profile. Zoom in to see single incident points."
     )
@@ -282,7 +282,7 @@ def render(ds: Dataset, f: Filters) -> None:
     if code:
         area_profile(ds, f, code)
 
-    st.subheader(f"All {LEVEL_LABELS[f.level].lower()}")
+    st.subheader(f"All {level_labels()[f.level].lower()}")
     table = state.rates(ds, f.level, f.types, f.month_from, f.month_to)
     st.metric("Total in the table", f"{int(table['count'].sum()):,}")
     show = table[

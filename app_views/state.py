@@ -25,24 +25,30 @@ import streamlit as st
 from analysis.hotspots import HotspotResult, detect_hotspots
 from analysis.kde import DensitySurface, kde_surface
 from analysis.rates import area_rates, filter_incidents
+from geo.boundaries import load_layer
 from geo.io import LoadResult, load_incidents
 from geo.paths import (
     DATA_DIR,
     GAZETTEER_PATH,
     GPKG,
+    HAMPSHIRE_GPKG,
     REVIEW_DIR,
     SCHOOLS_PATH,
     STATIONS_PATH,
     VENUES_PATH,
+    dataset_manifest,
     shipped_incident_paths,
 )
 from geo.places import load_gazetteer, load_schools, load_stations, load_venues
 from geo.published import load_review_tables
-from geo.study_area import DataFiles, StudyArea, load_study_area
+from geo.study_area import EASTLEIGH, DataFiles, StudyArea, load_study_area
 
 __all__ = [
     "DATASET_KEY",
-    "LEVEL_LABELS",
+    "AREA_KEY",
+    "area_choices",
+    "area_code",
+    "level_labels",
     "RESULTS_TTL",
     "Dataset",
     "active_dataset",
@@ -82,13 +88,37 @@ has ``max_entries``; ``benchmarks/README.md`` states the worst-case memory."""
 DATASET_KEY = "dataset"
 """``st.session_state`` key of the active :class:`Dataset`."""
 
-LEVEL_LABELS = {
-    "ward": "Wards (2018)",
-    "ward2002": "Wards (2002\u20132018)",
-    "local_area": "Local areas",
-    "lsoa": "LSOAs (2011)",
-}
-"""Boundary sets the user can choose, by area level."""
+_LEVEL_ORDER = ("ward", "ward2002", "local_area", "district", "lsoa", "lsoa21")
+
+
+def level_labels() -> dict[str, str]:
+    """Boundary sets the user can choose in the study area, by level, in menu order."""
+    levels = core_area().levels
+    return {k: levels[k].label for k in _LEVEL_ORDER if k in levels}
+
+
+AREA_KEY = "area"
+"""``st.session_state`` key of the chosen study area's code."""
+
+
+def area_code() -> str:
+    """The study area in use: chosen in the sidebar, else ``$HOTSPOTS_AREA``, else Eastleigh."""
+    return st.session_state.get(AREA_KEY) or os.environ.get("HOTSPOTS_AREA") or EASTLEIGH
+
+
+@st.cache_resource(max_entries=1)
+def _area_choices(stamp: tuple[str, float]) -> dict[str, str]:
+    districts = load_layer("districts", Path(stamp[0]))
+    out = {r.code: r.name for r in districts.sort_values("name").itertuples(index=False)}
+    for (code, name), group in districts.groupby(["csp_code", "csp_name"]):
+        if len(group) > 1:
+            out[code] = f"{name} CSP ({', '.join(sorted(group['name']))})"
+    return out
+
+
+def area_choices() -> dict[str, str]:
+    """Every district and multi-district CSP of the Hampshire force: code -> label."""
+    return _area_choices(file_stamp(HAMPSHIRE_GPKG))
 
 
 @dataclass(frozen=True)
@@ -103,11 +133,14 @@ class Dataset:
         What the user loaded, in words.
     result
         The loader's result (incidents, rejects and the account of every row).
+    area
+        The code of the study area the incidents were cut to.
     """
 
     key: str
     label: str
     result: LoadResult
+    area: str = EASTLEIGH
 
     @property
     def incidents(self) -> gpd.GeoDataFrame:
@@ -135,13 +168,13 @@ def _stamp_key(stamps: tuple[tuple[str, float], ...]) -> str:
     return hashlib.sha256(repr(stamps).encode()).hexdigest()[:16]
 
 
-_CORE_FILES = ("gpkg", "population", "lsoa_wards")
+_CORE_FILES = ("gpkg", "hampshire", "population", "lsoa_wards")
 
 
-@st.cache_resource(max_entries=2)
-def _core_area(stamps: tuple[tuple[str, float], ...]) -> StudyArea:
+@st.cache_resource(max_entries=4)
+def _core_area(code: str, stamps: tuple[tuple[str, float], ...]) -> StudyArea:
     paths = dict(zip(_CORE_FILES, (Path(p) for p, _ in stamps), strict=True))
-    return load_study_area(files=DataFiles(**paths), with_places=False)
+    return load_study_area(code, files=DataFiles(**paths), with_places=False)
 
 
 def core_area() -> StudyArea:
@@ -152,7 +185,7 @@ def core_area() -> StudyArea:
     damaged one is named where it is used while the rest of the app carries on.
     """
     files = DataFiles()
-    return _core_area(tuple(file_stamp(getattr(files, f)) for f in _CORE_FILES))
+    return _core_area(area_code(), tuple(file_stamp(getattr(files, f)) for f in _CORE_FILES))
 
 
 @st.cache_resource(max_entries=2)
@@ -161,11 +194,17 @@ def _with_gazetteer(core_key: str, stamp: tuple[str, float]) -> StudyArea:  # no
 
 
 def study_area() -> StudyArea:
-    """The study area with its gazetteer, for naming hotspots (cached on every file)."""
-    return _with_gazetteer(core_area().key, file_stamp(GAZETTEER_PATH))
+    """The study area with its gazetteer, for naming hotspots (cached on every file).
+
+    Only Eastleigh has a gazetteer; elsewhere hotspots are named after their streets.
+    """
+    core = core_area()
+    if core.code != EASTLEIGH:
+        return core
+    return _with_gazetteer(core.key, file_stamp(GAZETTEER_PATH))
 
 
-@st.cache_resource(max_entries=2, show_spinner="Loading the shipped police.uk months\u2026")
+@st.cache_resource(max_entries=4, show_spinner="Loading the shipped police.uk months\u2026")
 def _load_shipped(stamps: tuple[tuple[str, float], ...], area_key: str) -> LoadResult:  # noqa: ARG001 - keys the cache
     return load_incidents([p for p, _ in stamps], core_area())
 
@@ -173,24 +212,30 @@ def _load_shipped(stamps: tuple[tuple[str, float], ...], area_key: str) -> LoadR
 def shipped_dataset() -> Dataset:
     """The shipped real police.uk months (cached on their paths and mtimes)."""
     stamps = tuple(file_stamp(p) for p in shipped_incident_paths())
-    result = _load_shipped(stamps, core_area().key)
+    area = core_area()
+    result = _load_shipped(stamps, area.key)
+    months = sorted(m for m in result.incidents["month"].unique() if m)
+    span = f"{months[0]} to {months[-1]}" if months else "no months"
     return Dataset(
-        key=f"shipped:{_stamp_key(stamps)}",
-        label=f"Shipped police.uk months ({len(stamps)} files)",
+        key=f"shipped:{_stamp_key(stamps)}:{area.code}",
+        label=f"Shipped police.uk data, {area.name}, {span}",
         result=result,
+        area=area.code,
     )
 
 
 def dataset_from_result(result: LoadResult, *, label: str, content: bytes) -> Dataset:
     """Wrap a loader result as a dataset keyed on the bytes it was read from."""
     digest = hashlib.sha256(content).hexdigest()[:16]
-    return Dataset(key=f"upload:{digest}", label=label, result=result)
+    code = area_code()
+    return Dataset(key=f"upload:{digest}:{code}", label=label, result=result, area=code)
 
 
 def active_dataset() -> Dataset:
     """The dataset in use in this session (the shipped data until an upload succeeds)."""
     ds = st.session_state.get(DATASET_KEY)
-    if ds is None:
+    if ds is None or ds.area != area_code():
+        # A new area starts on the shipped data, cut to it.
         ds = shipped_dataset()
         st.session_state[DATASET_KEY] = ds
     return ds
@@ -275,9 +320,17 @@ def show_input_error(what: str, exc: BaseException, *, quiet: bool = False) -> N
         st.warning(f"{what}: {exc}")
 
 
+def _rel(path: Path) -> str:
+    """A shipped path as the repository names it (``data/...``)."""
+    try:
+        return "data/" + Path(path).relative_to(DATA_DIR).as_posix()
+    except ValueError:
+        return str(path)
+
+
 def _month_manifest() -> dict[str, int] | None:
     """File name -> rows of the shipped police.uk months, from their README's table."""
-    readme = DATA_DIR / "police_uk" / "README.md"
+    readme = dataset_manifest()
     try:
         text = readme.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
@@ -289,8 +342,8 @@ def _month_manifest() -> dict[str, int] | None:
 def shipped_month_problems(ds: Dataset) -> list[str]:
     """One line per shipped police.uk month that is missing or damaged (none for uploads).
 
-    The shipped months are checked against the table of files and rows in
-    ``data/police_uk/README.md``: a listed file that is missing, a file read with a
+    The shipped months are checked against the table of files and rows in the dataset's
+    README (``data/police_uk/README.md``): a listed file that is missing, a file read with a
     different number of rows (cut short, or lines joined by damage), or any rejected
     row (the shipped files have none) is reported with the fix.
     """
@@ -307,15 +360,18 @@ def shipped_month_problems(ds: Dataset) -> list[str]:
         }
     )
     out = []
+    readme = _rel(dataset_manifest())
     if manifest is None:
         out.append(
-            "Shipped file data/police_uk/README.md is missing or damaged, so the shipped "
-            "months cannot be checked. Fix: restore it with git checkout -- "
-            "data/police_uk/README.md."
+            f"Shipped file {readme} is missing or damaged, so the shipped "
+            f"months cannot be checked. Fix: restore it with git checkout -- {readme}."
         )
         manifest = {}
+    shipped = shipped_incident_paths()
+    archive = next((p for p in shipped if p.suffix == ".zip"), None)
     for name, rows in manifest.items():
-        rel = f"data/police_uk/{name}"
+        # A month inside the shipped archive is restored with the archive.
+        rel = _rel(archive) if archive else _rel(dataset_manifest().parent / name)
         got = read.get(name)
         if got is None:
             out.append(

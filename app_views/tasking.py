@@ -13,10 +13,11 @@ import pandas as pd
 import streamlit as st
 
 from analysis.change import classify_change
+from analysis.periods import contiguous_runs, previous_period
 from analysis.rates import period_change
 from app_views import map_view, state
-from app_views.filters import Filters, contiguous_runs, previous_period
-from app_views.state import LEVEL_LABELS, Dataset
+from app_views.filters import Filters
+from app_views.state import Dataset, level_labels
 from geo.errors import InputError
 from geo.published import check_review_tables, checks_to_frame
 from render.map import MapLayers
@@ -110,9 +111,44 @@ def _set_months(months: tuple[str, str]) -> None:
     st.session_state["months"] = months
 
 
+LATEST = "latest"
+"""Compare mode: the latest month against the month before and the same month a year before."""
+SIDEBAR = "sidebar"
+"""Compare mode: the sidebar's months against the same number of months before them."""
+
+
+def _shift(month: str, n: int) -> str:
+    return str(pd.Period(month, freq="M") + n)
+
+
+def _latest_month(ds: Dataset, f: Filters) -> None:
+    """The latest loaded month against the month before and the same month a year before."""
+    this = ds.months[-1]
+    st.caption(f"{f.types_label}: {this}, the latest month loaded, against the month before "
+               f"({_shift(this, -1)}) and the same month a year before ({_shift(this, -12)}).")
+    shown = False
+    for label, month in (("the month before", _shift(this, -1)),
+                         ("the same month a year before", _shift(this, -12))):
+        if month not in ds.months:
+            st.warning(f"{month} ({label}) is not loaded: that comparison cannot be made.")
+            continue
+        st.markdown(f"### {this} against {label}, {month}")
+        _comparison(ds, f, (month, month), (this, this), 1, maps=not shown)
+        shown = True
+
+
 def render(ds: Dataset, f: Filters) -> None:
     """Draw the Tasking review view."""
     st.header("Tasking review")
+    mode = st.radio(
+        "Compare", [LATEST, SIDEBAR], key="tasking_mode", horizontal=True,
+        format_func={LATEST: "Latest month: month before and a year before",
+                     SIDEBAR: "The sidebar's months: the period before"}.__getitem__,
+    )
+    if mode == LATEST and ds.months:
+        _latest_month(ds, f)
+        _trend_and_published(ds, f)
+        return
     n = len(pd.period_range(f.month_from, f.month_to, freq="M"))
     before = previous_period(f.month_from, f.month_to)
     after = (f.month_from, f.month_to)
@@ -142,9 +178,12 @@ def render(ds: Dataset, f: Filters) -> None:
                 f"({', '.join(loaded_before)}); the comparison undercounts the previous period."
             )
         _comparison(ds, f, before, after, n)
+    _trend_and_published(ds, f)
 
+
+def _trend_and_published(ds: Dataset, f: Filters) -> None:
     st.subheader(
-        f"Monthly trend by {'local area' if f.level == 'lsoa' else LEVEL_LABELS[f.level].lower()}"
+        f"Monthly trend by {'local area' if f.level == 'lsoa' else level_labels()[f.level].lower()}"
     )
     level = "local_area" if f.level == "lsoa" else f.level
     trend = monthly_by_area(ds, f, level)
@@ -167,7 +206,13 @@ def render(ds: Dataset, f: Filters) -> None:
 
 
 def _comparison(
-    ds: Dataset, f: Filters, before: tuple[str, str], after: tuple[str, str], n: int
+    ds: Dataset,
+    f: Filters,
+    before: tuple[str, str],
+    after: tuple[str, str],
+    n: int,
+    *,
+    maps: bool = True,
 ) -> None:
     change = change_by_area(ds, f, before, after)
     total_before, total_after = int(change["before"].sum()), int(change["after"].sum())
@@ -182,7 +227,7 @@ def _comparison(
     )
     c3.metric("Areas with a change beyond noise", int(change["significant"].sum()))
 
-    st.subheader(f"Change by {LEVEL_LABELS[f.level].lower()}")
+    st.subheader(f"Change by {level_labels()[f.level].lower()}", anchor=False)
     rates = state.rates(ds, f.level, f.types, *after).set_index("code")
     show = change.assign(
         rate_per_1000=change["code"].map(rates["rate_per_1000"]),
@@ -222,7 +267,7 @@ def _comparison(
         "(given the two periods' total, is this period's share unlikely if nothing changed?)."
     )
 
-    st.subheader("Hotspot change")
+    st.subheader("Hotspot change", anchor=False)
     try:
         classed = hotspot_change(ds, f, before, after, n)
     except InputError as exc:
@@ -240,7 +285,8 @@ def _comparison(
         change=classed if len(classed) else None,
         labels=map_view.place_labels(),
     )
-    map_view.show_map(layers, f, key="tasking_map", height=map_view.VIEW_MAP_HEIGHT)
+    if maps:
+        map_view.show_map(layers, f, key="tasking_map", height=map_view.VIEW_MAP_HEIGHT)
     st.dataframe(
         pd.DataFrame(classed.drop(columns="geometry")).rename(
             columns={

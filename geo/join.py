@@ -72,6 +72,8 @@ def join_areas(incidents: gpd.GeoDataFrame, area: StudyArea) -> gpd.GeoDataFrame
         ``ward2002_name`` and ``local_area``.
     """
     require_bng(incidents, "incidents")
+    if area.output_areas is None:
+        return _join_by_polygons(incidents, area)
     out = incidents.copy()
     oas = area.output_areas
     lookup = area.lsoa_wards
@@ -95,4 +97,32 @@ def join_areas(incidents: gpd.GeoDataFrame, area: StudyArea) -> gpd.GeoDataFrame
     out["ward2002_name"] = out["ward2002_code"].map(w02["name"])
     out["local_area"] = out["ward_code"].map(w18["local_area"]).fillna(
         out["ward2002_code"].map(w02["local_area"]))
+    return out
+
+
+def _join_by_polygons(incidents: gpd.GeoDataFrame, area: StudyArea) -> gpd.GeoDataFrame:
+    """Wards, LSOA 2021 and districts for an area without output areas.
+
+    A located row takes the ward (and LSOA 2021) its point lies in; a row without a
+    point, or whose point lies outside the area's wards, takes the ward holding most of
+    its LSOA 2011's area. An LSOA 2011 code that is also an LSOA 2021 code is kept as is.
+    The district comes from the LSOA 2011 code.
+    """
+    out = incidents.copy()
+    x, y = out["x"].to_numpy(float), out["y"].to_numpy(float)
+    lsoa = out["lsoa_code"].fillna("").to_numpy(dtype=object)
+    lookup = area.lsoa_wards
+    wards = area.levels["ward"].areas
+    ward = _polygon_at(x, y, wards, "code")
+    fallback = pd.Series(lsoa).map(lookup["ward_code"]).fillna("").to_numpy(dtype=object)
+    out["ward_code"] = pd.Series(np.where(ward != "", ward, fallback), index=out.index).replace(
+        "", None)
+    out["ward_name"] = out["ward_code"].map(wards.set_index("code")["name"])
+    if area.lsoas_2021 is not None:
+        same = pd.Series(lsoa).isin(set(area.lsoas_2021["code"])).to_numpy()
+        by_point = _polygon_at(x, y, area.lsoas_2021, "code")
+        out["lsoa21_code"] = pd.Series(np.where(same, lsoa, by_point), index=out.index).replace(
+            "", None)
+    if "district_code" in lookup.columns:
+        out["district_code"] = pd.Series(lsoa, index=out.index).map(lookup["district_code"])
     return out

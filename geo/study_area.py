@@ -38,6 +38,7 @@ __all__ = [
     "AreaLevel",
     "DataFiles",
     "StudyArea",
+    "find_area",
     "load_study_area",
 ]
 
@@ -102,7 +103,9 @@ class DataFiles:
     Attributes
     ----------
     gpkg
-        Boundaries GeoPackage (``scripts/build_boundaries.py``).
+        Eastleigh's boundaries GeoPackage (``scripts/build_boundaries.py``).
+    hampshire
+        The Hampshire force's districts, LSOAs and wards (``scripts/build_hampshire.py``).
     population
         Residents by area level (``scripts/build_populations.py``).
     lsoa_wards
@@ -112,6 +115,7 @@ class DataFiles:
     """
 
     gpkg: Path = paths.GPKG
+    hampshire: Path = paths.HAMPSHIRE_GPKG
     population: Path = paths.POPULATION_PATH
     lsoa_wards: Path = paths.LSOA_WARDS_PATH
     gazetteer: Path = paths.GAZETTEER_PATH
@@ -122,8 +126,8 @@ class DataFiles:
     def stamps(self) -> tuple[tuple[str, float], ...]:
         """``(path, mtime)`` of every file (-1 for a missing one): a cache key."""
         out = []
-        for p in (self.gpkg, self.population, self.lsoa_wards, self.gazetteer, self.schools,
-                  self.stations, self.venues):
+        for p in (self.gpkg, self.hampshire, self.population, self.lsoa_wards, self.gazetteer,
+                  self.schools, self.stations, self.venues):
             path = Path(p)
             out.append((str(path), path.stat().st_mtime if path.exists() else -1.0))
         return tuple(out)
@@ -162,6 +166,8 @@ class StudyArea:
         Diversion venues as shipped; None where the area has none.
     review_hotspots
         The strategic review's named hotspots mapped to gazetteer places.
+    lsoas_2021
+        LSOA 2021 polygons (``code``, ``name``), where the area has that level.
     files
         The files it was built from.
     """
@@ -178,6 +184,7 @@ class StudyArea:
     stations: gpd.GeoDataFrame | None = None
     venues: gpd.GeoDataFrame | None = None
     review_hotspots: dict[str, str] = field(default_factory=dict)
+    lsoas_2021: gpd.GeoDataFrame | None = None
     files: DataFiles | None = None
 
     @property
@@ -219,6 +226,97 @@ class StudyArea:
         return self.level(key).areas.copy()
 
 
+_GENERIC_LEVELS = {
+    "lsoa": ("LSOAs (2011)", "lsoa_code", "ONS LSOA December 2011 (the codes police.uk uses)",
+             "Census 2021 on LSOA 2021, carried onto LSOA 2011 (identical codes; other LSOAs "
+             "shared by area, see scripts/build_hampshire.py)"),
+    "lsoa21": ("LSOAs (2021)", "lsoa21_code", "ONS LSOA December 2021", "Census 2021"),
+    "ward": ("Wards (2025)", "ward_code", "ONS wards May 2025: the newest set; wards may have "
+             "changed since 2021-22 (say so when comparing with older reports)",
+             "Census 2021 on LSOA 2021, shared among wards by area"),
+    "district": ("Districts", "district_code", "ONS district outlines (LSOA 2021 dissolved)",
+                 "Census 2021"),
+    "borough": ("Whole area", None, "ONS district outlines (LSOA 2021 dissolved)",
+                "Census 2021"),
+}
+
+
+def _loose(text: str) -> str:
+    """Names matched loosely: case, '&'/'and', apostrophes and punctuation ignored."""
+    t = str(text).lower().replace("&", " and ").replace("'", "").replace("\u2019", "")
+    return " ".join("".join(c if c.isalnum() else " " for c in t).split())
+
+
+def find_area(code_or_name: str, districts: pd.DataFrame) -> tuple[str, str, tuple[str, ...]]:
+    """The district or CSP a user means: its code, name and district codes.
+
+    Parameters
+    ----------
+    code_or_name
+        An ONS district code (``E06000045``) or CSP code (``E22000374``), or a name
+        (``Southampton``, ``North Hampshire``), matched loosely.
+    districts
+        One row per district with ``code``, ``name``, ``csp_code``, ``csp_name``.
+
+    Returns
+    -------
+    tuple of (str, str, tuple of str)
+
+    Raises
+    ------
+    InputError
+        Naming the districts and CSPs there are, when nothing matches.
+    """
+    want = _loose(code_or_name)
+    for row in districts.itertuples(index=False):
+        if want in (_loose(row.code), _loose(row.name)):
+            return row.code, row.name, (row.code,)
+    for (code, name), group in districts.groupby(["csp_code", "csp_name"], sort=True):
+        if want in (_loose(code), _loose(name)) or want == _loose(f"{name} CSP"):
+            return code, f"{name} CSP" if len(group) > 1 else name, tuple(sorted(group["code"]))
+    listed = ", ".join(f"{r.name} ({r.code})" for r in districts.itertuples(index=False))
+    csps = sorted({f"{n} ({c})" for c, n, k in zip(districts["csp_code"], districts["csp_name"],
+                   districts.groupby("csp_code")["code"].transform("size"), strict=True) if k > 1})
+    msg = (f"area {code_or_name!r}: not a district or CSP of the Hampshire force. Give one of "
+           f"{listed}; or the CSP {', '.join(csps)}.")
+    raise InputError(msg)
+
+
+def _hampshire_area(code: str, name: str, codes: tuple[str, ...], f: DataFiles) -> StudyArea:
+    def layer(n: str) -> gpd.GeoDataFrame:
+        gdf = load_layer(n, f.hampshire)
+        return gdf[gdf["district"].isin(codes)].reset_index(drop=True)
+
+    districts = layer("districts")
+    lsoa11, lsoa21, wards = layer("lsoa_2011"), layer("lsoa_2021"), layer("wards_2025")
+    outline = gpd.GeoDataFrame({"code": [code], "name": [name]},
+                               geometry=[districts.geometry.union_all()], crs=districts.crs)
+    whole = outline.assign(population=int(districts["population"].sum()))
+    frames = {"lsoa": lsoa11, "lsoa21": lsoa21, "ward": wards, "district": districts,
+              "borough": whole}
+    levels = {}
+    for key, (label, column, boundaries, population) in _GENERIC_LEVELS.items():
+        if key == "district" and len(codes) == 1:
+            continue
+        levels[key] = AreaLevel(key=key, label=label,
+                                areas=frames[key][["code", "name", "population", "geometry"]],
+                                column=column, boundaries=boundaries, population=population)
+    # Rows without a point take the ward holding most of their LSOA's area.
+    tree = shapely.STRtree(wards.geometry.to_numpy())
+    li, wi = tree.query(lsoa11.geometry.to_numpy(), predicate="intersects")
+    share = shapely.area(shapely.intersection(lsoa11.geometry.to_numpy()[li],
+                                              wards.geometry.to_numpy()[wi]))
+    best = pd.DataFrame({"lsoa": li, "ward": wi, "share": share}).sort_values(
+        ["lsoa", "share"], ascending=[True, False]).drop_duplicates("lsoa")
+    lookup = pd.DataFrame({"ward_code": wards["code"].to_numpy()[best["ward"].to_numpy()]},
+                          index=pd.Index(lsoa11["code"].to_numpy()[best["lsoa"].to_numpy()],
+                                         name="lsoa_code"))
+    lookup["district_code"] = lsoa11.set_index("code")["district"].reindex(lookup.index)
+    return StudyArea(code=code, name=name, outline=outline, levels=levels,
+                     lsoas=lsoa11[["code", "name", "geometry"]], lsoa_wards=lookup,
+                     lsoas_2021=lsoa21[["code", "name", "geometry"]], files=f)
+
+
 _NAMES = {"eastleigh": EASTLEIGH, EASTLEIGH.lower(): EASTLEIGH}
 
 
@@ -230,7 +328,9 @@ def load_study_area(
     Parameters
     ----------
     code
-        ONS code or name of the area: Eastleigh (``E07000086``, the default).
+        ONS code or name of the area: Eastleigh (``E07000086``, the default), any of the
+        14 districts of the Hampshire force, or a CSP (the union of its districts).
+        Eastleigh keeps what only it has: 2002 wards, local areas, gazetteer, venues.
     files
         The files to build it from; the shipped ones (:mod:`geo.paths`) by default.
     with_places
@@ -247,10 +347,12 @@ def load_study_area(
         For an area the data folder does not hold, or a missing or damaged file (named,
         with its fix).
     """
-    if _NAMES.get(str(code).strip().lower()) != EASTLEIGH:
-        msg = f"area {code!r}: the data folder holds Eastleigh (E07000086) only."
-        raise InputError(msg)
     f = files or DataFiles()
+    if _NAMES.get(str(code).strip().lower()) != EASTLEIGH:
+        districts = load_layer("districts", f.hampshire)
+        found = find_area(code, districts)
+        if found[2] != (EASTLEIGH,):
+            return _hampshire_area(*found, f)
     populations = load_populations(f.population)
     levels = {}
     for key in ("lsoa", "ward", "ward2002", "local_area", "borough"):

@@ -18,9 +18,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from analysis.hotspots import detect_hotspots
+from analysis.periods import contiguous_runs, default_months, previous_period
 from analysis.rates import area_rates, filter_incidents
 from analysis.siting import hotspot_demand, venue_change_effect
-from app_views.filters import VIEWS, contiguous_runs, default_months, previous_period
+from app_views.filters import VIEWS
 from app_views.patrol import md_escape
 from app_views.tasking import suggest_period
 from app_views.uploads import safe_name
@@ -195,7 +196,7 @@ def test_patrol_plan_lists_the_hotspots_with_four_downloads(shipped_result):
 
 
 def test_tasking_review_compares_this_period_with_the_previous_one(shipped_result):
-    at = run_app(view="Tasking review")
+    at = run_app(view="Tasking review", tasking_mode="sidebar")
     assert any("No data is loaded for the previous period" in w.value for w in at.warning)
     at.button(key="tasking_suggest").click()
     rerun(at)

@@ -234,6 +234,8 @@ def test_the_app_works_with_every_outside_request_blocked(app_url, chromium, sho
         page.screenshot(path=str(shots / "4b_patrol_hotspot_1.png"))
 
         _view(page, "Tasking review")
+        page.get_by_text("The sidebar's months: the period before").click()
+        _wait_idle(page)
         page.get_by_role("button", name="Compare 2017-04 to 2017-05", exact=False).click()
         page.get_by_text("Previous period (2017-02 to 2017-03)").wait_for(timeout=60_000)
         _wait_idle(page)
