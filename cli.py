@@ -72,8 +72,8 @@ def _default_period(args: argparse.Namespace, incidents: pd.DataFrame) -> None:
         return
     months = sorted(m for m in incidents["month"].unique() if m)
     args.month_from, args.month_to = default_months(months)
-    print(f"months {args.month_from} to {args.month_to}: the latest {DEFAULT_MONTHS} loaded "
-          "(choose others with --from and --to)", file=sys.stderr)
+    print(f"months {args.month_from} to {args.month_to}: the latest of the loaded months (up "
+          f"to {DEFAULT_MONTHS} in a row; choose others with --from and --to)")
 
 
 def _print_table(df: pd.DataFrame, floats: int = 2) -> None:
@@ -94,6 +94,10 @@ def _rates(args: argparse.Namespace) -> int:
     from analysis.rates import area_rates  # noqa: PLC0415
 
     area = _area(args)
+    if args.level not in area.levels:
+        msg = (f"--level {args.level!r}: {area.name} has the levels "
+               f"{', '.join(area.levels)}; choose one of them.")
+        raise InputError(msg)
     result = _load(args.incidents, area)
     _default_period(args, result.incidents)
     table = area_rates(result.incidents, area.level(args.level), types=args.type,

@@ -18,6 +18,7 @@ from app_views.state import Dataset
 from app_views.uploads import csp_columns, csp_dataset, first_line, police_dataset, replace_dataset
 from geo.csp_log import ColumnMapping
 from geo.errors import InputError
+from geo.paths import shipped_incident_paths
 from geo.writers import csv_bytes
 
 __all__ = ["SOURCES", "account_table", "render"]
@@ -163,7 +164,9 @@ def _report(ds: Dataset | None, error: str | None) -> None:
 def _police_upload(limit_mb: int) -> None:
     st.markdown(
         "**police.uk street files**: one or more `YYYY-MM-<force>-street.csv` files "
-        "or a police.uk archive (.zip)."
+        "or a police.uk archive (.zip). They are added to the shipped data; a force's "
+        "month that is already there is replaced by the upload (the newer download), and "
+        "the table below says so."
     )
     files = st.file_uploader(
         f"police.uk CSVs or archive (up to {limit_mb} MB each)",
@@ -174,7 +177,8 @@ def _police_upload(limit_mb: int) -> None:
     if st.button("Load these police.uk files", key="load_police", disabled=not files):
         with st.spinner("Reading and checking every row\u2026"):
             ds, error = replace_dataset(
-                lambda: police_dataset([(f.name, f.getvalue()) for f in files or []])
+                lambda: police_dataset([(f.name, f.getvalue()) for f in files or []],
+                                       base=shipped_incident_paths())
             )
         _report(ds, error)
 

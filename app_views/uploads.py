@@ -63,13 +63,20 @@ def _digest(parts: Sequence[tuple[str, bytes]]) -> bytes:
     return h.digest()
 
 
-def police_dataset(files: Sequence[tuple[str, bytes]]) -> Dataset:
-    """Load uploaded police.uk street CSVs and/or archives.
+def police_dataset(
+    files: Sequence[tuple[str, bytes]], base: Sequence[Path] = ()
+) -> Dataset:
+    """Load uploaded police.uk street CSVs and/or archives, added to ``base``.
+
+    The uploads are read first, so a force-month in both is taken from the upload (the
+    newer download) and the base's copy is reported as a duplicate.
 
     Parameters
     ----------
     files
         ``(file name, content)`` pairs.
+    base
+        Files the uploads add to (the shipped data); none for the uploads alone.
 
     Returns
     -------
@@ -90,7 +97,7 @@ def police_dataset(files: Sequence[tuple[str, bytes]]) -> Dataset:
             path.parent.mkdir()
             path.write_bytes(content)
             paths.append(path)
-        result = load_incidents(paths, core_area())
+        result = load_incidents([*paths, *base], core_area())
     if result.accepted == 0:
         msg = (
             f"{', '.join(safe_name(n) for n, _ in files)}: no incident in the borough "
@@ -99,9 +106,10 @@ def police_dataset(files: Sequence[tuple[str, bytes]]) -> Dataset:
         )
         raise InputError(msg)
     names = ", ".join(safe_name(n) for n, _ in files)
-    return Dataset(
-        key=f"upload:{_digest(files).hex()[:16]}", label=f"Uploaded: {names}", result=result
-    )
+    label = f"Shipped data with {names} added" if base else f"Uploaded: {names}"
+    code = core_area().code
+    return Dataset(key=f"upload:{_digest(files).hex()[:16]}:{len(base)}:{code}", label=label,
+                   result=result, area=code)
 
 
 def csp_columns(name: str, content: bytes) -> list[str]:

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SRC = ROOT / "data" / "police_uk" / "2017-02-hampshire-street_eastleigh_area.csv"
+SRC = ROOT / "data" / "police_uk" / "eastleigh_area" / "2017-02-hampshire-street_eastleigh_area.csv"
 FACTOR = 24
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT / "data" / "police_uk"
+DATA = ROOT / "data" / "police_uk" / "eastleigh_area"
 EPS_M = 50.0
 MIN_SAMPLES = 10
 SEED = 0

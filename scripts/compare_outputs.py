@@ -36,7 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 DEFAULT_INCIDENTS = sorted(
-    str(p.relative_to(ROOT)) for p in (ROOT / "data" / "police_uk").glob("20*-hampshire-street_*.csv")
+    str(p.relative_to(ROOT)) for p in (ROOT / "data" / "police_uk" / "eastleigh_area").glob("20*-hampshire-street_*.csv")
 )
 
 ASB = "Anti-social behaviour"

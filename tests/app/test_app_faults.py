@@ -104,7 +104,7 @@ def _all_months_and_the_map(out: dict) -> None:
 
 
 POPULATION = "data/population/population_by_area.csv"
-POLICE = f"data/police_uk/{MONTH}"
+POLICE = f"data/police_uk/eastleigh_area/{MONTH}"
 GAZETTEER = "data/places/gazetteer.csv"
 
 # name: (file, damage, view, further check of what the app showed)
@@ -206,6 +206,7 @@ def _runner(jobs_file: str) -> None:
             code = 1
             try:
                 os.environ.update(
+                    HOTSPOTS_DATASET="eastleigh-area",
                     HOTSPOTS_DATA_DIR=str(folder / "data"),
                     HOTSPOTS_BOUNDARIES=str(folder / GPKG),
                     HOTSPOTS_USER_DIR=str(folder / "user"),

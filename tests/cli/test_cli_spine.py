@@ -16,7 +16,7 @@ from cli import main
 from geo.paths import INCIDENTS_DIR
 from tests.conftest import DATA_DIR, POLICE_HEADER, police_line
 
-FEB = INCIDENTS_DIR / "2017-02-hampshire-street_eastleigh_area.csv"
+FEB = INCIDENTS_DIR / "eastleigh_area" / "2017-02-hampshire-street_eastleigh_area.csv"
 BAD_ROWS = DATA_DIR / "police_uk_bad_rows.csv"
 ASB_FEB_MAY = ["--type", "Anti-social behaviour", "--from", "2017-02", "--to", "2017-05"]
 FIRST_COLUMNS = ["code", "name", "count", "population", "rate_per_1000", "ci_low", "ci_high"]

@@ -18,8 +18,8 @@ from tests.areas import EASTLEIGH
 from tests.conftest import DATA_DIR, POLICE_HEADER, police_line
 
 BAD_ROWS = DATA_DIR / "police_uk_bad_rows.csv"
-FEB = INCIDENTS_DIR / "2017-02-hampshire-street_eastleigh_area.csv"
-MAR = INCIDENTS_DIR / "2017-03-hampshire-street_eastleigh_area.csv"
+FEB = INCIDENTS_DIR / "eastleigh_area" / "2017-02-hampshire-street_eastleigh_area.csv"
+MAR = INCIDENTS_DIR / "eastleigh_area" / "2017-03-hampshire-street_eastleigh_area.csv"
 CAFE = "On or near Chandler\u2019s Ford caf\u00e9"
 
 

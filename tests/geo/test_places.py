@@ -27,7 +27,7 @@ from geo.places import (
 from tests.areas import EASTLEIGH, SHIPPED
 
 ROOT = Path(__file__).resolve().parents[2]
-POLICE_FILES = sorted((ROOT / "data" / "police_uk").glob("*-hampshire-street_eastleigh_area.csv"))
+POLICE_FILES = sorted((ROOT / "data" / "police_uk" / "eastleigh_area").glob("*-hampshire-street_eastleigh_area.csv"))
 
 REQUIRED = [
     "Eastleigh town centre",

@@ -861,7 +861,7 @@ def test_boundary_files_with_damaged_bytes(fmt, flips, part):
 
 # --- archives --------------------------------------------------------------------------------
 
-_REAL = Path(__file__).resolve().parents[2] / "data" / "police_uk"
+_REAL = Path(__file__).resolve().parents[2] / "data" / "police_uk" / "eastleigh_area"
 _REAL_LINES = (_REAL / "2017-02-hampshire-street_eastleigh_area.csv").read_text().splitlines()
 HEADER_LINE, REAL_ROWS = _REAL_LINES[0], _REAL_LINES[1:41]
 

@@ -131,7 +131,7 @@ def hostile(tmp_path_factory) -> dict[str, Path]:
     archive is named ``=1+1.zip`` so ``source_file`` starts with ``=``.
     """
     folder = tmp_path_factory.mktemp("hostile")
-    src = ROOT / "data" / "police_uk" / "2017-05-hampshire-street_eastleigh_area.csv"
+    src = ROOT / "data" / "police_uk" / "eastleigh_area" / "2017-05-hampshire-street_eastleigh_area.csv"
     rows = list(csv.reader(io.StringIO(src.read_text(encoding="utf-8"))))
     header = rows[0]
     loc, name, cid = header.index("Location"), header.index("LSOA name"), header.index("Crime ID")
