@@ -20,6 +20,12 @@ from geo.study_area import StudyArea
 from packs.disclosure import COMPLEMENTARY_MARKER, primary_marker, suppress
 from packs.maps import basemap_for, hotspot_tables, venue_table
 from packs.published_tables import published_tables
+from packs.review_compare import (
+    compared_review_tables,
+    covers_review_year,
+    named_hotspots_table,
+    not_in_police_uk_note,
+)
 from packs.tables import (
     NOT_IN_POLICE_UK,
     REVIEW_PERIOD,
@@ -70,6 +76,29 @@ def _check_ward_set(ward_set: str, threshold: int | None) -> None:
             "the 2018 wards (ward_set='ward') for a suppressed pack."
         )
         raise InputError(msg)
+
+
+def _with_police_uk_figures(
+    published: list[Table],
+    inc: gpd.GeoDataFrame,
+    area: StudyArea,
+    review_tables: dict[str, pd.DataFrame],
+    threshold: int | None,
+) -> list[Table]:
+    """The published tables with police.uk's figures beside them where it can give them."""
+    compared = {
+        t.key: t
+        for t in compared_review_tables(
+            inc, area=area, review_tables=review_tables, threshold=threshold
+        )
+    }
+    out = []
+    for t in published:
+        why = not_in_police_uk_note(t.key)
+        if why is not None:
+            t.notes.insert(0, why)
+        out.append(compared.get(t.key, t))
+    return out
 
 
 # --------------------------------------------------------------------------- review
@@ -148,16 +177,33 @@ def review_pack(
         if review_tables is None:
             msg = "the 2021/22 review pack needs the review's published tables; pass them."
             raise InputError(msg)
+        full_year = covers_review_year(inc)
         tables = published_tables(threshold, review_tables, area)
-        pack_notes.insert(
-            0,
-            (
-                "2021/22: the tables marked 'published table from the 2021/22 review' are the "
-                "review's own numbers. The loaded police.uk data holds "
-                + (months_in_words(covered) if covered else "no month")
-                + " of that year, so only the hotspot map and venue reach are computed from it."
-            ),
-        )
+        if full_year:
+            tables = _with_police_uk_figures(tables, inc, area, review_tables, threshold)
+            pack_notes.insert(
+                0,
+                (
+                    "2021/22: the loaded police.uk data holds all twelve months of the "
+                    "review year, so every table police.uk can give shows the review's "
+                    "published figure beside the figure computed from police.uk, with the "
+                    "difference and its likely causes. The tables police.uk cannot give "
+                    "(domestic abuse, hate crime, fire service arson, CCTV) stay as "
+                    "published and say so."
+                ),
+            )
+        else:
+            pack_notes.insert(
+                0,
+                (
+                    "2021/22: the tables marked 'published table from the 2021/22 review' "
+                    "are the review's own numbers. The loaded police.uk data holds "
+                    + (months_in_words(covered) if covered else "no month")
+                    + " of that year, so only the hotspot map and venue reach are computed "
+                    "from it; load all twelve months to see police.uk's figures beside the "
+                    "published ones."
+                ),
+            )
         if threshold:
             pack_notes.append(
                 "Suppression was applied to the published tables as asked, "
@@ -176,12 +222,32 @@ def review_pack(
                 section=section,
                 what=f"{method.upper()}, {months_in_words(covered)}",
             )
-            for t in hot_tables:
-                t.notes.insert(
-                    0,
-                    f"The loaded police.uk data holds {months_in_words(covered)} of the "
-                    "review year only; the review's own hotspots are named below.",
-                )
+            if not full_year:
+                for t in hot_tables:
+                    t.notes.insert(
+                        0,
+                        f"The loaded police.uk data holds {months_in_words(covered)} of the "
+                        "review year only; the review's own hotspots are named below.",
+                    )
+            elif res is not None:
+                located = filter_incidents(inc, types=[ASB])
+                located = located[
+                    located["month"].isin(covered) & located["has_location"].to_numpy(bool)
+                ]
+                hot_tables = [
+                    named_hotspots_table(
+                        res.reference,
+                        res.hotspots,
+                        months=covered,
+                        located=len(located),
+                        top_n=top_n,
+                        threshold=threshold,
+                        section=section,
+                    )
+                    if t.key == "review_hotspots"
+                    else t
+                    for t in hot_tables
+                ]
             tables += hot_tables
             hot = res.hotspots if res is not None else None
             tables.append(
@@ -234,8 +300,9 @@ def review_pack(
             top_n=top_n,
         )
         title = f"Strategic review data tables, {months_in_words(months)}"
-    return Pack("review", title, (first, last), tables, pack_notes, threshold,
-                basemap=basemap_for(area))
+    return Pack(
+        "review", title, (first, last), tables, pack_notes, threshold, basemap=basemap_for(area)
+    )
 
 
 def _computed_review_tables(
@@ -284,7 +351,14 @@ def _computed_review_tables(
         ]
         key["value"] = key["value"].astype(object).mask(small, primary_marker(threshold))
     tables.append(
-        Table("key_figures", f"Key figures, {months_in_words(months)}", key, note, key_notes, "summary")
+        Table(
+            "key_figures",
+            f"Key figures, {months_in_words(months)}",
+            key,
+            note,
+            key_notes,
+            "summary",
+        )
     )
 
     ct = crimes.groupby("crime_type").size().rename("count").reset_index()
