@@ -1,7 +1,8 @@
 """The strategic review pack: the tables of the review's data section for a period.
 
 :func:`review_pack` uses the review's published tables for 2021/22
-(:mod:`packs.published_tables`) and computes every other period from the incidents;
+(:mod:`packs.published_tables`), beside police.uk's figures when the twelve months are
+loaded (:mod:`packs.review_compare`), and computes every other period from the incidents;
 tables police.uk cannot give are listed as "not in police.uk data". Also importable
 from :mod:`packs`.
 """
@@ -121,8 +122,12 @@ def review_pack(
     """The strategic review's data section for a period.
 
     For 2021/22 (``2021-04..2022-03``) the review's published tables are used and each
-    says so; the hotspot map and venue reach are computed from whatever months of that
-    year the incident data holds (the shipped data: February 2022 only), and say that.
+    says so. When the incident data holds all twelve months of that year, every table
+    police.uk can give shows the published figure beside police.uk's, with the
+    difference and its likely causes (:mod:`packs.review_compare`), the review's named
+    hotspots get a plain verdict, and the tables police.uk cannot give stay as published
+    and say so. With fewer months, the hotspot map and venue reach are computed from
+    the months held, and say that.
     For any other period the incident data must hold every month; every table the data
     can give is computed from it, and the tables police.uk cannot give (CCTV, hate
     crime, arson, domestic abuse) are listed as "not in police.uk data".

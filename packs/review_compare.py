@@ -458,7 +458,6 @@ def _crime_by_type(
         source,
         notes,
         "crime",
-        chart=Chart("hbar", "group", ("published", "police_uk"), "crimes"),
     )
 
 
@@ -491,8 +490,8 @@ def _crime_by_month(
     ]
     if (pcts < 0).any():
         notes[1] = (
-            f"April 2021 to February 2022: police.uk differs by {pcts.min():+.1f}% to "
-            f"{pcts.max():+.1f}% a month (see recorded crime by type for the causes)."
+            f"April 2021 to February 2022: police.uk differs by {_signed_pct(pcts.min())} to "
+            f"{_signed_pct(pcts.max())} a month (see recorded crime by type for the causes)."
         )
     return (
         Table(
@@ -663,8 +662,8 @@ def _asb_by_local_area(
         _headline("ASB", int(frame["published"].sum()), len(asb)),
         "police.uk counts each report in the local area of its row's LSOA (LSOAs nest in "
         "the wards and local areas); per 1,000 Census 2021 residents for both.",
-        f"The difference is spread across the borough: from {pcts.min():+.1f}% ({lo}) to "
-        f"{pcts.max():+.1f}% ({frame.loc[pcts.idxmax(), 'local_area']}). A gap of a similar "
+        f"The difference is spread across the borough: from {_signed_pct(pcts.min())} ({lo}) "
+        f"to {_signed_pct(pcts.max())} ({frame.loc[pcts.idxmax(), 'local_area']}). A gap of a similar "
         "share everywhere points to how and when the two systems counted, not to "
         "boundaries or snapping, which would move reports between neighbouring areas.",
         _snapping_note(),
@@ -755,7 +754,8 @@ def _top_wards(
     notes = [
         "The review's four highest wards per 1,000 residents beside police.uk's ASB for the "
         "year per 1,000 Census 2021 residents of the same ward in each ward set; 'rank' is "
-        "the ward's place among its set (19 wards of 2002, 14 of 2018).",
+        "the ward's place among its set (19 wards of 2002, 14 of 2018). The chart shows the "
+        "published rates and police.uk's on the 2002 wards.",
         f"police.uk's {n} highest on the 2002 wards: {', '.join(top02)} ({in02} of the "
         f"review's {n}; rates off the review's by {g02:.2f} per 1,000 on average). On the "
         f"2018 wards: {', '.join(top18)} ({in18} of the {tw['alt_ward_code_2018'].notna().sum()} "
@@ -779,7 +779,7 @@ def _top_wards(
         chart=Chart(
             "hbar",
             "ward",
-            ("published_per_1000", "police_uk_2002_per_1000", "police_uk_2018_per_1000"),
+            ("published_per_1000", "police_uk_2002_per_1000"),
             "ASB per 1,000",
         ),
     )

@@ -184,3 +184,15 @@ def test_suppressed_pack_withholds_small_counts(incidents):
     assert _total(pack["crime_by_type"])["published"] == 8287
     hate = pack["hate_crime"].frame.set_index("characteristic")
     assert hate.loc["Other", "crimes"] == "<5"
+
+
+def test_report_page_prints_the_figures_side_by_side(pack, tmp_path):
+    from render.report import write_report  # noqa: PLC0415
+
+    files = write_report(pack, tmp_path, maps="none", pdf=False)
+    page = files.html.read_text(encoding="utf-8")
+    for text in (">police.uk<", ">published<", ">difference<", "1,923", "1,816", "8,287"):
+        assert text in page, text
+    assert "The data agrees: " in page and "Not in police.uk data, so shown as published" in page
+    crime = pd.read_csv(next(p for p in files.csvs if p.name.endswith("crime_by_type.csv")))
+    assert crime["published"].iloc[-1] == 8287 and crime["difference"].iloc[-1] == 704
