@@ -174,6 +174,10 @@ def _pct(diff: float, base: float) -> float:
     return round(diff / base * 100, 1) if base else float("nan")
 
 
+def _pct2(after: int, before: int) -> str:
+    return f"{(after - before) / before * 100:+.2f}%".replace("-", "\u2212")
+
+
 def _signed(n: float) -> str:
     return f"{n:+,.0f}".replace("-", "\u2212")
 
@@ -232,11 +236,11 @@ def _headline(what: str, pub: int, pol: int) -> str:
 def _snapping_note() -> str:
     return (
         "Snapping: police.uk moves every report to the nearest of about 750,000 anonymous "
-        "map points (often by up to a few hundred metres) and gives the row the LSOA of "
-        "that point, so a report near the borough edge (the Southampton boundary at West "
-        "End and Chartwell Green, the River Hamble) can be counted in or out of Eastleigh. "
-        "That moves borough totals a little either way; it matters more for hotspot edges "
-        "and venue reach."
+        "map points, by up to a few hundred metres. Areas are counted here by the LSOA code "
+        "on each row, so snapping hardly changes the borough or local-area counts (a "
+        "report right on the borough edge, such as the Southampton boundary at West End or "
+        "the River Hamble, may be coded to either side); it matters for the maps: hotspot "
+        "edges and the counts within reach of a named place or a venue."
     )
 
 
@@ -258,10 +262,10 @@ def _location_note(sub: pd.DataFrame) -> str:
 def _systems_note(what: str) -> str:
     return (
         f"Two systems: the review's {what} were extracted from InterAct (the Police and "
-        "Crime Commissioner's multi-agency data tool, the review's footnote 1) after the "
-        "year; police.uk publishes each month's records as the force held them about a "
-        "month later. Records re-classified, transferred or cancelled in between differ "
-        "between the two."
+        "Crime Commissioner's multi-agency data tool, the review's footnote 1) on a date it "
+        "does not give; police.uk publishes each month's records some weeks after the month "
+        "ends, as the force held them then. Records re-classified, transferred or cancelled "
+        "between the two dates are counted differently."
     )
 
 
@@ -566,7 +570,9 @@ def _asb_by_quarter(
         _headline("ASB", pub_total, len(asb)),
         "2019-20, 2020-21 and 2021-22 are the review's published quarters; "
         "'2021-22 police.uk' counts the same year's ASB by financial quarter as the review "
-        "labels them (Q1 = April to June 2021). Earlier years stay as published: "
+        "labels them (Q1 = April to June 2021). The review's change on the year before "
+        f"({_pct2(pub_total, int(frame['2020-21'].sum()))}) is in the key figures. Earlier "
+        "years stay as published: "
         + (
             "the loaded police.uk data does not hold them."
             if year_before is None
@@ -588,8 +594,8 @@ def _asb_by_quarter(
         "2022); the review describes the police re-recording many ASB reports as crimes "
         "(crime data integrity) in this period.",
         _systems_note("ASB figures")
-        + " An ASB report re-recorded as a crime after police.uk published it stays ASB "
-        "on police.uk, which would leave police.uk higher, as it is.",
+        + " An ASB report re-recorded as a crime after police.uk published it would most "
+        "likely stay ASB on police.uk, which would leave police.uk higher, as it is.",
         *s_notes,
     ]
     return (
@@ -854,7 +860,7 @@ def named_hotspots_table(
                 )
                 verdict += (
                     f" The nearest is #{int(k['rank'])} {k['name']} "
-                    f"({k_text} reports), {float(dist.min()):,.0f} m away."
+                    f"({k_text} reports), {float(dist.min()):,.0f} m from {r.place}."
                 )
         rows.append(
             {
