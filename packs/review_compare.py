@@ -550,7 +550,9 @@ def _asb_by_quarter(
         cal_d = cal_shown["calendar_difference"].tolist()
     shown["police_uk_calendar_quarter"] = [*cal_col, shown.iloc[-1]["police_uk"]]
     shown["calendar_difference"] = [*cal_d, shown.iloc[-1]["difference"]]
-    shown = shown.rename(columns={"published": "2021-22", "police_uk": "2021-22_police_uk"})
+    shown = shown.rename(
+        columns={"published": "2021-22_published", "police_uk": "2021-22_police_uk"}
+    )
     fin_err = int((frame["police_uk"] - frame["published"]).abs().sum())
     cal_err = int(cal_diff.abs().sum())
     worst = (
@@ -568,7 +570,7 @@ def _asb_by_quarter(
     pub_total = int(frame["published"].sum())
     notes = [
         _headline("ASB", pub_total, len(asb)),
-        "2019-20, 2020-21 and 2021-22 are the review's published quarters; "
+        "2019-20, 2020-21 and 2021-22 published are the review's published quarters; "
         "'2021-22 police.uk' counts the same year's ASB by financial quarter as the review "
         "labels them (Q1 = April to June 2021). The review's change on the year before "
         f"({_pct2(pub_total, int(frame['2020-21'].sum()))}) is in the key figures. Earlier "
@@ -609,7 +611,7 @@ def _asb_by_quarter(
             chart=Chart(
                 "bar",
                 "quarter",
-                ("2021-22", "2021-22_police_uk", "police_uk_calendar_quarter"),
+                ("2021-22_published", "2021-22_police_uk", "police_uk_calendar_quarter"),
                 "ASB incidents",
             ),
         ),

@@ -77,7 +77,10 @@ def test_asb_police_uk_beside_published(pack, raw_year):
         total = _total(t)
         assert total["difference"] == 107 and total["difference_pct"] == 5.9, k
     quarters = pack["asb_by_quarter"].frame
-    assert (quarters.iloc[-1]["2021-22"], quarters.iloc[-1]["2021-22_police_uk"]) == (1816, 1923)
+    assert (quarters.iloc[-1]["2021-22_published"], quarters.iloc[-1]["2021-22_police_uk"]) == (
+        1816,
+        1923,
+    )
     # the earlier years stay as published
     assert quarters.iloc[:-1]["2020-21"].sum() == 2183
     areas = pack["asb_by_local_area"].frame.set_index("local_area")
