@@ -17,7 +17,7 @@ import pandas as pd
 from analysis.rates import filter_incidents
 from geo.errors import InputError
 from geo.schema import ASB
-from geo.study_area import StudyArea
+from geo.study_area import EASTLEIGH, StudyArea
 from packs.disclosure import COMPLEMENTARY_MARKER, primary_marker, suppress
 from packs.maps import basemap_for, hotspot_tables, venue_table
 from packs.published_tables import published_tables
@@ -122,11 +122,11 @@ def review_pack(
     """The strategic review's data section for a period.
 
     For 2021/22 (``2021-04..2022-03``) the review's published tables are used and each
-    says so. When the incident data holds all twelve months of that year, every table
-    police.uk can give shows the published figure beside police.uk's, with the
-    difference and its likely causes (:mod:`packs.review_compare`), the review's named
-    hotspots get a plain verdict, and the tables police.uk cannot give stay as published
-    and say so. With fewer months, the hotspot map and venue reach are computed from
+    says so. When the incident data holds all twelve months of that year and the area
+    is Eastleigh (whose review it is), every table police.uk can give shows the
+    published figure beside police.uk's, with the difference and its likely causes
+    (:mod:`packs.review_compare`), the review's named hotspots get a plain verdict, and
+    the tables police.uk cannot give stay as published and say so. With fewer months, the hotspot map and venue reach are computed from
     the months held, and say that.
     For any other period the incident data must hold every month; every table the data
     can give is computed from it, and the tables police.uk cannot give (CCTV, hate
@@ -182,7 +182,8 @@ def review_pack(
         if review_tables is None:
             msg = "the 2021/22 review pack needs the review's published tables; pass them."
             raise InputError(msg)
-        full_year = covers_review_year(inc)
+        # The review is Eastleigh's: its figures stand beside police.uk's for Eastleigh only.
+        full_year = covers_review_year(inc) and area.code == EASTLEIGH
         tables = published_tables(threshold, review_tables, area)
         if full_year:
             tables = _with_police_uk_figures(tables, inc, area, review_tables, threshold)

@@ -8,6 +8,7 @@ archive with pandas.
 
 from __future__ import annotations
 
+import dataclasses
 import zipfile
 from pathlib import Path
 
@@ -199,3 +200,9 @@ def test_report_page_prints_the_figures_side_by_side(pack, tmp_path):
     assert "The data agrees: " in page and "Not in police.uk data, so shown as published" in page
     crime = pd.read_csv(next(p for p in files.csvs if p.name.endswith("crime_by_type.csv")))
     assert crime["published"].iloc[-1] == 8287 and crime["difference"].iloc[-1] == 704
+
+
+def test_the_comparison_is_made_for_eastleigh_only(incidents):
+    other = dataclasses.replace(EASTLEIGH, code="E07000087", name="Fareham")
+    pack = review_pack(YEAR, incidents, area=other, review_tables=REVIEW_TABLES)
+    assert pack["crime_by_type"].source_note == PUBLISHED
