@@ -7,8 +7,9 @@ data as pandas frames (this module writes no HTML: :mod:`render.report` does), e
 :class:`Table` saying where its numbers come from:
 
 * ``"published table from the 2021/22 review"``: the review's own numbers
-  (:mod:`geo.published`), used for 2021/22, the one year whose tables exist; the
-  shipped police.uk data holds only February 2022 of that year;
+  (:mod:`geo.published`), used for 2021/22, the one year whose tables exist; with all
+  twelve months of that year loaded, police.uk's figures stand beside them with the
+  difference and its likely causes (:mod:`packs.review_compare`);
 * ``"computed from police.uk data for <months>"``: counted here from the incidents;
 * ``"not in police.uk data"``: CCTV control-room logs, hate crime, arson (fire service)
   and domestic abuse flags are not in police.uk street data; such tables are listed
@@ -20,7 +21,8 @@ and across every period shown, so that no withheld count can be worked out from 
 tables of the pack taken together.
 
 The code lives in :mod:`packs.model` (the types), :mod:`packs.tables` (periods and
-shared helpers), :mod:`packs.review` (with :mod:`packs.published_tables`),
+shared helpers), :mod:`packs.review` (with :mod:`packs.published_tables` and
+:mod:`packs.review_compare`),
 :mod:`packs.tasking` and :mod:`packs.maps` (hotspot and venue tables);
 import the public names from here.
 
@@ -34,8 +36,8 @@ Examples
 >>> incidents = load_incidents(shipped_incident_paths(), area).incidents
 >>> pack = review_pack(("2021-04", "2022-03"), incidents, area=area,
 ...                    review_tables=load_review_tables(REVIEW_DIR))
->>> int(pack["crime_by_type"].frame.iloc[-1]["count"])
-8287
+>>> 8287 in pack["crime_by_type"].frame.iloc[-1].tolist()
+True
 """
 
 from packs.model import (

@@ -1,7 +1,8 @@
 """The strategic review pack: the tables of the review's data section for a period.
 
 :func:`review_pack` uses the review's published tables for 2021/22
-(:mod:`packs.published_tables`) and computes every other period from the incidents;
+(:mod:`packs.published_tables`), beside police.uk's figures when the twelve months are
+loaded (:mod:`packs.review_compare`), and computes every other period from the incidents;
 tables police.uk cannot give are listed as "not in police.uk data". Also importable
 from :mod:`packs`.
 """
@@ -16,10 +17,16 @@ import pandas as pd
 from analysis.rates import filter_incidents
 from geo.errors import InputError
 from geo.schema import ASB
-from geo.study_area import StudyArea
+from geo.study_area import EASTLEIGH, StudyArea
 from packs.disclosure import COMPLEMENTARY_MARKER, primary_marker, suppress
 from packs.maps import basemap_for, hotspot_tables, venue_table
 from packs.published_tables import published_tables
+from packs.review_compare import (
+    compared_review_tables,
+    covers_review_year,
+    named_hotspots_table,
+    not_in_police_uk_note,
+)
 from packs.tables import (
     NOT_IN_POLICE_UK,
     REVIEW_PERIOD,
@@ -72,6 +79,29 @@ def _check_ward_set(ward_set: str, threshold: int | None) -> None:
         raise InputError(msg)
 
 
+def _with_police_uk_figures(
+    published: list[Table],
+    inc: gpd.GeoDataFrame,
+    area: StudyArea,
+    review_tables: dict[str, pd.DataFrame],
+    threshold: int | None,
+) -> list[Table]:
+    """The published tables with police.uk's figures beside them where it can give them."""
+    compared = {
+        t.key: t
+        for t in compared_review_tables(
+            inc, area=area, review_tables=review_tables, threshold=threshold
+        )
+    }
+    out = []
+    for t in published:
+        why = not_in_police_uk_note(t.key)
+        if why is not None:
+            t.notes.insert(0, why)
+        out.append(compared.get(t.key, t))
+    return out
+
+
 # --------------------------------------------------------------------------- review
 
 
@@ -92,8 +122,12 @@ def review_pack(
     """The strategic review's data section for a period.
 
     For 2021/22 (``2021-04..2022-03``) the review's published tables are used and each
-    says so; the hotspot map and venue reach are computed from whatever months of that
-    year the incident data holds (the shipped data: February 2022 only), and say that.
+    says so. When the incident data holds all twelve months of that year and the area
+    is Eastleigh (whose review it is), every table police.uk can give shows the
+    published figure beside police.uk's, with the difference and its likely causes
+    (:mod:`packs.review_compare`), the review's named hotspots get a plain verdict, and
+    the tables police.uk cannot give stay as published and say so. With fewer months, the hotspot map and venue reach are computed from
+    the months held, and say that.
     For any other period the incident data must hold every month; every table the data
     can give is computed from it, and the tables police.uk cannot give (CCTV, hate
     crime, arson, domestic abuse) are listed as "not in police.uk data".
@@ -148,16 +182,34 @@ def review_pack(
         if review_tables is None:
             msg = "the 2021/22 review pack needs the review's published tables; pass them."
             raise InputError(msg)
+        # The review is Eastleigh's: its figures stand beside police.uk's for Eastleigh only.
+        full_year = covers_review_year(inc) and area.code == EASTLEIGH
         tables = published_tables(threshold, review_tables, area)
-        pack_notes.insert(
-            0,
-            (
-                "2021/22: the tables marked 'published table from the 2021/22 review' are the "
-                "review's own numbers. The loaded police.uk data holds "
-                + (months_in_words(covered) if covered else "no month")
-                + " of that year, so only the hotspot map and venue reach are computed from it."
-            ),
-        )
+        if full_year:
+            tables = _with_police_uk_figures(tables, inc, area, review_tables, threshold)
+            pack_notes.insert(
+                0,
+                (
+                    "2021/22: the loaded police.uk data holds all twelve months of the "
+                    "review year, so every table police.uk can give shows the review's "
+                    "published figure beside the figure computed from police.uk, with the "
+                    "difference and its likely causes. The tables police.uk cannot give "
+                    "(domestic abuse, hate crime, fire service arson, CCTV) stay as "
+                    "published and say so."
+                ),
+            )
+        else:
+            pack_notes.insert(
+                0,
+                (
+                    "2021/22: the tables marked 'published table from the 2021/22 review' "
+                    "are the review's own numbers. The loaded police.uk data holds "
+                    + (months_in_words(covered) if covered else "no month")
+                    + " of that year, so only the hotspot map and venue reach are computed "
+                    "from it; load all twelve months to see police.uk's figures beside the "
+                    "published ones."
+                ),
+            )
         if threshold:
             pack_notes.append(
                 "Suppression was applied to the published tables as asked, "
@@ -176,12 +228,32 @@ def review_pack(
                 section=section,
                 what=f"{method.upper()}, {months_in_words(covered)}",
             )
-            for t in hot_tables:
-                t.notes.insert(
-                    0,
-                    f"The loaded police.uk data holds {months_in_words(covered)} of the "
-                    "review year only; the review's own hotspots are named below.",
-                )
+            if not full_year:
+                for t in hot_tables:
+                    t.notes.insert(
+                        0,
+                        f"The loaded police.uk data holds {months_in_words(covered)} of the "
+                        "review year only; the review's own hotspots are named below.",
+                    )
+            elif res is not None:
+                located = filter_incidents(inc, types=[ASB])
+                located = located[
+                    located["month"].isin(covered) & located["has_location"].to_numpy(bool)
+                ]
+                hot_tables = [
+                    named_hotspots_table(
+                        res.reference,
+                        res.hotspots,
+                        months=covered,
+                        located=len(located),
+                        top_n=top_n,
+                        threshold=threshold,
+                        section=section,
+                    )
+                    if t.key == "review_hotspots"
+                    else t
+                    for t in hot_tables
+                ]
             tables += hot_tables
             hot = res.hotspots if res is not None else None
             tables.append(
@@ -234,8 +306,9 @@ def review_pack(
             top_n=top_n,
         )
         title = f"Strategic review data tables, {months_in_words(months)}"
-    return Pack("review", title, (first, last), tables, pack_notes, threshold,
-                basemap=basemap_for(area))
+    return Pack(
+        "review", title, (first, last), tables, pack_notes, threshold, basemap=basemap_for(area)
+    )
 
 
 def _computed_review_tables(
@@ -284,7 +357,14 @@ def _computed_review_tables(
         ]
         key["value"] = key["value"].astype(object).mask(small, primary_marker(threshold))
     tables.append(
-        Table("key_figures", f"Key figures, {months_in_words(months)}", key, note, key_notes, "summary")
+        Table(
+            "key_figures",
+            f"Key figures, {months_in_words(months)}",
+            key,
+            note,
+            key_notes,
+            "summary",
+        )
     )
 
     ct = crimes.groupby("crime_type").size().rename("count").reset_index()

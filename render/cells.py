@@ -41,8 +41,10 @@ def column_label(col: object) -> str:
     --------
     >>> column_label("asb_share_pct"), column_label("ci_low")
     ('ASB share %', '95% CI low')
+    >>> column_label("police_uk_2002_per_1000")
+    'police.uk 2002 per 1,000'
     """
-    text = str(col)
+    text = re.sub(r"(?<![a-z])police_uk(?![a-z])", "police.uk", str(col))
     text = re.sub(r"_pct$", " %", text)
     text = text.replace("per_1000", "per 1,000").replace("ci_low", "95% CI low")
     text = text.replace("ci_high", "95% CI high").replace("_", " ")
