@@ -47,6 +47,7 @@ import pandas as pd
 from scipy import ndimage
 from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.linear_model import PoissonRegressor
+from threadpoolctl import threadpool_limits
 
 from analysis.describe import GENERIC_LOCATIONS
 from analysis.grid import Grid, area_geometry
@@ -402,7 +403,9 @@ def _fit_model(kind: str, xm: np.ndarray, y: np.ndarray, w: np.ndarray, random_s
     else:
         msg = f"unknown model {kind!r}; choose one of {', '.join(MODELS)}."
         raise InputError(msg)
-    model.fit(xm, y, sample_weight=w)
+    # One thread: the panels are small, and OpenMP threads only wait on a busy machine.
+    with threadpool_limits(limits=1, user_api="openmp"):
+        model.fit(xm, y, sample_weight=w)
     return model
 
 
@@ -449,7 +452,8 @@ def _panel_rows(hist, t, bandwidth_m, half_life_months, cells):
 
 def _predict(model, hist, origin, bandwidth_m, half_life_months, cells) -> np.ndarray:
     xm = _design(_features(hist, origin, bandwidth_m, half_life_months)[:, cells])
-    return model.predict(xm)
+    with threadpool_limits(limits=1, user_api="openmp"):
+        return model.predict(xm)
 
 
 def fit_risk(
