@@ -5,7 +5,7 @@ works", Space Time Pattern Mining toolbox):
 
 1. **Cube.** Incidents are counted in square bins of ``bin_m`` metres (the study
    area's bins) for each month: a cube of locations x time steps.
-2. **Gi\\* per bin.** Each bin of each month gets the Getis-Ord Gi\\* z-score over
+2. **Gi* per bin.** Each bin of each month gets the Getis-Ord Gi* z-score over
    its space-time neighbourhood: the bins whose centres lie within
    ``neighbourhood_m`` (itself included) in the same month and in the
    ``neighbourhood_steps`` previous months (ArcGIS's *Neighborhood Time Step*: 1
@@ -14,7 +14,7 @@ works", Space Time Pattern Mining toolbox):
    p-values are two-sided normal; a bin is a significant hot (cold) spot when its
    z is positive (negative) and it survives the False Discovery Rate correction
    (Benjamini-Hochberg, per time step) at ``alpha`` (0.10: ArcGIS's 90% confidence).
-3. **Trend.** A Mann-Kendall test on each location's series of Gi\\* z-scores (the
+3. **Trend.** A Mann-Kendall test on each location's series of Gi* z-scores (the
    "intensity of clustering"), with the tie correction and continuity correction;
    significant at ``trend_alpha``. The trend of the counts themselves is reported too.
 4. **Classes** (ArcGIS's definitions; "hot" = significant hot spot bin, n = months):
