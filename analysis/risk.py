@@ -418,7 +418,7 @@ def _panel(hist, origins, bandwidth_m, half_life_months, cells):
 
     Cells with a map point are all kept; cells without one (most of a district) are
     thinned to every ``_THIN``-th cell with weight ``_THIN`` (a deterministic sample
-    that leaves the fitted means unbiased), and all-zero rows are pooled into one.
+    that leaves the fitted means unbiased).
     """
     xs, ys, ws = [], [], []
     for t in origins:
@@ -436,16 +436,11 @@ def _panel_rows(hist, t, bandwidth_m, half_life_months, cells):
     own_flat = hist.own.reshape(len(hist.months), -1)
     xm = _design(_features(hist, t, bandwidth_m, half_life_months)[:, cells])
     y = own_flat[t + 1, cells]
-    zero = ~xm.any(axis=1)
-    empty = (xm[:, FEATURES.index("map_points")] == 0) & ~zero
-    thin = empty & (np.arange(len(cells)) % _THIN != 0)
-    keep = ~zero & ~thin
-    xms, ys, ws = [xm[keep]], [y[keep]], [np.where(empty[keep], float(_THIN), 1.0)]
-    if zero.any():
-        xms.append(np.zeros((1, xm.shape[1])))
-        ys.append(np.array([y[zero].mean()]))
-        ws.append(np.array([float(zero.sum())]))
-    out = (np.vstack(xms), np.concatenate(ys), np.concatenate(ws))
+    # Cells without a map point yet (most of a district, many with no feature at
+    # all): every _THIN-th, weighted _THIN, so the fitted means stay unbiased.
+    empty = xm[:, FEATURES.index("map_points")] == 0
+    keep = ~empty | (np.arange(len(cells)) % _THIN == 0)
+    out = (xm[keep], y[keep], np.where(empty[keep], float(_THIN), 1.0))
     hist.smoothed[key] = out
     return out
 

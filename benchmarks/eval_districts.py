@@ -63,6 +63,7 @@ def main() -> None:
     print(f"Loaded 14 districts in {time.perf_counter() - t0:.1f} s\n")
     wanted = {d.strip() for d in args.districts.split(",") if d.strip()}
     rows = []
+    split_rows = []
     for d in districts:
         if wanted and d.name not in wanted:
             continue
@@ -70,6 +71,20 @@ def main() -> None:
         res = rolling_evaluation(
             d.incidents, types=ASB, study_area=d.outline, methods=methods, coverages=COVERAGES
         )
+        ps = res.per_split[res.per_split["method"].isin(["risk surface", "grid counts"])]
+        wide = ps.pivot_table(
+            index=["origin", "test_months"],
+            columns=["method", "coverage"],
+            values="hit_rate",
+            sort=False,
+        )
+        wide.columns = [
+            f"{'risk' if m == 'risk surface' else 'counts'} {round(c * 100)}%"
+            for m, c in wide.columns
+        ]
+        wide = wide.reset_index()
+        wide.insert(0, "district", d.name)
+        split_rows.append(wide)
         s = res.summary.copy()
         s.insert(0, "district", d.name)
         rows.append(s)
@@ -101,6 +116,9 @@ def main() -> None:
         )
         diff.loc["Mean"] = diff.mean()
         print(markdown(diff))
+    if split_rows:
+        print("\n## Per split: hit rate of the risk surface and grid counts\n")
+        print(markdown(pd.concat(split_rows, ignore_index=True), index=False))
     print("\n## Mean over districts of PAI, PEI, RRI and achieved area share\n")
     agg = table.groupby(["method", "coverage"], sort=False)[
         ["area_share", "hit_rate", "pai", "pei", "rri", "hit_sd"]
