@@ -267,11 +267,11 @@ class _History:
     own: np.ndarray
     other: np.ndarray
     points: _Points
-    smoothed: dict = field(default_factory=dict)
+    cache: dict = field(default_factory=dict)
 
     def smooth(self, bandwidth_m: float) -> tuple[np.ndarray, np.ndarray]:
         """Own and other cubes smoothed by a Gaussian of ``bandwidth_m`` (cached)."""
-        if bandwidth_m not in self.smoothed:
+        if bandwidth_m not in self.cache:
             sigma = bandwidth_m / self.grid.cell_m
             own = ndimage.gaussian_filter(
                 self.own, sigma=(0, sigma, sigma), mode="constant", truncate=3.0
@@ -281,8 +281,8 @@ class _History:
             )
             own[:, ~self.mask] = 0
             other[:, ~self.mask] = 0
-            self.smoothed[bandwidth_m] = (own, other)
-        return self.smoothed[bandwidth_m]
+            self.cache[bandwidth_m] = (own, other)
+        return self.cache[bandwidth_m]
 
 
 def _features(
@@ -431,8 +431,8 @@ def _panel(hist, origins, bandwidth_m, half_life_months, cells):
 
 def _panel_rows(hist, t, bandwidth_m, half_life_months, cells):
     key = ("rows", t, bandwidth_m, half_life_months)
-    if key in hist.smoothed:
-        return hist.smoothed[key]
+    if key in hist.cache:
+        return hist.cache[key]
     own_flat = hist.own.reshape(len(hist.months), -1)
     xm = _design(_features(hist, t, bandwidth_m, half_life_months)[:, cells])
     y = own_flat[t + 1, cells]
@@ -441,7 +441,7 @@ def _panel_rows(hist, t, bandwidth_m, half_life_months, cells):
     empty = xm[:, FEATURES.index("map_points")] == 0
     keep = ~empty | (np.arange(len(cells)) % _THIN == 0)
     out = (xm[keep], y[keep], np.where(empty[keep], float(_THIN), 1.0))
-    hist.smoothed[key] = out
+    hist.cache[key] = out
     return out
 
 
@@ -536,7 +536,7 @@ def fit_risk(
         split_origins = [last_t - 1]
     own_flat = own.reshape(len(months), -1)
     rows = []
-    cache: dict = {}
+    pearson: dict = {}
 
     def run(kind: str, bw: float) -> float:
         scores = []
@@ -550,7 +550,7 @@ def fit_risk(
             hits = hit_rates(pred.reshape(grid.shape), mask, test.reshape(grid.shape), coverages)
             mu = pred[cells] * (last - s)
             obs = test[cells]
-            cache.setdefault((kind, bw), []).append(
+            pearson.setdefault((kind, bw), []).append(
                 (float(((obs - mu) ** 2 / np.maximum(mu, 1e-9)).sum()), len(cells))
             )
             rows.append(
@@ -578,7 +578,7 @@ def fit_risk(
     validation["chosen"] = (validation["model"] == best_model) & (
         validation["bandwidth_m"] == best_bw
     )
-    chi = cache[(best_model, float(best_bw))]
+    chi = pearson[(best_model, float(best_bw))]
     dispersion = max(1.0, sum(c for c, _ in chi) / max(1, sum(n for _, n in chi)))
 
     xm, y, w = _panel(hist, range(min_origin, last_t), float(best_bw), half_life_months, cells)
@@ -631,9 +631,10 @@ def _weights(kind: str, model) -> dict[str, float]:
         out = {"intercept": float(model.intercept_)}
         out.update({f: float(c) for f, c in zip(FEATURES, model.coef_, strict=True)})
         return out
-    # Trees: how often each feature is split on, weighted by the samples it splits.
+    # Trees: the split gain summed per feature (sklearn has no public importances for
+    # this model; if its internals change, the weights are reported as zeros).
     gains = np.zeros(len(FEATURES))
-    for stage in model._predictors:  # noqa: SLF001 - sklearn exposes no importances here
+    for stage in getattr(model, "_predictors", []):
         for pred in stage:
             nodes = pred.nodes
             inner = ~nodes["is_leaf"].astype(bool)
