@@ -357,8 +357,8 @@ class RiskSurface:
         (last month it learnt from), ``test_months``, ``hit_1``, ``hit_5``, ``hit_10``,
         ``score`` (their mean), ``chosen``.
     dispersion
-        Pearson dispersion of the chosen model's monthly cell counts over the
-        validation splits (1 = Poisson), used for intervals.
+        Pearson dispersion (at least 1 = Poisson) of the chosen model's counts in the
+        top 5% of cells over the validation splits, used for intervals.
     description
         Plain-language account of the surface, for the map.
     """
@@ -548,10 +548,12 @@ def fit_risk(
             last = min(last_t, s + test_months)
             test = own_flat[s + 1 : last + 1].sum(axis=0)
             hits = hit_rates(pred.reshape(grid.shape), mask, test.reshape(grid.shape), coverages)
-            mu = pred[cells] * (last - s)
-            obs = test[cells]
+            # Dispersion where it matters: the top 5% of cells (patrol areas lie there).
+            top = top_cells(pred.reshape(grid.shape), mask, 0.05)
+            mu = pred[top] * (last - s)
+            obs = test[top]
             pearson.setdefault((kind, bw), []).append(
-                (float(((obs - mu) ** 2 / np.maximum(mu, 1e-9)).sum()), len(cells))
+                (float(((obs - mu) ** 2 / np.maximum(mu, 1e-9)).sum()), len(top))
             )
             rows.append(
                 {
