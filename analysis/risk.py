@@ -448,7 +448,9 @@ def _panel_rows(hist, t, bandwidth_m, half_life_months, cells):
 def _predict(model, hist, origin, bandwidth_m, half_life_months, cells) -> np.ndarray:
     xm = _design(_features(hist, origin, bandwidth_m, half_life_months)[:, cells])
     with threadpool_limits(limits=1, user_api="openmp"):
-        return model.predict(xm)
+        pred = model.predict(xm)
+    # A diverging tree model can overflow; such a candidate then simply scores badly.
+    return np.clip(np.nan_to_num(pred, nan=0.0, posinf=1e6), 0.0, 1e6)
 
 
 def fit_risk(
