@@ -1,5 +1,7 @@
 """Emerging hot spots: Mann-Kendall and ArcGIS's classes by hand, and a rising cell."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import shapely
@@ -111,3 +113,29 @@ def test_fewer_than_three_months_are_refused():
     rows = [("2021-01", ASB, 400100.0, 100100.0, "x")]
     with pytest.raises(InputError, match="three months"):
         emerging_hotspots(frame(rows), study_area=shapely.box(400000, 100000, 401000, 101000))
+
+
+HAMPSHIRE_ZIP = (
+    Path(__file__).resolve().parents[3]
+    / "shared"
+    / "data"
+    / "police_uk"
+    / "hampshire"
+    / "hampshire-street-2021-03-to-2022-05.zip"
+)
+
+
+@pytest.mark.skipif(not HAMPSHIRE_ZIP.exists(), reason="the Hampshire months are not here")
+def test_eastleigh_asb_busiest_bin_is_a_persistent_or_intensifying_hot_spot():
+    from geo.io import load_incidents
+    from geo.study_area import load_study_area
+
+    area = load_study_area()
+    inc = load_incidents(HAMPSHIRE_ZIP, area).incidents
+    asb = inc[(inc["crime_type"] == ASB) & (inc["month"] >= "2021-06")]
+    result = emerging_hotspots(asb, study_area=area.geometry)
+    assert len(result.months) == 12
+    busiest = result.cells.sort_values("count", ascending=False).iloc[0]
+    assert busiest["class"] in {"persistent hot spot", "intensifying hot spot"}
+    assert result.summary["incidents"].sum() == result.cells["count"].sum()
+    assert result.cells["count"].sum() <= len(asb)
