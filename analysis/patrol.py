@@ -34,7 +34,7 @@ from analysis.risk import RiskSurface, top_cells
 from geo.crs import require_bng
 from geo.errors import InputError
 
-__all__ = ["PATROL_COLUMNS", "expected_interval", "patrol_areas", "patrol_cells"]
+__all__ = ["PATROL_COLUMNS", "expected_interval", "patrol_areas", "patrol_cells", "unique_names"]
 
 PATROL_COLUMNS = [
     "rank",
