@@ -1,0 +1,701 @@
+"""A predictive risk surface: the expected count of the chosen types next month, per cell.
+
+:func:`fit_risk` turns the loaded months of an area into, for every cell of a 50 m grid
+over it (and every police.uk map point), the expected number of incidents of the chosen
+types in the month after the last loaded one. It learns from the area's own history:
+
+- **own history**: the chosen types' counts in the cell, as a recency-weighted mean
+  (half-life ``half_life_months``) and as the plain mean over every loaded month;
+- **neighbours**: the same counts smoothed with a Gaussian kernel of ``bandwidth_m``
+  (the standard deviation, metres), so a cell next to a busy one is not scored zero;
+- **other crime types**: every other type's mean monthly count in the cell and
+  nearby (police.uk snaps reports to shared map points, and the chosen types next
+  month land where other types were reported: ``../shared/docs/DOMAIN.md``);
+- **place type**: police.uk names a kind of place for some map points ("Parking Area",
+  "Supermarket", "Shopping Area", ...; :data:`analysis.describe.GENERIC_LOCATIONS`).
+  Each kind's mean monthly count of the chosen types per map point, learnt from the
+  history, is summed over the map points seen in the cell;
+- **map points**: how many distinct map points have had any report in the cell.
+
+These are combined by a Poisson model, ``log E[count next month] = b0 + sum b_k
+log(1 + 12 feature_k)`` (:class:`sklearn.linear_model.PoissonRegressor`) or a
+Poisson gradient-boosted tree (:class:`sklearn.ensemble.HistGradientBoostingRegressor`
+with ``loss="poisson"``), trained on a panel of (origin month, cell) rows: the
+features from the months up to each origin and the target the count of the month
+after it.
+
+**Rolling origin, never the months it predicts.** The bandwidth and the model are
+chosen by rolling-origin validation on the loaded months only: for each of the last
+``n_splits`` months ``s`` before the end, the model is trained on panel rows whose
+target month is at most ``s`` (so the features and targets it sees stop at ``s``),
+scored on the months after ``s`` (hit rate at 1%, 5% and 10% of the area, averaged),
+and the candidate with the best mean score wins. The final model is then refitted on
+every origin and predicts the month after the last loaded one.
+
+Expected counts are per month. The result (:class:`RiskSurface`) carries the chosen
+bandwidth, half-life and weights, the per-split validation scores and a
+plain-language description for the map.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from scipy import ndimage
+from sklearn.ensemble import HistGradientBoostingRegressor
+from sklearn.linear_model import PoissonRegressor
+from threadpoolctl import threadpool_limits
+
+from analysis.describe import GENERIC_LOCATIONS
+from analysis.grid import Grid, area_geometry
+from geo.crs import BNG, require_bng
+from geo.errors import InputError
+
+__all__ = [
+    "DEFAULT_BANDWIDTHS_M",
+    "DEFAULT_COVERAGES",
+    "DEFAULT_MODELS",
+    "FEATURES",
+    "MODELS",
+    "RiskSurface",
+    "fit_risk",
+    "hit_rates",
+    "month_cubes",
+    "top_cells",
+]
+
+DEFAULT_BANDWIDTHS_M = (75.0, 150.0, 300.0)
+"""Candidate Gaussian bandwidths (standard deviation, metres) for the neighbours."""
+
+DEFAULT_COVERAGES = (0.01, 0.05, 0.10)
+"""Shares of the area at which candidates are scored."""
+
+MODELS = ("glm", "hgb")
+"""Models known: Poisson GLM on log features, Poisson gradient-boosted trees."""
+
+DEFAULT_MODELS = ("glm",)
+"""Candidates by default: the trees lost to the GLM on every rolling-origin split
+tried and take several times longer, so they are an option, not the default."""
+
+FEATURES = (
+    "own_recent",
+    "own_mean",
+    "own_near",
+    "other_mean",
+    "other_near",
+    "place_prior",
+    "map_points",
+)
+"""Feature names, in the order of the model's weights."""
+
+_FEATURE_TEXT = {
+    "own_recent": "the chosen types in the cell, recent months weighted more",
+    "own_mean": "the chosen types in the cell, every month alike",
+    "own_near": "the chosen types in neighbouring cells",
+    "other_mean": "other crime types in the cell",
+    "other_near": "other crime types in neighbouring cells",
+    "place_prior": "the kind of place police.uk names at the cell's map points",
+    "map_points": "the number of map points with any report in the cell",
+}
+
+
+def top_cells(score: np.ndarray, mask: np.ndarray, coverage: float) -> np.ndarray:
+    """The highest-scoring cells covering exactly ``coverage`` of the area.
+
+    Parameters
+    ----------
+    score
+        ``[ny, nx]`` scores (higher = more at risk); NaN counts as the lowest.
+    mask
+        ``[ny, nx]`` bool, the area's cells.
+    coverage
+        Share of the area's cells to take, in ``[0, 1]``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Flat cell indices (``iy * nx + ix``), exactly ``round(coverage * mask.sum())``
+        of them, best first; ties go to the lower cell index.
+
+    Raises
+    ------
+    InputError
+        If ``coverage`` is outside ``[0, 1]`` or the shapes differ.
+    """
+    if not 0.0 <= float(coverage) <= 1.0:
+        msg = f"coverage must be a share in [0, 1], got {coverage!r}."
+        raise InputError(msg)
+    score = np.asarray(score, dtype=float)
+    mask = np.asarray(mask, dtype=bool)
+    if score.shape != mask.shape:
+        msg = f"score has shape {score.shape}, the mask {mask.shape}."
+        raise InputError(msg)
+    flat = np.flatnonzero(mask.ravel())
+    s = np.nan_to_num(score.ravel()[flat], nan=-np.inf)
+    order = np.lexsort((flat, -s))
+    n = int(round(float(coverage) * len(flat)))
+    return flat[order[:n]]
+
+
+def hit_rates(
+    score: np.ndarray,
+    mask: np.ndarray,
+    test: np.ndarray,
+    coverages: tuple[float, ...] | list[float] = DEFAULT_COVERAGES,
+) -> np.ndarray:
+    """Share of the ``test`` counts inside the top cells of ``score`` at each coverage.
+
+    Parameters
+    ----------
+    score, mask, test
+        ``[ny, nx]`` arrays: scores, the area's cells, counts of the test period.
+    coverages
+        Shares of the area.
+
+    Returns
+    -------
+    numpy.ndarray
+        One hit rate per coverage (NaN when the test period has no incident).
+    """
+    te = np.asarray(test, dtype=float).ravel()
+    total = te[np.asarray(mask, bool).ravel()].sum()
+    if total <= 0:
+        return np.full(len(coverages), np.nan)
+    return np.array([te[top_cells(score, mask, c)].sum() / total for c in coverages])
+
+
+def month_cubes(
+    incidents: gpd.GeoDataFrame,
+    types: tuple[str, ...] | list[str],
+    grid: Grid,
+    mask: np.ndarray,
+    months: tuple[str, ...] | list[str],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Counts per month and cell of the chosen types and of every other type.
+
+    Parameters
+    ----------
+    incidents
+        Incident frame (``month``, ``crime_type``, ``has_location``, ``x``, ``y``).
+    types
+        The chosen crime types.
+    grid, mask
+        The grid and the area's cells.
+    months
+        ``YYYY-MM`` months, in order; rows of other months are ignored.
+
+    Returns
+    -------
+    own, other : numpy.ndarray
+        ``[n_months, ny, nx]`` counts (zero outside ``mask``).
+    """
+    own = np.zeros((len(months), grid.ny, grid.nx))
+    other = np.zeros_like(own)
+    located = incidents[incidents["has_location"].to_numpy(bool)]
+    m_index = {m: i for i, m in enumerate(months)}
+    mi = located["month"].map(m_index).to_numpy(dtype=float)
+    ix, iy, inside = grid.cell_index_in(
+        located["x"].to_numpy(float), located["y"].to_numpy(float), mask
+    )
+    keep = inside & np.isfinite(mi)
+    is_own = located["crime_type"].isin(list(types)).to_numpy()
+    mi = np.nan_to_num(mi).astype(np.int64)
+    np.add.at(own, (mi[keep & is_own], iy[keep & is_own], ix[keep & is_own]), 1)
+    np.add.at(other, (mi[keep & ~is_own], iy[keep & ~is_own], ix[keep & ~is_own]), 1)
+    return own, other
+
+
+@dataclass(frozen=True, eq=False)
+class _Points:
+    """Distinct map points of the history: cell, kind, first month, own counts by month."""
+
+    x: np.ndarray
+    y: np.ndarray
+    cell: np.ndarray
+    label: np.ndarray
+    kind: np.ndarray
+    first: np.ndarray
+    own: np.ndarray  # [n_points, n_months]
+
+
+def _map_points(incidents, types, grid, mask, months) -> _Points:
+    located = incidents[incidents["has_location"].to_numpy(bool)]
+    m_index = {m: i for i, m in enumerate(months)}
+    mi = located["month"].map(m_index).to_numpy(dtype=float)
+    x = located["x"].to_numpy(float)
+    y = located["y"].to_numpy(float)
+    ix, iy, inside = grid.cell_index_in(x, y, mask)
+    keep = inside & np.isfinite(mi)
+    x, y, mi = x[keep], y[keep], mi[keep].astype(np.int64)
+    cell = (iy * grid.nx + ix)[keep]
+    label = located["location"].astype(str).str.removeprefix("On or near ").to_numpy(object)[keep]
+    is_own = located["crime_type"].isin(list(types)).to_numpy()[keep]
+    xy = np.round(np.column_stack([x, y]), 1)
+    uniq, inv = np.unique(xy, axis=0, return_inverse=True)
+    inv = inv.ravel()
+    n = len(uniq)
+    first = np.full(n, len(months), dtype=np.int64)
+    np.minimum.at(first, inv, mi)
+    own = np.zeros((n, len(months)))
+    np.add.at(own, (inv[is_own], mi[is_own]), 1)
+    pcell = np.zeros(n, dtype=np.int64)
+    pcell[inv] = cell
+    plabel = np.empty(n, dtype=object)
+    plabel[inv] = label
+    kind = np.where(np.isin(plabel, list(GENERIC_LOCATIONS)), plabel, "street")
+    return _Points(uniq[:, 0], uniq[:, 1], pcell, plabel, kind.astype(object), first, own)
+
+
+def _recency_weights(n: int, half_life_months: float) -> np.ndarray:
+    """Weights of months ``0..n-1`` seen from month ``n-1`` (newest weighs 1)."""
+    age = np.arange(n)[::-1].astype(float)
+    if not np.isfinite(half_life_months):
+        return np.ones(n)
+    return 0.5 ** (age / half_life_months)
+
+
+@dataclass(frozen=True, eq=False)
+class _History:
+    """Everything features are built from, computed once per fit."""
+
+    grid: Grid
+    mask: np.ndarray
+    months: tuple[str, ...]
+    own: np.ndarray
+    other: np.ndarray
+    points: _Points
+    cache: dict = field(default_factory=dict)
+
+    def smooth(self, bandwidth_m: float) -> tuple[np.ndarray, np.ndarray]:
+        """Own and other cubes smoothed by a Gaussian of ``bandwidth_m`` (cached)."""
+        if bandwidth_m not in self.cache:
+            sigma = bandwidth_m / self.grid.cell_m
+            own = ndimage.gaussian_filter(
+                self.own, sigma=(0, sigma, sigma), mode="constant", truncate=3.0
+            )
+            other = ndimage.gaussian_filter(
+                self.other, sigma=(0, sigma, sigma), mode="constant", truncate=3.0
+            )
+            own[:, ~self.mask] = 0
+            other[:, ~self.mask] = 0
+            self.cache[bandwidth_m] = (own, other)
+        return self.cache[bandwidth_m]
+
+
+def _features(
+    hist: _History, origin: int, bandwidth_m: float, half_life_months: float
+) -> np.ndarray:
+    """``[n_features, n_cells]`` features at ``origin`` (months ``0..origin`` only)."""
+    n = origin + 1
+    w = _recency_weights(n, half_life_months)
+    own = hist.own[:n].reshape(n, -1)
+    other = hist.other[:n].reshape(n, -1)
+    s_own, s_other = hist.smooth(bandwidth_m)
+    s_own = s_own[:n].reshape(n, -1)
+    s_other = s_other[:n].reshape(n, -1)
+    pts = hist.points
+    seen = pts.first <= origin
+    # Place prior: each kind's mean own count per map point and month, learnt from the
+    # points seen by the origin, summed over the cell's points.
+    kinds, kinv = np.unique(pts.kind[seen].astype(str), return_inverse=True)
+    own_by_point = pts.own[seen, :n].sum(axis=1)
+    per_kind = np.bincount(kinv, weights=own_by_point, minlength=len(kinds))
+    n_kind = np.bincount(kinv, minlength=len(kinds))
+    rate = per_kind / np.maximum(n_kind, 1) / n
+    ncell = hist.grid.nx * hist.grid.ny
+    place = np.bincount(pts.cell[seen], weights=rate[kinv], minlength=ncell)
+    mpts = np.bincount(pts.cell[seen], minlength=ncell).astype(float)
+    return np.vstack(
+        [
+            w @ own / w.sum(),
+            own.mean(axis=0),
+            s_own.mean(axis=0),
+            other.mean(axis=0),
+            s_other.mean(axis=0),
+            place,
+            mpts / 12.0,  # scaled so that log(1 + 12 x) is log(1 + points)
+        ]
+    )
+
+
+def _design(feats: np.ndarray) -> np.ndarray:
+    return np.log1p(12.0 * feats).T
+
+
+@dataclass(frozen=True, eq=False)
+class RiskSurface:
+    """A fitted risk surface.
+
+    Attributes
+    ----------
+    grid, mask
+        The grid and the area's cells.
+    expected
+        ``[ny, nx]`` expected count of the chosen types next month (0 outside the area).
+    points
+        The map points of the history (EPSG:27700): ``x``, ``y``, ``location``,
+        ``kind`` (place type or "street"), ``expected`` (the cell's expected count
+        shared among its points by their own recent history plus their kind's prior).
+    types
+        The chosen crime types.
+    months
+        The loaded months it learnt from; it predicts the month after the last.
+    model
+        ``"glm"`` or ``"hgb"`` (see :data:`MODELS`).
+    bandwidth_m
+        Gaussian bandwidth (standard deviation, metres) of the neighbours.
+    half_life_months
+        Half-life of the recency weighting.
+    weights
+        Feature name to weight: the GLM's coefficients on ``log(1 + 12 x)``, or the
+        trees' permutation-free split-gain importances (shares summing to 1).
+    validation
+        One row per candidate and split: ``model``, ``bandwidth_m``, ``origin``
+        (last month it learnt from), ``test_months``, ``hit_1``, ``hit_5``, ``hit_10``,
+        ``score`` (their mean), ``chosen``.
+    dispersion
+        Pearson dispersion (at least 1 = Poisson) of the chosen model's counts in the
+        top 5% of cells over the validation splits, used for intervals.
+    description
+        Plain-language account of the surface, for the map.
+    """
+
+    grid: Grid
+    mask: np.ndarray
+    expected: np.ndarray
+    points: gpd.GeoDataFrame
+    types: tuple[str, ...]
+    months: tuple[str, ...]
+    model: str
+    bandwidth_m: float
+    half_life_months: float
+    weights: dict[str, float]
+    validation: pd.DataFrame
+    dispersion: float
+    description: str
+
+    @property
+    def expected_total(self) -> float:
+        """Expected count over the whole area next month."""
+        return float(self.expected[self.mask].sum())
+
+    def top_cells(self, coverage: float) -> np.ndarray:
+        """Flat indices of the highest-risk cells covering exactly ``coverage``."""
+        return top_cells(self.expected, self.mask, coverage)
+
+
+def _fit_model(kind: str, xm: np.ndarray, y: np.ndarray, w: np.ndarray, random_state: int):
+    if kind == "glm":
+        model = PoissonRegressor(alpha=1e-4, solver="newton-cholesky", max_iter=100)
+    elif kind == "hgb":
+        model = HistGradientBoostingRegressor(
+            loss="poisson",
+            max_iter=80,
+            learning_rate=0.1,
+            max_leaf_nodes=15,
+            min_samples_leaf=40,
+            early_stopping=False,
+            random_state=random_state,
+        )
+    else:
+        msg = f"unknown model {kind!r}; choose one of {', '.join(MODELS)}."
+        raise InputError(msg)
+    # One thread: the panels are small, and OpenMP threads only wait on a busy machine.
+    with threadpool_limits(limits=1, user_api="openmp"):
+        model.fit(xm, y, sample_weight=w)
+    return model
+
+
+_THIN = 8
+"""Cells with no map point yet enter the training panel one in ``_THIN``, weighted so."""
+
+
+def _panel(hist, origins, bandwidth_m, half_life_months, cells):
+    """Stacked rows (origin, cell) for ``origins``.
+
+    Cells with a map point are all kept; cells without one (most of a district) are
+    thinned to every ``_THIN``-th cell with weight ``_THIN`` (a deterministic sample
+    that leaves the fitted means unbiased).
+    """
+    xs, ys, ws = [], [], []
+    for t in origins:
+        xm, y, w = _panel_rows(hist, t, bandwidth_m, half_life_months, cells)
+        xs.append(xm)
+        ys.append(y)
+        ws.append(w)
+    return np.vstack(xs), np.concatenate(ys), np.concatenate(ws)
+
+
+def _panel_rows(hist, t, bandwidth_m, half_life_months, cells):
+    key = ("rows", t, bandwidth_m, half_life_months)
+    if key in hist.cache:
+        return hist.cache[key]
+    own_flat = hist.own.reshape(len(hist.months), -1)
+    xm = _design(_features(hist, t, bandwidth_m, half_life_months)[:, cells])
+    y = own_flat[t + 1, cells]
+    # Cells without a map point yet (most of a district, many with no feature at
+    # all): every _THIN-th, weighted _THIN, so the fitted means stay unbiased.
+    empty = xm[:, FEATURES.index("map_points")] == 0
+    keep = ~empty | (np.arange(len(cells)) % _THIN == 0)
+    out = (xm[keep], y[keep], np.where(empty[keep], float(_THIN), 1.0))
+    hist.cache[key] = out
+    return out
+
+
+def _predict(model, hist, origin, bandwidth_m, half_life_months, cells) -> np.ndarray:
+    xm = _design(_features(hist, origin, bandwidth_m, half_life_months)[:, cells])
+    with threadpool_limits(limits=1, user_api="openmp"):
+        pred = model.predict(xm)
+    # A diverging tree model can overflow; such a candidate then simply scores badly.
+    return np.clip(np.nan_to_num(pred, nan=0.0, posinf=1e6), 0.0, 1e6)
+
+
+def fit_risk(
+    incidents: gpd.GeoDataFrame,
+    *,
+    types: tuple[str, ...] | list[str],
+    study_area: object,
+    cell_m: float = 50.0,
+    months: tuple[str, ...] | list[str] | None = None,
+    models: tuple[str, ...] | list[str] = DEFAULT_MODELS,
+    bandwidths_m: tuple[float, ...] | list[float] = DEFAULT_BANDWIDTHS_M,
+    half_life_months: float = 3.0,
+    n_splits: int = 3,
+    test_months: int = 3,
+    min_origin: int = 2,
+    coverages: tuple[float, ...] | list[float] = DEFAULT_COVERAGES,
+    random_state: int = 0,
+) -> RiskSurface:
+    """Fit the risk surface of ``types`` next month from the loaded months.
+
+    Parameters
+    ----------
+    incidents
+        Incident frame of **every** crime type (EPSG:27700): the other types are
+        features. Rows of months outside ``months`` are ignored.
+    types
+        The chosen crime types (e.g. ``["Anti-social behaviour"]``).
+    study_area
+        The area's outline (shapely geometry in BNG metres or a frame in EPSG:27700).
+    cell_m
+        Grid cell side, metres.
+    months
+        The months to learn from, ``YYYY-MM``; every month in ``incidents`` by default.
+        They must be consecutive.
+    models
+        Candidate models (:data:`MODELS`), chosen among by rolling origin.
+    bandwidths_m
+        Candidate neighbour bandwidths, metres, chosen among by rolling origin.
+    half_life_months
+        Half-life of the recency-weighted own history (the model weighs it against
+        the plain mean, so the recency weight itself is learnt).
+    n_splits
+        Rolling-origin splits used to choose: the last ``n_splits`` origins.
+    test_months
+        Months after each validation origin that are scored.
+    min_origin
+        First origin of the training panel (0-based month index): each training row
+        has at least ``min_origin + 1`` months of history.
+    coverages
+        Coverages at which candidates are scored (mean hit rate).
+    random_state
+        Seed of the tree model.
+
+    Returns
+    -------
+    RiskSurface
+
+    Raises
+    ------
+    InputError
+        If fewer than four months are given, the months are not consecutive, or the
+        frame is not in EPSG:27700.
+    """
+    require_bng(incidents, "incidents")
+    types = tuple(types)
+    if months is None:
+        months = sorted(set(incidents["month"].astype(str)))
+    months = tuple(str(m) for m in months)
+    _check_months(months)
+    if len(months) < 4:
+        msg = f"the risk surface needs at least four months of history, got {len(months)}."
+        raise InputError(msg)
+    geom = area_geometry(study_area)
+    grid = Grid.covering(geom.bounds, cell_m)
+    mask = grid.mask_from(geom)
+    own, other = month_cubes(incidents, types, grid, mask, months)
+    hist = _History(
+        grid, mask, months, own, other, _map_points(incidents, types, grid, mask, months)
+    )
+    cells = np.flatnonzero(mask.ravel())
+    last_t = len(months) - 1
+    min_origin = max(0, min(int(min_origin), last_t - 2))
+    split_origins = [s for s in range(last_t - n_splits, last_t) if s > min_origin]
+    if not split_origins:
+        split_origins = [last_t - 1]
+    own_flat = own.reshape(len(months), -1)
+    rows = []
+    pearson: dict = {}
+
+    def run(kind: str, bw: float) -> float:
+        scores = []
+        for s in split_origins:
+            xm, y, w = _panel(hist, range(min_origin, s), bw, half_life_months, cells)
+            model = _fit_model(kind, xm, y, w, random_state)
+            pred = np.zeros(grid.nx * grid.ny)
+            pred[cells] = _predict(model, hist, s, bw, half_life_months, cells)
+            last = min(last_t, s + test_months)
+            test = own_flat[s + 1 : last + 1].sum(axis=0)
+            hits = hit_rates(pred.reshape(grid.shape), mask, test.reshape(grid.shape), coverages)
+            # Dispersion where it matters: the top 5% of cells (patrol areas lie there).
+            top = top_cells(pred.reshape(grid.shape), mask, 0.05)
+            mu = pred[top] * (last - s)
+            obs = test[top]
+            pearson.setdefault((kind, bw), []).append(
+                (float(((obs - mu) ** 2 / np.maximum(mu, 1e-9)).sum()), len(top))
+            )
+            rows.append(
+                {
+                    "model": kind,
+                    "bandwidth_m": bw,
+                    "origin": months[s],
+                    "test_months": f"{months[s + 1]}..{months[last]}",
+                    **{f"hit_{round(c * 100)}": h for c, h in zip(coverages, hits, strict=True)},
+                    "score": float(np.nanmean(hits)),
+                }
+            )
+            scores.append(float(np.nanmean(hits)))
+        return float(np.mean(scores))
+
+    models = tuple(models)
+    first = models[0]
+    bw_scores = {bw: run(first, float(bw)) for bw in bandwidths_m}
+    best_bw = max(bw_scores, key=lambda b: (bw_scores[b], -b))
+    model_scores = {first: bw_scores[best_bw]}
+    for kind in models[1:]:
+        model_scores[kind] = run(kind, float(best_bw))
+    best_model = max(models, key=lambda k: (model_scores[k], -models.index(k)))
+    validation = pd.DataFrame(rows)
+    validation["chosen"] = (validation["model"] == best_model) & (
+        validation["bandwidth_m"] == best_bw
+    )
+    chi = pearson[(best_model, float(best_bw))]
+    dispersion = max(1.0, sum(c for c, _ in chi) / max(1, sum(n for _, n in chi)))
+
+    xm, y, w = _panel(hist, range(min_origin, last_t), float(best_bw), half_life_months, cells)
+    model = _fit_model(best_model, xm, y, w, random_state)
+    pred = np.zeros(grid.nx * grid.ny)
+    pred[cells] = _predict(model, hist, last_t, float(best_bw), half_life_months, cells)
+    expected = pred.reshape(grid.shape)
+    weights = _weights(best_model, model)
+    points = _point_expected(hist, expected, last_t, half_life_months)
+    desc = _describe(
+        types,
+        months,
+        best_model,
+        float(best_bw),
+        half_life_months,
+        weights,
+        validation,
+        expected[mask].sum(),
+    )
+    return RiskSurface(
+        grid=grid,
+        mask=mask,
+        expected=expected,
+        points=points,
+        types=types,
+        months=months,
+        model=best_model,
+        bandwidth_m=float(best_bw),
+        half_life_months=float(half_life_months),
+        weights=weights,
+        validation=validation,
+        dispersion=float(dispersion),
+        description=desc,
+    )
+
+
+def _check_months(months: tuple[str, ...]) -> None:
+    try:
+        p = pd.PeriodIndex(list(months), freq="M")
+    except (ValueError, TypeError) as exc:
+        msg = f"months must be YYYY-MM, got {list(months)[:3]}..."
+        raise InputError(msg) from exc
+    if len(p) > 1 and not (np.diff(p.asi8) == 1).all():
+        msg = f"months must be consecutive and in order, got {list(months)}."
+        raise InputError(msg)
+
+
+def _weights(kind: str, model) -> dict[str, float]:
+    if kind == "glm":
+        out = {"intercept": float(model.intercept_)}
+        out.update({f: float(c) for f, c in zip(FEATURES, model.coef_, strict=True)})
+        return out
+    # Trees: the split gain summed per feature (sklearn has no public importances for
+    # this model; if its internals change, the weights are reported as zeros).
+    gains = np.zeros(len(FEATURES))
+    for stage in getattr(model, "_predictors", []):
+        for pred in stage:
+            nodes = pred.nodes
+            inner = ~nodes["is_leaf"].astype(bool)
+            np.add.at(gains, nodes["feature_idx"][inner], nodes["gain"][inner])
+    share = gains / gains.sum() if gains.sum() > 0 else gains
+    return {f: float(v) for f, v in zip(FEATURES, share, strict=True)}
+
+
+def _point_expected(
+    hist: _History, expected: np.ndarray, origin: int, half_life_months: float
+) -> gpd.GeoDataFrame:
+    pts = hist.points
+    n = origin + 1
+    w = _recency_weights(n, half_life_months)
+    recent = pts.own[:, :n] @ w / w.sum()
+    kinds, kinv = np.unique(pts.kind.astype(str), return_inverse=True)
+    per_kind = np.bincount(kinv, weights=pts.own[:, :n].sum(axis=1), minlength=len(kinds))
+    prior = (per_kind / np.maximum(np.bincount(kinv, minlength=len(kinds)), 1) / n)[kinv]
+    share = recent + prior + 1e-9
+    cell_total = np.bincount(pts.cell, weights=share, minlength=expected.size)
+    exp_pt = expected.ravel()[pts.cell] * share / cell_total[pts.cell]
+    return gpd.GeoDataFrame(
+        {"x": pts.x, "y": pts.y, "location": pts.label, "kind": pts.kind, "expected": exp_pt},
+        geometry=gpd.points_from_xy(pts.x, pts.y),
+        crs=BNG,
+    )
+
+
+def _describe(
+    types, months, model, bandwidth_m, half_life_months, weights, validation, total
+) -> str:
+    what = ", ".join(types)
+    chosen = validation[validation["chosen"]]
+    how = "a Poisson regression" if model == "glm" else "Poisson gradient-boosted trees"
+    if model == "glm":
+        ranked = sorted(FEATURES, key=lambda f: -abs(weights[f]))
+        parts = [f"{_FEATURE_TEXT[f]} ({weights[f]:+.2f})" for f in ranked]
+        wtext = "weights on log(1 + count per year): " + "; ".join(parts)
+    else:
+        ranked = sorted(FEATURES, key=lambda f: -weights[f])
+        parts = [f"{_FEATURE_TEXT[f]} ({weights[f]:.0%})" for f in ranked]
+        wtext = "share of the trees' splitting gain: " + "; ".join(parts)
+    hits = ", ".join(
+        f"{c.split('_')[1]}% of the area holds {chosen[c].mean():.0%}"
+        for c in chosen.columns
+        if c.startswith("hit_")
+    )
+    return (
+        f"Expected {what} next month ({_next_month(months[-1])}) per "
+        f"cell, learnt from {months[0]} to {months[-1]} by {how}. "
+        f"Neighbours are counted within a Gaussian bandwidth of {bandwidth_m:.0f} m; "
+        f"recent months weigh double those {half_life_months:g} months older. "
+        f"Chosen by rolling origin on the loaded months ({len(chosen)} splits: {hits} "
+        f"of the following months' incidents). Expected in the whole area: {total:.0f}. "
+        f"{wtext.capitalize()}."
+    )
+
+
+def _next_month(month: str) -> str:
+    return str(pd.Period(month, freq="M") + 1)

@@ -1,0 +1,106 @@
+"""The risk surface: exact coverage, deterministic ties, and no look at later months."""
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.risk import FEATURES, fit_risk, hit_rates, top_cells
+from geo.errors import InputError
+from tests.analysis.risk_data import AREA, ASB, frame, months, town
+
+
+def test_top_cells_fill_the_coverage_exactly_and_break_ties_by_cell_index():
+    score = np.zeros((20, 20))
+    mask = np.ones((20, 20), bool)
+    score[3, 4] = 5.0
+    chosen = top_cells(score, mask, 0.05)  # 5% of 400 cells = 20
+    assert len(chosen) == 20
+    assert chosen[0] == 3 * 20 + 4
+    # The other 19 are all tied at 0: the lowest flat indices, in order.
+    assert chosen[1:].tolist() == list(range(19))
+    mask[0, :] = False  # cells outside the area are never chosen
+    assert len(top_cells(score, mask, 0.05)) == round(0.05 * 380)
+    assert not set(top_cells(score, mask, 0.05).tolist()) & set(range(20))
+
+
+def test_top_cells_rejects_a_coverage_that_is_not_a_share():
+    with pytest.raises(InputError, match="coverage"):
+        top_cells(np.zeros((2, 2)), np.ones((2, 2), bool), 5)
+
+
+def test_hit_rates_by_hand():
+    score = np.array([[3.0, 2.0], [1.0, 0.0]])
+    mask = np.ones((2, 2), bool)
+    test = np.array([[1.0, 0.0], [3.0, 0.0]])
+    # 25% = one cell (the top-left): 1 of 4 incidents; 50%: two cells, still 1 of 4.
+    assert hit_rates(score, mask, test, [0.25, 0.5, 0.75]).tolist() == [0.25, 0.25, 1.0]
+
+
+@pytest.fixture(scope="module")
+def surface():
+    return fit_risk(town(), types=[ASB], study_area=AREA)
+
+
+def test_the_busy_car_park_is_the_top_cell_and_the_supermarket_is_next(surface):
+    top = surface.top_cells(0.01)  # 4 cells
+    grid = surface.grid
+    car_park = 4 * grid.nx + 4  # (225, 225) is cell (ix 4, iy 4)
+    supermarket = 14 * grid.nx + 14
+    assert top[0] == car_park
+    # The supermarket has little ASB of its own but much shoplifting: it ranks high.
+    assert supermarket in surface.top_cells(0.02)
+
+
+def test_expected_counts_are_calibrated_and_shared_among_map_points(surface):
+    # ASB a month: 3 + 1 + 6 + 0.5 = 10.5 on average.
+    assert 5 < surface.expected_total < 20
+    assert (surface.expected >= 0).all()
+    assert surface.expected[~surface.mask].sum() == 0
+    pts = surface.points
+    cells = surface.grid.cell_index(pts["x"].to_numpy(), pts["y"].to_numpy())
+    per_cell = np.zeros(surface.expected.size)
+    np.add.at(per_cell, cells[1] * surface.grid.nx + cells[0], pts["expected"].to_numpy())
+    has = per_cell > 0
+    assert np.allclose(per_cell[has], surface.expected.ravel()[has])
+
+
+def test_the_bandwidth_weights_and_validation_are_reported(surface):
+    assert surface.bandwidth_m in (75.0, 150.0, 300.0)
+    assert set(FEATURES) <= set(surface.weights)
+    assert f"{surface.bandwidth_m:.0f} m" in surface.description
+    v = surface.validation
+    assert v["chosen"].any()
+    assert {"hit_1", "hit_5", "hit_10", "score", "origin", "test_months"} <= set(v.columns)
+
+
+def test_validation_scores_only_months_after_each_origin_and_within_the_loaded_ones(surface):
+    loaded = surface.months
+    for origin, tested in zip(
+        surface.validation["origin"], surface.validation["test_months"], strict=True
+    ):
+        first, last = tested.split("..")
+        assert origin < first <= last <= loaded[-1]
+
+
+def test_months_after_the_loaded_ones_change_nothing():
+    past = town(8)
+    # A later month with a huge new cluster somewhere else.
+    future = frame([(months(1, "2021-09")[0], ASB, 875.0, 125.0, "On or near X")] * 50)
+    both = gpd.GeoDataFrame(pd.concat([past, future], ignore_index=True), crs=past.crs)
+    a = fit_risk(past, types=[ASB], study_area=AREA, months=months(8))
+    b = fit_risk(both, types=[ASB], study_area=AREA, months=months(8))
+    assert np.array_equal(a.expected, b.expected)
+    assert a.validation.equals(b.validation)
+
+
+def test_too_few_or_gapped_months_are_refused():
+    with pytest.raises(InputError, match="four months"):
+        fit_risk(town(3), types=[ASB], study_area=AREA)
+    with pytest.raises(InputError, match="consecutive"):
+        fit_risk(
+            town(8),
+            types=[ASB],
+            study_area=AREA,
+            months=["2021-01", "2021-02", "2021-04", "2021-05"],
+        )
