@@ -213,6 +213,13 @@ def _too_many(name: str, n: int, limit: int) -> InputError:
     )
 
 
+def _first_line(exc: BaseException, limit: int = 120) -> str:
+    """The first line of an error's text, cut to ``limit`` characters."""
+    text = str(exc).strip()
+    first = text.splitlines()[0].strip() if text else type(exc).__name__
+    return first if len(first) <= limit else first[: limit - 3].rstrip() + "..."
+
+
 def _is_osm(path: Path, head: bytes) -> bool:
     name = path.name.lower()
     if name.endswith(_OSM_SUFFIXES):
@@ -249,11 +256,11 @@ def _choose_layer(path: Path, layer: str | None) -> str:
     try:
         layers = pyogrio.list_layers(str(path))
     except Exception as exc:  # noqa: BLE001 - GDAL raises several kinds on garbage
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         msg = (
-            f"{path.name}: not a street file that can be read ({first}). Use OS Open Roads "
-            "or OS OpenMap Local (GeoPackage, GeoJSON or Shapefile) or an OpenStreetMap "
-            ".osm / .osm.pbf extract."
+            f"{path.name}: cannot be read: it is damaged or not a street file "
+            f"({_first_line(exc)}). Export it again, or use OS Open Roads or OS OpenMap "
+            "Local (GeoPackage, GeoJSON or Shapefile) or an OpenStreetMap .osm / .osm.pbf "
+            "extract."
         )
         raise InputError(msg) from exc
     names = [str(row[0]) for row in layers]
@@ -285,7 +292,7 @@ def _read_gdal(path: Path, layer: str | None, max_links: int) -> tuple[gpd.GeoDa
     try:
         info = pyogrio.read_info(str(path), layer=layer, force_feature_count=True)
     except Exception as exc:  # noqa: BLE001
-        msg = f"{path.name}: layer {layer!r} cannot be read ({exc}). The file is damaged; export it again."
+        msg = f"{path.name}: layer {layer!r} cannot be read ({_first_line(exc)}). The file is damaged; export it again."
         raise InputError(msg) from exc
     count = int(info.get("features") or 0)
     if count > max_links:
@@ -300,7 +307,7 @@ def _read_gdal(path: Path, layer: str | None, max_links: int) -> tuple[gpd.GeoDa
     try:
         raw = pyogrio.read_dataframe(str(path), layer=layer, on_invalid="ignore")
     except Exception as exc:  # noqa: BLE001
-        msg = f"{path.name}: layer {layer!r} is damaged and cannot be read ({type(exc).__name__}: {exc}); export it again."
+        msg = f"{path.name}: layer {layer!r} is damaged and cannot be read ({_first_line(exc)}); export it again."
         raise InputError(msg) from exc
     if not isinstance(raw, gpd.GeoDataFrame) or raw.geometry.name not in raw:
         msg = f"{path.name}: layer {layer!r} has no geometry: choose the road links layer."
@@ -369,9 +376,8 @@ def _read_osm(path: Path, max_links: int) -> gpd.GeoDataFrame:
     except InputError:
         raise
     except Exception as exc:  # noqa: BLE001 - osmium raises RuntimeError and others
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         msg = (
-            f"{path.name}: damaged or not an OpenStreetMap file ({first}). Download the "
+            f"{path.name}: damaged or not an OpenStreetMap file ({_first_line(exc)}). Download the "
             ".osm.pbf extract again (or export .osm XML) and load it again."
         )
         raise InputError(msg) from exc
@@ -454,7 +460,7 @@ def _to_bng(frame: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
     try:
         out = frame if frame.crs.equals(BNG) else frame.to_crs(BNG)
     except (CRSError, ProjError, ValueError) as exc:
-        msg = f"{name}: its coordinate reference system cannot be used ({exc}). Export it again, preferably as GeoPackage."
+        msg = f"{name}: its coordinate reference system cannot be used ({_first_line(exc)}). Export it again, preferably as GeoPackage."
         raise InputError(msg) from exc
     b = out.geometry.bounds
     x0, y0, x1, y1 = GB_BOUNDS_BNG

@@ -358,11 +358,15 @@ def test_a_damaged_pbf_is_refused(tmp_path):
     ("name", "data", "match"),
     [
         ("empty.gpkg", b"", r"empty\.gpkg: the file is empty"),
-        ("junk.gpkg", b"not a geopackage at all" * 10, r"junk\.gpkg: not a street file"),
+        (
+            "junk.gpkg",
+            b"not a geopackage at all" * 10,
+            r"junk\.gpkg: cannot be read: it is damaged or not a street file",
+        ),
         (
             "junk.geojson",
             b'{"type": "FeatureCollection", "features": [',
-            r"junk\.geojson: not a street file",
+            r"junk\.geojson: cannot be read: it is damaged or not a street file",
         ),
     ],
 )
