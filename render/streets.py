@@ -40,6 +40,7 @@ __all__ = [
     "VECTORGRID_VERSION",
     "StreetsLayer",
     "add_streets",
+    "add_walk_catchment",
     "no_streets_message",
     "street_labels",
     "streets_geojson",
@@ -180,18 +181,21 @@ def street_labels(
     Returns
     -------
     list of list
-        ``[lat, lon, name, angle]`` per label; ``angle`` in degrees anticlockwise from
-        east, between -90 and 90 so the text is never upside down.
+        ``[lat, lon, name, angle]`` per label, larger roads and longer stretches first
+        (the map skips a label that would overlap one before it); ``angle`` in degrees
+        anticlockwise from east, between -90 and 90 so the text is never upside down.
     """
     require_bng(streets, "streets")
     if "name" not in streets or streets.empty:
         return []
     named = streets[streets["name"].fillna("").astype(str).str.strip() != ""]
-    points, names, angles = [], [], []
+    rank = {cls: i for i, cls in enumerate(_CLASS_ORDER)}
+    found: list[tuple[int, float, shapely.Point, str, float]] = []
     for name, group in named.groupby(named["name"].astype(str).str.strip(), sort=True):
+        classes = group.get("road_class", ["other"])
+        best = min(rank.get(c, len(rank)) for c in classes)
         merged = shapely.line_merge(shapely.union_all(group.geometry.to_numpy()))
-        parts = getattr(merged, "geoms", [merged])
-        for part in parts:
+        for part in getattr(merged, "geoms", [merged]):
             if part.is_empty or part.length < min_length_m:
                 continue
             half = part.length / 2
@@ -202,15 +206,13 @@ def street_labels(
                 angle -= 180
             elif angle <= -90:
                 angle += 180
-            points.append(part.interpolate(half))
-            names.append(name)
-            angles.append(round(angle, 1))
-    if not points:
+            found.append((best, -part.length, part.interpolate(half), name, round(angle, 1)))
+    if not found:
         return []
-    lonlat = gpd.GeoSeries(points, crs=streets.crs).to_crs(WGS84)
-    return [
-        [round(p.y, 6), round(p.x, 6), n, a] for p, n, a in zip(lonlat, names, angles, strict=True)
-    ]
+    # Larger roads first, then longer stretches: where labels would overlap, these win.
+    found.sort(key=lambda f: (f[0], f[1], f[3]))
+    lonlat = gpd.GeoSeries([f[2] for f in found], crs=streets.crs).to_crs(WGS84)
+    return [[round(p.y, 6), round(p.x, 6), f[3], f[4]] for p, f in zip(lonlat, found, strict=True)]
 
 
 _TEMPLATE = Template(
@@ -255,15 +257,43 @@ var {{ this.get_name() }} = (function () {
       }
     }
   });
+  // Leaflet keeps the last zoom's tiles, scaled, until the new ones are drawn, then
+  // prunes them; after a zoom animation in which every new tile was drawn it may not
+  // prune again, leaving blurred doubled lines. Prune after each zoom, and again every
+  // 300 ms (at most 20 times) while tiles of another zoom are still kept.
+  function prune(_e, tries) {
+    tries = tries || 0;
+    setTimeout(function () {
+      if (!grid._map || !grid._pruneTiles) { return; }
+      if (!map._animatingZoom) { grid._pruneTiles(); }
+      var zoom = grid._tileZoom, stale = false;
+      for (var key in grid._tiles) { stale = stale || grid._tiles[key].coords.z !== zoom; }
+      if (stale && tries < 20) { prune(null, tries + 1); }
+    }, 300);
+  }
+  grid.on('load', prune);
+  map.on('zoomend', prune);
   var labelLayer = L.layerGroup();
   var group = L.layerGroup([grid, labelLayer]);
   function drawLabels() {
     labelLayer.clearLayers();
     if (!map.hasLayer(group) || map.getZoom() < labelMinZoom) { return; }
-    var view = map.getBounds().pad(0.1), drawn = 0;
+    var view = map.getBounds().pad(0.1), drawn = 0, placed = [];
     for (var i = 0; i < labels.length && drawn < maxLabels; i++) {
       var l = labels[i];
       if (!view.contains([l[0], l[1]])) { continue; }
+      // The label's box once turned, in pixels; skip it if it meets one already written.
+      var pt = map.latLngToContainerPoint([l[0], l[1]]);
+      var a = l[3] * Math.PI / 180, w = 6.6 * l[2].length + 6, h = 14;
+      var bw = Math.abs(w * Math.cos(a)) + Math.abs(h * Math.sin(a));
+      var bh = Math.abs(w * Math.sin(a)) + Math.abs(h * Math.cos(a));
+      var box = [pt.x - bw / 2, pt.y - bh / 2, pt.x + bw / 2, pt.y + bh / 2], clash = false;
+      for (var j = 0; j < placed.length && !clash; j++) {
+        var o = placed[j];
+        clash = box[0] < o[2] && o[0] < box[2] && box[1] < o[3] && o[1] < box[3];
+      }
+      if (clash) { continue; }
+      placed.push(box);
       var span = document.createElement('span');
       span.textContent = l[2];
       span.style.transform = 'translate(-50%, -50%) rotate(' + (-l[3]) + 'deg)';
@@ -352,3 +382,68 @@ def add_streets(
     layer = StreetsLayer(streets, name=name, show=show, label_min_zoom=label_min_zoom)
     layer.add_to(m)
     return layer
+
+
+def add_walk_catchment(
+    m: folium.Map,
+    catchment: shapely.Geometry,
+    *,
+    centre_bng: tuple[float, float] | None = None,
+    distance_m: float | None = None,
+    name: str = "Walking catchment",
+    colour: str = "#1b7f5f",
+) -> folium.FeatureGroup:
+    """Draw a walking catchment and, for comparison, the straight-line circle.
+
+    Parameters
+    ----------
+    m
+        The map.
+    catchment
+        From :func:`analysis.network.walk_catchment` (EPSG:27700 metres).
+    centre_bng
+        The venue's ``(x, y)`` in EPSG:27700; with ``distance_m``, a dashed circle of that
+        radius is drawn around it.
+    distance_m
+        The walking distance the catchment was made for.
+    name
+        The layer's name in the layer control.
+    colour
+        Outline and fill colour.
+
+    Returns
+    -------
+    folium.FeatureGroup
+        The layer (catchment and circle), already added to ``m``.
+    """
+    group = folium.FeatureGroup(name=name)
+    label = f"within {distance_m:,.0f} m walking" if distance_m else "walking catchment"
+    if catchment is not None and not catchment.is_empty:
+        shape = gpd.GeoSeries([catchment], crs="EPSG:27700").to_crs(WGS84).iloc[0]
+        folium.GeoJson(
+            shapely.geometry.mapping(shape),
+            style_function=lambda _f: {
+                "color": colour,
+                "weight": 1.5,
+                "fillColor": colour,
+                "fillOpacity": 0.25,
+            },
+            tooltip=folium.Tooltip(label.capitalize()),
+        ).add_to(group)
+    if centre_bng is not None and distance_m:
+        at = gpd.GeoSeries.from_xy([centre_bng[0]], [centre_bng[1]], crs="EPSG:27700")
+        at = at.to_crs(WGS84).iloc[0]
+        folium.Circle(
+            location=[at.y, at.x],
+            radius=float(distance_m),
+            color="#444444",
+            weight=1.5,
+            dash_array="6 6",
+            fill=False,
+            tooltip=folium.Tooltip(f"Within {distance_m:,.0f} m in a straight line"),
+        ).add_to(group)
+        folium.CircleMarker(
+            location=[at.y, at.x], radius=5, color="#222222", fill=True, fill_opacity=1
+        ).add_to(group)
+    group.add_to(m)
+    return group

@@ -13,6 +13,7 @@ import geopandas as gpd
 import pytest
 from shapely.geometry import LineString
 
+from analysis.network import build_walk_network, walk_catchment
 from render.leaflet_offline import offline_map, remote_assets
 from render.map import save_standalone_html
 from render.streets import (
@@ -20,6 +21,7 @@ from render.streets import (
     STREET_STYLES,
     VECTORGRID_VERSION,
     add_streets,
+    add_walk_catchment,
     no_streets_message,
     street_labels,
     streets_geojson,
@@ -118,11 +120,21 @@ def test_no_streets_message_says_how_to_load_them():
 
 # ------------------------------------------------------------------ a real browser
 
+# Leaflet keeps the last zoom's tiles (scaled) until the new ones are drawn: wait for that.
+_SETTLED = """() => {
+  const levels = Array.from(document.querySelectorAll('.leaflet-tile-container'));
+  const top = Math.max(...levels.map(c => Number(c.style.zIndex)));
+  return levels.every(c => Number(c.style.zIndex) === top || !c.querySelector('canvas'))
+      && levels.some(c => c.querySelector('canvas'));
+}"""
+
 _COUNT = """() => {
   const name = Object.keys(window).find(k => k.startsWith('streets_layer_'));
   const grid = window[name].getLayers()[0];
+  const zoom = grid._map.getZoom();
   const ids = new Set();
-  for (const k in grid._vectorTiles) {
+  for (const k in grid._vectorTiles) {  // keys are "x:y:z"; count the tiles at this zoom
+    if (Number(k.split(':')[2]) !== zoom) { continue; }
     for (const id in grid._vectorTiles[k]._features) { ids.add(id); }
   }
   return {features: ids.size, labels: document.querySelectorAll('.eh-street-label span').length,
@@ -140,11 +152,16 @@ def test_the_southampton_streets_draw_offline_in_chromium(tmp_path):
     from geo.streets import read_streets
 
     streets = read_streets(FIXTURE)
-    hostile = streets.index[streets["name"] == "Howard Road"][0]
-    streets.loc[hostile, "name"] = HOSTILE
+    howard = streets["name"] == "Howard Road"
+    hostile = streets.index[howard][0]
+    streets.loc[howard, "name"] = HOSTILE
     centre = streets.to_crs(4326).geometry.union_all().centroid
     m = offline_map(location=[centre.y, centre.x], zoom_start=14)
     add_streets(m, streets)
+    venue = streets.geometry.union_all().centroid
+    net = build_walk_network(streets)
+    catchment = walk_catchment(net, venue, 800, width_m=35)
+    add_walk_catchment(m, catchment, centre_bng=(venue.x, venue.y), distance_m=800)
     folium.LayerControl().add_to(m)
     page_path = save_standalone_html(m, tmp_path / "streets.html")
 
@@ -176,7 +193,8 @@ def test_the_southampton_streets_draw_offline_in_chromium(tmp_path):
             map_name = page.evaluate("() => Object.keys(window).find(k => k.startsWith('map_'))")
             # Borough zoom: the whole sample in view, thin lines, no names.
             page.evaluate(f"() => {{ window['{map_name}'].setZoom(13); }}")
-            page.wait_for_timeout(2_000)
+            page.wait_for_timeout(1_000)
+            page.wait_for_function(_SETTLED, timeout=20_000)
             borough = page.evaluate(_COUNT)
             first_s = time.perf_counter() - t0
             page.screenshot(path="/tmp/streets_borough_z13.png")
@@ -188,9 +206,18 @@ def test_the_southampton_streets_draw_offline_in_chromium(tmp_path):
                 .interpolate(0.5, normalized=True)
             )
             page.evaluate(f"() => {{ window['{map_name}'].setView([{at.y}, {at.x}], 17); }}")
-            page.wait_for_timeout(2_000)
+            page.wait_for_timeout(1_000)
+            page.wait_for_function(_SETTLED, timeout=20_000)
             street = page.evaluate(_COUNT)
             page.screenshot(path="/tmp/streets_street_z17.png")
+            # The venue's walking catchment beside its straight-line circle.
+            page.evaluate(
+                f"() => {{ window['{map_name}'].setView([{centre.y}, {centre.x}], 15); }}"
+            )
+            page.wait_for_timeout(1_000)
+            page.wait_for_function(_SETTLED, timeout=20_000)
+            page.screenshot(path="/tmp/streets_catchment_z15.png")
+            shapes = page.locator("path.leaflet-interactive").count()
         finally:
             browser.close()
     print(
@@ -199,6 +226,7 @@ def test_the_southampton_streets_draw_offline_in_chromium(tmp_path):
         f"{street['labels']} names"
     )
     assert attempted == [] and errors == [] and dialogs == []
+    assert shapes >= 2  # the catchment and the circle
     assert abs(borough["features"] - len(streets)) <= 0.02 * len(streets)
     assert borough["labels"] == 0
     assert 0 < street["features"] < borough["features"]
