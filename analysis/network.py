@@ -136,7 +136,9 @@ def _points_xy(points: object, what: str) -> np.ndarray:
         geoms = np.array([points])
     else:
         arr = np.asarray(points, dtype=float)
-        if arr.ndim != 2 or arr.shape[1] != 2:
+        if arr.shape == (2,):  # one (x, y)
+            arr = arr[None, :]
+        if arr.ndim != 2 or arr.shape[1] != 2 or not np.isfinite(arr).all():
             msg = (
                 f"{what}: give points as a GeoDataFrame in EPSG:27700 or an (n, 2) array of metres."
             )
@@ -333,19 +335,32 @@ def network_distances_m(
     """
     src = snap_points(network, sources, max_snap_m=max_snap_m)
     tgt = snap_points(network, targets, max_snap_m=max_snap_m)
-    dist = _dijkstra(network.graph, _starts(network, src, include_access), float(max_distance_m))
-    lengths = network.length_m
-    starts = network.links["start_node"].astype(str).to_numpy()
-    ends = network.links["end_node"].astype(str).to_numpy()
+    return _to_targets(network, src, tgt, float(max_distance_m), include_access)
+
+
+def _to_targets(
+    network: WalkNetwork,
+    src: pd.DataFrame,
+    tgt: pd.DataFrame,
+    max_distance_m: float,
+    include_access: bool,
+) -> np.ndarray:
+    """Walking distance from the nearest snapped source to each snapped target."""
     out = np.full(len(tgt), np.inf)
     ok = tgt["link"].to_numpy() >= 0
     if not ok.any():
         return out
+    dist = _dijkstra(network.graph, _starts(network, src, include_access), max_distance_m)
+    lengths = network.length_m
     link = tgt["link"].to_numpy()[ok]
     t = tgt["offset_m"].to_numpy()[ok]
     access = tgt["snap_distance_m"].to_numpy()[ok] if include_access else np.zeros(int(ok.sum()))
-    du = np.array([dist.get(n, np.inf) for n in starts[link]])
-    dv = np.array([dist.get(n, np.inf) for n in ends[link]])
+    # Node distances by link end, looked up once per distinct link.
+    links, inverse = np.unique(link, return_inverse=True)
+    starts = network.links["start_node"].to_numpy()[links]
+    ends = network.links["end_node"].to_numpy()[links]
+    du = np.array([dist.get(str(n), np.inf) for n in starts])[inverse]
+    dv = np.array([dist.get(str(n), np.inf) for n in ends])[inverse]
     best = np.minimum(du + t, dv + lengths[link] - t)
     # A source on the same link walks straight along it.
     for s_link, s_t, s_a in src[["link", "offset_m", "snap_distance_m"]].itertuples(index=False):
@@ -438,6 +453,17 @@ def _names(venues: object) -> list[str]:
     return [f"venue {i + 1}" for i in range(n)]
 
 
+def _incident_weights(incidents: object, n: int) -> np.ndarray:
+    """Each incident's weight: its ``weight`` column, else 1."""
+    if isinstance(incidents, gpd.GeoDataFrame) and "weight" in incidents.columns:
+        w = pd.to_numeric(incidents["weight"], errors="coerce").to_numpy(float)
+        if not np.isfinite(w).all() or (w < 0).any():
+            msg = "incidents: column 'weight' must hold non-negative numbers."
+            raise InputError(msg)
+        return w
+    return np.ones(n)
+
+
 def reach_shares(
     network: WalkNetwork,
     venues: object,
@@ -455,7 +481,9 @@ def reach_shares(
     venues
         Venue points (a frame with ``name`` in EPSG:27700, or an ``(n, 2)`` array).
     incidents
-        Incident points (EPSG:27700 frame or ``(n, 2)`` array); each counts once.
+        Incident points (EPSG:27700 frame or ``(n, 2)`` array); each counts once, or
+        its ``weight`` (for points already aggregated, as from
+        :func:`analysis.siting.hotspot_demand`).
     distance_m
         The reach, metres, used for both measures.
     max_snap_m
@@ -476,31 +504,50 @@ def reach_shares(
         msg = f"distance_m must be a positive number of metres, got {distance_m!r}."
         raise InputError(msg)
     v_xy = _points_xy(venues, "venues")
-    i_xy = _points_xy(incidents, "incidents")
     names = _names(venues)
-    total = len(i_xy)
+    # police.uk puts incidents on a few thousand map points: work on the distinct points,
+    # each weighing its incidents (or the sum of a ``weight`` column).
+    all_xy = _points_xy(incidents, "incidents")
+    weights = _incident_weights(incidents, len(all_xy))
+    if len(all_xy):
+        i_xy, inverse = np.unique(all_xy, axis=0, return_inverse=True)
+        w = np.bincount(inverse.ravel(), weights=weights, minlength=len(i_xy))
+    else:
+        i_xy, w = all_xy, np.zeros(0)
+    total = float(w.sum())
+    whole = bool(np.all(np.mod(weights, 1) == 0))
     rows = []
-    walk_any = np.zeros(total, dtype=bool)
-    line_any = np.zeros(total, dtype=bool)
+    walk_any = np.zeros(len(i_xy), dtype=bool)
+    line_any = np.zeros(len(i_xy), dtype=bool)
+    # Walking is never shorter than the straight line (the access legs are counted), so
+    # only points inside the circle need a walking distance. Points are snapped once.
+    snapped = snap_points(network, i_xy, max_snap_m=max_snap_m)
     for name, xy in zip(names, v_xy, strict=True):
-        walk = (
-            network_distances_m(network, xy[None, :], i_xy, max_distance_m=d, max_snap_m=max_snap_m)
-            <= d
-        )
-        line = np.hypot(*(i_xy - xy).T) <= d if total else np.zeros(0, dtype=bool)
+        line = np.hypot(*(i_xy - xy).T) <= d if len(i_xy) else np.zeros(0, dtype=bool)
+        walk = np.zeros(len(i_xy), dtype=bool)
+        inside = np.flatnonzero(line)
+        if len(inside):
+            src = snap_points(network, xy[None, :], max_snap_m=max_snap_m)
+            tgt = snapped.iloc[inside].reset_index(drop=True)
+            walk[inside] = _to_targets(network, src, tgt, d, True) <= d
         walk_any |= walk
         line_any |= line
         rows.append((name, walk, line))
     rows.append((ALL_VENUES, walk_any, line_any))
+
+    def amount(mask: np.ndarray) -> float | int:
+        value = float(w[mask].sum())
+        return int(round(value)) if whole else value
+
     frame = pd.DataFrame(
         [
             {
                 "venue": name,
-                "incidents": total,
-                "walking_count": int(walk.sum()),
-                "walking_share": float(walk.mean()) if total else 0.0,
-                "straight_line_count": int(line.sum()),
-                "straight_line_share": float(line.mean()) if total else 0.0,
+                "incidents": amount(np.ones(len(w), dtype=bool)),
+                "walking_count": amount(walk),
+                "walking_share": float(w[walk].sum() / total) if total else 0.0,
+                "straight_line_count": amount(line),
+                "straight_line_share": float(w[line].sum() / total) if total else 0.0,
             }
             for name, walk, line in rows
         ]

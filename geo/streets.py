@@ -329,6 +329,10 @@ def _read_gdal(path: Path, layer: str | None, max_links: int) -> tuple[gpd.GeoDa
     function = _text(raw[func_col]) if func_col else empty
     os_class = _text(raw[class_col]) if class_col else empty
     classes = [road_class(f, c) for f, c in zip(function, os_class, strict=True)]
+    own_col = _field(cols, ("road_class",))
+    if own_col:  # a file this service wrote (or in its schema): its classes stand
+        own = _text(raw[own_col]).str.lower().to_numpy(object)
+        classes = [o if o in ROAD_CLASSES else c for o, c in zip(own, classes, strict=True)]
     frame = gpd.GeoDataFrame(
         {
             "name": names.to_numpy(object),

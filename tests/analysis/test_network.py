@@ -204,3 +204,19 @@ def test_walking_reach_is_smaller_than_the_circle_on_real_streets():
     line = incidents.distance(venue).to_numpy()
     assert (line[np.isfinite(walk)] <= 800 + 1e-6).all()
     assert build_s < 5 and reach_s < 10
+
+
+def test_reach_shares_count_repeated_points_and_weights(toy):
+    venue = np.array([[150.0, 0.0]])
+    # Three incidents on one map point 50 m away, one on a point 350 m away on foot.
+    pts = np.array([[100.0, 0.0], [100.0, 0.0], [100.0, 0.0], [300.0, 200.0]])
+    row = reach_shares(toy, venue, pts, distance_m=300).iloc[0]
+    assert row["incidents"] == 4 and row["walking_count"] == 3 and row["straight_line_count"] == 4
+    assert row["walking_share"] == 0.75
+    weighted = gpd.GeoDataFrame(
+        {"weight": [3, 1]}, geometry=[Point(100, 0), Point(300, 200)], crs=27700
+    )
+    assert reach_shares(toy, venue, weighted, distance_m=300).iloc[0].to_dict() == row.to_dict()
+    bad = weighted.assign(weight=[-1, 1])
+    with pytest.raises(InputError, match="weight"):
+        reach_shares(toy, venue, bad)

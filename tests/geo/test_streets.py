@@ -381,3 +381,13 @@ def test_garbage_is_refused_in_one_line(tmp_path, name, data, match):
 def test_a_missing_file_is_named(tmp_path):
     with pytest.raises(InputError, match=r"nowhere\.gpkg: cannot be opened"):
         read_streets(tmp_path / "nowhere.gpkg")
+
+
+def test_a_file_in_the_normalised_schema_reads_back_the_same(tmp_path):
+    streets = read_streets(_write_open_roads_gpkg(tmp_path / "oproad.gpkg"))
+    streets.loc[2, "road_class"] = "pedestrian"
+    path = tmp_path / "saved.gpkg"
+    streets.to_file(path, layer="streets", driver="GPKG")
+    again = read_streets(path)
+    assert again.drop(columns="geometry").equals(streets.drop(columns="geometry"))
+    assert again.geometry.equals(streets.geometry)
