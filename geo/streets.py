@@ -154,10 +154,31 @@ _OSM_SKIP = {
 """``highway`` values that are not a way to walk or drive along."""
 
 # Field names, lower case, in the order they are tried.
-_NAME_FIELDS = ("name1", "name_1", "distname", "name", "roadname", "road_name", "street_name")
+_NAME_FIELDS = (
+    "name1",
+    "name_1",
+    "distname",
+    "distinctive_name",
+    "name",
+    "roadname",
+    "road_name",
+    "street_name",
+)
 _NUMBER_FIELDS = ("roadnumber", "road_classification_number", "road_number", "ref")
 _FUNCTION_FIELDS = ("function", "road_function")
 _CLASS_FIELDS = ("class", "road_classification", "classification", "classifica")
+_FEATCODE_FIELDS = ("featcode", "feature_code")
+_FEATCODE_CLASS = {
+    25710: "motorway",
+    25719: "a_road",  # primary road
+    25723: "a_road",
+    25729: "b_road",
+    25743: "minor",
+    25750: "local",
+    25760: "local",  # private road, publicly accessible
+    25780: "pedestrian",
+}
+"""OS OpenMap Local road feature codes, used when a file has no classification."""
 _START_FIELDS = ("startnode", "start_node")
 _END_FIELDS = ("endnode", "end_node")
 _LAYER_NAMES = ("road_link", "roadlink", "road", "roads", "road_line", "roadline", "lines")
@@ -329,6 +350,12 @@ def _read_gdal(path: Path, layer: str | None, max_links: int) -> tuple[gpd.GeoDa
     function = _text(raw[func_col]) if func_col else empty
     os_class = _text(raw[class_col]) if class_col else empty
     classes = [road_class(f, c) for f, c in zip(function, os_class, strict=True)]
+    code_col = _field(cols, _FEATCODE_FIELDS)
+    if code_col and not (func_col or class_col):
+        codes = pd.to_numeric(raw[code_col], errors="coerce").to_numpy()
+        classes = [
+            _FEATCODE_CLASS.get(int(c), "other") if np.isfinite(c) else "other" for c in codes
+        ]
     own_col = _field(cols, ("road_class",))
     if own_col:  # a file this service wrote (or in its schema): its classes stand
         own = _text(raw[own_col]).str.lower().to_numpy(object)

@@ -391,3 +391,19 @@ def test_a_file_in_the_normalised_schema_reads_back_the_same(tmp_path):
     again = read_streets(path)
     assert again.drop(columns="geometry").equals(streets.drop(columns="geometry"))
     assert again.geometry.equals(streets.geometry)
+
+
+def test_openmap_local_geopackage_road_layer_among_others(tmp_path):
+    path = tmp_path / "opmplc.gpkg"
+    gpd.GeoDataFrame(
+        {"feature_code": [15014]}, geometry=[box(0, 0, 1, 1).buffer(0)], crs=27700
+    ).to_file(path, layer="Building", driver="GPKG")
+    gpd.GeoDataFrame(
+        {"distinctive_name": ["High Street", None], "feature_code": [25723, 25780]},
+        geometry=[LineString(TOY[0][-1]), LineString(TOY[1][-1])],
+        crs=27700,
+    ).to_file(path, layer="Road", driver="GPKG")
+    streets = read_streets(path)
+    assert streets["name"].tolist() == ["High Street", ""]
+    assert streets["road_class"].tolist() == ["a_road", "pedestrian"]
+    assert streets["start_node"].iloc[1] == streets["end_node"].iloc[0]  # snapped at B
