@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
+from pyproj import Transformer
 from pyproj.exceptions import CRSError, ProjError
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
@@ -44,6 +45,7 @@ from geo.errors import InputError
 __all__ = [
     "MAX_STREETS_BYTES",
     "MAX_STREET_LINKS",
+    "COVER_REACH_M",
     "MIN_AREA_COVER_SHARE",
     "NODE_SNAP_M",
     "ROAD_CLASSES",
@@ -65,6 +67,9 @@ links). Memory and the map grow with links, so a national file is refused."""
 MIN_AREA_COVER_SHARE = 0.5
 """Least share of the study area that must lie inside the streets' outline
 (:func:`check_streets_cover`) for the file to be used."""
+
+COVER_REACH_M = 250.0
+"""Ground this far beyond the streets' outline counts as covered (:func:`check_streets_cover`)."""
 
 NODE_SNAP_M = 0.5
 """Link ends closer than this (metres) are one node when a file has no node ids."""
@@ -307,8 +312,10 @@ def _choose_layer(path: Path, layer: str | None) -> str:
     raise InputError(msg)
 
 
-def _read_gdal(path: Path, layer: str | None, max_links: int) -> tuple[gpd.GeoDataFrame, bool]:
-    """The file's features and whether they carry node ids."""
+def _read_gdal(
+    path: Path, layer: str | None, max_links: int, bbox_bng: tuple | None = None
+) -> tuple[gpd.GeoDataFrame, bool]:
+    """Read the features (those meeting ``bbox_bng``) and say whether they carry node ids."""
     layer = _choose_layer(path, layer)
     try:
         info = pyogrio.read_info(str(path), layer=layer, force_feature_count=True)
@@ -316,7 +323,7 @@ def _read_gdal(path: Path, layer: str | None, max_links: int) -> tuple[gpd.GeoDa
         msg = f"{path.name}: layer {layer!r} cannot be read ({_first_line(exc)}). The file is damaged; export it again."
         raise InputError(msg) from exc
     count = int(info.get("features") or 0)
-    if count > max_links:
+    if count > max_links and bbox_bng is None:
         raise _too_many(path.name, count, max_links)
     if not info.get("crs"):
         msg = (
@@ -325,8 +332,18 @@ def _read_gdal(path: Path, layer: str | None, max_links: int) -> tuple[gpd.GeoDa
             "GeoPackage (OS files are in British National Grid, EPSG:27700)."
         )
         raise InputError(msg)
+    bbox = None
+    if bbox_bng is not None:
+        try:  # the study area's box in the file's CRS: only links near it are read
+            to_file = Transformer.from_crs(BNG, info["crs"], always_xy=True)
+            bbox = tuple(to_file.transform_bounds(*bbox_bng))
+            bbox = bbox if np.isfinite(bbox).all() else None
+        except (CRSError, ProjError, ValueError, TypeError):
+            bbox = None
+        if bbox is None and count > max_links:
+            raise _too_many(path.name, count, max_links)
     try:
-        raw = pyogrio.read_dataframe(str(path), layer=layer, on_invalid="ignore")
+        raw = pyogrio.read_dataframe(str(path), layer=layer, on_invalid="ignore", bbox=bbox)
     except Exception as exc:  # noqa: BLE001
         msg = f"{path.name}: layer {layer!r} is damaged and cannot be read ({_first_line(exc)}); export it again."
         raise InputError(msg) from exc
@@ -376,11 +393,16 @@ def _read_gdal(path: Path, layer: str | None, max_links: int) -> tuple[gpd.GeoDa
     return frame, has_nodes
 
 
-def _read_osm(path: Path, max_links: int) -> gpd.GeoDataFrame:
-    """``highway=*`` ways of an OSM extract, split where they share a node."""
+def _read_osm(path: Path, max_links: int, bbox_bng: tuple | None = None) -> gpd.GeoDataFrame:
+    """Read ``highway=*`` ways (with a node in ``bbox_bng``), split at shared nodes."""
     import osmium  # noqa: PLC0415 - only OSM files need it
 
     ways: list[tuple[str, str, list[int], list[tuple[float, float]]]] = []
+    lo_lon = lo_lat = -np.inf
+    hi_lon = hi_lat = np.inf
+    if bbox_bng is not None:
+        to_lonlat = Transformer.from_crs(BNG, WGS84, always_xy=True)
+        lo_lon, lo_lat, hi_lon, hi_lat = to_lonlat.transform_bounds(*bbox_bng)
     try:
         fp = (
             osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
@@ -399,6 +421,10 @@ def _read_osm(path: Path, max_links: int) -> gpd.GeoDataFrame:
                 refs.append(int(nd.ref))
                 coords.append((float(nd.lon), float(nd.lat)))
             if len(refs) < 2:
+                continue
+            if bbox_bng is not None and not any(
+                lo_lon <= x <= hi_lon and lo_lat <= y <= hi_lat for x, y in coords
+            ):
                 continue
             name = str(way.tags.get("name", "") or way.tags.get("ref", "")).strip()
             ways.append((name, road_class(highway=highway), refs, coords))
@@ -521,7 +547,8 @@ def check_streets_cover(
 ) -> float:
     """Check that streets cover the study area, and say how much of it they cover.
 
-    The cover is the share of the area inside the convex hull of the street links.
+    The cover is the share of the area inside the convex hull of the street links grown
+    by :data:`COVER_REACH_M` (so a single street still covers the ground beside it).
 
     Parameters
     ----------
@@ -555,6 +582,7 @@ def check_streets_cover(
         )
         raise InputError(msg)
     hull = shapely.convex_hull(shapely.multipoints(shapely.get_coordinates(geoms)))
+    hull = hull.buffer(COVER_REACH_M)
     share = float(shapely.intersection(hull, area_geometry).area / area_geometry.area)
     if share < min_share:
         msg = (
@@ -585,7 +613,9 @@ def read_streets(
         road links (``road_link``, ``Road``...).
     area_geometry
         The study area's outline (EPSG:27700). When given, the file must cover it
-        (:func:`check_streets_cover`) and only links within ``margin_m`` of it are kept.
+        (:func:`check_streets_cover`) and only links within ``margin_m`` of it are kept;
+        links away from its box are not even read, so a county's file (within
+        :data:`MAX_STREET_LINKS` once cut to the box) serves a district.
     margin_m
         Links this far beyond the study area are kept, so walks may cross its edge.
     max_bytes, max_links
@@ -628,10 +658,17 @@ def read_streets(
     if size == 0:
         msg = f"{name}: the file is empty. Export the road links again."
         raise InputError(msg)
+    box = None if area_geometry is None else area_geometry.buffer(margin_m).bounds
     if _is_osm(path, head):
-        frame, from_file = _read_osm(path, max_links), True
+        frame, from_file = _read_osm(path, max_links, box), True
     else:
-        frame, from_file = _read_gdal(path, layer, max_links)
+        frame, from_file = _read_gdal(path, layer, max_links, box)
+    if box is not None and frame.empty:
+        msg = (
+            f"{name}: none of its road links lies in the study area. Load the streets of "
+            "the study area (check the file is for the right district)."
+        )
+        raise InputError(msg)
     frame, skipped = _only_lines(frame, name)
     frame = _to_bng(frame, name)
     if area_geometry is not None:

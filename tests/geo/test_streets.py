@@ -14,6 +14,7 @@ from shapely.geometry import LineString, Point, box
 
 from geo.errors import InputError
 from geo.streets import (
+    COVER_REACH_M,
     MAX_STREET_LINKS,
     MAX_STREETS_BYTES,
     ROAD_CLASSES,
@@ -252,10 +253,13 @@ def test_area_keeps_links_near_it_and_reports_cover(tmp_path):
     inner = box(X0 + 250, Y0, X0 + 350, Y0 + 50)  # inside the links' triangle A-C-D
     assert len(read_streets(path, area_geometry=inner)) == 3
     assert check_streets_cover(read_streets(path), inner) == pytest.approx(1.0)
-    # The hull is the triangle A-C-D (area 80,000 m2); a 400 m square holds it.
-    square = box(X0, Y0, X0 + 400, Y0 + 400)
-    assert check_streets_cover(read_streets(path), square, min_share=0.1) == pytest.approx(0.5)
-    # With a 0 m margin, a link wholly outside a small area is dropped.
+    # The hull is the triangle A-C-D, grown by COVER_REACH_M; a 2 km square holds it.
+    square = box(X0 - 800, Y0 - 800, X0 + 1_200, Y0 + 1_200)
+    grown = shapely.Polygon([(X0, Y0), (X0 + 300, Y0 + 400), (X0 + 400, Y0)]).buffer(COVER_REACH_M)
+    assert check_streets_cover(read_streets(path), square, min_share=0.1) == pytest.approx(
+        grown.area / square.area
+    )
+    # With a 0 m margin, only the links meeting the area's box are read.
     corner = box(X0 + 290, Y0 - 10, X0 + 310, Y0 + 10)
     kept = read_streets(path, area_geometry=corner, margin_m=0)
     assert len(kept) == 3  # all three meet at B, inside the corner box
@@ -316,12 +320,12 @@ def test_streets_outside_the_study_area_are_refused(tmp_path):
     path = _write_open_roads_gpkg(tmp_path / "oproad.gpkg")
     far_area = box(X0 + 10_000, Y0, X0 + 12_000, Y0 + 2_000)
     with pytest.raises(
-        InputError, match=r"oproad\.gpkg: none of its 3 road links lies in the study area"
+        InputError, match=r"oproad\.gpkg: none of its road links lies in the study area"
     ):
         read_streets(path, area_geometry=far_area)
     # Meeting only a corner of a large area is not enough either.
     big_area = box(X0 + 200, Y0 - 5_000, X0 + 10_000, Y0 + 5_000)
-    with pytest.raises(InputError, match=r"cover only 0% of the study area"):
+    with pytest.raises(InputError, match=r"cover only [0-9]% of the study area \(at least 50%"):
         read_streets(path, area_geometry=big_area)
 
 
@@ -407,3 +411,22 @@ def test_openmap_local_geopackage_road_layer_among_others(tmp_path):
     assert streets["name"].tolist() == ["High Street", ""]
     assert streets["road_class"].tolist() == ["a_road", "pedestrian"]
     assert streets["start_node"].iloc[1] == streets["end_node"].iloc[0]  # snapped at B
+
+
+@pytest.mark.parametrize("fmt", ["osm", "pbf"])
+def test_only_the_ways_near_the_study_area_are_read_from_an_extract(tmp_path, fmt):
+    path = _write_osm(tmp_path / "extract.osm")
+    if fmt == "pbf":
+        path = _osm_to_pbf(path, tmp_path / "extract.osm.pbf")
+    whole = read_streets(path)
+    # A small area round node 3 (the north end of Test Road): way 10 is read; the
+    # footway (nodes 2 and 4, 111 m away) is not, so node 2 is no junction and way 10
+    # stays whole.
+    north = whole[whole["end_node"] == "osm3"].geometry.iloc[0].coords[-1]
+    area = box(north[0] - 20, north[1] - 20, north[0] + 20, north[1] + 20)
+    near = read_streets(path, area_geometry=area, margin_m=0)
+    assert list(zip(near.start_node, near.end_node, strict=True)) == [("osm1", "osm3")]
+    assert near["length_m"].iloc[0] == pytest.approx(whole["length_m"].iloc[:2].sum())
+    far = box(north[0] + 50_000, north[1], north[0] + 52_000, north[1] + 2_000)
+    with pytest.raises(InputError, match="none of its road links lies in the study area"):
+        read_streets(path, area_geometry=far)
