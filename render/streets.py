@@ -29,7 +29,7 @@ import folium
 import geopandas as gpd
 import numpy as np
 import shapely
-from branca.element import Figure, JavascriptLink
+from folium.elements import JSCSSMixin
 from jinja2 import Template
 
 from geo.crs import WGS84, require_bng
@@ -314,10 +314,13 @@ var {{ this.get_name() }} = (function () {
 )
 
 
-class StreetsLayer(folium.map.Layer):
+class StreetsLayer(JSCSSMixin, folium.map.Layer):
     """A folium layer of streets drawn by Leaflet.VectorGrid, with names at street zoom.
 
-    Use :func:`add_streets` rather than this class directly.
+    VectorGrid is listed in ``default_js`` (as a ``data:`` URI), the way folium's plugins
+    list their scripts: a saved page gets it in its header, and ``streamlit_folium``
+    (which drops the header's scripts and loads every element's ``default_js`` instead)
+    loads it after Leaflet. Use :func:`add_streets` rather than this class directly.
     """
 
     _template = _TEMPLATE
@@ -340,13 +343,7 @@ class StreetsLayer(folium.map.Layer):
         self.label_min_zoom = int(label_min_zoom)
         self.max_labels = int(max_labels)
         self.feature_count = len(streets)
-
-    def render(self, **kwargs: object) -> None:
-        """Add VectorGrid to the page header, then the layer's script."""
-        figure = self.get_root()
-        if isinstance(figure, Figure):
-            figure.header.add_child(JavascriptLink(vectorgrid_js_uri()), name="leaflet_vectorgrid")
-        super().render(**kwargs)
+        self.default_js = [("leaflet_vectorgrid", vectorgrid_js_uri())]
 
 
 def add_streets(

@@ -235,3 +235,24 @@ def test_the_southampton_streets_draw_offline_in_chromium(tmp_path):
     assert all(re.fullmatch(r"[^<>]+", t) or t == HOSTILE for t in street["texts"])
     html = page_path.read_text(encoding="utf-8")
     assert json.dumps(HOSTILE) not in html
+
+
+def test_streamlit_folium_would_load_vectorgrid_after_leaflet():
+    """streamlit_folium drops the header's scripts and loads each element's default_js,
+    walking the map's elements in order: VectorGrid must be there, after Leaflet."""
+    m = offline_map(location=[50.91, -1.42], zoom_start=14)
+    add_streets(m, toy_streets())
+
+    def walk(element):
+        yield element
+        for child in element._children.values():
+            yield from walk(child)
+
+    scripts = [src for e in walk(m) for _, src in getattr(e, "default_js", [])]
+    assert vectorgrid_js_uri() in scripts
+    leaflet = next(
+        i for i, src in enumerate(scripts) if "base64" in src and src != vectorgrid_js_uri()
+    )
+    assert leaflet < scripts.index(vectorgrid_js_uri())
+    html = m.get_root().render()
+    assert html.count(vectorgrid_js_uri()) == 1
