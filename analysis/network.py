@@ -15,7 +15,10 @@ columns ``start_node``, ``end_node``, ``length_m``, ``road_class``, ``geometry``
 * :func:`walk_catchment` - the area within a walking distance: the reachable parts of
   the links, buffered by ``width_m`` and merged;
 * :func:`reach_shares` - the share of incidents within a distance on foot and within the
-  same distance in a straight line, side by side, so a figure can say which is which.
+  same distance in a straight line, side by side, so a figure can say which is which;
+* :func:`walk_cover` - the walking cover matrix (demand x sites), shaped like the
+  straight-line one of :mod:`analysis.siting`; :func:`venue_catchments` - a frame of
+  catchments, one per venue.
 
 Walking distances count the access legs at both ends (source point to its link, link
 to the target point) unless ``include_access=False``.
@@ -47,7 +50,9 @@ __all__ = [
     "reach_shares",
     "snap_points",
     "split_link",
+    "venue_catchments",
     "walk_catchment",
+    "walk_cover",
 ]
 
 ALL_VENUES = "all venues together"
@@ -446,6 +451,104 @@ def walk_catchment(
     return shapely.union_all(shapely.buffer(np.array(parts, dtype=object), width_m))
 
 
+def walk_cover(
+    network: WalkNetwork,
+    sites: object,
+    demand: object,
+    distance_m: float,
+    *,
+    max_snap_m: float = DEFAULT_MAX_SNAP_M,
+) -> np.ndarray:
+    """Which demand points each site reaches on foot: the walking cover matrix.
+
+    The same shape and meaning as the straight-line cover of :mod:`analysis.siting`
+    (a point exactly ``distance_m`` away is within reach), so a walking reach table or
+    a walking MCLP can use it in place of the circle.
+
+    Parameters
+    ----------
+    network
+        From :func:`build_walk_network`.
+    sites
+        Venue or candidate points (EPSG:27700 frame, point or ``(n, 2)`` array).
+    demand
+        Demand points (EPSG:27700 frame or ``(n, 2)`` array).
+    distance_m
+        Walking distance, metres.
+    max_snap_m
+        Points farther than this from every link are reached by no site.
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean ``(n_demand, n_sites)``.
+    """
+    d = float(distance_m)
+    if not np.isfinite(d) or d <= 0:
+        msg = f"distance_m must be a positive number of metres, got {distance_m!r}."
+        raise InputError(msg)
+    s_xy = _points_xy(sites, "sites")
+    d_xy = _points_xy(demand, "demand")
+    out = np.zeros((len(d_xy), len(s_xy)), dtype=bool)
+    if len(d_xy) == 0 or len(s_xy) == 0:
+        return out
+    # Walking is never shorter than the straight line (the access legs are counted), so
+    # only points inside each site's circle need a walking distance. Points snap once.
+    snapped = snap_points(network, d_xy, max_snap_m=max_snap_m)
+    src_all = snap_points(network, s_xy, max_snap_m=max_snap_m)
+    for j, xy in enumerate(s_xy):
+        inside = np.flatnonzero(np.hypot(*(d_xy - xy).T) <= d)
+        if len(inside) == 0 or src_all.at[j, "link"] < 0:
+            continue
+        src = src_all.iloc[[j]].reset_index(drop=True)
+        tgt = snapped.iloc[inside].reset_index(drop=True)
+        out[inside, j] = _to_targets(network, src, tgt, d, True) <= d
+    return out
+
+
+def venue_catchments(
+    network: WalkNetwork,
+    venues: gpd.GeoDataFrame,
+    distance_m: float = 800.0,
+    *,
+    width_m: float = 35.0,
+    max_snap_m: float = DEFAULT_MAX_SNAP_M,
+) -> gpd.GeoDataFrame:
+    """The walking catchment of each venue, as a frame to draw or join.
+
+    Parameters
+    ----------
+    network
+        From :func:`build_walk_network`.
+    venues
+        Venues in EPSG:27700 with ``name``.
+    distance_m, width_m, max_snap_m
+        As for :func:`walk_catchment`.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per venue: ``name``, ``distance_m``, ``area_km2`` (0 when the venue is
+        farther than ``max_snap_m`` from every street), ``circle_area_km2`` (the
+        straight-line circle's) and the catchment ``geometry`` (EPSG:27700).
+    """
+    xy = _points_xy(venues, "venues")
+    shapes = [
+        walk_catchment(network, p, distance_m, width_m=width_m, max_snap_m=max_snap_m) for p in xy
+    ]
+    frame = gpd.GeoDataFrame(
+        {
+            "name": _names(venues),
+            "distance_m": float(distance_m),
+            "area_km2": [g.area / 1e6 for g in shapes],
+            "circle_area_km2": np.pi * float(distance_m) ** 2 / 1e6,
+        },
+        geometry=shapes,
+        crs=network.links.crs,
+    )
+    return frame
+
+
 def _names(venues: object) -> list[str]:
     if isinstance(venues, gpd.GeoDataFrame) and "name" in venues.columns:
         return [str(v) for v in venues["name"]]
@@ -516,20 +619,13 @@ def reach_shares(
         i_xy, w = all_xy, np.zeros(0)
     total = float(w.sum())
     whole = bool(np.all(np.mod(weights, 1) == 0))
+    walks = walk_cover(network, v_xy, i_xy, d, max_snap_m=max_snap_m)
     rows = []
     walk_any = np.zeros(len(i_xy), dtype=bool)
     line_any = np.zeros(len(i_xy), dtype=bool)
-    # Walking is never shorter than the straight line (the access legs are counted), so
-    # only points inside the circle need a walking distance. Points are snapped once.
-    snapped = snap_points(network, i_xy, max_snap_m=max_snap_m)
-    for name, xy in zip(names, v_xy, strict=True):
+    for j, (name, xy) in enumerate(zip(names, v_xy, strict=True)):
         line = np.hypot(*(i_xy - xy).T) <= d if len(i_xy) else np.zeros(0, dtype=bool)
-        walk = np.zeros(len(i_xy), dtype=bool)
-        inside = np.flatnonzero(line)
-        if len(inside):
-            src = snap_points(network, xy[None, :], max_snap_m=max_snap_m)
-            tgt = snapped.iloc[inside].reset_index(drop=True)
-            walk[inside] = _to_targets(network, src, tgt, d, True) <= d
+        walk = walks[:, j]
         walk_any |= walk
         line_any |= line
         rows.append((name, walk, line))

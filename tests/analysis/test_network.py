@@ -21,7 +21,9 @@ from analysis.network import (
     reach_shares,
     snap_points,
     split_link,
+    venue_catchments,
     walk_catchment,
+    walk_cover,
 )
 from geo.errors import InputError
 
@@ -220,3 +222,32 @@ def test_reach_shares_count_repeated_points_and_weights(toy):
     bad = weighted.assign(weight=[-1, 1])
     with pytest.raises(InputError, match="weight"):
         reach_shares(toy, venue, bad)
+
+
+def test_walk_cover_is_the_walking_matrix_of_demand_by_site(toy):
+    sites = np.array([[150.0, 0.0], [300.0, 390.0], [5_000.0, 0.0]])
+    demand = np.array([[100.0, 0.0], [300.0, 200.0], [390.0, 0.0], [300.0, 300.0]])
+    cover = walk_cover(toy, sites, demand, 300)
+    # Site 1 (150, 0): 50, 350, 240, 450 m. Site 2 (300, 390): 590, 190, 480, 90 m.
+    # Site 3 is off the network.
+    assert cover.tolist() == [
+        [True, False, False],
+        [False, True, False],
+        [True, False, False],
+        [False, True, False],
+    ]
+    assert walk_cover(toy, sites[:0], demand, 300).shape == (4, 0)
+
+
+def test_venue_catchments_one_row_per_venue(toy):
+    venues = gpd.GeoDataFrame(
+        {"name": ["Rec", "Far"]}, geometry=[Point(150, 0), Point(5_000, 0)], crs=27700
+    )
+    frame = venue_catchments(toy, venues, 400, width_m=1)
+    assert frame["name"].tolist() == ["Rec", "Far"]
+    assert frame.crs.to_epsg() == 27700
+    assert frame["area_km2"].iloc[0] == pytest.approx(
+        walk_catchment(toy, Point(150, 0), 400, width_m=1).area / 1e6
+    )
+    assert frame["area_km2"].iloc[1] == 0 and frame.geometry.iloc[1].is_empty
+    assert frame["circle_area_km2"].iloc[0] == pytest.approx(np.pi * 0.16)
