@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from shapely.geometry import LineString, Point
 
 from analysis.network import (
@@ -251,3 +253,67 @@ def test_venue_catchments_one_row_per_venue(toy):
     )
     assert frame["area_km2"].iloc[1] == 0 and frame.geometry.iloc[1].is_empty
     assert frame["circle_area_km2"].iloc[0] == pytest.approx(np.pi * 0.16)
+
+
+# ------------------------------------------------------------------ properties
+
+
+@st.composite
+def random_network(draw):
+    """Up to 12 nodes on a 1 km square joined by up to 20 straight links."""
+    n = draw(st.integers(2, 12))
+    xy = draw(
+        st.lists(
+            st.tuples(st.integers(0, 1_000), st.integers(0, 1_000)),
+            min_size=n,
+            max_size=n,
+            unique=True,
+        )
+    )
+    pairs = draw(
+        st.lists(
+            st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)).filter(lambda p: p[0] != p[1]),
+            min_size=1,
+            max_size=20,
+        )
+    )
+    rows = [("", "local", f"N{a}", f"N{b}", LineString([xy[a], xy[b]])) for a, b in pairs]
+    frame = gpd.GeoDataFrame(
+        rows, columns=["name", "road_class", "start_node", "end_node", "geometry"], crs=27700
+    )
+    frame["length_m"] = frame.length
+    points = draw(
+        st.lists(st.tuples(st.floats(0, 1_000), st.floats(0, 1_000)), min_size=2, max_size=8)
+    )
+    return frame, np.array(points)
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+@given(random_network(), st.floats(50, 1_500))
+def test_walking_properties_on_random_networks(case, distance_m):
+    frame, pts = case
+    net = build_walk_network(frame)
+    venue, targets = pts[:1], pts[1:]
+    walk = network_distances_m(net, venue, targets, max_snap_m=2_000)
+    line = np.hypot(*(targets - venue[0]).T)
+    # Walking is never shorter than the straight line.
+    assert (walk >= line - 1e-6).all()
+    # A cap changes nothing below it.
+    capped = network_distances_m(net, venue, targets, max_distance_m=distance_m, max_snap_m=2_000)
+    within = walk <= distance_m
+    assert np.allclose(capped[within], walk[within])
+    assert np.isinf(capped[~within]).all()
+    # Every target reached without its own access leg lies on the catchment's streets.
+    along = network_distances_m(net, venue, targets, max_snap_m=2_000, include_access=True)
+    snapped = snap_points(net, targets, max_snap_m=2_000)
+    access = snapped["snap_distance_m"].to_numpy()
+    area = walk_catchment(net, venue, distance_m, width_m=0.5, max_snap_m=2_000)
+    for i in np.flatnonzero(along - access <= distance_m - 0.01):
+        on_street = Point(snapped.at[i, "x"], snapped.at[i, "y"])
+        assert area.buffer(0.01).contains(on_street), (i, along[i], access[i])
