@@ -30,6 +30,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import osmium
 import pandas as pd
 import pyogrio
 import shapely
@@ -395,8 +396,6 @@ def _read_gdal(
 
 def _read_osm(path: Path, max_links: int, bbox_bng: tuple | None = None) -> gpd.GeoDataFrame:
     """Read ``highway=*`` ways (with a node in ``bbox_bng``), split at shared nodes."""
-    import osmium  # noqa: PLC0415 - only OSM files need it
-
     ways: list[tuple[str, str, list[int], list[tuple[float, float]]]] = []
     lo_lon = lo_lat = -np.inf
     hi_lon = hi_lat = np.inf
