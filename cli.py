@@ -175,6 +175,8 @@ def _detect(args: argparse.Namespace) -> int:
     from analysis.hotspots import detect_hotspots  # noqa: PLC0415
 
     area = _area(args)
+    if args.method in ("patrol", "risk"):
+        return _detect_risk(args, area)
     _, incidents = _filtered(args, area)
     bw = args.bandwidth_m
     bw = bw if bw in ("auto", "scott", "silverman", "spatial_silverman") else _positive(bw, "--bandwidth-m")
@@ -198,6 +200,48 @@ def _detect(args: argparse.Namespace) -> int:
     return 0
 
 
+def _detect_risk(args: argparse.Namespace, area) -> int:
+    """``detect --method patrol`` (the default) or ``--method risk``: the risk surface."""
+    from analysis.patrol import patrol_areas  # noqa: PLC0415
+    from analysis.rates import filter_incidents  # noqa: PLC0415
+    from analysis.risk import fit_risk, risk_cells  # noqa: PLC0415
+    from packs.tables import month_range  # noqa: PLC0415
+
+    result, typed = _filtered(args, area)
+    window = filter_incidents(result.incidents, month_from=args.month_from,
+                              month_to=args.month_to)
+    types = tuple(args.type or sorted(set(window["crime_type"])))
+    months = tuple(month_range(args.month_from, args.month_to))
+    surface = fit_risk(window, types=types, study_area=area.geometry, months=months)
+    print(surface.description)
+    if args.method == "patrol":
+        if not 3 <= args.areas <= 30:
+            msg = f"--areas {args.areas}: give between 3 and 30 patrol areas."
+            raise InputError(msg)
+        found = patrol_areas(surface, typed, n_areas=args.areas, max_across_m=args.max_across_m,
+                             wards=area.areas("ward"), gazetteer=area.gazetteer)
+        shown = ["rank", "name", "count", "expected", "expected_low", "expected_high", "share",
+                 "top_streets"]
+        what = "patrol areas"
+    else:
+        found = risk_cells(surface, args.coverage / 100)
+        share = found["area_m2"].sum() / area.area_m2
+        print(f"the highest-risk cells cover {share:.2%} of the study area "
+              f"(asked {args.coverage}%).")
+        shown = ["rank", "expected", "share", "cells", "area_m2"]
+        what = "groups of highest-risk cells"
+    out = found.copy()
+    for col in out.columns:
+        if out[col].dtype == object and col != "geometry":
+            out[col] = out[col].map(lambda v: ", ".join(v) if isinstance(v, list | tuple) else v)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    out.to_crs("EPSG:4326").to_file(args.out, driver="GeoJSON")
+    _print_table(found[shown].head(30), floats=2)
+    print(f"\n{len(found)} {what} from {len(typed):,} incidents ({args.month_from} to "
+          f"{args.month_to}), predicting the month after; wrote {args.out}")
+    return 0
+
+
 def _positive(value: str, flag: str) -> float:
     try:
         v = float(value)
@@ -217,6 +261,13 @@ def _evaluate(args: argparse.Namespace) -> int:
     area = _area(args)
     result = _load(args.incidents, area)
     inc = result.incidents
+    fixed = [args.train_from, args.train_to, args.test_from, args.test_to]
+    if not any(fixed):
+        return _evaluate_rolling(args, area, inc)
+    if not all(fixed):
+        msg = ("give all four of --train-from, --train-to, --test-from and --test-to for one "
+               "fixed split, or none for rolling-origin validation over the loaded months.")
+        raise InputError(msg)
     train = filter_incidents(inc, types=args.type, month_from=args.train_from, month_to=args.train_to)
     test = filter_incidents(inc, types=args.type, month_from=args.test_from, month_to=args.test_to)
     if train.empty or test.empty:
@@ -239,6 +290,37 @@ def _evaluate(args: argparse.Namespace) -> int:
           f"tested on {table['test_n'].iloc[0]:,} ({args.test_from}..{args.test_to}).")
     if args.out:
         _write_csv(table, args.out)
+    return 0
+
+
+def _coverages(text: str) -> list[float]:
+    try:
+        return [float(c) / 100 for c in text.split(",")]
+    except ValueError as exc:
+        msg = f"--coverage {text!r}: give percentages separated by commas, e.g. 1,5,10."
+        raise InputError(msg) from exc
+
+
+def _evaluate_rolling(args: argparse.Namespace, area, inc: pd.DataFrame) -> int:
+    """Rolling-origin validation of every method over the loaded months."""
+    from analysis.rolling import ROLLING_METHODS, rolling_evaluation  # noqa: PLC0415
+
+    types = tuple(args.type or sorted(set(inc["crime_type"])))
+    methods = tuple(args.method or ROLLING_METHODS)
+    res = rolling_evaluation(inc, types=types, study_area=area.geometry,
+                             coverages=tuple(_coverages(args.coverage)), methods=methods)
+    summary = res.summary.assign(coverage=(res.summary["coverage"] * 100).map(lambda v: f"{v:g}%"))
+    cols = [c for c in ("method", "coverage", "area_share", "hit_rate", "hit_min", "hit_max",
+                        "pai", "pei", "rri") if c in summary.columns]
+    print(f"{area.name}, {', '.join(types)}: rolling origin, {len(res.splits)} splits "
+          f"(each fits on the months up to its origin and scores the months after it)")
+    _print_table(summary[cols], floats=3)
+    print("\nper split:")
+    per = res.per_split.assign(coverage=(res.per_split["coverage"] * 100).map(lambda v: f"{v:g}%"))
+    _print_table(per[[c for c in ("origin", "test_months", "method", "coverage", "hit_rate",
+                                  "pai", "pei", "rri") if c in per.columns]], floats=3)
+    if args.out:
+        _write_csv(res.per_split, args.out)
     return 0
 
 
@@ -346,9 +428,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("detect", help="find, name and rank hotspots; write GeoJSON")
     filters(d)
-    d.add_argument("--method", required=True, choices=["kde", "dbscan", "gistar"])
+    d.add_argument("--method", default="patrol",
+                   choices=["patrol", "risk", "kde", "dbscan", "gistar"],
+                   help="patrol (default): a few named patrol areas from the predictive risk "
+                        "surface (where next month); risk: the surface's highest cells; kde; "
+                        "dbscan (where incidents cluster); gistar (where counts are "
+                        "significantly high)")
     d.add_argument("--coverage", type=float, default=1.0, metavar="PCT",
-                   help="KDE: percent of the study area the hotspots cover (default 1)")
+                   help="risk and KDE: percent of the study area covered (default 1)")
+    d.add_argument("--areas", type=int, default=10, metavar="N",
+                   help="patrol: how many patrol areas, 3 to 30 (default 10)")
+    d.add_argument("--max-across-m", type=float, default=400.0, metavar="M",
+                   help="patrol: largest extent of an area, metres (default 400)")
     d.add_argument("--bandwidth-m", default="auto", metavar="N|auto",
                    help="KDE bandwidth in metres, or auto (cross-validated; default)")
     d.add_argument("--eps-m", type=float, metavar="N", help="DBSCAN neighbourhood, metres")
@@ -360,9 +451,11 @@ def build_parser() -> argparse.ArgumentParser:
     area_option(e)
     e.add_argument("--type", action="append", metavar="TYPE")
     for flag in ("train-from", "train-to", "test-from", "test-to"):
-        e.add_argument(f"--{flag}", required=True, metavar="YYYY-MM")
+        e.add_argument(f"--{flag}", metavar="YYYY-MM",
+                       help="one fixed split (all four); none: rolling origin over the "
+                            "loaded months")
     e.add_argument("--method", action="append", metavar="METHOD",
-                   help="kde auto, kde N m, grid counts, dbscan, gistar, oracle (test); repeatable")
+                   help="fixed split: kde auto, kde N m, grid counts, dbscan, gistar, oracle (test); rolling: risk surface, patrol areas, kde auto, kde 50 m, kde 200 m, grid counts, prospective, dbscan, gistar, oracle; repeatable")
     e.add_argument("--coverage", default="1,5,10", metavar="PCTS")
     e.add_argument("--out", metavar="FILE.csv")
 

@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from scipy import ndimage
 from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.linear_model import PoissonRegressor
@@ -64,6 +65,7 @@ __all__ = [
     "fit_risk",
     "hit_rates",
     "month_cubes",
+    "risk_cells",
     "top_cells",
 ]
 
@@ -699,3 +701,42 @@ def _describe(
 
 def _next_month(month: str) -> str:
     return str(pd.Period(month, freq="M") + 1)
+
+
+def risk_cells(surface: RiskSurface, coverage: float) -> gpd.GeoDataFrame:
+    """The highest-risk cells covering ``coverage`` of the area, as ranked polygons.
+
+    Touching cells are joined into one polygon; each polygon carries the expected count
+    of its cells next month and its share of the area's expected total.
+
+    Parameters
+    ----------
+    surface
+        A fitted surface (:func:`fit_risk`).
+    coverage
+        Share of the area's cells (0.05 = 5%), filled exactly.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        EPSG:27700: ``rank`` (1 = most expected), ``expected``, ``share``, ``cells``,
+        ``area_m2`` and ``geometry``.
+    """
+    flat = surface.top_cells(coverage)
+    iy, ix = np.divmod(flat, surface.grid.nx)
+    boxes = surface.grid.cell_boxes(ix, iy)
+    parts = shapely.get_parts(shapely.union_all(boxes)) if len(boxes) else np.array([])
+    tree = shapely.STRtree(parts)
+    cell_part = tree.query(shapely.centroid(boxes), predicate="within")
+    group = np.full(len(boxes), -1)
+    group[cell_part[0]] = cell_part[1]
+    values = surface.expected[iy, ix]
+    expected = np.bincount(group, weights=values, minlength=len(parts))
+    cells = np.bincount(group, minlength=len(parts))
+    total = surface.expected_total
+    out = gpd.GeoDataFrame({"expected": expected, "share": expected / total if total else 0.0,
+                            "cells": cells}, geometry=list(parts), crs=surface.grid.crs)
+    out["area_m2"] = out.geometry.area
+    out = out.sort_values(["expected", "area_m2"], ascending=[False, True]).reset_index(drop=True)
+    out.insert(0, "rank", np.arange(1, len(out) + 1))
+    return out
