@@ -19,7 +19,7 @@ from geo.errors import InputError
 
 __all__ = ["build_parser", "main"]
 
-RATE_COLUMNS = ["code", "name", "count", "population", "rate_per_1000", "ci_low", "ci_high",
+RATE_COLUMNS = ["code", "name", "count", "population", "rate_per_1000", "ci_low", "ci_high", "months",
                 "share", "borough_rate", "vs_borough"]
 
 _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
@@ -112,6 +112,10 @@ def _rates(args: argparse.Namespace) -> int:
         f"rows read {result.rows_in:,}: accepted {result.accepted:,}, rejected "
         f"{result.rejected:,}, outside the study area {result.outside_area:,}.",
     )
+    months = int(table["months"].iloc[0]) if len(table) else 0
+    print(f"Rates are per 1,000 residents per year (annualised from {months} month"
+          f"{'s' * (months != 1)}); residents: {table.attrs.get('population_source', '')}; "
+          f"boundaries: {table.attrs.get('boundaries', '')}.")
     return 0
 
 

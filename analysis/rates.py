@@ -111,7 +111,12 @@ def area_rates(
     per: int = 1000,
     conf: float = 0.95,
 ) -> pd.DataFrame:
-    """Counts and rates per ``per`` residents for every area of a level.
+    """Counts and rates per ``per`` residents per year for every area of a level.
+
+    Rates are annualised from the period: the count over ``m`` months is scaled by
+    ``12 / m``, so a month and a year read on the same scale. The period is
+    ``month_from`` to ``month_to`` when both are given, else the months present in the
+    filtered incidents.
 
     Parameters
     ----------
@@ -133,11 +138,16 @@ def area_rates(
     -------
     pandas.DataFrame
         One row per area (areas with no incidents included, count 0), sorted by
-        rate: ``code``, ``name``, ``count``, ``population``, ``rate_per_1000``,
-        ``ci_low``, ``ci_high``, ``share`` (of all counted), ``borough_rate`` and
-        ``vs_borough`` (``higher``, ``lower`` or ``not different``).
+        rate: ``code``, ``name``, ``count``, ``population``, ``rate_per_1000`` (per
+        year), ``ci_low``, ``ci_high``, ``share`` (of all counted), ``borough_rate``,
+        ``vs_borough`` (``higher``, ``lower`` or ``not different``) and ``months`` (the
+        period's length). ``attrs`` holds ``population_source`` and ``boundaries``.
     """
     sub = filter_incidents(incidents, types=types, month_from=month_from, month_to=month_to)
+    if month_from and month_to:
+        n_months = _months(month_from, month_to)
+    else:
+        n_months = max(int(pd.Series(sub["month"]).nunique()), 1)
     areas = level.areas
     pop_total = float(areas["population"].sum())
     col = level.column
@@ -149,14 +159,14 @@ def area_rates(
     out["count"] = out["code"].map(counts).fillna(0).astype(int)
     out["population"] = areas["population"].astype(float).to_numpy()
     low, high = poisson_ci(out["count"].to_numpy(), conf=conf)
-    scale = per / out["population"].to_numpy()
+    scale = per * 12 / n_months / out["population"].to_numpy()
     rate_col = f"rate_per_{per}"
     out[rate_col] = out["count"] * scale
     out["ci_low"] = low * scale
     out["ci_high"] = high * scale
     total = int(out["count"].sum())
     out["share"] = out["count"] / total if total else 0.0
-    borough_rate = len(sub) * per / pop_total
+    borough_rate = len(sub) * per * 12 / n_months / pop_total
     out["borough_rate"] = borough_rate
     out["vs_borough"] = np.select(
         [out["ci_low"] > borough_rate, out["ci_high"] < borough_rate],
@@ -164,6 +174,8 @@ def area_rates(
         "not different",
     )
     out["population"] = out["population"].astype(int)
+    out["months"] = n_months
+    out.attrs.update(population_source=level.population, boundaries=level.boundaries)
     return out.sort_values([rate_col, "code"], ascending=[False, True]).reset_index(drop=True)
 
 

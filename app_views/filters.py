@@ -124,7 +124,7 @@ class Filters:
     @property
     def value_label(self) -> str:
         """What the choropleth shows, for its legend."""
-        what = "per 1,000 residents" if self.measure == "rate" else "count"
+        what = "per 1,000 residents a year" if self.measure == "rate" else "count"
         return f"{self.types_label}, {what}, {self.period_label}"
 
     @property
@@ -210,7 +210,7 @@ def sidebar(ds: Dataset) -> Filters:
         ["count", "rate"],
         key="measure",
         horizontal=True,
-        format_func={"count": "Count", "rate": "Rate per 1,000"}.__getitem__,
+        format_func={"count": "Count", "rate": "Rate per 1,000 a year"}.__getitem__,
     )
 
     sb.subheader("Hotspots")

@@ -206,12 +206,12 @@ def area_profile(ds: Dataset, f: Filters, code: str) -> None:
     c1, c2, c3 = st.columns(3)
     c1.metric(f"{f.types_label}, {f.period_label}", f"{int(row['count']):,}")
     c2.metric(
-        "Rate per 1,000 residents",
+        "Rate per 1,000 residents a year",
         f"{row['rate_per_1000']:.2f}",
         help=f"95% exact Poisson interval {row['ci_low']:.2f} to {row['ci_high']:.2f}; "
         f"{int(row['population']):,} residents (Census 2021).",
     )
-    c3.metric("Borough rate per 1,000", f"{row['borough_rate']:.2f}")
+    c3.metric("Borough rate per 1,000 a year", f"{row['borough_rate']:.2f}")
     verdict = {
         "higher": "higher than the borough's: the borough rate lies below its 95% interval",
         "lower": "lower than the borough's: the borough rate lies above its 95% interval",
@@ -219,7 +219,7 @@ def area_profile(ds: Dataset, f: Filters, code: str) -> None:
         "inside its 95% interval)",
     }[row["vs_borough"]]
     st.markdown(
-        f"Rate **{row['rate_per_1000']:.2f}** per 1,000 (95% interval "
+        f"Rate **{row['rate_per_1000']:.2f}** per 1,000 a year (95% interval "
         f"{row['ci_low']:.2f} to {row['ci_high']:.2f}): {verdict}."
     )
     col = state.core_area().level(f.level).column

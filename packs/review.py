@@ -530,7 +530,7 @@ def _computed_review_tables(
             parent_col="local_area",
             parents=la.set_index("local_area")[["count"]],
         )
-    borough_rate = len(asb) / float(population(area, "borough").iloc[0]) * 1000
+    borough_rate = len(asb) / float(population(area, "borough").iloc[0]) * 1000 * 12 / len(months)
     la_shown = la[["local_area", "count"]].copy()
     la_withheld = pd.Series(False, index=la.index)
     if st is not None:
@@ -540,7 +540,8 @@ def _computed_review_tables(
             index=la.index,
         )
     la_shown = rate_columns(
-        la_shown, "count", population(area, "local_area"), la_withheld, "local_area"
+        la_shown, "count", population(area, "local_area"), la_withheld, "local_area",
+        months=len(months),
     )
     la_shown["vs_borough"] = vs_borough(la_shown, borough_rate)
     la_shown = sort_withheld_last(la_shown, "count")
@@ -573,7 +574,8 @@ def _computed_review_tables(
 
     w_shown = (st.frame if st is not None else wards)[["code", "name", "local_area", "count"]]
     w_withheld = st.mask["count"] if st is not None else pd.Series(False, index=wards.index)
-    w_shown = rate_columns(w_shown, "count", population(area, ward_set), w_withheld, "code")
+    w_shown = rate_columns(w_shown, "count", population(area, ward_set), w_withheld, "code",
+                           months=len(months))
     w_shown["vs_borough"] = vs_borough(w_shown, borough_rate)
     w_shown = sort_withheld_last(w_shown, "per_1000").head(top_wards)
     w_shown.insert(0, "rank", range(1, len(w_shown) + 1))

@@ -334,17 +334,28 @@ def population(area: StudyArea, level: str) -> pd.Series:
 
 
 def rate_columns(
-    frame: pd.DataFrame, count_col: str, pop: pd.Series, withheld: pd.Series, key: str
+    frame: pd.DataFrame,
+    count_col: str,
+    pop: pd.Series,
+    withheld: pd.Series,
+    key: str,
+    *,
+    months: int = 12,
 ) -> pd.DataFrame:
-    """Add population, per 1,000 and its 95% interval; withheld where the count is."""
+    """Add population, per 1,000 residents per year and its 95% interval.
+
+    Withheld where the count is. ``months`` is how many months the counts cover: rates
+    are annualised by ``12 / months``.
+    """
     out = frame.copy()
     counts = pd.to_numeric(out[count_col], errors="coerce")
     population = out[key].map(pop)
     low, high = poisson_ci(counts.fillna(0).to_numpy())
+    per_year = 1000 * 12 / months
     out["population"] = population.astype("Int64")
-    out["per_1000"] = (counts / population * 1000).round(2)
-    out["ci_low"] = (pd.Series(low, index=out.index) / population * 1000).round(2)
-    out["ci_high"] = (pd.Series(high, index=out.index) / population * 1000).round(2)
+    out["per_1000"] = (counts / population * per_year).round(2)
+    out["ci_low"] = (pd.Series(low, index=out.index) / population * per_year).round(2)
+    out["ci_high"] = (pd.Series(high, index=out.index) / population * per_year).round(2)
     for c in ("per_1000", "ci_low", "ci_high"):
         out[c] = out[c].astype(object).mask(withheld.to_numpy(), COMPLEMENTARY_MARKER)
     return out

@@ -231,10 +231,11 @@ def tasking_pack(
             )
         )
     pop_la = population(area, "local_area")
-    la_shown = rate_columns(la_shown, this, pop_la, areas.la_withheld(this), "local_area")
+    la_shown = rate_columns(la_shown, this, pop_la, areas.la_withheld(this), "local_area",
+                            months=1)
     la_shown = la_shown[["local_area", *cmp_cols, *derived_cols, "per_1000", "ci_low", "ci_high"]]
     borough_this = areas.borough[this]
-    borough_rate = borough_this / float(population(area, "borough").iloc[0]) * 1000
+    borough_rate = borough_this / float(population(area, "borough").iloc[0]) * 1000 * 12
     tot = {c: (areas.st.total[c] if areas.st is not None else areas.borough[c]) for c in cmp_cols}
     tot["per_1000"] = round(borough_rate, 2)
     la_shown = with_total(la_shown, "local_area", tot, "Borough")

@@ -173,7 +173,7 @@ def test_clicking_an_area_opens_its_profile(shipped_result):
         month_to=ASB_MONTHS[1],
     ).set_index("code")
     row = rates.loc["E05011191"]
-    assert metric(at, "Rate per 1,000 residents") == f"{row['rate_per_1000']:.2f}"
+    assert metric(at, "Rate per 1,000 residents a year") == f"{row['rate_per_1000']:.2f}"
     assert as_int(metric(at, "ASB, 2017-02 to 2017-05")) == row["count"]
     # Choosing another area in the list opens that one instead.
     at.selectbox(key="profile_area").set_value("E05011188")
