@@ -16,7 +16,7 @@ import streamlit as st
 
 from app_views import data_view, map_view, patrol, siting, tasking
 from app_views.filters import sidebar
-from app_views.state import active_dataset, fault_message, shipped_month_problems
+from app_views.state import active_dataset, fault_message, shipped_month_problems, with_sources
 from app_views.uploads import first_line
 from geo.errors import InputError
 
@@ -44,6 +44,6 @@ try:
     for problem in shipped_month_problems(dataset):
         top.error(problem)
     filters = sidebar(dataset)
-    _VIEWS[filters.view](dataset, filters)
+    _VIEWS[filters.view](with_sources(dataset, filters.sources), filters)
 except InputError as exc:  # a shipped file missing or damaged: say which, and the fix
     top.error(fault_message(exc) or f"The app cannot go on: {first_line(exc)}")

@@ -177,5 +177,9 @@ def _names(described: gpd.GeoDataFrame, gazetteer: gpd.GeoDataFrame | None) -> l
             ward = wards.split(", ")[0] if wards else ""
             if street:
                 name = f"{street}, {ward}" if ward else street
+            elif gazetteer is None or gazetteer.empty:
+                # No street of its own (every point a place type): the place type and ward.
+                kind = next((s.rsplit(" (", 1)[0] for s in streets.split(", ") if s), "")
+                name = ", ".join(p for p in (kind, ward) if p) or "an unnamed place"
         names.append(name)
     return names

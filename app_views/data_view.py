@@ -246,7 +246,7 @@ def _csp_upload(limit_mb: int) -> None:
             lsoa=col(lsoa),
             location=col(location),
         )
-        return csp_dataset(up.name, up.getvalue(), mapping)
+        return csp_dataset(up.name, up.getvalue(), mapping, base=state.active_dataset())
 
     with st.spinner("Reading and checking every row\u2026"):
         ds, error = replace_dataset(load)

@@ -58,9 +58,9 @@ class Filters:
     month_from, month_to
         Inclusive ``YYYY-MM`` range.
     level
-        Boundary set: ``ward`` (2018), ``ward2002``, ``local_area`` or ``lsoa``.
+        Boundary set: one of the study area's levels (``ward``, ``lsoa``...).
     measure
-        ``count`` or ``rate`` (per 1,000 residents).
+        ``count`` or ``rate`` (per 1,000 residents a year).
     method
         ``kde``, ``dbscan`` or ``gistar``.
     bandwidth_m
@@ -78,6 +78,8 @@ class Filters:
     show_density, show_points
         Whether the main map draws the KDE surface and the incident points (both take
         a few tenths of a second to draw, so they are off until asked for).
+    sources
+        The sources shown (police.uk, a CSP log); empty means every source.
     """
 
     view: str
@@ -96,6 +98,7 @@ class Filters:
     rings_m: tuple[float, ...]
     show_density: bool = False
     show_points: bool = False
+    sources: tuple[str, ...] = ()
 
     def hotspot_params(self) -> dict[str, object]:
         """Keyword arguments of :func:`analysis.hotspots.detect_hotspots` for the method."""
@@ -180,6 +183,13 @@ def sidebar(ds: Dataset) -> Filters:
     sb.caption(f"Data: {ds.label}")
 
     sb.subheader("Filters")
+    sources: list[str] = []
+    if len(ds.sources) > 1:
+        sources = sb.multiselect(
+            "Sources", ds.sources, key="sources",
+            help="police.uk and the CSP's own logs, each on its own or together. Choose none "
+            "to include every source.",
+        )
     types = sb.multiselect(
         "Crime types",
         sorted(ds.types),
@@ -292,4 +302,5 @@ def sidebar(ds: Dataset) -> Filters:
         rings_m=tuple(float(r) for r in sorted(rings)),
         show_density=bool(show_density),
         show_points=bool(show_points),
+        sources=tuple(sources),
     )

@@ -117,7 +117,8 @@ def map_layers(
         borough=state.borough(),
         areas=choropleth(ds, f) if areas else None,
         outlines=None if areas else state.level_areas(f.level)[["name", "geometry"]],
-        value_label=f.value_label,
+        value_label=(f"{f.value_label} (residents: Census 2021)" if f.measure == "rate"
+                     else f.value_label),
         classification="natural_breaks",
         k=5,
         density=surface,
@@ -262,6 +263,10 @@ def render(ds: Dataset, f: Filters) -> None:
         f"{METHOD_LABELS[f.method].split(':')[0]} ({f.method_label}). Click an area for its "
         "profile. Zoom in to see single incident points."
     )
+    level = state.core_area().level(f.level)
+    st.caption(f"Boundaries: {level.boundaries}. Residents: {level.population}."
+               + (" Rates are per 1,000 residents a year, annualised from the months chosen."
+                  if f.measure == "rate" else ""))
     hs = hotspot_result(ds, f)
     _kpis(ds, f, hs)
     layers = map_layers(ds, f, hs, points=f.show_points, density=f.show_density)

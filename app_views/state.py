@@ -69,6 +69,8 @@ __all__ = [
     "schools",
     "schools_near",
     "set_dataset",
+    "with_sources",
+    "POLICE_UK_SOURCE",
     "shipped_dataset",
     "shipped_month_problems",
     "show_input_error",
@@ -96,6 +98,9 @@ def level_labels() -> dict[str, str]:
     levels = core_area().levels
     return {k: levels[k].label for k in _LEVEL_ORDER if k in levels}
 
+
+POLICE_UK_SOURCE = "police.uk"
+"""The source of police.uk rows, beside a CSP log's own name."""
 
 AREA_KEY = "area"
 """``st.session_state`` key of the chosen study area's code."""
@@ -151,6 +156,14 @@ class Dataset:
     def months(self) -> list[str]:
         """Months present, oldest first."""
         return sorted(m for m in self.result.incidents["month"].unique() if m)
+
+    @property
+    def sources(self) -> list[str]:
+        """Where the rows come from (police.uk, a CSP log...), most rows first."""
+        inc = self.result.incidents
+        if "source" not in inc.columns:
+            return [POLICE_UK_SOURCE]
+        return inc["source"].fillna(POLICE_UK_SOURCE).value_counts().index.tolist()
 
     @property
     def types(self) -> list[str]:
@@ -239,6 +252,22 @@ def active_dataset() -> Dataset:
         ds = shipped_dataset()
         st.session_state[DATASET_KEY] = ds
     return ds
+
+
+def with_sources(ds: Dataset, sources: tuple[str, ...]) -> Dataset:
+    """The dataset cut to some of its sources (all when ``sources`` is empty or all)."""
+    if not sources or set(sources) >= set(ds.sources):
+        return ds
+    return _with_sources(ds, ds.key, tuple(sorted(sources)))
+
+
+@st.cache_resource(max_entries=8, ttl=RESULTS_TTL)
+def _with_sources(_ds: Dataset, key: str, sources: tuple[str, ...]) -> Dataset:
+    inc = _ds.result.incidents
+    keep = inc["source"].fillna(POLICE_UK_SOURCE).isin(sources).to_numpy()
+    result = dataclasses.replace(_ds.result, incidents=inc[keep].reset_index(drop=True))
+    return Dataset(key=f"{key}|{'+'.join(sources)}", label=f"{_ds.label} ({', '.join(sources)})",
+                   result=result, area=_ds.area)
 
 
 def set_dataset(ds: Dataset) -> None:

@@ -14,15 +14,19 @@ import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from app_views.state import Dataset, core_area, set_dataset
+import geopandas as gpd
+import pandas as pd
+
+from app_views.state import POLICE_UK_SOURCE, Dataset, core_area, set_dataset
 from geo.csp_log import ColumnMapping, read_csp_log, sniff_columns
 from geo.errors import InputError
-from geo.io import load_incidents
+from geo.io import LoadResult, load_incidents
 
 __all__ = [
     "PENDING_CSP",
     "PENDING_POLICE",
     "csp_columns",
+    "combine_results",
     "csp_dataset",
     "first_line",
     "police_dataset",
@@ -120,8 +124,14 @@ def csp_columns(name: str, content: bytes) -> list[str]:
         return sniff_columns(path)
 
 
-def csp_dataset(name: str, content: bytes, mapping: ColumnMapping) -> Dataset:
-    """Load an uploaded CSP log with a column mapping.
+def csp_dataset(
+    name: str, content: bytes, mapping: ColumnMapping, base: Dataset | None = None
+) -> Dataset:
+    """Load an uploaded CSP log with a column mapping, as a source beside ``base``.
+
+    The log's rows keep their own source (``mapping.source_name``) in the ``source``
+    column, so the sidebar can show either source or both; ``base`` (the data in use)
+    keeps its rows, labelled ``police.uk`` where they had no source yet.
 
     Raises
     ------
@@ -142,7 +152,34 @@ def csp_dataset(name: str, content: bytes, mapping: ColumnMapping) -> Dataset:
         )
         raise InputError(msg)
     digest = _digest([(name, content), ("mapping", repr(mapping).encode())]).hex()[:16]
-    return Dataset(key=f"upload:{digest}", label=f"CSP log: {safe_name(name)}", result=result)
+    result.incidents["source"] = mapping.source_name
+    code = core_area().code
+    if base is None:
+        return Dataset(key=f"upload:{digest}:{code}", label=f"CSP log: {safe_name(name)}",
+                       result=result, area=code)
+    return Dataset(key=f"{base.key}+log:{digest}", label=f"{base.label}, with CSP log "
+                   f"{safe_name(name)}", result=combine_results(base.result, result), area=code)
+
+
+def combine_results(base: LoadResult, added: LoadResult) -> LoadResult:
+    """Two loads as one: every row of both, and both accounts added up.
+
+    Rows of ``base`` without a ``source`` are police.uk rows.
+    """
+    left = base.incidents
+    if "source" not in left.columns:
+        left = left.assign(source=POLICE_UK_SOURCE)
+    incidents = gpd.GeoDataFrame(pd.concat([left, added.incidents], ignore_index=True),
+                                 geometry="geometry", crs=left.crs)
+    return LoadResult(
+        incidents=incidents,
+        rejects=pd.concat([base.rejects, added.rejects], ignore_index=True),
+        rows_in=base.rows_in + added.rows_in,
+        outside_area=base.outside_area + added.outside_area,
+        duplicate_files=[*base.duplicate_files, *added.duplicate_files],
+        files=pd.concat([base.files, added.files], ignore_index=True),
+        skipped=[*base.skipped, *added.skipped],
+    )
 
 
 def replace_dataset(load: Callable[[], Dataset]) -> tuple[Dataset | None, str | None]:

@@ -241,6 +241,25 @@ _GENERIC_LEVELS = {
 }
 
 
+_WARDS_REDRAWN = {
+    "E07000087": "Fareham", "E07000088": "Gosport", "E07000090": "Havant",
+    "E06000046": "Isle of Wight", "E07000091": "New Forest", "E06000045": "Southampton",
+    "E07000084": "Basingstoke and Deane",
+}
+"""Districts whose wards all have new codes since December 2019 (redrawn): the 2025
+wards are not those in force in 2021-22 (Test Valley has one new ward)."""
+
+
+def _ward_note(codes: tuple[str, ...]) -> str:
+    redrawn = [_WARDS_REDRAWN[c] for c in codes if c in _WARDS_REDRAWN]
+    if "E07000093" in codes:
+        redrawn.append("Test Valley (one ward)")
+    if not redrawn:
+        return "ONS wards May 2025, the same codes as in December 2019 (in force in 2021-22)"
+    return ("ONS wards May 2025; redrawn since 2019 in " + ", ".join(redrawn) + ", so these "
+            "wards are not those in force in 2021-22: compare older ward figures by LSOA")
+
+
 def _loose(text: str) -> str:
     """Names matched loosely: case, '&'/'and', apostrophes and punctuation ignored."""
     t = str(text).lower().replace("&", " and ").replace("'", "").replace("\u2019", "")
@@ -298,6 +317,8 @@ def _hampshire_area(code: str, name: str, codes: tuple[str, ...], f: DataFiles) 
     for key, (label, column, boundaries, population) in _GENERIC_LEVELS.items():
         if key == "district" and len(codes) == 1:
             continue
+        if key == "ward":
+            boundaries = _ward_note(codes)
         levels[key] = AreaLevel(key=key, label=label,
                                 areas=frames[key][["code", "name", "population", "geometry"]],
                                 column=column, boundaries=boundaries, population=population)

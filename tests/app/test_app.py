@@ -334,10 +334,16 @@ def test_a_csp_log_with_times_loads_through_the_mapping_form_and_shows_peak_hour
     assert submit
     submit[0].click()
     rerun(at)
-    assert any(s.value.startswith("Loaded CSP log: asb_log.csv") for s in at.success), [
+    assert any("with CSP log asb_log.csv" in s.value for s in at.success), [
         e.value for e in at.error
     ]
-    assert at.session_state["dataset"].types == ["ASB youths"]
+    # The log is a source beside the police.uk rows, not instead of them.
+    ds = at.session_state["dataset"]
+    assert "ASB youths" in ds.types and "Anti-social behaviour" in ds.types
+    assert ds.sources[0] == "police.uk" and len(ds.sources) == 2
+    assert (ds.incidents["crime_type"] == "ASB youths").sum() == 40
+    at.multiselect(key="sources").set_value([ds.sources[1]])  # the log alone
+    at.multiselect(key="types").set_value(["ASB youths"])
     at.radio(key="view").set_value("Patrol plan")
     at.selectbox(key="method").set_value("dbscan")
     rerun(at)
