@@ -8,27 +8,36 @@ the Gi* cells, and what the data shows at the review's named hotspots).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
+from sklearn.exceptions import ConvergenceWarning
 
 from analysis import clusters
 from analysis.bandwidth import choose_bandwidth
 from analysis.coverage import hotspot_areas
-from analysis.describe import describe_hotspots
+from analysis.describe import describe_hotspots, top_values
 from analysis.gistar import DEFAULT_PERMUTATIONS, gistar_grid, gistar_hotspots
 from analysis.kde import kde_surface
+from analysis.patrol import patrol_areas
 from analysis.reference import reference_hotspots
+from analysis.risk import RiskSurface, fit_risk
 from geo.crs import require_bng
 from geo.errors import InputError
 from geo.study_area import StudyArea
 
-__all__ = ["METHODS", "HotspotResult", "detect_hotspots", "merge_nearby"]
+__all__ = ["METHODS", "MIN_PATROL_MONTHS", "HotspotResult", "detect_hotspots", "merge_nearby"]
 
-METHODS = ("kde", "dbscan", "hdbscan", "gistar")
+METHODS = ("patrol", "kde", "dbscan", "hdbscan", "gistar")
+
+MIN_PATROL_MONTHS = 6
+"""Fewest consecutive months the risk surface is fitted on: it chooses its settings by
+rolling origin (fit on the earlier months, score the later ones), which needs history."""
 
 
 @dataclass
@@ -52,6 +61,9 @@ class HotspotResult:
         The review's named hotspots and what the data shows there.
     notes
         Plain-language notes for the user (e.g. how the bandwidth was chosen).
+    risk
+        The fitted risk surface (patrol areas only): its settings, weights and the
+        accuracy measured by rolling origin on the loaded months.
     """
 
     hotspots: gpd.GeoDataFrame
@@ -61,6 +73,7 @@ class HotspotResult:
     cells: gpd.GeoDataFrame | None = None
     reference: gpd.GeoDataFrame | None = None
     notes: list[str] = field(default_factory=list)
+    risk: RiskSurface | None = None
 
 
 def detect_hotspots(
@@ -78,6 +91,9 @@ def detect_hotspots(
     gistar_cell_m: float = 200.0,
     permutations: int | None = None,
     random_state: int = 0,
+    history: gpd.GeoDataFrame | None = None,
+    n_areas: int = 10,
+    max_across_m: float = 400.0,
 ) -> HotspotResult:
     """Find, describe and name hotspots.
 
@@ -90,6 +106,8 @@ def detect_hotspots(
         after its gazetteer (or their streets) and wards, and checked against the
         review's named hotspots where it has them.
     method
+        ``patrol`` (up to ``n_areas`` compact areas of at most ``max_across_m`` from the
+        predictive risk surface: where next month, :mod:`analysis.risk`),
         ``kde`` (highest-density cells covering ``coverage`` of the study area),
         ``dbscan`` (clusters of at least ``min_samples`` incidents within ``eps_m``),
         ``hdbscan`` (clusters of at least ``min_samples`` incidents at any density) or
@@ -114,6 +132,11 @@ def detect_hotspots(
         Gi* grid cell (metres), permutations (the module default when None: with
         false-discovery-rate correction, fewer than about 10,000 permutations cannot
         reach significance on a borough grid) and seed.
+    history
+        Patrol: the incidents of every type in the same months (the other types are
+        inputs of the risk surface); ``incidents`` when None.
+    n_areas, max_across_m
+        Patrol: most areas (3 to 30) and the largest extent of one, metres.
 
     Returns
     -------
@@ -135,6 +158,9 @@ def detect_hotspots(
         raise InputError(msg)
     notes: list[str] = []
     surface = cells = None
+    if method == "patrol":
+        return _patrol(incidents, area, history if history is not None else incidents,
+                       n_areas=n_areas, max_across_m=max_across_m)
     if method == "kde":
         choice = choose_bandwidth(located, rule=bandwidth_m, cell_m=cell_m, kernel=kernel,
                                   study_area=study_area)
@@ -178,6 +204,43 @@ def detect_hotspots(
                                    review_hotspots=area.review_hotspots)
     return HotspotResult(hotspots=described, method=method, params=params, surface=surface,
                          cells=cells, reference=reference, notes=notes)
+
+
+def _patrol(
+    incidents: gpd.GeoDataFrame,
+    area: StudyArea,
+    history: gpd.GeoDataFrame,
+    *,
+    n_areas: int,
+    max_across_m: float,
+) -> HotspotResult:
+    months = sorted(m for m in incidents["month"].unique() if m)
+    span = pd.period_range(months[0], months[-1], freq="M") if months else []
+    if len(span) < MIN_PATROL_MONTHS or len(span) != len(months):
+        msg = (f"patrol areas need at least {MIN_PATROL_MONTHS} consecutive months of data "
+               f"(the risk surface checks itself on the later ones); these filters give "
+               f"{len(months)}. Choose more months, or KDE, DBSCAN or Gi*.")
+        raise InputError(msg)
+    types = tuple(sorted(set(incidents["crime_type"])))
+    with warnings.catch_warnings():
+        # A candidate that does not converge scores badly and is not chosen.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        surface = fit_risk(history, types=types, study_area=area.geometry, months=tuple(months))
+    found = patrol_areas(surface, incidents, n_areas=n_areas, max_across_m=max_across_m,
+                         wards=area.areas("ward"), gazetteer=area.gazetteer)
+    located = incidents[incidents["has_location"].to_numpy(bool)]
+    inside = gpd.sjoin(located[["crime_type", "geometry"]], found[["rank", "geometry"]],
+                       predicate="within")
+    kinds = inside.groupby("rank")["crime_type"].agg(top_values)
+    found["top_types"] = found["rank"].map(kinds).fillna("")
+    found["density_per_km2"] = found["count"] / (found["area_m2"] / 1e6)
+    found["method"] = "patrol"
+    params = {"n_areas": n_areas, "max_across_m": max_across_m, "model": surface.model,
+              "bandwidth_m": surface.bandwidth_m, "half_life_months": surface.half_life_months}
+    reference = reference_hotspots(incidents, found, gazetteer=area.gazetteer,
+                                   review_hotspots=area.review_hotspots)
+    return HotspotResult(hotspots=found, method="patrol", params=params, reference=reference,
+                         notes=[surface.description], risk=surface)
 
 
 def merge_nearby(polygons: gpd.GeoDataFrame, merge_m: float) -> gpd.GeoDataFrame:

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import streamlit as st
 
 from analysis.clusters import DEFAULT_EPS_M, DEFAULT_MIN_SAMPLES
-from analysis.periods import default_months
+from analysis.hotspots import MIN_PATROL_MONTHS
+from analysis.periods import contiguous_runs, default_months
 from app_views.state import AREA_KEY, Dataset, area_choices, level_labels
 from geo.schema import ASB
 
@@ -28,11 +29,23 @@ VIEWS = ("Map", "Patrol plan", "Tasking review", "Venue siting", "Data")
 """The views, in the order the sidebar lists them."""
 
 METHOD_LABELS = {
+    "patrol": "Patrol areas: where next month",
     "kde": "KDE: highest-density cells",
     "dbscan": "DBSCAN: clusters of incidents",
     "gistar": "Gi*: statistically hot cells",
 }
 """Hotspot methods and how the sidebar names them."""
+
+METHOD_QUESTIONS = {
+    "patrol": "Where to patrol next month: a few compact areas from the predictive risk "
+    "surface (each cell's expected count next month from its own recent history, its "
+    "neighbours, the other crime types and the kind of place), with the accuracy measured "
+    "on the loaded months.",
+    "kde": "Where incidents were densest in the months chosen (kernel density).",
+    "dbscan": "Where incidents cluster: groups of reports close together.",
+    "gistar": "Where counts are significantly high against the area as a whole (Gi*).",
+}
+"""The question each method answers, shown with it."""
 
 TILE_OPTIONS = {
     "none": "None: works offline",
@@ -62,7 +75,7 @@ class Filters:
     measure
         ``count`` or ``rate`` (per 1,000 residents a year).
     method
-        ``kde``, ``dbscan`` or ``gistar``.
+        ``patrol``, ``kde``, ``dbscan`` or ``gistar``.
     bandwidth_m
         KDE bandwidth in metres, or ``"auto"``.
     coverage
@@ -80,6 +93,8 @@ class Filters:
         a few tenths of a second to draw, so they are off until asked for).
     sources
         The sources shown (police.uk, a CSP log); empty means every source.
+    n_areas, max_across_m
+        Patrol areas: how many (3 to 30) and the largest extent of one, metres.
     """
 
     view: str
@@ -99,9 +114,14 @@ class Filters:
     show_density: bool = False
     show_points: bool = False
     sources: tuple[str, ...] = ()
+    n_areas: int = 10
+    max_across_m: float = 400.0
 
     def hotspot_params(self) -> dict[str, object]:
         """Keyword arguments of :func:`analysis.hotspots.detect_hotspots` for the method."""
+        if self.method == "patrol":
+            return {"method": "patrol", "n_areas": self.n_areas,
+                    "max_across_m": self.max_across_m}
         if self.method == "kde":
             return {"method": "kde", "bandwidth_m": self.bandwidth_m, "coverage": self.coverage}
         if self.method == "dbscan":
@@ -133,6 +153,9 @@ class Filters:
     @property
     def method_label(self) -> str:
         """The method and its main parameter in words."""
+        if self.method == "patrol":
+            return (f"up to {self.n_areas}, at most {self.max_across_m:.0f} m across, from the "
+                    "predictive risk surface")
         if self.method == "kde":
             bw = "auto bandwidth" if self.bandwidth_m == "auto" else f"{self.bandwidth_m:.0f} m"
             return f"KDE ({bw}, top {self.coverage * 100:g}% of the borough)"
@@ -224,12 +247,27 @@ def sidebar(ds: Dataset) -> Filters:
     )
 
     sb.subheader("Hotspots")
+    runs = contiguous_runs(ds.months)
+    patrol_ok = bool(runs) and max(len(r) for r in runs) >= MIN_PATROL_MONTHS
+    methods = [m for m in METHOD_LABELS if m != "patrol" or patrol_ok]
+    if st.session_state.get("method") not in methods:
+        st.session_state.pop("method", None)
     method = sb.selectbox(
-        "Method", list(METHOD_LABELS), format_func=METHOD_LABELS.__getitem__, key="method"
+        "Method", methods, format_func=METHOD_LABELS.__getitem__, key="method",
+        help=" ".join(f"{METHOD_LABELS[m].split(':')[0]}: {METHOD_QUESTIONS[m]}" for m in methods)
+        + ("" if patrol_ok else f" Patrol areas need {MIN_PATROL_MONTHS} consecutive months."),
     )
     bandwidth_m: float | str = "auto"
+    n_areas, max_across_m = 10, 400.0
     coverage, eps_m, min_samples, cell_m = 0.01, DEFAULT_EPS_M, DEFAULT_MIN_SAMPLES, 200.0
-    if method == "kde":
+    if method == "patrol":
+        n_areas = int(sb.slider("Patrol areas", 3, 30, 10, key="n_areas"))
+        max_across_m = float(
+            sb.select_slider("Largest across (m)", [200, 300, 400, 500, 600], 400,
+                             key="max_across_m")
+        )
+        sb.caption("Fitted on the months chosen; it predicts the month after.")
+    elif method == "kde":
         mode = sb.radio(
             "Bandwidth",
             ["auto", "metres"],
@@ -303,4 +341,6 @@ def sidebar(ds: Dataset) -> Filters:
         show_density=bool(show_density),
         show_points=bool(show_points),
         sources=tuple(sources),
+        n_areas=n_areas,
+        max_across_m=max_across_m,
     )

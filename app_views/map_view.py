@@ -20,13 +20,14 @@ from streamlit_folium import st_folium
 from analysis.hotspots import HotspotResult
 from analysis.rates import filter_incidents
 from app_views import state
-from app_views.filters import METHOD_LABELS, Filters
+from app_views.filters import METHOD_LABELS, METHOD_QUESTIONS, Filters
 from app_views.state import Dataset, level_labels
 from geo.crs import BNG, WGS84, transformer
 from geo.errors import InputError
 from render.map import MapLayers, build_map
 
 __all__ = [
+    "patrol_accuracy",
     "MAIN_MAP_HEIGHT",
     "PROFILE_KEY",
     "VIEW_MAP_HEIGHT",
@@ -249,10 +250,33 @@ def _kpis(ds: Dataset, f: Filters, hs: HotspotResult | None) -> None:
     c1, c2, c3, c4 = st.columns(4)
     c1.metric("Incidents", f"{len(sub):,}", help=f"{f.types_label}, {f.period_label}")
     c2.metric("With a map point", f"{located:,}")
-    if hs is not None:
+    if hs is not None and hs.risk is not None:
+        c3.metric("Patrol areas", f"{len(hs.hotspots)}")
+        share = float(hs.hotspots["share"].sum()) if len(hs.hotspots) else 0.0
+        c4.metric("Share of next month's expected", f"{share * 100:.1f}%")
+    elif hs is not None:
         c3.metric("Hotspots", f"{len(hs.hotspots)}")
         share = float(hs.hotspots["share"].sum()) if len(hs.hotspots) else 0.0
         c4.metric("Share inside hotspots", f"{share * 100:.1f}%")
+
+
+def patrol_accuracy(hs: HotspotResult) -> None:
+    """How far to trust the patrol areas: the risk surface scored on months it never saw."""
+    v = hs.risk.validation
+    chosen = v[v["chosen"]] if "chosen" in v.columns else v
+    parts = []
+    for col, cov in (("hit_1", 1), ("hit_5", 5), ("hit_10", 10)):
+        if col in chosen.columns and len(chosen):
+            hit = float(chosen[col].mean())
+            parts.append(f"the top {cov}% of the area held {hit:.0%} of the following months' "
+                         f"incidents (PAI {hit / (cov / 100):.1f})")
+    if parts:
+        st.caption(
+            f"How far to trust it: scored by rolling origin on the loaded months "
+            f"({chosen['origin'].nunique() if 'origin' in chosen else len(chosen)} splits, each fitted on "
+            f"the months before and scored on the months after), {'; '.join(parts)}. "
+            f"Model {hs.risk.model}, neighbours within {hs.risk.bandwidth_m:.0f} m."
+        )
 
 
 def render(ds: Dataset, f: Filters) -> None:
@@ -263,6 +287,7 @@ def render(ds: Dataset, f: Filters) -> None:
         f"{METHOD_LABELS[f.method].split(':')[0]} ({f.method_label}). Click an area for its "
         "profile. Zoom in to see single incident points."
     )
+    st.caption(f"{METHOD_LABELS[f.method].split(':')[0]} answers: {METHOD_QUESTIONS[f.method]}")
     level = state.core_area().level(f.level)
     st.caption(f"Boundaries: {level.boundaries}. Residents: {level.population}."
                + (" Rates are per 1,000 residents a year, annualised from the months chosen."
@@ -273,6 +298,8 @@ def render(ds: Dataset, f: Filters) -> None:
     out = show_map(layers, f, key="main_map", height=MAIN_MAP_HEIGHT)
     if hs is not None and hs.notes:
         st.caption(" ".join(hs.notes))
+    if hs is not None and hs.risk is not None:
+        patrol_accuracy(hs)
 
     areas = layers.areas if layers.areas is not None else state.level_areas(f.level)
     _sync_profile(areas, out)

@@ -17,7 +17,7 @@ from shapely.geometry import box
 
 from analysis.hotspots import HotspotResult
 from app_views import map_view, state
-from app_views.filters import Filters
+from app_views.filters import METHOD_LABELS, Filters
 from app_views.state import Dataset
 from geo.crs import WGS84
 from geo.writers import csv_bytes
@@ -40,6 +40,9 @@ PLAN_COLUMNS = {
     "rank": "Rank",
     "name": "Hotspot",
     "count": "Incidents",
+    "expected": "Expected next month",
+    "expected_low": "Low (90%)",
+    "expected_high": "High (90%)",
     "share": "Share",
     "top_streets": "Streets",
     "top_types": "Types",
@@ -162,8 +165,10 @@ def _printable(table: pd.DataFrame) -> str:
             v = row[c]
             if c == "share":
                 cells.append(f"{float(v) * 100:.1f}%")
-            elif c in ("count", "rank", "area_m2"):
+            elif c in ("count", "rank", "area_m2", "expected_low", "expected_high"):
                 cells.append(f"{int(v):,}")
+            elif c == "expected":
+                cells.append(f"{float(v):.1f}")
             else:
                 cells.append(md_escape(v))
         lines.append("| " + " | ".join(cells) + " |")
@@ -173,10 +178,13 @@ def _printable(table: pd.DataFrame) -> str:
 def render(ds: Dataset, f: Filters) -> None:
     """Draw the Patrol plan view."""
     st.header("Patrol plan")
+    ranked = ("Ranked by the incidents expected in each next month; 'Share' is its share of "
+              "the whole area's expected incidents." if f.method == "patrol" else
+              "Ranked by the incidents inside each hotspot.")
     st.caption(
-        f"{f.types_label}, {f.period_label}; hotspots by {f.method_label}. Ranked by the "
-        "incidents inside each hotspot. police.uk gives the month only; peak days and hours "
-        "appear when a CSP log with times is loaded (Data view)."
+        f"{f.types_label}, {f.period_label}; hotspots by {METHOD_LABELS[f.method].split(':')[0]} ({f.method_label}). {ranked} police.uk "
+        "gives the month only; peak days and hours appear when a CSP log with times is "
+        "loaded (Data view)."
     )
     hs = map_view.hotspot_result(ds, f)
     if hs is None or not len(hs.hotspots):
@@ -185,14 +193,21 @@ def render(ds: Dataset, f: Filters) -> None:
     table = plan_table(hs.hotspots)
     total = int(hs.hotspots["count"].sum())
     c1, c2, c3 = st.columns(3)
-    c1.metric("Hotspots", len(table))
-    c2.metric("Incidents inside", f"{total:,}")
-    c3.metric("Share of all", f"{float(hs.hotspots['share'].sum()) * 100:.1f}%")
+    if hs.risk is not None:
+        c1.metric("Patrol areas", len(table))
+        c2.metric(f"Incidents inside, {f.period_label}", f"{total:,}")
+        c3.metric("Share of next month's expected", f"{float(hs.hotspots['share'].sum()) * 100:.1f}%")
+        map_view.patrol_accuracy(hs)
+    else:
+        c1.metric("Hotspots", len(table))
+        c2.metric("Incidents inside", f"{total:,}")
+        c3.metric("Share of all", f"{float(hs.hotspots['share'].sum()) * 100:.1f}%")
     st.dataframe(
         table.rename(columns=PLAN_COLUMNS),
         hide_index=True,
         width="stretch",
-        column_config={"Share": st.column_config.NumberColumn(format="percent")},
+        column_config={"Share": st.column_config.NumberColumn(format="percent"),
+                       "Expected next month": st.column_config.NumberColumn(format="%.1f")},
     )
 
     files = _downloads(ds, hs, state.results_key(ds), f)

@@ -570,8 +570,11 @@ def _hotspots(
     month_to: str,
     params: tuple[tuple[str, object], ...],
 ) -> HotspotResult:
-    return detect_hotspots(filtered(_ds, types, month_from, month_to), study_area(),
-                           **dict(params))
+    kwargs = dict(params)
+    if kwargs.get("method") == "patrol":
+        # The other crime types of the same months are inputs of the risk surface.
+        kwargs["history"] = filtered(_ds, (), month_from, month_to)
+    return detect_hotspots(filtered(_ds, types, month_from, month_to), study_area(), **kwargs)
 
 
 DISPLAY_BANDWIDTH_M = 150.0

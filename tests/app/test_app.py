@@ -151,7 +151,7 @@ def test_rate_measure_and_method_change_the_map(shipped_result):
     kde_script = map_scripts(at)[0]
     at.radio(key="measure").set_value("rate")
     rerun(at)
-    label = "ASB, per 1,000 residents, 2017-02 to 2017-05"
+    label = "ASB, per 1,000 residents a year, 2017-02 to 2017-05"
     assert label in map_scripts(at)[0] and label not in kde_script
     at.selectbox(key="method").set_value("dbscan")
     rerun(at)
