@@ -206,7 +206,7 @@ def _detect(args: argparse.Namespace) -> int:
 
 def _detect_risk(args: argparse.Namespace, area) -> int:
     """``detect --method patrol`` (the default) or ``--method risk``: the risk surface."""
-    from analysis.patrol import patrol_areas  # noqa: PLC0415
+    from analysis.hotspots import detect_hotspots  # noqa: PLC0415
     from analysis.rates import filter_incidents  # noqa: PLC0415
     from analysis.risk import fit_risk, risk_cells  # noqa: PLC0415
     from packs.tables import month_range  # noqa: PLC0415
@@ -214,32 +214,30 @@ def _detect_risk(args: argparse.Namespace, area) -> int:
     result, typed = _filtered(args, area)
     window = filter_incidents(result.incidents, month_from=args.month_from,
                               month_to=args.month_to)
-    types = tuple(args.type or sorted(set(window["crime_type"])))
-    months = tuple(month_range(args.month_from, args.month_to))
-    surface = fit_risk(window, types=types, study_area=area.geometry, months=months)
-    print(surface.description)
     if args.method == "patrol":
         if not 3 <= args.areas <= 30:
             msg = f"--areas {args.areas}: give between 3 and 30 patrol areas."
             raise InputError(msg)
-        found = patrol_areas(surface, typed, n_areas=args.areas, max_across_m=args.max_across_m,
-                             wards=area.areas("ward"), gazetteer=area.gazetteer)
+        res = detect_hotspots(typed, area, method="patrol", history=window,
+                              n_areas=args.areas, max_across_m=args.max_across_m)
+        found, notes = res.hotspots, res.notes
         shown = ["rank", "name", "count", "expected", "expected_low", "expected_high", "share",
                  "top_streets"]
         what = "patrol areas"
     else:
-        found = risk_cells(surface, args.coverage / 100)
+        types = tuple(args.type or sorted(set(window["crime_type"])))
+        surface = fit_risk(window, types=types, study_area=area.geometry,
+                           months=tuple(month_range(args.month_from, args.month_to)))
+        found, notes = risk_cells(surface, args.coverage / 100), [surface.description]
         share = found["area_m2"].sum() / area.area_m2
-        print(f"the highest-risk cells cover {share:.2%} of the study area "
-              f"(asked {args.coverage}%).")
+        notes.append(f"the highest-risk cells cover {share:.2%} of the study area "
+                     f"(asked {args.coverage}%).")
         shown = ["rank", "expected", "share", "cells", "area_m2"]
         what = "groups of highest-risk cells"
-    out = found.copy()
-    for col in out.columns:
-        if out[col].dtype == object and col != "geometry":
-            out[col] = out[col].map(lambda v: ", ".join(v) if isinstance(v, list | tuple) else v)
+    for note in notes:
+        print(note)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    out.to_crs("EPSG:4326").to_file(args.out, driver="GeoJSON")
+    found.to_crs("EPSG:4326").to_file(args.out, driver="GeoJSON")
     _print_table(found[shown].head(30), floats=2)
     print(f"\n{len(found)} {what} from {len(typed):,} incidents ({args.month_from} to "
           f"{args.month_to}), predicting the month after; wrote {args.out}")
