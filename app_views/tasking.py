@@ -13,6 +13,8 @@ import pandas as pd
 import streamlit as st
 
 from analysis.change import classify_change
+from analysis.emerging import EmergingResult, emerging_hotspots
+from analysis.naming import names_for
 from analysis.periods import contiguous_runs, previous_period
 from analysis.rates import period_change
 from app_views import map_view, state
@@ -20,6 +22,7 @@ from app_views.filters import Filters
 from app_views.state import Dataset, level_labels
 from geo.errors import InputError
 from geo.published import check_review_tables, checks_to_frame
+from geo.study_area import EASTLEIGH
 from render.map import MapLayers
 
 __all__ = ["change_by_area", "hotspot_change", "monthly_by_area", "render", "suggest_period"]
@@ -181,7 +184,50 @@ def render(ds: Dataset, f: Filters) -> None:
     _trend_and_published(ds, f)
 
 
+@st.cache_resource(max_entries=8, ttl=state.RESULTS_TTL, show_spinner="Classing emerging hot spots\u2026")
+def _emerging(
+    _ds: Dataset, cache_key: str, types: tuple[str, ...], months: tuple[str, ...]  # noqa: ARG001
+) -> EmergingResult:
+    inc = state.filtered(_ds, types, months[0], months[-1])
+    return emerging_hotspots(inc, study_area=state.core_area().geometry, months=months)
+
+
+def _emerging_section(ds: Dataset, f: Filters) -> None:
+    """Emerging hot spots over the chosen months: a space-time cube of 200 m bins."""
+    st.subheader("Emerging hot spots")
+    months = [m for m in ds.months if f.month_from <= m <= f.month_to]
+    run = max(contiguous_runs(months), key=len) if months else []
+    if len(run) < 4:
+        st.caption("Emerging hot spots need at least four consecutive months in the sidebar's "
+                   "range: each 200 m bin's monthly series is tested for a trend.")
+        return
+    try:
+        res = _emerging(ds, state.results_key(ds), f.types, tuple(run))
+    except InputError as exc:
+        state.show_input_error("Emerging hot spots not available", exc)
+        return
+    st.caption(res.description)
+    shown = res.summary.rename(columns={"class": "pattern", "bins": "200 m bins",
+                                        "incidents": "incidents", "share": "share of incidents"})
+    st.dataframe(shown, hide_index=True, width="stretch",
+                 column_config={"share of incidents": st.column_config.NumberColumn(
+                     format="percent")})
+    hot = res.cells[res.cells["class"].str.contains("hot", case=False)]
+    if len(hot):
+        names = names_for(hot.geometry.centroid.to_frame("geometry").set_crs(hot.crs),
+                          state.gazetteer()) if state.core_area().code == EASTLEIGH else None
+        table = pd.DataFrame({
+            "pattern": hot["class"].to_numpy(),
+            "near": names.to_numpy() if names is not None else "",
+            "incidents": hot["count"].to_numpy(),
+            "hot months": hot["hot_months"].to_numpy(),
+            "trend z": hot["trend_z"].round(2).to_numpy(),
+        }).sort_values(["incidents"], ascending=False)
+        st.dataframe(table, hide_index=True, width="stretch")
+
+
 def _trend_and_published(ds: Dataset, f: Filters) -> None:
+    _emerging_section(ds, f)
     st.subheader(
         f"Monthly trend by {'local area' if f.level == 'lsoa' else level_labels()[f.level].lower()}"
     )
