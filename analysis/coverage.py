@@ -104,6 +104,21 @@ def _ranked_in(surface: DensitySurface, mask: np.ndarray) -> np.ndarray:
     return order[mask.ravel()[order]]
 
 
+def _nearest_fill(
+    chosen: np.ndarray, mask: np.ndarray, shape: tuple[int, int], n: int
+) -> np.ndarray:
+    """The ``n`` cells of ``mask`` not in ``chosen`` nearest to a chosen cell (flat indices)."""
+    taken = np.zeros(shape[0] * shape[1], dtype=bool)
+    taken[chosen] = True
+    if taken.any():
+        dist = ndimage.distance_transform_edt(~taken.reshape(shape)).ravel()
+    else:
+        dist = np.zeros(taken.size)
+    free = np.flatnonzero(mask.ravel() & ~taken)
+    order = free[np.lexsort((free, dist[free]))]
+    return order[:n]
+
+
 def coverage_mask(
     surface: DensitySurface, coverage: float, study_area: Any = None
 ) -> tuple[np.ndarray, dict]:
@@ -156,14 +171,20 @@ def coverage_mask(
         )
         raise InputError(msg)
     order = _ranked_in(surface, mask)[:n_want]
+    with_density = len(order)
+    note = ""
+    if with_density < n_want:
+        # Coverage is honoured: the cells nearest to those with density fill the rest
+        # (ties by row then column, south-west first), so a narrow kernel still gives
+        # hotspots over the share asked for.
+        order = np.concatenate([order, _nearest_fill(order, mask, surface.grid.shape,
+                                                     n_want - with_density)])
+        note = (
+            f"Only {with_density} cells have any density, fewer than the {n_want} wanted for "
+            f"coverage {c:g}; the {n_want - with_density} cells nearest to them fill the rest."
+        )
     chosen = np.zeros(surface.grid.nx * surface.grid.ny, dtype=bool)
     chosen[order] = True
-    note = ""
-    if len(order) < n_want:
-        note = (
-            f"Only {len(order)} cells have any density, fewer than the {n_want} wanted for "
-            f"coverage {c:g}; the covered share is {len(order) * cell_m2 / area_m2:.4%}."
-        )
     info = {
         "target_m2": target,
         "covered_m2": len(order) * cell_m2,

@@ -91,10 +91,13 @@ def test_hotspot_polygons_are_connected_cells_ranked_by_mass():
 def test_fewer_cells_with_density_than_the_coverage_wants():
     surf = _counts_surface()
     polys = hotspot_areas(surf, coverage=0.10)  # 10 cells wanted, 4 have any density
-    assert polys["n_cells"].sum() == 4
-    assert "Only 4 cells" in polys.attrs["note"]
+    # The coverage asked is honoured: the 6 cells nearest to the 4 fill the rest.
+    assert polys["n_cells"].sum() == 10
+    assert "Only 4 cells" in polys.attrs["note"] and "the 6 cells nearest" in polys.attrs["note"]
     score = hit_rate_at_coverage(surf, np.array([[150.0, 150.0]]), 0.10)
-    assert score.area_share == pytest.approx(0.04)
+    assert score.area_share == pytest.approx(0.10)
+    chosen, info = coverage_mask(surf, 0.10)
+    assert chosen.sum() == 10 and info["n_cells"] == 10
 
 
 def test_ties_are_broken_south_west_first():
