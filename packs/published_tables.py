@@ -293,7 +293,7 @@ def published_tables(
     tables.append(
         Table(
             "asb_by_local_area",
-            "ASB by local area, counts and per 1,000 residents",
+            "ASB by local area, counts and per 1,000 residents a year (Census 2021)",
             shown,
             PUBLISHED + "; rates computed here",
             la_notes,
@@ -334,7 +334,7 @@ def published_tables(
     tables.append(
         Table(
             "top_wards",
-            "The highest wards for ASB per 1,000 residents",
+            "The highest wards for ASB per 1,000 residents a year (Census 2021)",
             wards,
             PUBLISHED + "; intervals approximate, computed here",
             [
@@ -345,7 +345,7 @@ def published_tables(
                 "Hedge End Wildern), with an exact Poisson 95% interval on it."
             ],
             "asb",
-            chart=Chart("hbar", "ward", ("per_1000",), "ASB per 1,000"),
+            chart=Chart("hbar", "ward", ("per_1000",), "ASB per 1,000 a year"),
         )
     )
     return tables

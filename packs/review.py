@@ -557,7 +557,7 @@ def _computed_review_tables(
     tables.append(
         Table(
             "asb_by_local_area",
-            "ASB by local area, counts and per 1,000 residents",
+            "ASB by local area, counts and per 1,000 residents a year (Census 2021)",
             la_shown,
             note,
             [
@@ -583,7 +583,7 @@ def _computed_review_tables(
     tables.append(
         Table(
             "top_wards",
-            "The highest wards for ASB per 1,000 residents",
+            "The highest wards for ASB per 1,000 residents a year (Census 2021)",
             w_shown.drop(columns=["code"]),
             note,
             [
@@ -593,7 +593,7 @@ def _computed_review_tables(
                 f"the interval excludes the borough's {borough_rate:.2f}."
             ],
             "asb",
-            chart=Chart("hbar", "name", ("per_1000",), "ASB per 1,000"),
+            chart=Chart("hbar", "name", ("per_1000",), "ASB per 1,000 a year"),
         )
     )
 

@@ -289,7 +289,8 @@ def tasking_pack(
         ab[c] = ab[c].round(2)
     ab_notes = [
         f"Wards whose exact Poisson 95% interval lies wholly above the borough's "
-        f"{borough_rate:.2f} per 1,000 ({month_name(this)}, {what})."
+        f"{borough_rate:.2f} per 1,000 residents a year ({month_name(this)}, {what}; "
+        "annualised from the month, residents from Census 2021)."
     ]
     if ab.empty:
         ab_notes.append("No ward's rate is distinguishable from the borough's this month.")
@@ -311,7 +312,7 @@ def tasking_pack(
             computed_note([this]),
             ab_notes,
             "areas",
-            chart=Chart("hbar", "name", ("rate_per_1000",), "per 1,000"),
+            chart=Chart("hbar", "name", ("rate_per_1000",), "per 1,000 a year"),
         )
     )
 
