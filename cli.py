@@ -2,6 +2,10 @@
 
 Each sub-command is a small function taking the parsed arguments; bad input ends
 in a one-line message naming the file and the problem, and exit status 2.
+
+The layers are imported inside the commands that use them: importing geo, analysis,
+packs and render takes about 3.6 s (``python -X importtime``), which ``--help`` and a
+mistyped argument need not wait for.
 """
 
 from __future__ import annotations
