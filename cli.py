@@ -392,9 +392,14 @@ def _ingest(args: argparse.Namespace) -> int:
               f"accepted {acc['accepted']:,} + rejected {acc['rejected']:,}; added "
               f"{acc['added']:,} new rows in {acc['partitions_written']} partitions "
               f"({acc['rows_per_second'] or 0:,} rows/s)")
+        again = [d for d in acc["duplicate_force_months"] if d["source_file"] == d["kept_from"]]
+        if again:
+            print(f"{len(again)} force-months ({sum(d['rows'] for d in again):,} rows) are "
+                  "already in the store from the same files (not read again)")
         for d in acc["duplicate_force_months"]:
-            print(f"duplicate force-month {d['month']} {d['force']}: {d['source_file']} "
-                  f"({d['rows']:,} rows) not taken, kept {d['kept_from']} ({d['why']})")
+            if d["source_file"] != d["kept_from"]:
+                print(f"duplicate force-month {d['month']} {d['force']}: {d['source_file']} "
+                      f"({d['rows']:,} rows) not taken, kept {d['kept_from']} ({d['why']})")
         for r in acc["replaced"]:
             print(f"replaced {r['month']} {r['force']}: {r['old_source']} by {r['new_source']} "
                   "(a newer download)")

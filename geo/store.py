@@ -369,11 +369,12 @@ def partitions(store: str | Path) -> pd.DataFrame:
     -------
     pandas.DataFrame
         One row per partition: ``month``, ``force_key``, ``force``, ``source_file``,
-        ``source_mtime`` (seconds since 1970, UTC), ``rows``, ``accepted``, ``rejected``,
+        ``source_mtime`` (seconds since 1970, UTC), ``source_parts`` (how many partitions
+        its source file made), ``rows``, ``accepted``, ``rejected``,
         ``path``, ``damaged`` (why the file cannot be read, else ``""``).
     """
-    cols = ["month", "force_key", "force", "source_file", "source_mtime", "rows", "accepted",
-            "rejected", "path", "damaged"]
+    cols = ["month", "force_key", "force", "source_file", "source_mtime", "source_parts", "rows",
+            "accepted", "rejected", "path", "damaged"]
     files = sorted(str(p) for p in (Path(store) / DATA_DIR).glob(f"month=*/force_key=*/{PART_FILE}"))
     if not files:
         return pd.DataFrame(columns=cols)
@@ -396,7 +397,7 @@ def partitions(store: str | Path) -> pd.DataFrame:
     df["damaged"] = ""
     bad = pd.DataFrame([{"month": Path(f).parent.parent.name.removeprefix("month="),
                          "force_key": Path(f).parent.name.removeprefix("force_key="),
-                         "force": "", "source_file": "", "source_mtime": np.nan, "rows": 0,
+                         "force": "", "source_file": "", "source_mtime": np.nan, "source_parts": 0, "rows": 0,
                          "accepted": 0, "rejected": 0, "path": f, "damaged": why}
                         for f, why in damaged.items()], columns=cols)
     out = pd.concat([df[cols], bad], ignore_index=True) if len(bad) else df[cols]
@@ -406,7 +407,8 @@ def partitions(store: str | Path) -> pd.DataFrame:
 def _partition_rows(con: duckdb.DuckDBPyConnection, files: list[str]) -> pd.DataFrame:
     return con.execute(
         """SELECT month, force_key, min("force") AS "force", min(source_file) AS source_file,
-             max(source_mtime) AS source_mtime, count(*) AS "rows",
+             max(source_mtime) AS source_mtime, max(source_parts) AS source_parts,
+             count(*) AS "rows",
              count(*) FILTER (WHERE reason = '') AS accepted,
              count(*) FILTER (WHERE reason <> '') AS rejected, filename AS path
            FROM read_parquet(?, hive_partitioning=true, filename=true,
@@ -792,8 +794,10 @@ def _stage(con: duckdb.DuckDBPyConnection, files: list[_File], result: IngestRes
         if fast:
             con.executemany(f"INSERT INTO fastfiles{g} VALUES (?, ?)",
                             [(str(f.path), f.fid) for f in fast])
-        src = f"""(SELECT r.*, ff.fid, r.rowid - min(r.rowid) OVER (PARTITION BY r.filename)
-                   + 2 AS "row" FROM rawcsv{g} r JOIN fastfiles{g} ff USING (filename))"""
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE first{g} AS SELECT filename,
+                        min(rowid) AS r0 FROM rawcsv{g} GROUP BY filename""")
+        src = f"""(SELECT r.*, ff.fid, r.rowid - f.r0 + 2 AS "row" FROM rawcsv{g} r
+                   JOIN fastfiles{g} ff USING (filename) JOIN first{g} f USING (filename))"""
         raw = _serialise([f"c{i}" for i in range(width)])
         parts.append(_canon_select(list(header), src, "fid, \"row\", '' AS width_reason", raw))
     for i, f in enumerate(slow):
@@ -916,16 +920,17 @@ def _pause(n: int) -> None:
 _OUT_COLUMNS = ", ".join([
     "source_file", '"row"', "crime_id", "force", "reported_by", "lon", "lat", "no_location",
     "location", "lsoa_code", "lsoa_name", "crime_type", "outcome", "context", "reason", "raw",
-    "source_mtime"])
+    "source_mtime", "source_parts"])
 
 
 def _write_partitions(con: duckdb.DuckDBPyConnection, work: Path, winners: pd.DataFrame) -> Path:
     """Write the partitions taken to ``work/out/pmonth=../pkey=../`` in one pass."""
-    con.register("winners_df", winners[["pmonth", "pkey", "fid", "source_mtime"]])
+    con.register("winners_df", winners[["pmonth", "pkey", "fid", "source_mtime",
+                                        "source_parts"]])
     out = work / "out"
     con.execute(
         f"""COPY (SELECT {_OUT_COLUMNS}, pmonth, pkey FROM keyed
-            JOIN winners_df USING (pmonth, pkey, fid) ORDER BY pmonth, pkey, "row")
+            JOIN winners_df USING (pmonth, pkey, fid))
             TO '{str(out).replace("'", "''")}'
             (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (pmonth, pkey),
              ROW_GROUP_SIZE 122880)""")
@@ -1034,6 +1039,8 @@ def _ingest_locked(paths: list[str | Path], root: Path, work_root: Path,
             work.mkdir()
             files: dict[int, _File] = {}
             for name, mtime, read in batch:
+                if _already_stored(name, mtime, have, result):
+                    continue
                 state["fid"] += 1
                 try:
                     files[state["fid"]] = _prepare(state["fid"], name, mtime, read, work)
@@ -1057,6 +1064,24 @@ def _ingest_locked(paths: list[str | Path], root: Path, work_root: Path,
     result.reject_reasons = dict(sorted(reasons.items(), key=lambda kv: -kv[1]))
 
 
+def _already_stored(name: str, mtime: float, have: dict, result: IngestResult) -> bool:
+    """Whether every partition a file made is in the store from this very file.
+
+    The same name and modification time: then it is not read again, and its force-months
+    are reported as duplicates from the store's record.
+    """
+    mine = [r for r in have.values() if r["source_file"] == name
+            and float(r["source_mtime"]) == mtime]
+    if not mine or len(mine) != int(mine[0].get("source_parts") or 0):
+        return False
+    for r in mine:
+        result.rows_read += int(r["rows"])
+        result.duplicate_force_months.append({
+            "month": r["month"], "force": r["force"], "source_file": name, "rows": int(r["rows"]),
+            "kept_from": name, "why": "this file is already in the store"})
+    return True
+
+
 def _ingest_batch(con: duckdb.DuckDBPyConnection, root: Path, work: Path,
                   files: dict[int, _File], have: dict, result: IngestResult, reasons: dict,
                   state: dict) -> int:
@@ -1075,6 +1100,8 @@ def _ingest_batch(con: duckdb.DuckDBPyConnection, root: Path, work: Path,
     winners = _choose(groups, files, have, result)
     if len(winners):
         winners["source_mtime"] = [files[k].mtime for k in winners["fid"]]
+        parts = groups.groupby("fid").size()
+        winners["source_parts"] = winners["fid"].map(parts).astype("int32")
         out = _write_partitions(con, work, winners)
         for w in winners.to_dict(orient="records"):
             state["written"] += 1
@@ -1143,7 +1170,8 @@ def _account(w: dict, files: dict[int, _File], have: dict, result: IngestResult)
                                 "old_source": old["source_file"], "old_rows": int(old["rows"]),
                                 "new_source": f.name, "new_rows": rows})
     have[(month, key)] = {"month": month, "force_key": key, "force": w["force"],
-                          "source_file": f.name, "source_mtime": f.mtime, "rows": rows,
+                          "source_file": f.name, "source_mtime": f.mtime,
+                          "source_parts": int(w["source_parts"]), "rows": rows,
                           "accepted": acc, "rejected": rows - acc}
 
 

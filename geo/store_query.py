@@ -243,7 +243,7 @@ def area_populations(level: str, files: NationalFiles | None = None) -> pd.DataF
         out = t.groupby("district", as_index=False).agg(population=("population", "sum"),
                                                          area_km2=("area_km2", "sum"))
         out = out.rename(columns={"district": "code"})
-        lad = gpd.read_parquet(f.lad, columns=["LADCD", "LADNM"])
+        lad = pd.read_parquet(f.lad, columns=["LADCD", "LADNM"])
         out["name"] = out["code"].map(lad.set_index("LADCD")["LADNM"]).fillna(
             out["code"].map(names)).fillna("")
     else:
