@@ -22,17 +22,26 @@ from geo.store_query import NationalFiles, area_populations, national_counts
 __all__ = ["NATIONAL_COLUMNS", "national_rates", "similar_areas"]
 
 NATIONAL_COLUMNS = [
-    "code", "name", "count", "population", "months", "rate_per_1000_year", "ci_low",
-    "ci_high", "national_rate", "vs_national",
+    "code",
+    "name",
+    "count",
+    "population",
+    "months",
+    "rate_per_1000_year",
+    "ci_low",
+    "ci_high",
+    "national_rate",
+    "vs_national",
 ]
 
 
 def _rate_table(counts: pd.DataFrame, pops: pd.DataFrame, months: list[str]) -> pd.DataFrame:
     own = counts[counts["own_force"]].groupby("code")["month"].agg(set)
     covered = dict(own.items())
-    in_cover = np.array([m in covered.get(c, ()) for c, m in zip(counts["code"],
-                                                                  counts["month"], strict=True)],
-                        dtype=bool)
+    in_cover = np.array(
+        [m in covered.get(c, ()) for c, m in zip(counts["code"], counts["month"], strict=True)],
+        dtype=bool,
+    )
     n = counts[in_cover].groupby("code")["count"].sum()
     t = pops.copy()
     t["count"] = t["code"].map(n).fillna(0).astype("int64")
@@ -49,7 +58,9 @@ def _rate_table(counts: pd.DataFrame, pops: pd.DataFrame, months: list[str]) -> 
     t["national_rate"] = national
     t["vs_national"] = np.select(
         [~has, t["ci_low"] > national, t["ci_high"] < national],
-        ["no data", "above", "below"], "not distinguishable")
+        ["no data", "above", "below"],
+        "not distinguishable",
+    )
     t.attrs["months"] = months
     return t
 
@@ -91,15 +102,20 @@ def national_rates(
         ``attrs`` holds ``months`` (the months in the store in range) and ``unplaced``
         (rows in no area of England and Wales, e.g. PSNI).
     """
-    counts = national_counts(store, level, month_from, month_to, types=types,
-                             by=("month", "own_force"), files=files)
+    counts = national_counts(
+        store, level, month_from, month_to, types=types, by=("month", "own_force"), files=files
+    )
     pops = area_populations(level, files)
     unplaced = int(counts.loc[counts["code"] == "", "count"].sum())
     counts = counts[counts["code"] != ""]
     months = sorted(set(counts["month"]))
     t = _rate_table(counts, pops, months)
-    t = t.sort_values(["rate_per_1000_year", "code"], ascending=[False, True],
-                      na_position="last", ignore_index=True)
+    t = t.sort_values(
+        ["rate_per_1000_year", "code"],
+        ascending=[False, True],
+        na_position="last",
+        ignore_index=True,
+    )
     out = t[NATIONAL_COLUMNS].copy()
     out.attrs = {"months": months, "unplaced": unplaced, "level": level}
     return out
@@ -149,17 +165,21 @@ def similar_areas(
     InputError
         If ``code`` is not an area with data at this level.
     """
-    counts = national_counts(store, level, month_from, month_to,
-                             by=("month", "crime_type", "own_force"), files=files)
+    counts = national_counts(
+        store, level, month_from, month_to, by=("month", "crime_type", "own_force"), files=files
+    )
     counts = counts[counts["code"] != ""]
     pops = area_populations(level, files)
     by_month = counts.groupby(["code", "month", "own_force"], as_index=False)["count"].sum()
     rates = _rate_table(by_month, pops, sorted(set(counts["month"])))
     own = counts[counts["own_force"]].groupby("code")["month"].agg(set)
-    ok = np.array([m in own.get(c, ()) for c, m in zip(counts["code"], counts["month"],
-                                                       strict=True)], dtype=bool)
-    mix = counts[ok].pivot_table(index="code", columns="crime_type", values="count",
-                                 aggfunc="sum", fill_value=0)
+    ok = np.array(
+        [m in own.get(c, ()) for c, m in zip(counts["code"], counts["month"], strict=True)],
+        dtype=bool,
+    )
+    mix = counts[ok].pivot_table(
+        index="code", columns="crime_type", values="count", aggfunc="sum", fill_value=0
+    )
     mix = mix.reindex(columns=list(CRIME_TYPES), fill_value=0)
     mix = mix[mix.sum(axis=1) > 0]
     share = mix.div(mix.sum(axis=1), axis=0)
@@ -167,8 +187,10 @@ def similar_areas(
     t = t[t["population"] > 0]
     share = share.loc[t.index]
     if code not in t.index:
-        msg = (f"{code}: no {level} with counted months has this code; give a code from "
-               f"'hotspots national --level {level}'.")
+        msg = (
+            f"{code}: no {level} with counted months has this code; give a code from "
+            f"'hotspots national --level {level}'."
+        )
         raise InputError(msg)
     density = t["population"] / t["area_km2"]
     feats = pd.DataFrame({"pop": np.log10(t["population"]), "dens": np.log10(density)})
@@ -179,11 +201,18 @@ def similar_areas(
 
     zf, zs = z(feats), z(share)
     d2 = ((zf - zf.loc[code]) ** 2).sum(axis=1) + ((zs - zs.loc[code]) ** 2).sum(axis=1) / len(
-        CRIME_TYPES)
-    out = pd.DataFrame({
-        "code": t.index, "name": t["name"].to_numpy(), "population": t["population"].to_numpy(),
-        "density_per_km2": density.to_numpy(), "rate_per_1000_year":
-        t["rate_per_1000_year"].to_numpy(), "distance": np.sqrt(d2.to_numpy())})
+        CRIME_TYPES
+    )
+    out = pd.DataFrame(
+        {
+            "code": t.index,
+            "name": t["name"].to_numpy(),
+            "population": t["population"].to_numpy(),
+            "density_per_km2": density.to_numpy(),
+            "rate_per_1000_year": t["rate_per_1000_year"].to_numpy(),
+            "distance": np.sqrt(d2.to_numpy()),
+        }
+    )
     out = out.sort_values(["distance", "code"], ignore_index=True).head(n + 1)
     out.insert(0, "rank", np.arange(len(out)))
     return out

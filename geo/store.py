@@ -133,8 +133,22 @@ _CANON = {
 }
 
 STORE_COLUMNS = (
-    "source_file", "row", "crime_id", "force", "reported_by", "lon", "lat", "no_location",
-    "location", "lsoa_code", "lsoa_name", "crime_type", "outcome", "context", "reason", "raw",
+    "source_file",
+    "row",
+    "crime_id",
+    "force",
+    "reported_by",
+    "lon",
+    "lat",
+    "no_location",
+    "location",
+    "lsoa_code",
+    "lsoa_name",
+    "crime_type",
+    "outcome",
+    "context",
+    "reason",
+    "raw",
 )
 """Columns of a partition file (``month`` and ``force_key`` come from its path)."""
 
@@ -164,8 +178,10 @@ def spatial_extension_path() -> Path:
 
     spec = importlib.util.find_spec("duckdb_extension_spatial")
     if spec is None or not spec.submodule_search_locations:
-        msg = ("the DuckDB spatial extension is not installed; install the "
-               f"duckdb-extension-spatial=={duckdb.__version__} wheel.")
+        msg = (
+            "the DuckDB spatial extension is not installed; install the "
+            f"duckdb-extension-spatial=={duckdb.__version__} wheel."
+        )
         raise StoreError(msg)
     base = Path(next(iter(spec.submodule_search_locations)))
     path = base / "extensions" / f"v{duckdb.__version__}" / "spatial.duckdb_extension"
@@ -196,8 +212,9 @@ def connect(
     -------
     duckdb.DuckDBPyConnection
     """
-    con = duckdb.connect(config={"autoinstall_known_extensions": False,
-                                 "autoload_known_extensions": False})
+    con = duckdb.connect(
+        config={"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+    )
     con.execute(f"SET memory_limit='{DUCKDB_MEMORY_LIMIT}'")
     con.execute("SET preserve_insertion_order=true")
     con.execute("SET enable_progress_bar=false")
@@ -267,26 +284,36 @@ def open_store(store: str | Path, *, create: bool = False) -> Path:
             msg = f"{path}: is a file, not a store folder; give a folder for --store."
             raise StoreError(msg)
         if path.exists() and any(path.iterdir()):
-            msg = (f"{path}: not a hotspots store (it has no {FORMAT_FILE}) and is not empty; "
-                   "give an empty or new folder for --store.")
+            msg = (
+                f"{path}: not a hotspots store (it has no {FORMAT_FILE}) and is not empty; "
+                "give an empty or new folder for --store."
+            )
             raise StoreError(msg)
         if not create:
             msg = f"{path}: no store here; run 'hotspots ingest FILES --store {path}' first."
             raise StoreError(msg)
         path.mkdir(parents=True, exist_ok=True)
-        _atomic_bytes(vfile, json.dumps({"format": STORE_FORMAT, "layout":
-                                         "data/month=YYYY-MM/force_key=KEY/part.parquet"}).encode())
+        _atomic_bytes(
+            vfile,
+            json.dumps(
+                {"format": STORE_FORMAT, "layout": "data/month=YYYY-MM/force_key=KEY/part.parquet"}
+            ).encode(),
+        )
         return path
     try:
         version = int(json.loads(vfile.read_text(encoding="utf-8"))["format"])
     except (ValueError, KeyError, TypeError, OSError) as exc:
-        msg = (f"{vfile}: unreadable store format file ({exc}); restore it as "
-               f'{{"format": {STORE_FORMAT}}} if this store was written by this version.')
+        msg = (
+            f"{vfile}: unreadable store format file ({exc}); restore it as "
+            f'{{"format": {STORE_FORMAT}}} if this store was written by this version.'
+        )
         raise StoreError(msg) from exc
     if version > STORE_FORMAT:
-        msg = (f"{path}: written by a newer version of hotspots (store format {version}; this "
-               f"version reads format {STORE_FORMAT}); upgrade hotspots, or ingest into "
-               "another --store folder.")
+        msg = (
+            f"{path}: written by a newer version of hotspots (store format {version}; this "
+            f"version reads format {STORE_FORMAT}); upgrade hotspots, or ingest into "
+            "another --store folder."
+        )
         raise StoreError(msg)
     return path
 
@@ -338,8 +365,10 @@ class StoreLock:
             fh.seek(0)
             holder = fh.read().strip() or "another process"
             fh.close()
-            msg = (f"{self.path.parent}: another ingest is writing to this store ({holder}); "
-                   "wait for it to finish, then run this one again.")
+            msg = (
+                f"{self.path.parent}: another ingest is writing to this store ({holder}); "
+                "wait for it to finish, then run this one again."
+            )
             raise StoreError(msg) from exc
         fh.seek(0)
         fh.truncate()
@@ -373,9 +402,22 @@ def partitions(store: str | Path) -> pd.DataFrame:
         its source file made), ``rows``, ``accepted``, ``rejected``,
         ``path``, ``damaged`` (why the file cannot be read, else ``""``).
     """
-    cols = ["month", "force_key", "force", "source_file", "source_mtime", "source_parts", "rows",
-            "accepted", "rejected", "path", "damaged"]
-    files = sorted(str(p) for p in (Path(store) / DATA_DIR).glob(f"month=*/force_key=*/{PART_FILE}"))
+    cols = [
+        "month",
+        "force_key",
+        "force",
+        "source_file",
+        "source_mtime",
+        "source_parts",
+        "rows",
+        "accepted",
+        "rejected",
+        "path",
+        "damaged",
+    ]
+    files = sorted(
+        str(p) for p in (Path(store) / DATA_DIR).glob(f"month=*/force_key=*/{PART_FILE}")
+    )
     if not files:
         return pd.DataFrame(columns=cols)
     con = connect()
@@ -395,11 +437,25 @@ def partitions(store: str | Path) -> pd.DataFrame:
     finally:
         con.close()
     df["damaged"] = ""
-    bad = pd.DataFrame([{"month": Path(f).parent.parent.name.removeprefix("month="),
-                         "force_key": Path(f).parent.name.removeprefix("force_key="),
-                         "force": "", "source_file": "", "source_mtime": np.nan, "source_parts": 0, "rows": 0,
-                         "accepted": 0, "rejected": 0, "path": f, "damaged": why}
-                        for f, why in damaged.items()], columns=cols)
+    bad = pd.DataFrame(
+        [
+            {
+                "month": Path(f).parent.parent.name.removeprefix("month="),
+                "force_key": Path(f).parent.name.removeprefix("force_key="),
+                "force": "",
+                "source_file": "",
+                "source_mtime": np.nan,
+                "source_parts": 0,
+                "rows": 0,
+                "accepted": 0,
+                "rejected": 0,
+                "path": f,
+                "damaged": why,
+            }
+            for f, why in damaged.items()
+        ],
+        columns=cols,
+    )
     out = pd.concat([df[cols], bad], ignore_index=True) if len(bad) else df[cols]
     return out.sort_values(["month", "force_key"], ignore_index=True)
 
@@ -489,8 +545,10 @@ class IngestResult:
 
     def reconciles(self) -> bool:
         """Whether ``rows_in == accepted + rejected`` and ``rows_read == rows_in + duplicate_rows``."""
-        return (self.rows_in == self.accepted + self.rejected
-                and self.rows_read == self.rows_in + self.duplicate_rows)
+        return (
+            self.rows_in == self.accepted + self.rejected
+            and self.rows_read == self.rows_in + self.duplicate_rows
+        )
 
     def summary(self) -> dict:
         """The account as a JSON-ready dict."""
@@ -523,16 +581,27 @@ def _zip_time(info: zipfile.ZipInfo) -> float:
 
 def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> bytes:
     if info.file_size > MAX_FILE_BYTES:
-        msg = (f"{name}: {info.file_size:,} bytes is more than the {MAX_FILE_BYTES:,}-byte limit "
-               "for one file; split it by month.")
+        msg = (
+            f"{name}: {info.file_size:,} bytes is more than the {MAX_FILE_BYTES:,}-byte limit "
+            "for one file; split it by month."
+        )
         raise InputError(msg)
     try:
         with zf.open(info) as fh:
             data = fh.read(info.file_size + 1)
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError,
-            NotImplementedError, ValueError) as exc:
-        msg = (f"{name}: cannot be read from the archive ({exc}); it is damaged, encrypted or "
-               "compressed in a way zip readers do not share. Download the archive again.")
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        EOFError,
+        OSError,
+        RuntimeError,
+        NotImplementedError,
+        ValueError,
+    ) as exc:
+        msg = (
+            f"{name}: cannot be read from the archive ({exc}); it is damaged, encrypted or "
+            "compressed in a way zip readers do not share. Download the archive again."
+        )
         raise InputError(msg) from exc
     if len(data) > info.file_size:
         msg = f"{name}: expands beyond its declared size; the archive is damaged or hostile."
@@ -540,8 +609,9 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> bytes
     return data
 
 
-def _sources(paths: list[str | Path], out: IngestResult) -> Iterator[list[tuple[str, float,
-                                                                                Callable[[], bytes]]]]:
+def _sources(
+    paths: list[str | Path], out: IngestResult
+) -> Iterator[list[tuple[str, float, Callable[[], bytes]]]]:
     """Batches of ``(name, mtime, read)``: an archive is one batch; plain CSVs are grouped."""
     plain: list[tuple[str, float, Callable[[], bytes]]] = []
     size = 0
@@ -590,15 +660,18 @@ def _archive_batch(path: Path, out: IngestResult) -> list[tuple[str, float, Call
     if total > MAX_ARCHIVE_BYTES:
         out.problems.append(
             f"{path}: its street files would expand to {total:,} bytes, more than the "
-            f"{MAX_ARCHIVE_BYTES:,}-byte limit for an archive. Download fewer months at a time.")
+            f"{MAX_ARCHIVE_BYTES:,}-byte limit for an archive. Download fewer months at a time."
+        )
         return []
     batch = []
     for info in members:
         name = f"{path.name}!{info.filename}"
         if info not in street:
-            why = ("police.uk outcomes or stop-and-search file (skipped)"
-                   if info.filename.lower().endswith(NOT_STREET_SUFFIXES)
-                   else "not a police.uk street file (skipped)")
+            why = (
+                "police.uk outcomes or stop-and-search file (skipped)"
+                if info.filename.lower().endswith(NOT_STREET_SUFFIXES)
+                else "not a police.uk street file (skipped)"
+            )
             out.skipped.append((name, why))
             continue
         batch.append((name, _zip_time(info), lambda zf=zf, i=info, n=name: _read_member(zf, i, n)))
@@ -617,9 +690,11 @@ def _header_problem(name: str, header: list[str]) -> str | None:
     lower = {h.lower(): h for h in header}
     near = [f"'{lower[c.lower()]}' for '{c}'" for c in missing if c.lower() in lower]
     hint = f" (found {', '.join(near)}: column names are case-sensitive)" if near else ""
-    return (f"{name}: not a police.uk street file: missing column(s) {missing}{hint}; the first "
-            f"line has {header[:12]}. Use the street-level CSV from a police.uk download, or "
-            "load your own log with the CSP log reader and a column mapping.")
+    return (
+        f"{name}: not a police.uk street file: missing column(s) {missing}{hint}; the first "
+        f"line has {header[:12]}. Use the street-level CSV from a police.uk download, or "
+        "load your own log with the CSP log reader and a column mapping."
+    )
 
 
 def _prepare(fid: int, name: str, mtime: float, read: Callable[[], bytes], work: Path) -> _File:
@@ -665,8 +740,10 @@ def _strip(expr: str) -> str:
     every whitespace character does, and UTF-8 keeps code point order, so the byte-wise
     comparison is exact.
     """
-    return (f"CASE WHEN {expr}[1] < '!' OR {expr}[-1] < '!' OR {expr}[1] >= '\u0085' "
-            f"OR {expr}[-1] >= '\u0085' THEN trim({expr}, $ws) ELSE {expr} END")
+    return (
+        f"CASE WHEN {expr}[1] < '!' OR {expr}[-1] < '!' OR {expr}[1] >= '\u0085' "
+        f"OR {expr}[-1] >= '\u0085' THEN trim({expr}, $ws) ELSE {expr} END"
+    )
 
 
 _MONTH_RE = "[0-9]{4}-(0[1-9]|1[0-2])"
@@ -738,19 +815,38 @@ FROM r
 
 def _validate_sql() -> str:
     return _VALIDATE.format(
-        crime_id=_strip("crime_id"), month=_strip("month"), force=_strip("falls_within"),
-        rep=_strip("reported_by"), lsoa=_strip("lsoa_code"), ctype=_strip("crime_type"),
-        location=_strip("location"), lsoa_name=_strip("lsoa_name"), outcome=_strip("outcome"),
-        context=_strip("context"), lon=_strip("lon_s"), lat=_strip("lat_s"),
-        month_re=_MONTH_RE, reason=_REASON,
+        crime_id=_strip("crime_id"),
+        month=_strip("month"),
+        force=_strip("falls_within"),
+        rep=_strip("reported_by"),
+        lsoa=_strip("lsoa_code"),
+        ctype=_strip("crime_type"),
+        location=_strip("location"),
+        lsoa_name=_strip("lsoa_name"),
+        outcome=_strip("outcome"),
+        context=_strip("context"),
+        lon=_strip("lon_s"),
+        lat=_strip("lat_s"),
+        month_re=_MONTH_RE,
+        reason=_REASON,
     )
 
 
 def _params() -> dict:
     x0, y0, x1, y1 = GB_BOUNDS_LONLAT
     a0, b0, a1, b1 = _INNER_BOX
-    return {"ws": _WHITESPACE, "plain": _PLAIN_NUMBER, "x0": x0, "x1": x1, "y0": y0, "y1": y1,
-            "a0": a0, "a1": a1, "b0": b0, "b1": b1}
+    return {
+        "ws": _WHITESPACE,
+        "plain": _PLAIN_NUMBER,
+        "x0": x0,
+        "x1": x1,
+        "y0": y0,
+        "y1": y1,
+        "a0": a0,
+        "a1": a1,
+        "b0": b0,
+        "b1": b1,
+    }
 
 
 # --------------------------------------------------------------------------- ingest
@@ -779,11 +875,16 @@ def _stage(con: duckdb.DuckDBPyConnection, files: list[_File], result: IngestRes
             filename=true, store_rejects=true, strict_mode=true, max_line_size=4194304)""",
             [[str(f.path) for f in group]],
         )
-        bad = {r[0] for r in con.execute(
-            "SELECT DISTINCT s.file_path FROM reject_errors e JOIN reject_scans s "
-            "USING (scan_id, file_id)").fetchall()}
-        counts = dict(con.execute(
-            f"SELECT filename, count(*) FROM rawcsv{g} GROUP BY filename").fetchall())
+        bad = {
+            r[0]
+            for r in con.execute(
+                "SELECT DISTINCT s.file_path FROM reject_errors e JOIN reject_scans s "
+                "USING (scan_id, file_id)"
+            ).fetchall()
+        }
+        counts = dict(
+            con.execute(f"SELECT filename, count(*) FROM rawcsv{g} GROUP BY filename").fetchall()
+        )
         fast = []
         for f in group:
             if str(f.path) in bad or counts.get(str(f.path), 0) + 1 != f.lines:
@@ -792,8 +893,9 @@ def _stage(con: duckdb.DuckDBPyConnection, files: list[_File], result: IngestRes
                 fast.append(f)
         con.execute(f"CREATE OR REPLACE TEMP TABLE fastfiles{g} (filename VARCHAR, fid INTEGER)")
         if fast:
-            con.executemany(f"INSERT INTO fastfiles{g} VALUES (?, ?)",
-                            [(str(f.path), f.fid) for f in fast])
+            con.executemany(
+                f"INSERT INTO fastfiles{g} VALUES (?, ?)", [(str(f.path), f.fid) for f in fast]
+            )
         con.execute(f"""CREATE OR REPLACE TEMP TABLE first{g} AS SELECT filename,
                         min(rowid) AS r0 FROM rawcsv{g} GROUP BY filename""")
         src = f"""(SELECT r.*, ff.fid, r.rowid - f.r0 + 2 AS "row" FROM rawcsv{g} r
@@ -805,8 +907,14 @@ def _stage(con: duckdb.DuckDBPyConnection, files: list[_File], result: IngestRes
         if sel:
             parts.append(sel)
     if not parts:
-        parts.append(_canon_select(list(_CANON), "(SELECT 1 AS c0 WHERE false)",
-                                   "0 AS fid, 0 AS \"row\", '' AS width_reason", "''"))
+        parts.append(
+            _canon_select(
+                list(_CANON),
+                "(SELECT 1 AS c0 WHERE false)",
+                "0 AS fid, 0 AS \"row\", '' AS width_reason",
+                "''",
+            )
+        )
     con.execute("CREATE OR REPLACE TEMP VIEW staged AS " + " UNION ALL ".join(parts))
 
 
@@ -821,8 +929,9 @@ def _canon_select(header: list[str], source: str, extra: str, raw: str) -> str:
     return f"SELECT {extra}, {', '.join(cols)}, {raw} AS raw_text FROM {source}"
 
 
-def _stage_slow(con: duckdb.DuckDBPyConnection, f: _File, i: int,
-                result: IngestResult) -> str | None:
+def _stage_slow(
+    con: duckdb.DuckDBPyConnection, f: _File, i: int, result: IngestResult
+) -> str | None:
     """Split a file with the reader's own record splitter; return its SELECT."""
     try:
         recs = read_records(f.text, engine="csv")
@@ -834,8 +943,10 @@ def _stage_slow(con: duckdb.DuckDBPyConnection, f: _File, i: int,
         return None
     header = recs.header
     width_reason = check_field_count(recs.widths, header, index=recs.frame.index)
-    table = {f"c{k}": pa.array(recs.frame[k].astype(object).tolist(), pa.string())
-             for k in range(len(header))}
+    table = {
+        f"c{k}": pa.array(recs.frame[k].astype(object).tolist(), pa.string())
+        for k in range(len(header))
+    }
     table["fid"] = pa.array(np.full(n, f.fid, dtype=np.int32))
     table["row"] = pa.array(recs.lines.astype(np.int64))
     table["width_reason"] = pa.array(width_reason.tolist(), pa.string())
@@ -848,19 +959,27 @@ def _stage_slow(con: duckdb.DuckDBPyConnection, f: _File, i: int,
     con.execute(f"CREATE OR REPLACE TEMP TABLE slow{i} AS SELECT * FROM slowarrow{i}")
     con.unregister(f"slowarrow{i}")
     raw = "coalesce(orig_raw, " + _serialise([f"c{k}" for k in range(len(header))]) + ")"
-    return _canon_select(header, f"slow{i}", "fid, \"row\", width_reason", raw)
+    return _canon_select(header, f"slow{i}", 'fid, "row", width_reason', raw)
 
 
 def _validate(con: duckdb.DuckDBPyConnection) -> int:
     """Build table ``v``: every staged row with its reason, as the reader decides it."""
     con.execute(_validate_sql(), _params())
-    odd = con.execute("SELECT fid, \"row\", lo, la FROM v WHERE py_check").fetchdf()
+    odd = con.execute('SELECT fid, "row", lo, la FROM v WHERE py_check').fetchdf()
     if len(odd):
-        lon, lat, no_loc, reason = check_coordinates(odd["lo"].astype(object),
-                                                     odd["la"].astype(object))
-        fix = pd.DataFrame({"fid": odd["fid"].to_numpy(), "rw": odd["row"].to_numpy(),
-                            "lon_f": lon, "lat_f": lat, "nl": no_loc,
-                            "cr": reason.to_numpy(dtype=object).astype(str)})
+        lon, lat, no_loc, reason = check_coordinates(
+            odd["lo"].astype(object), odd["la"].astype(object)
+        )
+        fix = pd.DataFrame(
+            {
+                "fid": odd["fid"].to_numpy(),
+                "rw": odd["row"].to_numpy(),
+                "lon_f": lon,
+                "lat_f": lat,
+                "nl": no_loc,
+                "cr": reason.to_numpy(dtype=object).astype(str),
+            }
+        )
         con.register("pyfix", fix)
         con.execute("""UPDATE v SET lon = pyfix.lon_f, lat = pyfix.lat_f, no_location = pyfix.nl,
                        coord_reason = pyfix.cr FROM pyfix
@@ -878,9 +997,13 @@ def _keys(con: duckdb.DuckDBPyConnection, files: dict[int, _File]) -> pd.DataFra
         SELECT fid, month, force, count(*) AS n FROM v
         WHERE regexp_full_match(month, '{_MONTH_RE}') AND force <> ''
         GROUP BY ALL) GROUP BY fid""")
-    names = pd.DataFrame({"fid": list(files), "source_file": [files[k].name for k in files],
-                          "fallback": ["file " + re.split(r"[/!\\]", files[k].name)[-1]
-                                       for k in files]})
+    names = pd.DataFrame(
+        {
+            "fid": list(files),
+            "source_file": [files[k].name for k in files],
+            "fallback": ["file " + re.split(r"[/!\\]", files[k].name)[-1] for k in files],
+        }
+    )
     con.register("names_df", names)
     con.execute("CREATE OR REPLACE TEMP TABLE fnames AS SELECT * FROM names_df")
     con.unregister("names_df")
@@ -917,23 +1040,41 @@ def _pause(n: int) -> None:
         time.sleep(float(secs or 3600))
 
 
-_OUT_COLUMNS = ", ".join([
-    "source_file", '"row"', "crime_id", "force", "reported_by", "lon", "lat", "no_location",
-    "location", "lsoa_code", "lsoa_name", "crime_type", "outcome", "context", "reason", "raw",
-    "source_mtime", "source_parts"])
+_OUT_COLUMNS = ", ".join(
+    [
+        "source_file",
+        '"row"',
+        "crime_id",
+        "force",
+        "reported_by",
+        "lon",
+        "lat",
+        "no_location",
+        "location",
+        "lsoa_code",
+        "lsoa_name",
+        "crime_type",
+        "outcome",
+        "context",
+        "reason",
+        "raw",
+        "source_mtime",
+        "source_parts",
+    ]
+)
 
 
 def _write_partitions(con: duckdb.DuckDBPyConnection, work: Path, winners: pd.DataFrame) -> Path:
     """Write the partitions taken to ``work/out/pmonth=../pkey=../`` in one pass."""
-    con.register("winners_df", winners[["pmonth", "pkey", "fid", "source_mtime",
-                                        "source_parts"]])
+    con.register("winners_df", winners[["pmonth", "pkey", "fid", "source_mtime", "source_parts"]])
     out = work / "out"
     con.execute(
         f"""COPY (SELECT {_OUT_COLUMNS}, pmonth, pkey FROM keyed
             JOIN winners_df USING (pmonth, pkey, fid))
             TO '{str(out).replace("'", "''")}'
             (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (pmonth, pkey),
-             ROW_GROUP_SIZE 122880)""")
+             ROW_GROUP_SIZE 122880)"""
+    )
     con.unregister("winners_df")
     return out
 
@@ -960,7 +1101,8 @@ def _place(store: Path, out: Path, month: str, key: str, n: int) -> None:
 def _reason_kind(reasons: pd.Series) -> pd.Series:
     first = reasons.astype(str).str.split("; ").str[0]
     return first.str.replace(r"'[^']*'", "'...'", regex=True).str.replace(
-        r"\d+ fields", "N fields", regex=True)
+        r"\d+ fields", "N fields", regex=True
+    )
 
 
 def ingest(
@@ -1023,8 +1165,13 @@ def _progress_bar(progress: bool | None):  # noqa: ANN202 - tqdm or None
     return tqdm(unit=" rows", unit_scale=True, desc="ingest", file=sys.stderr, leave=True)
 
 
-def _ingest_locked(paths: list[str | Path], root: Path, work_root: Path,
-                   result: IngestResult, progress: bool | None) -> None:
+def _ingest_locked(
+    paths: list[str | Path],
+    root: Path,
+    work_root: Path,
+    result: IngestResult,
+    progress: bool | None,
+) -> None:
     have: dict[tuple[str, str], dict] = {}
     for rec in partitions(root).to_dict(orient="records"):
         if not rec["damaged"]:
@@ -1070,21 +1217,36 @@ def _already_stored(name: str, mtime: float, have: dict, result: IngestResult) -
     The same name and modification time: then it is not read again, and its force-months
     are reported as duplicates from the store's record.
     """
-    mine = [r for r in have.values() if r["source_file"] == name
-            and float(r["source_mtime"]) == mtime]
+    mine = [
+        r for r in have.values() if r["source_file"] == name and float(r["source_mtime"]) == mtime
+    ]
     if not mine or len(mine) != int(mine[0].get("source_parts") or 0):
         return False
     for r in mine:
         result.rows_read += int(r["rows"])
-        result.duplicate_force_months.append({
-            "month": r["month"], "force": r["force"], "source_file": name, "rows": int(r["rows"]),
-            "kept_from": name, "why": "this file is already in the store"})
+        result.duplicate_force_months.append(
+            {
+                "month": r["month"],
+                "force": r["force"],
+                "source_file": name,
+                "rows": int(r["rows"]),
+                "kept_from": name,
+                "why": "this file is already in the store",
+            }
+        )
     return True
 
 
-def _ingest_batch(con: duckdb.DuckDBPyConnection, root: Path, work: Path,
-                  files: dict[int, _File], have: dict, result: IngestResult, reasons: dict,
-                  state: dict) -> int:
+def _ingest_batch(
+    con: duckdb.DuckDBPyConnection,
+    root: Path,
+    work: Path,
+    files: dict[int, _File],
+    have: dict,
+    result: IngestResult,
+    reasons: dict,
+    state: dict,
+) -> int:
     _stage(con, list(files.values()), result)
     n_rows = _validate(con)
     for f in files.values():
@@ -1093,8 +1255,9 @@ def _ingest_batch(con: duckdb.DuckDBPyConnection, root: Path, work: Path,
     for k in sorted(set(files) - seen):
         name = files[k].name
         if not any(p.startswith(f"{name}:") for p in result.problems):
-            result.problems.append(f"{name}: has a header but no data rows. Download the month "
-                                   "again.")
+            result.problems.append(
+                f"{name}: has a header but no data rows. Download the month again."
+            )
     result.rows_read += n_rows
     groups = _keys(con, files)
     winners = _choose(groups, files, have, result)
@@ -1120,8 +1283,9 @@ def _ingest_batch(con: duckdb.DuckDBPyConnection, root: Path, work: Path,
     return n_rows
 
 
-def _choose(groups: pd.DataFrame, files: dict[int, _File], have: dict,
-            result: IngestResult) -> pd.DataFrame:
+def _choose(
+    groups: pd.DataFrame, files: dict[int, _File], have: dict, result: IngestResult
+) -> pd.DataFrame:
     """One copy of each force-month, the copies not taken reported.
 
     The copy taken is the newer download; on a tie, the one in the store, else the one
@@ -1138,20 +1302,30 @@ def _choose(groups: pd.DataFrame, files: dict[int, _File], have: dict,
             if take and c is best:
                 continue
             if c is best:
-                why = ("same modification time as the copy in the store, which is kept"
-                       if files[c["fid"]].mtime == float(old["source_mtime"])
-                       else "older than the copy in the store")
+                why = (
+                    "same modification time as the copy in the store, which is kept"
+                    if files[c["fid"]].mtime == float(old["source_mtime"])
+                    else "older than the copy in the store"
+                )
             else:
-                why = ("same modification time; the copy given first is kept"
-                       if files[c["fid"]].mtime == files[best["fid"]].mtime
-                       else "an older download")
-            result.duplicate_force_months.append({
-                "month": month, "force": c["force"], "source_file": files[c["fid"]].name,
-                "rows": int(c["rows"]), "kept_from": kept, "why": why})
+                why = (
+                    "same modification time; the copy given first is kept"
+                    if files[c["fid"]].mtime == files[best["fid"]].mtime
+                    else "an older download"
+                )
+            result.duplicate_force_months.append(
+                {
+                    "month": month,
+                    "force": c["force"],
+                    "source_file": files[c["fid"]].name,
+                    "rows": int(c["rows"]),
+                    "kept_from": kept,
+                    "why": why,
+                }
+            )
         if take:
             take_rows.append(best)
-    return pd.DataFrame(take_rows, columns=["pmonth", "pkey", "fid", "force", "rows",
-                                            "accepted"])
+    return pd.DataFrame(take_rows, columns=["pmonth", "pkey", "fid", "force", "rows", "accepted"])
 
 
 def _account(w: dict, files: dict[int, _File], have: dict, result: IngestResult) -> None:
@@ -1166,13 +1340,27 @@ def _account(w: dict, files: dict[int, _File], have: dict, result: IngestResult)
     if old is None:
         result.added += acc
     else:
-        result.replaced.append({"month": month, "force": w["force"],
-                                "old_source": old["source_file"], "old_rows": int(old["rows"]),
-                                "new_source": f.name, "new_rows": rows})
-    have[(month, key)] = {"month": month, "force_key": key, "force": w["force"],
-                          "source_file": f.name, "source_mtime": f.mtime,
-                          "source_parts": int(w["source_parts"]), "rows": rows,
-                          "accepted": acc, "rejected": rows - acc}
+        result.replaced.append(
+            {
+                "month": month,
+                "force": w["force"],
+                "old_source": old["source_file"],
+                "old_rows": int(old["rows"]),
+                "new_source": f.name,
+                "new_rows": rows,
+            }
+        )
+    have[(month, key)] = {
+        "month": month,
+        "force_key": key,
+        "force": w["force"],
+        "source_file": f.name,
+        "source_mtime": f.mtime,
+        "source_parts": int(w["source_parts"]),
+        "rows": rows,
+        "accepted": acc,
+        "rejected": rows - acc,
+    }
 
 
 def _disk_error(root: Path, exc: Exception) -> StoreError:
@@ -1180,4 +1368,5 @@ def _disk_error(root: Path, exc: Exception) -> StoreError:
     return StoreError(
         f"{root}: a partition could not be written ({first}); the disk is full or a file-size "
         "limit was reached. Free space and run the same ingest again: the partitions already "
-        "written are kept and the rest are added.")
+        "written are kept and the rest are added."
+    )

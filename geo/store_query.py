@@ -59,8 +59,11 @@ def _shared_data() -> Path:
     env = os.environ.get("HOTSPOTS_NATIONAL_DATA")
     if env:
         return Path(env)
-    for cand in (ROOT / "data" / "england_wales", ROOT.parent / "shared" / "data",
-                 Path("/work/shared/data")):
+    for cand in (
+        ROOT / "data" / "england_wales",
+        ROOT.parent / "shared" / "data",
+        Path("/work/shared/data"),
+    ):
         if (cand / "boundaries" / "england_wales").exists():
             return cand
     return ROOT.parent / "shared" / "data"
@@ -116,9 +119,11 @@ class NationalFiles:
         """
         for name, path in vars(self).items():
             if not Path(path).exists():
-                msg = (f"{path}: missing ({name}); the national questions need the England and "
-                       "Wales boundary, lookup and population files; set HOTSPOTS_NATIONAL_DATA "
-                       "to the folder holding boundaries/ and population/.")
+                msg = (
+                    f"{path}: missing ({name}); the national questions need the England and "
+                    "Wales boundary, lookup and population files; set HOTSPOTS_NATIONAL_DATA "
+                    "to the folder holding boundaries/ and population/."
+                )
                 raise StoreError(msg)
 
 
@@ -132,8 +137,9 @@ def _files(files: NationalFiles | None) -> NationalFiles:
 def _lookup_all(files: NationalFiles) -> pd.DataFrame:
     """One row per LSOA 2011: its current district, CSP and force area, with names."""
     lk = pd.read_csv(files.lsoa11_lad19, dtype=str, usecols=["LSOA11CD", "LSOA11NM", "LAD19CD"])
-    active = pd.read_csv(files.lad_active, dtype=str, usecols=["LADCD", "LADCD_ACTIVE",
-                                                                "LADNM_ACTIVE"])
+    active = pd.read_csv(
+        files.lad_active, dtype=str, usecols=["LADCD", "LADCD_ACTIVE", "LADNM_ACTIVE"]
+    )
     csp = pd.read_csv(files.lad_csp_pfa, dtype=str)
     lk = lk.merge(active.rename(columns={"LADCD": "LAD19CD"}), on="LAD19CD", how="left")
     lk["district"] = lk["LADCD_ACTIVE"].fillna(lk["LAD19CD"])
@@ -142,8 +148,9 @@ def _lookup_all(files: NationalFiles) -> pd.DataFrame:
     # have several: an LSOA takes the CSP its (2011) name starts with, else the CSP no
     # LSOA name of the district starts with (Christchurch -> Dorset).
     one = csp.groupby("LAD19CD").filter(lambda g: len(g) == 1)
-    lk = lk.merge(one[["LAD19CD", "CSP19CD", "CSP19NM", "PFA19CD", "PFA19NM"]], on="LAD19CD",
-                  how="left")
+    lk = lk.merge(
+        one[["LAD19CD", "CSP19CD", "CSP19NM", "PFA19CD", "PFA19NM"]], on="LAD19CD", how="left"
+    )
     multi = csp.groupby("LAD19CD").filter(lambda g: len(g) > 1)
     for lad, g in multi.groupby("LAD19CD"):
         rows = lk.index[lk["LAD19CD"] == lad]
@@ -151,14 +158,26 @@ def _lookup_all(files: NationalFiles) -> pd.DataFrame:
         taken = {c: names.str.startswith(c + " ") for c in g["CSP19NM"]}
         rest = [c for c, m in taken.items() if not m.any()]
         for r, name in zip(rows, names, strict=True):
-            pick = next((c for c in g["CSP19NM"] if name.startswith(c + " ")),
-                        rest[0] if rest else g["CSP19NM"].iloc[0])
+            pick = next(
+                (c for c in g["CSP19NM"] if name.startswith(c + " ")),
+                rest[0] if rest else g["CSP19NM"].iloc[0],
+            )
             row = g[g["CSP19NM"] == pick].iloc[0]
             lk.loc[r, ["CSP19CD", "CSP19NM", "PFA19CD", "PFA19NM"]] = (
-                row["CSP19CD"], row["CSP19NM"], row["PFA19CD"], row["PFA19NM"])
-    return lk.rename(columns={"LSOA11CD": "lsoa_code", "CSP19CD": "csp", "CSP19NM": "csp_name",
-                              "PFA19CD": "force", "PFA19NM": "force_name"})[
-        ["lsoa_code", "district", "district_name", "csp", "csp_name", "force", "force_name"]]
+                row["CSP19CD"],
+                row["CSP19NM"],
+                row["PFA19CD"],
+                row["PFA19NM"],
+            )
+    return lk.rename(
+        columns={
+            "LSOA11CD": "lsoa_code",
+            "CSP19CD": "csp",
+            "CSP19NM": "csp_name",
+            "PFA19CD": "force",
+            "PFA19NM": "force_name",
+        }
+    )[["lsoa_code", "district", "district_name", "csp", "csp_name", "force", "force_name"]]
 
 
 def area_lookup(level: str, files: NationalFiles | None = None) -> pd.DataFrame:
@@ -185,8 +204,7 @@ def area_lookup(level: str, files: NationalFiles | None = None) -> pd.DataFrame:
         msg = f"unknown level {level!r}; choose one of {', '.join(LEVELS)}."
         raise StoreError(msg)
     lk = _lookup_all(_files(files))
-    return lk[["lsoa_code", level, f"{level}_name"]].set_axis(
-        ["lsoa_code", "code", "name"], axis=1)
+    return lk[["lsoa_code", level, f"{level}_name"]].set_axis(["lsoa_code", "code", "name"], axis=1)
 
 
 @functools.lru_cache(maxsize=4)
@@ -201,11 +219,18 @@ def _lsoa21_table(files: NationalFiles) -> pd.DataFrame:
     geom = shapely.make_valid(g.geometry.to_numpy())
     g["area_km2"] = shapely.area(geom) / 1e6
     pop = pd.read_csv(files.population, usecols=["lsoa21_code", "total_usual_residents"])
-    t = pd.DataFrame({"lsoa21": g["LSOA21CD"].to_numpy(), "district": g["LADCD_ACTIVE"].to_numpy(),
-                      "area_km2": g["area_km2"].to_numpy()})
-    t = t.merge(pop.rename(columns={"lsoa21_code": "lsoa21",
-                                    "total_usual_residents": "population"}),
-                on="lsoa21", how="left")
+    t = pd.DataFrame(
+        {
+            "lsoa21": g["LSOA21CD"].to_numpy(),
+            "district": g["LADCD_ACTIVE"].to_numpy(),
+            "area_km2": g["area_km2"].to_numpy(),
+        }
+    )
+    t = t.merge(
+        pop.rename(columns={"lsoa21_code": "lsoa21", "total_usual_residents": "population"}),
+        on="lsoa21",
+        how="left",
+    )
     l11 = gpd.read_parquet(files.lsoa11, columns=["LSOA11CD", "geometry"]).to_crs(BNG)
     same = t["lsoa21"].isin(set(l11["LSOA11CD"]))
     t["lsoa_code"] = np.where(same, t["lsoa21"], "")
@@ -240,19 +265,24 @@ def area_populations(level: str, files: NationalFiles | None = None) -> pd.DataF
     t = _lsoa21_table(f)
     if level == "district":
         names = lk.drop_duplicates("code").set_index("code")["name"]
-        out = t.groupby("district", as_index=False).agg(population=("population", "sum"),
-                                                         area_km2=("area_km2", "sum"))
+        out = t.groupby("district", as_index=False).agg(
+            population=("population", "sum"), area_km2=("area_km2", "sum")
+        )
         out = out.rename(columns={"district": "code"})
         lad = pd.read_parquet(f.lad, columns=["LADCD", "LADNM"])
-        out["name"] = out["code"].map(lad.set_index("LADCD")["LADNM"]).fillna(
-            out["code"].map(names)).fillna("")
+        out["name"] = (
+            out["code"]
+            .map(lad.set_index("LADCD")["LADNM"])
+            .fillna(out["code"].map(names))
+            .fillna("")
+        )
     else:
         m = t.merge(lk, on="lsoa_code", how="left")
         out = m.groupby(["code", "name"], as_index=False).agg(
-            population=("population", "sum"), area_km2=("area_km2", "sum"))
+            population=("population", "sum"), area_km2=("area_km2", "sum")
+        )
     out["population"] = out["population"].astype("int64")
-    return out[["code", "name", "population", "area_km2"]].sort_values(
-        "code", ignore_index=True)
+    return out[["code", "name", "population", "area_km2"]].sort_values("code", ignore_index=True)
 
 
 def _months_sql(month_from: str | None, month_to: str | None) -> tuple[str, list]:
@@ -267,8 +297,10 @@ def _months_sql(month_from: str | None, month_to: str | None) -> tuple[str, list
 
 
 def _scan() -> str:
-    return ("read_parquet(?, hive_partitioning=true, "
-            "hive_types={'month': VARCHAR, 'force_key': VARCHAR})")
+    return (
+        "read_parquet(?, hive_partitioning=true, "
+        "hive_types={'month': VARCHAR, 'force_key': VARCHAR})"
+    )
 
 
 def _run(con: duckdb.DuckDBPyConnection, store: Path, sql: str, params: list) -> pd.DataFrame:
@@ -280,9 +312,11 @@ def _run(con: duckdb.DuckDBPyConnection, store: Path, sql: str, params: list) ->
         bad = bad[bad["damaged"] != ""]
         if len(bad):
             row = bad.iloc[0]
-            msg = (f"{row['path']}: damaged partition ({row['damaged']}); delete the folder "
-                   f"{Path(row['path']).parent} and ingest {row['month']} of that force again "
-                   f"(the rest of the store is intact; {len(bad)} damaged in all).")
+            msg = (
+                f"{row['path']}: damaged partition ({row['damaged']}); delete the folder "
+                f"{Path(row['path']).parent} and ingest {row['month']} of that force again "
+                f"(the rest of the store is intact; {len(bad)} damaged in all)."
+            )
             raise StoreError(msg) from exc
         raise
 
@@ -333,8 +367,11 @@ def national_counts(
     if types:
         where += f" AND crime_type IN ({', '.join('?' * len(types))})"
         params += list(types)
-    keys = {"month": "month", "crime_type": "crime_type",
-            "own_force": f"force_key <> '{BTP_KEY}' AS own_force"}
+    keys = {
+        "month": "month",
+        "crime_type": "crime_type",
+        "own_force": f"force_key <> '{BTP_KEY}' AS own_force",
+    }
     extra = [keys[b] for b in by]
     names = list(by)
     con = connect()
@@ -343,12 +380,17 @@ def national_counts(
         con.execute("CREATE TEMP TABLE lk AS SELECT * FROM lk_df")
         sel = ", ".join(["lsoa_code", *extra])
         grp = ", ".join(["lsoa_code", *names])
-        agg = _run(con, root, f"""
+        agg = _run(
+            con,
+            root,
+            f"""
             WITH a AS (SELECT {sel}, count(*) AS n FROM {_scan()}
                        WHERE {where} GROUP BY {grp})
-            SELECT coalesce(lk.code, '') AS code{''.join(', a.' + n for n in names)},
+            SELECT coalesce(lk.code, '') AS code{"".join(", a." + n for n in names)},
                    a.lsoa_code, sum(n) AS n
-            FROM a LEFT JOIN lk USING (lsoa_code) GROUP BY ALL""", [data_glob(root), *params])
+            FROM a LEFT JOIN lk USING (lsoa_code) GROUP BY ALL""",
+            [data_glob(root), *params],
+        )
         missing = agg["lsoa_code"] == ""
         if missing.any():
             placed = _place_uncoded(con, root, where, params, names, extra, files)
@@ -361,9 +403,15 @@ def national_counts(
     return out.rename(columns={"n": "count"}).astype({"count": "int64"})
 
 
-def _place_uncoded(con: duckdb.DuckDBPyConnection, root: Path, where: str, params: list,
-                   names: list[str], extra: list[str],
-                   files: NationalFiles | None) -> pd.DataFrame:
+def _place_uncoded(
+    con: duckdb.DuckDBPyConnection,
+    root: Path,
+    where: str,
+    params: list,
+    names: list[str],
+    extra: list[str],
+    files: NationalFiles | None,
+) -> pd.DataFrame:
     """Rows without an LSOA code: the LSOA 2011 polygon holding the point (spatial)."""
     f = _files(files)
     from geo.store import spatial_extension_path  # noqa: PLC0415
@@ -373,7 +421,8 @@ def _place_uncoded(con: duckdb.DuckDBPyConnection, root: Path, where: str, param
     sel = ", ".join(["lon", "lat", *extra])
     pts = con.execute(
         f"""SELECT {sel} FROM {_scan()} WHERE {where} AND lsoa_code = '' AND lon IS NOT NULL""",
-        [data_glob(root), *params]).fetchdf()
+        [data_glob(root), *params],
+    ).fetchdf()
     if not len(pts):
         return pd.DataFrame(columns=["code", *names, "n"])
     con.register("pts_df", pts)
@@ -385,7 +434,7 @@ def _place_uncoded(con: duckdb.DuckDBPyConnection, root: Path, where: str, param
                    WHERE lon BETWEEN -6.5 AND 1.8 AND lat BETWEEN 49.8 AND 55.9),
         j AS (SELECT p.i, min(l.lsoa_code) AS lsoa_code FROM p JOIN lsoa11 l
               ON ST_Contains(l.geom, p.pt) GROUP BY p.i)
-        SELECT coalesce(lk.code, '') AS code{''.join(', p.' + n for n in names)}, count(*) AS n
+        SELECT coalesce(lk.code, '') AS code{"".join(", p." + n for n in names)}, count(*) AS n
         FROM p LEFT JOIN j USING (i) LEFT JOIN lk USING (lsoa_code) GROUP BY ALL""").fetchdf()
     outside = len(pts) - int(hit["n"].sum())
     con.unregister("pts_df")
@@ -396,18 +445,34 @@ def _place_uncoded(con: duckdb.DuckDBPyConnection, root: Path, where: str, param
     return hit
 
 
-_FRAME_TYPES = {"source_file": "str", "crime_id": "str", "month": "str", "force": "str",
-                "location": "str", "lsoa_code": "str", "lsoa_name": "str", "crime_type": "str",
-                "outcome": "str", "context": "str"}
+_FRAME_TYPES = {
+    "source_file": "str",
+    "crime_id": "str",
+    "month": "str",
+    "force": "str",
+    "location": "str",
+    "lsoa_code": "str",
+    "lsoa_name": "str",
+    "crime_type": "str",
+    "outcome": "str",
+    "context": "str",
+}
 
 
-def _select_rows(store: str | Path, codes: list[str] | None, month_from: str | None,
-                 month_to: str | None, types: list[str] | None,
-                 bbox: tuple[float, float, float, float] | None) -> pd.DataFrame:
+def _select_rows(
+    store: str | Path,
+    codes: list[str] | None,
+    month_from: str | None,
+    month_to: str | None,
+    types: list[str] | None,
+    bbox: tuple[float, float, float, float] | None,
+) -> pd.DataFrame:
     """Accepted rows of some LSOA codes (and uncoded rows with a point in ``bbox``)."""
     root = open_store(store)
-    cols = ("source_file, \"row\", crime_id, month, \"force\", location, lsoa_code, lsoa_name, "
-            "crime_type, outcome, context, lon, lat, no_location")
+    cols = (
+        'source_file, "row", crime_id, month, "force", location, lsoa_code, lsoa_name, '
+        "crime_type, outcome, context, lon, lat, no_location"
+    )
     if not _has_data(root):
         return pd.DataFrame(columns=[c.strip().strip('"') for c in cols.split(",")])
     where, params = _months_sql(month_from, month_to)
@@ -424,11 +489,17 @@ def _select_rows(store: str | Path, codes: list[str] | None, month_from: str | N
             con.execute("CREATE TEMP TABLE codes AS SELECT * FROM codes_df")
         if bbox is not None:
             x0, y0, x1, y1 = (float(v) for v in bbox)
-            place = (f"({place} OR (lsoa_code = '' AND lon BETWEEN {x0!r} AND {x1!r} "
-                     f"AND lat BETWEEN {y0!r} AND {y1!r}))")
-        return _run(con, root, f"""SELECT {cols} FROM {_scan()} WHERE {where} AND {place}
+            place = (
+                f"({place} OR (lsoa_code = '' AND lon BETWEEN {x0!r} AND {x1!r} "
+                f"AND lat BETWEEN {y0!r} AND {y1!r}))"
+            )
+        return _run(
+            con,
+            root,
+            f"""SELECT {cols} FROM {_scan()} WHERE {where} AND {place}
                                   ORDER BY month, source_file, "row" """,
-                    [data_glob(root), *params])
+            [data_glob(root), *params],
+        )
     finally:
         con.close()
 
@@ -487,13 +558,25 @@ def store_incidents(
     df = df[keep].reset_index(drop=True)
     x, y = x[keep], y[keep]
     has = np.isfinite(x) & np.isfinite(y)
-    out = pd.DataFrame({
-        "source_file": df["source_file"], "row": df["row"].astype("int64"),
-        "crime_id": df["crime_id"], "month": df["month"], "datetime": pd.NaT,
-        "force": df["force"], "location": df["location"], "lsoa_code": df["lsoa_code"],
-        "lsoa_name": df["lsoa_name"], "crime_type": df["crime_type"], "outcome": df["outcome"],
-        "context": df["context"], "has_location": has, "x": x, "y": y,
-    })
+    out = pd.DataFrame(
+        {
+            "source_file": df["source_file"],
+            "row": df["row"].astype("int64"),
+            "crime_id": df["crime_id"],
+            "month": df["month"],
+            "datetime": pd.NaT,
+            "force": df["force"],
+            "location": df["location"],
+            "lsoa_code": df["lsoa_code"],
+            "lsoa_name": df["lsoa_name"],
+            "crime_type": df["crime_type"],
+            "outcome": df["outcome"],
+            "context": df["context"],
+            "has_location": has,
+            "x": x,
+            "y": y,
+        }
+    )
     out["datetime"] = out["datetime"].astype("datetime64[ns]")
     out = out.astype(_FRAME_TYPES)
     geom = shapely.points(x, y)
@@ -535,19 +618,32 @@ def load_from_store(
     """
     bbox = tuple(area.lsoas.to_crs("EPSG:4326").total_bounds)
     df = _select_rows(store, list(area.lsoa_codes), month_from, month_to, types, bbox)
-    frame = pd.DataFrame({
-        "source_file": df["source_file"].astype(object), "row": df["row"].astype("int64"),
-        "crime_id": df["crime_id"], "month": df["month"], "force": df["force"],
-        "location": df["location"], "lsoa_code": df["lsoa_code"].astype(object),
-        "lsoa_name": df["lsoa_name"], "crime_type": df["crime_type"], "outcome": df["outcome"],
-        "context": df["context"], "lon": df["lon"].astype(float), "lat": df["lat"].astype(float),
-        "no_location": df["no_location"].astype(bool), "reason": "", "raw": "",
-    })
+    frame = pd.DataFrame(
+        {
+            "source_file": df["source_file"].astype(object),
+            "row": df["row"].astype("int64"),
+            "crime_id": df["crime_id"],
+            "month": df["month"],
+            "force": df["force"],
+            "location": df["location"],
+            "lsoa_code": df["lsoa_code"].astype(object),
+            "lsoa_name": df["lsoa_name"],
+            "crime_type": df["crime_type"],
+            "outcome": df["outcome"],
+            "context": df["context"],
+            "lon": df["lon"].astype(float),
+            "lat": df["lat"].astype(float),
+            "no_location": df["no_location"].astype(bool),
+            "reason": "",
+            "raw": "",
+        }
+    )
     return finish_incidents([frame], area, encodings={}, duplicate_files=[], skipped=[])
 
 
-def store_rejects(store: str | Path, month_from: str | None = None,
-                  month_to: str | None = None) -> pd.DataFrame:
+def store_rejects(
+    store: str | Path, month_from: str | None = None, month_to: str | None = None
+) -> pd.DataFrame:
     """The rejected rows kept in a store.
 
     Parameters
@@ -570,8 +666,12 @@ def store_rejects(store: str | Path, month_from: str | None = None,
     where = where.replace("reason = ''", "reason <> ''")
     con = connect()
     try:
-        return _run(con, root, f"""SELECT {', '.join(f'"{c}"' for c in cols)} FROM {_scan()}
+        return _run(
+            con,
+            root,
+            f"""SELECT {", ".join(f'"{c}"' for c in cols)} FROM {_scan()}
                                   WHERE {where} ORDER BY month, force_key, source_file, "row" """,
-                    [data_glob(root), *params])
+            [data_glob(root), *params],
+        )
     finally:
         con.close()

@@ -37,16 +37,26 @@ from tests.areas import EASTLEIGH
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
-HAMPSHIRE_ZIP = Path("/work/shared/data/police_uk/hampshire/hampshire-street-2021-03-to-2022-05.zip")
+HAMPSHIRE_ZIP = Path(
+    "/work/shared/data/police_uk/hampshire/hampshire-street-2021-03-to-2022-05.zip"
+)
 HEADER = ",".join(POLICE_UK_COLUMNS)
 FORCE = "Hampshire Constabulary"
 EASTLEIGH_CSP = "E22000111"
 
 
-def row(month: str = "2021-06", lon: str = "-1.372801", lat: str = "50.988212",
-        lsoa: str = "E01022705", ctype: str = "Anti-social behaviour", force: str = FORCE) -> str:
-    return (f",{month},{force},{force},{lon},{lat},On or near Petrol Station,{lsoa},"
-            f"Eastleigh 001A,{ctype},,")
+def row(
+    month: str = "2021-06",
+    lon: str = "-1.372801",
+    lat: str = "50.988212",
+    lsoa: str = "E01022705",
+    ctype: str = "Anti-social behaviour",
+    force: str = FORCE,
+) -> str:
+    return (
+        f",{month},{force},{force},{lon},{lat},On or near Petrol Station,{lsoa},"
+        f"Eastleigh 001A,{ctype},,"
+    )
 
 
 def write(path: Path, rows: list[str], mtime: float | None = None) -> Path:
@@ -59,8 +69,11 @@ def write(path: Path, rows: list[str], mtime: float | None = None) -> Path:
 @pytest.fixture
 def three(tmp_path: Path) -> Path:
     """Three rows, the second with an impossible month."""
-    return write(tmp_path / "2021-06-hampshire-street.csv",
-                 [row(), row(month="2021-13"), row(ctype="Burglary")], mtime=1_600_000_000)
+    return write(
+        tmp_path / "2021-06-hampshire-street.csv",
+        [row(), row(month="2021-13"), row(ctype="Burglary")],
+        mtime=1_600_000_000,
+    )
 
 
 def test_three_rows_one_rejected(tmp_path: Path, three: Path) -> None:
@@ -72,35 +85,41 @@ def test_three_rows_one_rejected(tmp_path: Path, three: Path) -> None:
     assert len(rej) == 1
     got = rej.iloc[0]
     assert got["source_file"] == str(three) and got["row"] == 3
-    assert got["reason"] == ("Month: '2021-13' is not a month in YYYY-MM form (e.g. 2017-02); "
-                             "fix the value or drop the row")
+    assert got["reason"] == (
+        "Month: '2021-13' is not a month in YYYY-MM form (e.g. 2017-02); "
+        "fix the value or drop the row"
+    )
     assert got["raw"] == row(month="2021-13")
     # The rejected row stays with its file's force-month.
     assert got["month"] == "2021-06" and got["force_key"] == "hampshire-constabulary"
     p = partitions(store)
     assert p[["month", "force_key", "rows", "accepted", "rejected"]].values.tolist() == [
-        ["2021-06", "hampshire-constabulary", 3, 2, 1]]
+        ["2021-06", "hampshire-constabulary", 3, 2, 1]
+    ]
     assert (store / "STORE_FORMAT.json").exists()
 
 
 def test_second_identical_run_adds_nothing(tmp_path: Path, three: Path) -> None:
     store = tmp_path / "store"
     ingest([three], store)
-    before = (store / "data" / "month=2021-06" / "force_key=hampshire-constabulary" /
-              "part.parquet").read_bytes()
+    before = (
+        store / "data" / "month=2021-06" / "force_key=hampshire-constabulary" / "part.parquet"
+    ).read_bytes()
     r = ingest([three], store)
     assert (r.added, r.rows_in, r.partitions_written) == (0, 0, 0)
     assert r.rows_read == 3 and r.duplicate_rows == 3 and r.reconciles()
     assert len(r.duplicate_force_months) == 1
-    after = (store / "data" / "month=2021-06" / "force_key=hampshire-constabulary" /
-             "part.parquet").read_bytes()
+    after = (
+        store / "data" / "month=2021-06" / "force_key=hampshire-constabulary" / "part.parquet"
+    ).read_bytes()
     assert before == after
 
 
 def test_duplicate_force_month_newer_download_wins(tmp_path: Path) -> None:
     (tmp_path / "a").mkdir()
-    old = write(tmp_path / "a" / "2021-06-hampshire-street.csv", [row(), row()],
-                mtime=1_600_000_000)
+    old = write(
+        tmp_path / "a" / "2021-06-hampshire-street.csv", [row(), row()], mtime=1_600_000_000
+    )
     new = write(tmp_path / "b.csv", [row(), row(), row(ctype="Drugs")], mtime=1_700_000_000)
     store = tmp_path / "store"
     # Both in one run: the newer is taken whatever the order given.
@@ -141,10 +160,15 @@ def test_reader_equivalence_on_damaged_file(tmp_path: Path) -> None:
         r = ingest([src], store)
         parsed = parse_police_uk(decode(read_limited(src), str(src))).rows
         reason = parsed["reason"].to_numpy(dtype=object).copy()
-        unplaced = (reason == "") & parsed["no_location"].to_numpy() & (
-            parsed["lsoa_code"].to_numpy(dtype=object) == "")
-        reason[unplaced] = ("Longitude/Latitude/LSOA code: all empty, so the row cannot be "
-                            "placed in any area (police.uk 'No location' row)")
+        unplaced = (
+            (reason == "")
+            & parsed["no_location"].to_numpy()
+            & (parsed["lsoa_code"].to_numpy(dtype=object) == "")
+        )
+        reason[unplaced] = (
+            "Longitude/Latitude/LSOA code: all empty, so the row cannot be "
+            "placed in any area (police.uk 'No location' row)"
+        )
         expected = dict(zip(parsed["row"].tolist(), reason.tolist(), strict=True))
         got_rej = store_rejects(store)
         got = dict.fromkeys(expected, "")
@@ -165,8 +189,10 @@ def _two_month_zip(tmp_path: Path) -> Path:
     if not HAMPSHIRE_ZIP.exists():
         pytest.skip("shared Hampshire archive not present")
     out = tmp_path / "two.zip"
-    with zipfile.ZipFile(HAMPSHIRE_ZIP) as zin, zipfile.ZipFile(out, "w",
-                                                                zipfile.ZIP_DEFLATED) as zout:
+    with (
+        zipfile.ZipFile(HAMPSHIRE_ZIP) as zin,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout,
+    ):
         for info in zin.infolist():
             if info.filename.startswith(("2021-04/", "2022-02/")):
                 zout.writestr(info, zin.read(info))
@@ -192,8 +218,10 @@ def test_area_out_matches_reader(tmp_path: Path) -> None:
     assert np.allclose(m["x"], m["x_s"], equal_nan=True)
     # Through finish_incidents: wards joined, the same account as the reader's.
     lr = load_from_store(store, EASTLEIGH, month_from="2022-02", types=["Anti-social behaviour"])
-    ref_asb = ref.incidents[(ref.incidents["month"] == "2022-02")
-                            & (ref.incidents["crime_type"] == "Anti-social behaviour")]
+    ref_asb = ref.incidents[
+        (ref.incidents["month"] == "2022-02")
+        & (ref.incidents["crime_type"] == "Anti-social behaviour")
+    ]
     assert lr.accepted == len(ref_asb) == 109
     assert lr.incidents["ward_code"].tolist() == ref_asb["ward_code"].tolist()
 
@@ -209,12 +237,16 @@ def test_archive_with_other_files(tmp_path: Path) -> None:
     store = tmp_path / "s"
     r = ingest([z], store)
     assert r.accepted == 1
-    assert {n.split("!")[1] for n, _ in r.skipped} == {"2021-06/2021-06-hampshire-outcomes.csv",
-                                                       "README.txt"}
+    assert {n.split("!")[1] for n, _ in r.skipped} == {
+        "2021-06/2021-06-hampshire-outcomes.csv",
+        "README.txt",
+    }
     assert len(r.problems) == 2
     assert "download.zip!2021-06/2021-06-surrey-street.csv: this is a PNG image" in r.problems[0]
-    assert "download.zip!2021-06/2021-06-kent-street.csv: not a police.uk street file" in (
-        r.problems[1])
+    assert (
+        "download.zip!2021-06/2021-06-kent-street.csv: not a police.uk street file"
+        in (r.problems[1])
+    )
 
 
 def test_force_key() -> None:
@@ -278,10 +310,15 @@ def test_kill_mid_partition_then_rerun(tmp_path: Path) -> None:
     files = [write(tmp_path / f"f{m}.csv", [row(month=f"2021-0{m}")] * m) for m in (1, 2, 3)]
     store = tmp_path / "s"
     marker = tmp_path / "paused"
-    env = {**os.environ, "PYTHONPATH": str(ROOT), PAUSE_ENV: "2:60",
-           f"{PAUSE_ENV}_MARKER": str(marker)}
-    child = subprocess.Popen([sys.executable, "-c", KILL_CHILD, str(store), *map(str, files)],
-                             env=env, cwd=ROOT)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        PAUSE_ENV: "2:60",
+        f"{PAUSE_ENV}_MARKER": str(marker),
+    }
+    child = subprocess.Popen(
+        [sys.executable, "-c", KILL_CHILD, str(store), *map(str, files)], env=env, cwd=ROOT
+    )
     deadline = time.time() + 60
     while not marker.exists() and time.time() < deadline and child.poll() is None:
         time.sleep(0.05)
