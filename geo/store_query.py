@@ -32,7 +32,14 @@ from geo.crs import BNG
 from geo.io import LoadResult, finish_incidents, project_lonlat
 from geo.paths import ROOT
 from geo.schema import INCIDENT_COLUMNS
-from geo.store import StoreError, connect, data_glob, open_store, partitions
+from geo.store import (
+    StoreError,
+    connect,
+    data_glob,
+    open_store,
+    partitions,
+    spatial_extension_path,
+)
 from geo.study_area import StudyArea
 
 __all__ = [
@@ -374,31 +381,26 @@ def national_counts(
     }
     extra = [keys[b] for b in by]
     names = list(by)
+    sel = ", ".join(["lsoa_code", *extra])
+    outer = "".join(", a." + n for n in names)
     con = connect()
     try:
         con.register("lk_df", lk[["lsoa_code", "code"]])
         con.execute("CREATE TEMP TABLE lk AS SELECT * FROM lk_df")
-        sel = ", ".join(["lsoa_code", *extra])
-        grp = ", ".join(["lsoa_code", *names])
-        agg = _run(
+        con.unregister("lk_df")
+        coded = _run(
             con,
             root,
-            f"""
-            WITH a AS (SELECT {sel}, count(*) AS n FROM {_scan()}
-                       WHERE {where} GROUP BY {grp})
-            SELECT coalesce(lk.code, '') AS code{"".join(", a." + n for n in names)},
-                   a.lsoa_code, sum(n) AS n
-            FROM a LEFT JOIN lk USING (lsoa_code) GROUP BY ALL""",
+            f"""WITH a AS (SELECT {sel}, count(*) AS n FROM {_scan()} WHERE {where}
+                           AND lsoa_code <> '' GROUP BY ALL)
+                SELECT coalesce(lk.code, '') AS code{outer}, sum(n) AS n
+                FROM a LEFT JOIN lk USING (lsoa_code) GROUP BY ALL""",
             [data_glob(root), *params],
         )
-        missing = agg["lsoa_code"] == ""
-        if missing.any():
-            placed = _place_uncoded(con, root, where, params, names, extra, files)
-            agg = pd.concat([agg[~missing].drop(columns="lsoa_code"), placed], ignore_index=True)
-        else:
-            agg = agg.drop(columns="lsoa_code")
+        placed = _place_uncoded(con, root, where, params, names, extra, files)
     finally:
         con.close()
+    agg = pd.concat([coded, placed], ignore_index=True) if len(placed) else coded
     out = agg.groupby(["code", *names], as_index=False, sort=True)["n"].sum()
     return out.rename(columns={"n": "count"}).astype({"count": "int64"})
 
@@ -412,37 +414,42 @@ def _place_uncoded(
     extra: list[str],
     files: NationalFiles | None,
 ) -> pd.DataFrame:
-    """Rows without an LSOA code: the LSOA 2011 polygon holding the point (spatial)."""
-    f = _files(files)
-    from geo.store import spatial_extension_path  # noqa: PLC0415
+    """Rows without an LSOA code, placed in the LSOA 2011 polygon holding their point.
 
+    police.uk points are snapped to map points, so each distinct point is placed once
+    (DuckDB spatial join, ``ST_Contains`` in EPSG:4326); rows with neither a code nor a
+    point count for no area (``code`` ``""``).
+    """
+    sel = ", ".join(["lon", "lat", *extra])
+    outer = "".join(", a." + n for n in names)
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE uncoded AS SELECT {sel}, count(*) AS n FROM {_scan()}
+            WHERE {where} AND lsoa_code = '' GROUP BY ALL""",
+        [data_glob(root), *params],
+    )
+    if not con.execute("SELECT count(*) FROM uncoded WHERE lon IS NOT NULL").fetchone()[0]:
+        return con.execute(
+            f"SELECT '' AS code{outer}, sum(n) AS n FROM uncoded a GROUP BY ALL"
+        ).fetchdf()
+    f = _files(files)
     path = str(spatial_extension_path()).replace("'", "''")
     con.execute(f"LOAD '{path}'")
-    sel = ", ".join(["lon", "lat", *extra])
-    pts = con.execute(
-        f"""SELECT {sel} FROM {_scan()} WHERE {where} AND lsoa_code = '' AND lon IS NOT NULL""",
-        [data_glob(root), *params],
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE lsoa11 AS SELECT LSOA11CD AS lsoa_code, geometry AS geom
+            FROM read_parquet('{str(f.lsoa11).replace("'", "''")}')"""
+    )
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE hits AS
+           WITH p AS (SELECT DISTINCT lon, lat FROM uncoded WHERE lon IS NOT NULL)
+           SELECT p.lon, p.lat, min(l.lsoa_code) AS lsoa_code
+           FROM (SELECT lon, lat, ST_Point(lon, lat) AS pt FROM p) p
+           JOIN lsoa11 l ON ST_Contains(l.geom, p.pt) GROUP BY ALL"""
+    )
+    return con.execute(
+        f"""SELECT coalesce(lk.code, '') AS code{outer}, sum(a.n) AS n
+            FROM uncoded a LEFT JOIN hits h ON a.lon = h.lon AND a.lat = h.lat
+            LEFT JOIN lk ON lk.lsoa_code = h.lsoa_code GROUP BY ALL"""
     ).fetchdf()
-    if not len(pts):
-        return pd.DataFrame(columns=["code", *names, "n"])
-    con.register("pts_df", pts)
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE lsoa11 AS
-        SELECT LSOA11CD AS lsoa_code, geometry AS geom
-        FROM read_parquet('{str(f.lsoa11).replace("'", "''")}')""")
-    hit = con.execute(f"""
-        WITH p AS (SELECT row_number() OVER () AS i, *, ST_Point(lon, lat) AS pt FROM pts_df
-                   WHERE lon BETWEEN -6.5 AND 1.8 AND lat BETWEEN 49.8 AND 55.9),
-        j AS (SELECT p.i, min(l.lsoa_code) AS lsoa_code FROM p JOIN lsoa11 l
-              ON ST_Contains(l.geom, p.pt) GROUP BY p.i)
-        SELECT coalesce(lk.code, '') AS code{"".join(", p." + n for n in names)}, count(*) AS n
-        FROM p LEFT JOIN j USING (i) LEFT JOIN lk USING (lsoa_code) GROUP BY ALL""").fetchdf()
-    outside = len(pts) - int(hit["n"].sum())
-    con.unregister("pts_df")
-    if outside:
-        rest = pts[~((pts["lon"].between(-6.5, 1.8)) & (pts["lat"].between(49.8, 55.9)))]
-        extra_rows = rest.assign(code="").groupby(["code", *names], as_index=False).size()
-        hit = pd.concat([hit, extra_rows.rename(columns={"size": "n"})], ignore_index=True)
-    return hit
 
 
 _FRAME_TYPES = {
