@@ -699,7 +699,8 @@ def _header_problem(name: str, header: list[str]) -> str | None:
 
 def _prepare(fid: int, name: str, mtime: float, read: Callable[[], bytes], work: Path) -> _File:
     """Decode one CSV as the reader does and write it to ``work`` as UTF-8."""
-    src = decode(read(), name)
+    data = read()
+    src = decode(data, name)
     reader = csv.reader(io.StringIO(src.text, newline=""))
     try:
         header = [h.strip() for h in next(reader)]
@@ -712,7 +713,10 @@ def _prepare(fid: int, name: str, mtime: float, read: Callable[[], bytes], work:
     problem = _header_problem(name, header)
     if problem:
         raise InputError(problem)
-    data = src.text.encode("utf-8")
+    if src.encoding == "utf-8-sig":
+        data = data[3:]
+    elif src.encoding != "utf-8":
+        data = src.text.encode("utf-8")
     path = work / f"{fid:06d}.csv"
     path.write_bytes(data)
     lines = _count_lines(data)
@@ -1007,12 +1011,13 @@ def _keys(con: duckdb.DuckDBPyConnection, files: dict[int, _File]) -> pd.DataFra
     con.register("names_df", names)
     con.execute("CREATE OR REPLACE TEMP TABLE fnames AS SELECT * FROM names_df")
     con.unregister("names_df")
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE pk AS
-      SELECT fid, "row",
+    con.execute(f"""CREATE OR REPLACE TEMP VIEW pk AS
+      SELECT v.*,
         CASE WHEN regexp_full_match(v.month, '{_MONTH_RE}') AND v.force <> ''
              THEN v.month ELSE coalesce(fk.fmonth, 'unknown') END AS pmonth,
         CASE WHEN regexp_full_match(v.month, '{_MONTH_RE}') AND v.force <> ''
-             THEN v.force ELSE coalesce(fk.fforce, fnames.fallback) END AS pforce
+             THEN v.force ELSE coalesce(fk.fforce, fnames.fallback) END AS pforce,
+        fnames.source_file
       FROM v LEFT JOIN fk USING (fid) LEFT JOIN fnames USING (fid)""")
     forces = [r[0] for r in con.execute("SELECT DISTINCT pforce FROM pk").fetchall()]
     keys = pd.DataFrame({"pforce": forces, "pkey": [force_key(f) for f in forces]})
@@ -1020,8 +1025,7 @@ def _keys(con: duckdb.DuckDBPyConnection, files: dict[int, _File]) -> pd.DataFra
     con.execute("CREATE OR REPLACE TEMP TABLE fkeys AS SELECT * FROM keys_df")
     con.unregister("keys_df")
     con.execute("""CREATE OR REPLACE TEMP VIEW keyed AS
-      SELECT v.*, pk.pmonth, pk.pforce, fkeys.pkey, fnames.source_file
-      FROM v JOIN pk USING (fid, "row") JOIN fkeys USING (pforce) JOIN fnames USING (fid)""")
+      SELECT pk.*, fkeys.pkey FROM pk JOIN fkeys USING (pforce)""")
     return con.execute("""SELECT pmonth, pkey, fid, any_value(pforce) AS force, count(*) AS rows,
         count(*) FILTER (WHERE reason = '') AS accepted FROM keyed GROUP BY ALL
         ORDER BY fid, pmonth, pkey""").fetchdf()
@@ -1276,9 +1280,10 @@ def _ingest_batch(
         con.unregister("winners_df")
         for k, n in _reason_kind(rej["reason"]).value_counts().items():
             reasons[k] = reasons.get(k, 0) + int(n)
-    for t in ("v", "pk", "fk", "fnames", "fkeys"):
-        con.execute(f"DROP TABLE IF EXISTS {t}")
     con.execute("DROP VIEW IF EXISTS keyed")
+    con.execute("DROP VIEW IF EXISTS pk")
+    for t in ("v", "fk", "fnames", "fkeys"):
+        con.execute(f"DROP TABLE IF EXISTS {t}")
     con.execute("DROP VIEW IF EXISTS staged")
     return n_rows
 
