@@ -2,9 +2,10 @@
 
 Fed by one query of a store (:func:`geo.store_query.national_counts`). Forces can be
 missing from police.uk for whole months (Greater Manchester published no street data for
-much of 2019–2022), and British Transport Police rows fall in every district, so an
-area's month counts only when its rows include some not from British Transport Police;
-rates are annualised over the months that count.
+much of 2019–2022), and British Transport Police and neighbouring forces' rows fall in
+every district, so an area's month counts only when its own police force's file for that
+month is in the store (:func:`geo.store_query.covered_months`); rates are annualised over
+the months that count.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import pandas as pd
 from analysis.rates import poisson_ci
 from geo.errors import InputError
 from geo.schema import CRIME_TYPES
-from geo.store_query import NationalFiles, area_populations, national_counts
+from geo.store_query import NationalFiles, area_populations, covered_months, national_counts
 
 __all__ = ["NATIONAL_COLUMNS", "national_rates", "similar_areas"]
 
@@ -35,25 +36,23 @@ NATIONAL_COLUMNS = [
 ]
 
 
-def _rate_table(counts: pd.DataFrame, pops: pd.DataFrame, months: list[str]) -> pd.DataFrame:
-    own = counts[counts["own_force"]].groupby("code")["month"].agg(set)
-    covered = dict(own.items())
-    in_cover = np.array(
+def _rate_table(counts: pd.DataFrame, pops: pd.DataFrame, covered: dict) -> pd.DataFrame:
+    """Rates over each area's counted months (``counts``: code, month, count)."""
+    keep = np.array(
         [m in covered.get(c, ()) for c, m in zip(counts["code"], counts["month"], strict=True)],
         dtype=bool,
     )
-    n = counts[in_cover].groupby("code")["count"].sum()
+    n = counts[keep].groupby("code")["count"].sum()
     t = pops.copy()
     t["count"] = t["code"].map(n).fillna(0).astype("int64")
     t["months"] = t["code"].map(lambda c: len(covered.get(c, ()))).astype("int64")
-    years = t["months"] / 12.0
-    exposure = t["population"] * years / 1000.0
+    exposure = t["population"] * t["months"] / 12.0 / 1000.0
+    has = (exposure > 0).to_numpy()
+    low, high = poisson_ci(t["count"].to_numpy())
     with np.errstate(divide="ignore", invalid="ignore"):
-        t["rate_per_1000_year"] = np.where(exposure > 0, t["count"] / exposure, np.nan)
-        low, high = poisson_ci(t["count"].to_numpy())
-        t["ci_low"] = np.where(exposure > 0, low / exposure, np.nan)
-        t["ci_high"] = np.where(exposure > 0, high / exposure, np.nan)
-    has = exposure > 0
+        t["rate_per_1000_year"] = np.where(has, t["count"] / exposure, np.nan)
+        t["ci_low"] = np.where(has, low / exposure, np.nan)
+        t["ci_high"] = np.where(has, high / exposure, np.nan)
     national = float(t.loc[has, "count"].sum() / exposure[has].sum()) if has.any() else np.nan
     t["national_rate"] = national
     t["vs_national"] = np.select(
@@ -61,7 +60,6 @@ def _rate_table(counts: pd.DataFrame, pops: pd.DataFrame, months: list[str]) -> 
         ["no data", "above", "below"],
         "not distinguishable",
     )
-    t.attrs["months"] = months
     return t
 
 
@@ -103,13 +101,16 @@ def national_rates(
         (rows in no area of England and Wales, e.g. PSNI).
     """
     counts = national_counts(
-        store, level, month_from, month_to, types=types, by=("month", "own_force"), files=files
+        store, level, month_from, month_to, types=types, by=("month",), files=files
     )
     pops = area_populations(level, files)
     unplaced = int(counts.loc[counts["code"] == "", "count"].sum())
     counts = counts[counts["code"] != ""]
     months = sorted(set(counts["month"]))
-    t = _rate_table(counts, pops, months)
+    covered = {
+        c: {m for m in ms if m in months} for c, ms in covered_months(store, level, files).items()
+    }
+    t = _rate_table(counts, pops, covered)
     t = t.sort_values(
         ["rate_per_1000_year", "code"],
         ascending=[False, True],
@@ -166,15 +167,16 @@ def similar_areas(
         If ``code`` is not an area with data at this level.
     """
     counts = national_counts(
-        store, level, month_from, month_to, by=("month", "crime_type", "own_force"), files=files
+        store, level, month_from, month_to, by=("month", "crime_type"), files=files
     )
     counts = counts[counts["code"] != ""]
     pops = area_populations(level, files)
-    by_month = counts.groupby(["code", "month", "own_force"], as_index=False)["count"].sum()
-    rates = _rate_table(by_month, pops, sorted(set(counts["month"])))
-    own = counts[counts["own_force"]].groupby("code")["month"].agg(set)
+    months = set(counts["month"])
+    covered = {c: ms & months for c, ms in covered_months(store, level, files).items()}
+    by_month = counts.groupby(["code", "month"], as_index=False)["count"].sum()
+    rates = _rate_table(by_month, pops, covered)
     ok = np.array(
-        [m in own.get(c, ()) for c, m in zip(counts["code"], counts["month"], strict=True)],
+        [m in covered.get(c, ()) for c, m in zip(counts["code"], counts["month"], strict=True)],
         dtype=bool,
     )
     mix = counts[ok].pivot_table(

@@ -36,6 +36,7 @@ from geo.store import (
     StoreError,
     connect,
     data_glob,
+    force_key,
     open_store,
     partitions,
     spatial_extension_path,
@@ -47,6 +48,8 @@ __all__ = [
     "NationalFiles",
     "area_lookup",
     "area_populations",
+    "covered_months",
+    "home_forces",
     "load_from_store",
     "national_counts",
     "store_incidents",
@@ -250,6 +253,79 @@ def _lsoa21_table(files: NationalFiles) -> pd.DataFrame:
         hit[pi[first]] = l11["LSOA11CD"].to_numpy()[gi[first]]
         t.loc[~same, "lsoa_code"] = hit
     return t
+
+
+def home_forces(level: str, files: NationalFiles | None = None) -> pd.DataFrame:
+    """The police force area each area lies in (Dec 2019 lookup).
+
+    Parameters
+    ----------
+    level
+        ``district``, ``csp`` or ``force``.
+    files
+        The national files.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``code``, ``force`` (PFA code), ``force_name`` and ``force_key``: the store's
+        partition key its police.uk force would have (the PFA name as a key, ``London,
+        City of`` read as ``City of London``), matched to a stored force key by prefix.
+    """
+    lk = _lookup_all(_files(files))
+    col = {"district": "district", "csp": "csp", "force": "force"}[level]
+    if level == "force":
+        t = lk[["force", "force_name"]].drop_duplicates("force").assign(code=lambda d: d["force"])
+    else:
+        t = lk.groupby(col, as_index=False)[["force", "force_name"]].agg(
+            lambda v: v.value_counts().index[0]
+        )
+        t = t.rename(columns={col: "code"})
+
+    def key(name: str) -> str:
+        if ", " in name:
+            head, _, tail = name.partition(", ")
+            name = f"{tail} {head}"
+        return force_key(name)
+
+    t["force_key"] = t["force_name"].map(key)
+    return t[["code", "force", "force_name", "force_key"]]
+
+
+def covered_months(store: str | Path, level: str, files: NationalFiles | None = None) -> dict:
+    """The months each area's own police force has a file for in the store.
+
+    An area's month counts only when its force's file for the month was ingested: a
+    missing force-month would otherwise read as a month without crime (the area would
+    still hold British Transport Police rows and rows of neighbouring forces).
+
+    Parameters
+    ----------
+    store
+        The store folder.
+    level
+        ``district``, ``csp`` or ``force``.
+    files
+        The national files.
+
+    Returns
+    -------
+    dict
+        Area code -> set of ``YYYY-MM``.
+    """
+    root = open_store(store)
+    present: dict[str, set[str]] = {}
+    for part in (root / "data").glob("month=*/force_key=*/part.parquet"):
+        month = part.parent.parent.name.removeprefix("month=")
+        present.setdefault(part.parent.name.removeprefix("force_key="), set()).add(month)
+    out = {}
+    for code, fkey in home_forces(level, files)[["code", "force_key"]].itertuples(index=False):
+        months: set[str] = set()
+        for k, m in present.items():
+            if k == fkey or k.startswith(fkey + "-"):
+                months |= m
+        out[code] = months
+    return out
 
 
 def area_populations(level: str, files: NationalFiles | None = None) -> pd.DataFrame:

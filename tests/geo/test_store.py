@@ -352,7 +352,8 @@ def test_cli_ingest_json_and_lock_line(tmp_path: Path, three: Path, capsys) -> N
 def test_national_rates_by_hand(tmp_path: Path) -> None:
     from analysis.national import national_rates
 
-    f = write(tmp_path / "h.csv", [row(), row(), row(ctype="Drugs")])
+    # The third row has no LSOA code: it is placed by its point (in Eastleigh 001A).
+    f = write(tmp_path / "h.csv", [row(), row(), row(ctype="Drugs", lsoa="")])
     btp = write(tmp_path / "btp.csv", [row(force="British Transport Police")])
     store = tmp_path / "s"
     ingest([f, btp], store)
@@ -361,7 +362,12 @@ def test_national_rates_by_hand(tmp_path: Path) -> None:
     assert e["count"] == 4 and e["months"] == 1 and e["population"] == 136_435
     assert e["rate_per_1000_year"] == pytest.approx(4 / 136_435 * 1000 * 12)
     assert e["ci_low"] < e["rate_per_1000_year"] < e["ci_high"]
-    assert (t["vs_national"] == "no data").sum() == len(t) - 1
+    # Only Hampshire's file is in the store: its 14 districts have a month that counts
+    # (1,998,091 residents); the rest have no data, not a rate of zero.
+    counted = t[t["vs_national"] != "no data"]
+    assert len(counted) == 14 and counted["population"].sum() == 1_998_091
+    assert e["national_rate"] == pytest.approx(4 / 1_998_091 * 1000 * 12)
+    assert e["vs_national"] == "above"
     assert len(t) == 318
     csp = national_rates(store, "csp").set_index("code")
     assert csp.loc[EASTLEIGH_CSP, "count"] == 4
