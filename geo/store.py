@@ -75,8 +75,12 @@ from geo.sources import (
 from geo.validate import check_coordinates, check_field_count
 
 __all__ = [
+    "BATCH_BYTES",
     "DUCKDB_MEMORY_LIMIT",
+    "PAUSE_ENV",
+    "STORE_COLUMNS",
     "STORE_FORMAT",
+    "UNPLACED",
     "IngestResult",
     "StoreError",
     "StoreLock",
@@ -149,6 +153,8 @@ STORE_COLUMNS = (
     "context",
     "reason",
     "raw",
+    "source_mtime",
+    "source_parts",
 )
 """Columns of a partition file (``month`` and ``force_key`` come from its path)."""
 
