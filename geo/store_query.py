@@ -467,10 +467,9 @@ def national_counts(
         coded = _run(
             con,
             root,
-            f"""WITH a AS (SELECT {sel}, count(*) AS n FROM {_scan()} WHERE {where}
-                           AND lsoa_code <> '' GROUP BY ALL)
-                SELECT coalesce(lk.code, '') AS code{outer}, sum(n) AS n
-                FROM a LEFT JOIN lk USING (lsoa_code) GROUP BY ALL""",
+            f"""SELECT coalesce(lk.code, '') AS code{outer}, count(*) AS n
+                FROM (SELECT {sel} FROM {_scan()} WHERE {where} AND lsoa_code <> '') a
+                LEFT JOIN lk USING (lsoa_code) GROUP BY ALL""",
             [data_glob(root), *params],
         )
         placed = _place_uncoded(con, root, where, params, names, extra, files)
@@ -576,12 +575,23 @@ def _select_rows(
                 f"({place} OR (lsoa_code = '' AND lon BETWEEN {x0!r} AND {x1!r} "
                 f"AND lat BETWEEN {y0!r} AND {y1!r}))"
             )
+        # Two passes: the files holding any wanted row (reading two columns of every
+        # file), then every column of those files only.
+        hits = _run(
+            con,
+            root,
+            f"""SELECT DISTINCT filename FROM {_scan().replace(")", ", filename=true)", 1)}
+                WHERE {where} AND {place}""",
+            [data_glob(root), *params],
+        )
+        if not len(hits):
+            return pd.DataFrame(columns=[c.strip().strip('"') for c in cols.split(",")])
         return _run(
             con,
             root,
             f"""SELECT {cols} FROM {_scan()} WHERE {where} AND {place}
-                                  ORDER BY month, source_file, "row" """,
-            [data_glob(root), *params],
+                ORDER BY month, source_file, "row" """,
+            [sorted(hits["filename"]), *params],
         )
     finally:
         con.close()
