@@ -492,8 +492,9 @@ def _place_uncoded(
     """Rows without an LSOA code, placed in the LSOA 2011 polygon holding their point.
 
     police.uk points are snapped to map points, so each distinct point is placed once
-    (DuckDB spatial join, ``ST_Contains`` in EPSG:4326); rows with neither a code nor a
-    point count for no area (``code`` ``""``).
+    (DuckDB spatial join, ``ST_Contains`` in EPSG:4326, cached in the store as
+    :data:`POINT_CACHE`); rows with neither a code nor a point count for no area
+    (``code`` ``""``).
     """
     sel = ", ".join(["lon", "lat", *extra])
     outer = "".join(", a." + n for n in names)
@@ -507,6 +508,46 @@ def _place_uncoded(
             f"SELECT '' AS code{outer}, sum(n) AS n FROM uncoded a GROUP BY ALL"
         ).fetchdf()
     f = _files(files)
+    _placed_points(con, root, f)
+    return con.execute(
+        f"""SELECT coalesce(lk.code, '') AS code{outer}, sum(a.n) AS n
+            FROM uncoded a LEFT JOIN hits h ON a.lon = h.lon AND a.lat = h.lat
+            LEFT JOIN lk ON lk.lsoa_code = h.lsoa_code GROUP BY ALL"""
+    ).fetchdf()
+
+
+POINT_CACHE = "cache/placed_points.parquet"
+"""Where a store keeps the LSOA 2011 found for each distinct uncoded point (derived data:
+rebuilt when missing, damaged or made with other polygons)."""
+
+
+def _placed_points(con: duckdb.DuckDBPyConnection, root: Path, f: NationalFiles) -> None:
+    """Table ``hits`` (lon, lat, lsoa_code): the LSOA of every distinct uncoded point.
+
+    Points placed before are read from :data:`POINT_CACHE`; only new points are placed
+    (spatial join), and the cache is rewritten atomically with them.
+    """
+    st = Path(f.lsoa11).stat()
+    polygons = f"{Path(f.lsoa11).resolve()}:{st.st_size}:{st.st_mtime_ns}"
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE pts AS SELECT DISTINCT lon, lat FROM uncoded "
+        "WHERE lon IS NOT NULL"
+    )
+    cache = root / POINT_CACHE
+    con.execute("CREATE OR REPLACE TEMP TABLE hits (lon DOUBLE, lat DOUBLE, lsoa_code VARCHAR)")
+    if cache.exists():
+        try:
+            con.execute(
+                "INSERT INTO hits SELECT lon, lat, lsoa_code FROM read_parquet(?) "
+                "WHERE polygons = ?",
+                [str(cache), polygons],
+            )
+        except duckdb.Error:
+            con.execute("DELETE FROM hits")  # a damaged cache is rebuilt
+    con.execute("""CREATE OR REPLACE TEMP TABLE newpts AS SELECT lon, lat FROM pts
+                   ANTI JOIN hits USING (lon, lat)""")
+    if not con.execute("SELECT count(*) FROM newpts").fetchone()[0]:
+        return
     path = str(spatial_extension_path()).replace("'", "''")
     con.execute(f"LOAD '{path}'")
     con.execute(
@@ -514,17 +555,24 @@ def _place_uncoded(
             FROM read_parquet('{str(f.lsoa11).replace("'", "''")}')"""
     )
     con.execute(
-        """CREATE OR REPLACE TEMP TABLE hits AS
-           WITH p AS (SELECT DISTINCT lon, lat FROM uncoded WHERE lon IS NOT NULL)
-           SELECT p.lon, p.lat, min(l.lsoa_code) AS lsoa_code
-           FROM (SELECT lon, lat, ST_Point(lon, lat) AS pt FROM p) p
-           JOIN lsoa11 l ON ST_Contains(l.geom, p.pt) GROUP BY ALL"""
+        """INSERT INTO hits
+           WITH j AS (SELECT p.lon, p.lat, min(l.lsoa_code) AS lsoa_code
+                      FROM (SELECT lon, lat, ST_Point(lon, lat) AS pt FROM newpts) p
+                      JOIN lsoa11 l ON ST_Contains(l.geom, p.pt) GROUP BY ALL)
+           SELECT n.lon, n.lat, coalesce(j.lsoa_code, '') FROM newpts n
+           LEFT JOIN j USING (lon, lat)"""
     )
-    return con.execute(
-        f"""SELECT coalesce(lk.code, '') AS code{outer}, sum(a.n) AS n
-            FROM uncoded a LEFT JOIN hits h ON a.lon = h.lon AND a.lat = h.lat
-            LEFT JOIN lk ON lk.lsoa_code = h.lsoa_code GROUP BY ALL"""
-    ).fetchdf()
+    try:
+        cache.parent.mkdir(exist_ok=True)
+        tmp = cache.with_name(f".{cache.name}.{os.getpid()}.tmp")
+        con.execute(
+            f"""COPY (SELECT lon, lat, lsoa_code, ? AS polygons FROM hits)
+                TO '{str(tmp).replace("'", "''")}' (FORMAT parquet)""",
+            [polygons],
+        )
+        os.replace(tmp, cache)
+    except (OSError, duckdb.Error):
+        pass  # a store that cannot be written to is still read; the cache is optional
 
 
 _FRAME_TYPES = {
