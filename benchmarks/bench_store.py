@@ -237,7 +237,7 @@ def stage_duck_pip(work: Path) -> dict:
     }
 
 
-def stage_district(work: Path, store: str) -> dict:
+def stage_district(work: Path, store: str) -> dict:  # noqa: ARG001
     import geopandas as gpd
 
     from geo.store_query import NationalFiles, area_lookup, store_incidents
