@@ -529,5 +529,92 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
+# --- the national store (issue 14): ingest into a Parquet store, national rates ------------
+
+
+@_command("ingest")
+def _ingest(args: argparse.Namespace) -> int:
+    from geo.store import ingest  # noqa: PLC0415 - DuckDB only for this command
+
+    result = ingest(args.paths, args.store)
+    acc = result.summary()
+    if args.json:
+        print(json.dumps(acc, indent=1, default=str))
+    else:
+        print(f"store {acc['store']}: read {acc['rows_read']:,} rows; taken {acc['rows_in']:,} = "
+              f"accepted {acc['accepted']:,} + rejected {acc['rejected']:,}; added "
+              f"{acc['added']:,} new rows in {acc['partitions_written']} partitions "
+              f"({acc['rows_per_second'] or 0:,} rows/s)")
+        again = [d for d in acc["duplicate_force_months"] if d["source_file"] == d["kept_from"]]
+        if again:
+            print(f"{len(again)} force-months ({sum(d['rows'] for d in again):,} rows) are "
+                  "already in the store from the same files (not read again)")
+        for d in acc["duplicate_force_months"]:
+            if d["source_file"] != d["kept_from"]:
+                print(f"duplicate force-month {d['month']} {d['force']}: {d['source_file']} "
+                      f"({d['rows']:,} rows) not taken, kept {d['kept_from']} ({d['why']})")
+        for r in acc["replaced"]:
+            print(f"replaced {r['month']} {r['force']}: {r['old_source']} by {r['new_source']} "
+                  "(a newer download)")
+        for kind, n in acc["reject_reasons"].items():
+            print(f"rejected {n:,}: {kind}")
+        for s in acc["skipped"]:
+            print(f"skipped {s['name']}: {s['reason']}")
+    for problem in result.problems:
+        print(f"hotspots ingest: error: {_one_line(problem)}", file=sys.stderr)
+    return 2 if result.problems else 0
+
+
+@_command("national")
+def _national(args: argparse.Namespace) -> int:
+    from analysis.national import national_rates, similar_areas  # noqa: PLC0415
+
+    if args.similar:
+        table = similar_areas(args.store, args.level, args.similar, args.month_from,
+                              args.month_to, n=args.n)
+    else:
+        table = national_rates(args.store, args.level, args.month_from, args.month_to,
+                               types=args.type)
+    if args.out:
+        _write_csv(table, args.out)
+    if args.json:
+        print(table.to_json(orient="records"))
+    else:
+        _print_table(table)
+        if not args.similar:
+            months = table.attrs.get("months", [])
+            span = f"{months[0]}..{months[-1]}" if months else "none"
+            print(f"\n{len(table)} areas ({args.level}); months {span} ({len(months)}); "
+                  f"{int(table['count'].sum()):,} rows in areas, "
+                  f"{table.attrs.get('unplaced', 0):,} in no area of England and Wales; "
+                  f"national rate {table['national_rate'].iloc[0]:.2f} per 1,000 a year")
+    return 0
+
+
+def _store_parsers(sub: argparse._SubParsersAction, filters: Callable) -> None:
+    del filters
+    i = sub.add_parser("ingest", help="read police.uk files, folders or archives into a "
+                                      "Parquet store (any forces and months)")
+    i.add_argument("paths", nargs="+", metavar="PATH")
+    i.add_argument("--store", required=True, metavar="DIR")
+    i.add_argument("--json", action="store_true", help="print the account as JSON")
+    n = sub.add_parser("national", help="rates per 1,000 a year of every district, CSP or "
+                                        "force area in England and Wales, from a store")
+    n.add_argument("--store", required=True, metavar="DIR")
+    n.add_argument("--level", default="csp", choices=["csp", "district", "force"])
+    n.add_argument("--from", dest="month_from", metavar="YYYY-MM")
+    n.add_argument("--to", dest="month_to", metavar="YYYY-MM")
+    n.add_argument("--type", action="append", metavar="TYPE",
+                   help="crime type, repeatable (default: all)")
+    n.add_argument("--similar", metavar="CODE",
+                   help="rank the areas most like this one by population, density and crime mix")
+    n.add_argument("-n", type=int, default=10, help="with --similar: how many (default 10)")
+    n.add_argument("--out", metavar="FILE.csv")
+    n.add_argument("--json", action="store_true")
+
+
+_EXTRA_PARSERS.append(_store_parsers)
+
+
 if __name__ == "__main__":
     raise SystemExit(main())

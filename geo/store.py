@@ -1,0 +1,1393 @@
+"""A Parquet store of police.uk street rows for any forces and months, through DuckDB.
+
+``ingest(paths, store)`` reads police.uk files, folders and archives into ``store``:
+
+* **Layout.** ``<store>/data/month=YYYY-MM/force_key=<force key>/part.parquet``: one file per
+  force-month (the force key is the "Falls within" name in lower case with every run of
+  other characters turned into ``-``, e.g. ``hampshire-constabulary``). Each file holds
+  every row of that force-month as read, accepted rows with ``reason == ""`` and rejected
+  rows with their reason, file, line and the line as read (``raw``); its Parquet
+  key-value metadata names the source file, its modification time and the counts.
+  ``<store>/STORE_FORMAT.json`` holds the format version; ``<store>/ingest.lock`` is
+  locked while an ingest runs; ``<store>/tmp/`` holds work files.
+* **Validation.** The rules and reasons of the row-by-row reader
+  (:func:`geo.police_uk.parse_police_uk` and the "No location" rule of
+  :func:`geo.io.finish_incidents`), evaluated in SQL on all-VARCHAR columns; the rare
+  values the SQL does not decide (numbers not written as plain decimals, points near the
+  edges of Great Britain) are checked by :func:`geo.validate.check_coordinates` itself.
+  Records are split by DuckDB's ``read_csv``; a file DuckDB cannot split one record a
+  line (a short or long record, a blank line, a quoted line break) is split by
+  :func:`geo.sources.read_records` instead, so line numbers and field counts are those of
+  the reader. The check that a point lies within 1 km of the LSOA its row names needs the
+  LSOA polygons, so it is made when an area is taken out
+  (:func:`geo.store_query.store_incidents` with a study area).
+* **Duplicates.** A force-month is kept once. The copy kept is the *newer download*:
+  the one whose CSV has the later modification time (an archive member's own timestamp,
+  or a plain file's modification time). On a tie the copy already in the store, else
+  the one given first, is kept. Every force-month not taken is reported.
+* **Atomic partitions.** A partition is written to ``tmp/``, flushed to disk (``fsync``)
+  and moved into place with ``os.replace``: an ingest killed part-way leaves every
+  partition either as it was or complete, and running it again finishes the job.
+
+The account: ``rows_read`` (every data row of every file read) ``= rows_in +
+duplicate_rows``, and ``rows_in = accepted + rejected``; ``added`` counts the accepted
+rows of force-months new to the store.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import errno
+import fcntl
+import io
+import json
+import os
+import re
+import shutil
+import sys
+import time
+import uuid
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from geo.crs import GB_BOUNDS_LONLAT
+from geo.errors import InputError
+from geo.police_uk import REQUIRED
+from geo.sources import (
+    MAX_ARCHIVE_BYTES,
+    MAX_FILE_BYTES,
+    NOT_STREET_SUFFIXES,
+    SourceText,
+    decode,
+    expand_paths,
+    read_limited,
+    read_records,
+)
+from geo.validate import check_coordinates, check_field_count
+
+__all__ = [
+    "BATCH_BYTES",
+    "DUCKDB_MEMORY_LIMIT",
+    "PAUSE_ENV",
+    "STORE_COLUMNS",
+    "STORE_FORMAT",
+    "UNPLACED",
+    "IngestResult",
+    "StoreError",
+    "StoreLock",
+    "connect",
+    "data_glob",
+    "force_key",
+    "ingest",
+    "open_store",
+    "partitions",
+    "spatial_extension_path",
+]
+
+STORE_FORMAT = 1
+"""Version of the store layout this code writes and reads."""
+
+FORMAT_FILE = "STORE_FORMAT.json"
+LOCK_FILE = "ingest.lock"
+DATA_DIR = "data"
+TMP_DIR = "tmp"
+PART_FILE = "part.parquet"
+
+DUCKDB_MEMORY_LIMIT = "1GB"
+"""DuckDB's memory limit for store work (it spills to ``<store>/tmp`` beyond it)."""
+
+PAUSE_ENV = "HOTSPOTS_STORE_PAUSE"
+"""Test hook: ``N:SECONDS`` makes ingest sleep before moving its N-th partition into
+place (after writing ``tmp/paused``), so a test can kill it mid-partition."""
+
+BATCH_BYTES = 128 * 1024 * 1024
+"""Plain CSVs are read in batches of about this many bytes."""
+
+_WHITESPACE = "".join(c for c in map(chr, range(0x110000)) if c.isspace())
+"""Every character ``str.strip`` removes: SQL ``trim`` is given the same set."""
+
+_INNER_BOX = (-6.5, 50.1, 1.78, 60.86)
+"""A box whose every point projects onto the National Grid (the reader's own box):
+points in Great Britain outside it are checked by :func:`check_coordinates`."""
+
+_PLAIN_NUMBER = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$"
+
+_CANON = {
+    "Crime ID": "crime_id",
+    "Month": "month",
+    "Reported by": "reported_by",
+    "Falls within": "falls_within",
+    "Longitude": "lon_s",
+    "Latitude": "lat_s",
+    "Location": "location",
+    "LSOA code": "lsoa_code",
+    "LSOA name": "lsoa_name",
+    "Crime type": "crime_type",
+    "Last outcome category": "outcome",
+    "Context": "context",
+}
+
+STORE_COLUMNS = (
+    "source_file",
+    "row",
+    "crime_id",
+    "force",
+    "reported_by",
+    "lon",
+    "lat",
+    "no_location",
+    "location",
+    "lsoa_code",
+    "lsoa_name",
+    "crime_type",
+    "outcome",
+    "context",
+    "reason",
+    "raw",
+    "source_mtime",
+    "source_parts",
+)
+"""Columns of a partition file (``month`` and ``force_key`` come from its path)."""
+
+UNPLACED = (
+    "Longitude/Latitude/LSOA code: all empty, so the row cannot be placed in any area "
+    "(police.uk 'No location' row)"
+)
+
+
+class StoreError(InputError):
+    """A store that cannot be used as it is; the message names it and the fix."""
+
+
+def spatial_extension_path() -> Path:
+    """The DuckDB spatial extension shipped in the ``duckdb-extension-spatial`` wheel.
+
+    Returns
+    -------
+    pathlib.Path
+
+    Raises
+    ------
+    StoreError
+        If the wheel is not installed.
+    """
+    import importlib.util  # noqa: PLC0415
+
+    spec = importlib.util.find_spec("duckdb_extension_spatial")
+    if spec is None or not spec.submodule_search_locations:
+        msg = (
+            "the DuckDB spatial extension is not installed; install the "
+            f"duckdb-extension-spatial=={duckdb.__version__} wheel."
+        )
+        raise StoreError(msg)
+    base = Path(next(iter(spec.submodule_search_locations)))
+    path = base / "extensions" / f"v{duckdb.__version__}" / "spatial.duckdb_extension"
+    if not path.exists():
+        found = sorted(base.rglob("spatial.duckdb_extension"))
+        if not found:
+            msg = f"{base}: holds no spatial.duckdb_extension; reinstall duckdb-extension-spatial."
+            raise StoreError(msg)
+        path = found[0]
+    return path
+
+
+def connect(
+    *, spatial: bool = False, threads: int | None = None, temp_dir: Path | None = None
+) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection set up for store work.
+
+    Parameters
+    ----------
+    spatial
+        Load the spatial extension from the installed wheel (never from the network).
+    threads
+        Worker threads (DuckDB's default: one per core).
+    temp_dir
+        Where DuckDB may spill.
+
+    Returns
+    -------
+    duckdb.DuckDBPyConnection
+    """
+    con = duckdb.connect(
+        config={"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+    )
+    con.execute(f"SET memory_limit='{DUCKDB_MEMORY_LIMIT}'")
+    con.execute("SET preserve_insertion_order=true")
+    con.execute("SET enable_progress_bar=false")
+    # One file per partition: DuckDB starts a new file for a partition it had to close.
+    con.execute("SET partitioned_write_max_open_files=100000")
+    if threads:
+        con.execute(f"SET threads={int(threads)}")
+    if temp_dir is not None:
+        con.execute("SET temp_directory=?", [str(temp_dir)])
+    if spatial:
+        path = str(spatial_extension_path()).replace("'", "''")
+        con.execute(f"LOAD '{path}'")
+    return con
+
+
+def force_key(force: str) -> str:
+    """The partition key of a force name: lower case, other characters runs as ``-``.
+
+    Parameters
+    ----------
+    force
+        "Falls within" value, e.g. ``Hampshire Constabulary``.
+
+    Returns
+    -------
+    str
+        e.g. ``hampshire-constabulary`` (``unknown`` for a name with no letter or digit).
+
+    Examples
+    --------
+    >>> force_key("Avon and Somerset Constabulary")
+    'avon-and-somerset-constabulary'
+    """
+    key = re.sub(r"[^a-z0-9]+", "-", force.lower()).strip("-")
+    return key or "unknown"
+
+
+def data_glob(store: str | Path) -> str:
+    """The glob of every partition file of a store (for ``read_parquet``)."""
+    return str(Path(store) / DATA_DIR / "month=*" / "force_key=*" / PART_FILE)
+
+
+# --------------------------------------------------------------------------- store files
+
+
+def open_store(store: str | Path, *, create: bool = False) -> Path:
+    """Check a store's format version (creating the store if asked).
+
+    Parameters
+    ----------
+    store
+        The store folder.
+    create
+        Create an empty store when the folder is missing or empty.
+
+    Returns
+    -------
+    pathlib.Path
+
+    Raises
+    ------
+    StoreError
+        If the folder is not a store, or was written by a newer version.
+    """
+    path = Path(store)
+    vfile = path / FORMAT_FILE
+    if not vfile.exists():
+        if path.exists() and not path.is_dir():
+            msg = f"{path}: is a file, not a store folder; give a folder for --store."
+            raise StoreError(msg)
+        if path.exists() and any(path.iterdir()):
+            msg = (
+                f"{path}: not a hotspots store (it has no {FORMAT_FILE}) and is not empty; "
+                "give an empty or new folder for --store."
+            )
+            raise StoreError(msg)
+        if not create:
+            msg = f"{path}: no store here; run 'hotspots ingest FILES --store {path}' first."
+            raise StoreError(msg)
+        path.mkdir(parents=True, exist_ok=True)
+        _atomic_bytes(
+            vfile,
+            json.dumps(
+                {"format": STORE_FORMAT, "layout": "data/month=YYYY-MM/force_key=KEY/part.parquet"}
+            ).encode(),
+        )
+        return path
+    try:
+        version = int(json.loads(vfile.read_text(encoding="utf-8"))["format"])
+    except (ValueError, KeyError, TypeError, OSError) as exc:
+        msg = (
+            f"{vfile}: unreadable store format file ({exc}); restore it as "
+            f'{{"format": {STORE_FORMAT}}} if this store was written by this version.'
+        )
+        raise StoreError(msg) from exc
+    if version > STORE_FORMAT:
+        msg = (
+            f"{path}: written by a newer version of hotspots (store format {version}; this "
+            f"version reads format {STORE_FORMAT}); upgrade hotspots, or ingest into "
+            "another --store folder."
+        )
+        raise StoreError(msg)
+    return path
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _atomic_bytes(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+class StoreLock:
+    """An exclusive lock on a store for one ingest.
+
+    It is an ``fcntl.flock`` lock, freed when the process ends however it ends, so a
+    killed ingest leaves no stale lock.
+
+    Parameters
+    ----------
+    store
+        The store folder.
+
+    Raises
+    ------
+    StoreError
+        On entering, if another process holds the lock.
+    """
+
+    def __init__(self, store: Path) -> None:
+        self.path = Path(store) / LOCK_FILE
+        self._fh: io.TextIOWrapper | None = None
+
+    def __enter__(self) -> StoreLock:
+        fh = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held until __exit__
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            fh.seek(0)
+            holder = fh.read().strip() or "another process"
+            fh.close()
+            msg = (
+                f"{self.path.parent}: another ingest is writing to this store ({holder}); "
+                "wait for it to finish, then run this one again."
+            )
+            raise StoreError(msg) from exc
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"pid {os.getpid()} since {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M:%S} UTC")
+        fh.flush()
+        self._fh = fh
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._fh is not None:
+            self._fh.seek(0)
+            self._fh.truncate()
+            fcntl.flock(self._fh.fileno(), fcntl.LOCK_UN)
+            self._fh.close()
+            self._fh = None
+
+
+def partitions(store: str | Path) -> pd.DataFrame:
+    """The partitions of a store, and any that cannot be read.
+
+    Parameters
+    ----------
+    store
+        The store folder.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per partition: ``month``, ``force_key``, ``force``, ``source_file``,
+        ``source_mtime`` (seconds since 1970, UTC), ``source_parts`` (how many partitions
+        its source file made), ``rows``, ``accepted``, ``rejected``,
+        ``path``, ``damaged`` (why the file cannot be read, else ``""``).
+    """
+    cols = [
+        "month",
+        "force_key",
+        "force",
+        "source_file",
+        "source_mtime",
+        "source_parts",
+        "rows",
+        "accepted",
+        "rejected",
+        "path",
+        "damaged",
+    ]
+    files = sorted(
+        str(p) for p in (Path(store) / DATA_DIR).glob(f"month=*/force_key=*/{PART_FILE}")
+    )
+    if not files:
+        return pd.DataFrame(columns=cols)
+    con = connect()
+    damaged: dict[str, str] = {}
+    try:
+        try:
+            df = _partition_rows(con, files)
+        except duckdb.Error:
+            good = []
+            for f in files:
+                try:
+                    _partition_rows(con, [f])
+                    good.append(f)
+                except duckdb.Error as exc:
+                    damaged[f] = str(exc).splitlines()[0][:300]
+            df = _partition_rows(con, good) if good else pd.DataFrame(columns=cols)
+    finally:
+        con.close()
+    df["damaged"] = ""
+    bad = pd.DataFrame(
+        [
+            {
+                "month": Path(f).parent.parent.name.removeprefix("month="),
+                "force_key": Path(f).parent.name.removeprefix("force_key="),
+                "force": "",
+                "source_file": "",
+                "source_mtime": np.nan,
+                "source_parts": 0,
+                "rows": 0,
+                "accepted": 0,
+                "rejected": 0,
+                "path": f,
+                "damaged": why,
+            }
+            for f, why in damaged.items()
+        ],
+        columns=cols,
+    )
+    out = pd.concat([df[cols], bad], ignore_index=True) if len(bad) else df[cols]
+    return out.sort_values(["month", "force_key"], ignore_index=True)
+
+
+def _partition_rows(con: duckdb.DuckDBPyConnection, files: list[str]) -> pd.DataFrame:
+    return con.execute(
+        """SELECT month, force_key, min("force") AS "force", min(source_file) AS source_file,
+             max(source_mtime) AS source_mtime, max(source_parts) AS source_parts,
+             count(*) AS "rows",
+             count(*) FILTER (WHERE reason = '') AS accepted,
+             count(*) FILTER (WHERE reason <> '') AS rejected, filename AS path
+           FROM read_parquet(?, hive_partitioning=true, filename=true,
+                             hive_types={'month': VARCHAR, 'force_key': VARCHAR})
+           GROUP BY ALL""",
+        [files],
+    ).fetchdf()
+
+
+# --------------------------------------------------------------------------- sources
+
+
+@dataclass
+class _File:
+    """One CSV made ready for DuckDB: written as UTF-8 to the work folder."""
+
+    fid: int
+    name: str
+    mtime: float
+    path: Path
+    header: list[str]
+    lines: int
+    text: SourceText | None = None
+
+
+@dataclass
+class IngestResult:
+    """The account of one ingest.
+
+    Attributes
+    ----------
+    store
+        The store folder.
+    rows_read
+        Data rows of every file read.
+    rows_in
+        Rows of the force-months taken (``rows_read`` less ``duplicate_rows``):
+        ``accepted + rejected``.
+    accepted, rejected
+        Rows taken that passed every check, and those rejected (kept in the store with
+        their reason, file and line).
+    added
+        Accepted rows of force-months new to the store.
+    duplicate_force_months
+        One dict per force-month copy not taken: ``month``, ``force``, ``source_file``,
+        ``rows``, ``kept_from`` and ``why``.
+    partitions_written, replaced
+        Partitions written; those that replaced an older download (``month``,
+        ``force``, ``old_source``, ``old_rows``, ``new_source``, ``new_rows``).
+    skipped
+        ``(name, reason)`` of archive members and files that are not street files.
+    problems
+        One line per unusable file (named, with the fix); the other files are ingested.
+    reject_reasons
+        Rejected rows by kind of reason.
+    seconds
+        Wall time.
+    """
+
+    store: str
+    rows_read: int = 0
+    rows_in: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    added: int = 0
+    duplicate_force_months: list[dict] = field(default_factory=list)
+    partitions_written: int = 0
+    replaced: list[dict] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    reject_reasons: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def duplicate_rows(self) -> int:
+        """Rows of the force-months not taken."""
+        return int(sum(d["rows"] for d in self.duplicate_force_months))
+
+    def reconciles(self) -> bool:
+        """Whether ``rows_in == accepted + rejected`` and ``rows_read == rows_in + duplicate_rows``."""
+        return (
+            self.rows_in == self.accepted + self.rejected
+            and self.rows_read == self.rows_in + self.duplicate_rows
+        )
+
+    def summary(self) -> dict:
+        """The account as a JSON-ready dict."""
+        return {
+            "store": self.store,
+            "rows_read": self.rows_read,
+            "rows_in": self.rows_in,
+            "accepted": self.accepted,
+            "rejected": self.rejected,
+            "added": self.added,
+            "duplicate_force_months": self.duplicate_force_months,
+            "duplicate_rows": self.duplicate_rows,
+            "partitions_written": self.partitions_written,
+            "replaced": self.replaced,
+            "skipped": [{"name": n, "reason": r} for n, r in self.skipped],
+            "problems": self.problems,
+            "reject_reasons": self.reject_reasons,
+            "reconciles": self.reconciles(),
+            "seconds": round(self.seconds, 2),
+            "rows_per_second": round(self.rows_read / self.seconds) if self.seconds else None,
+        }
+
+
+def _zip_time(info: zipfile.ZipInfo) -> float:
+    try:
+        return dt.datetime(*info.date_time, tzinfo=dt.UTC).timestamp()
+    except ValueError:
+        return 0.0
+
+
+def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> bytes:
+    if info.file_size > MAX_FILE_BYTES:
+        msg = (
+            f"{name}: {info.file_size:,} bytes is more than the {MAX_FILE_BYTES:,}-byte limit "
+            "for one file; split it by month."
+        )
+        raise InputError(msg)
+    try:
+        with zf.open(info) as fh:
+            data = fh.read(info.file_size + 1)
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        EOFError,
+        OSError,
+        RuntimeError,
+        NotImplementedError,
+        ValueError,
+    ) as exc:
+        msg = (
+            f"{name}: cannot be read from the archive ({exc}); it is damaged, encrypted or "
+            "compressed in a way zip readers do not share. Download the archive again."
+        )
+        raise InputError(msg) from exc
+    if len(data) > info.file_size:
+        msg = f"{name}: expands beyond its declared size; the archive is damaged or hostile."
+        raise InputError(msg)
+    return data
+
+
+def _sources(
+    paths: list[str | Path], out: IngestResult
+) -> Iterator[list[tuple[str, float, Callable[[], bytes]]]]:
+    """Batches of ``(name, mtime, read)``: an archive is one batch; plain CSVs are grouped."""
+    plain: list[tuple[str, float, Callable[[], bytes]]] = []
+    size = 0
+    for raw in paths:
+        try:
+            items = list(expand_paths([raw]))
+        except InputError as exc:
+            out.problems.append(str(exc))
+            continue
+        for item in items:
+            if isinstance(item, tuple):
+                out.skipped.append(item)
+                continue
+            if not item.exists():
+                out.problems.append(f"{item}: no such file or folder. Check the path.")
+                continue
+            if item.suffix.lower() == ".zip" and item.is_file() and zipfile.is_zipfile(item):
+                batch = _archive_batch(item, out)
+                if batch:
+                    yield batch
+                continue
+            try:
+                mtime = item.stat().st_mtime
+                fsize = item.stat().st_size
+            except OSError as exc:
+                out.problems.append(f"{item}: cannot be read ({exc.strerror}). Check the path.")
+                continue
+            plain.append((str(item), mtime, lambda p=item: read_limited(p)))
+            size += fsize
+            if size > BATCH_BYTES:
+                yield plain
+                plain, size = [], 0
+    if plain:
+        yield plain
+
+
+def _archive_batch(path: Path, out: IngestResult) -> list[tuple[str, float, Callable[[], bytes]]]:
+    try:
+        zf = zipfile.ZipFile(path)
+        members = [i for i in zf.infolist() if not i.is_dir()]
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        out.problems.append(f"{path}: not a readable zip archive ({exc}). Download it again.")
+        return []
+    street = [i for i in members if i.filename.lower().endswith("-street.csv")]
+    total = sum(i.file_size for i in street)
+    if total > MAX_ARCHIVE_BYTES:
+        out.problems.append(
+            f"{path}: its street files would expand to {total:,} bytes, more than the "
+            f"{MAX_ARCHIVE_BYTES:,}-byte limit for an archive. Download fewer months at a time."
+        )
+        return []
+    batch = []
+    for info in members:
+        name = f"{path.name}!{info.filename}"
+        if info not in street:
+            why = (
+                "police.uk outcomes or stop-and-search file (skipped)"
+                if info.filename.lower().endswith(NOT_STREET_SUFFIXES)
+                else "not a police.uk street file (skipped)"
+            )
+            out.skipped.append((name, why))
+            continue
+        batch.append((name, _zip_time(info), lambda zf=zf, i=info, n=name: _read_member(zf, i, n)))
+    return batch
+
+
+def _count_lines(data: bytes) -> int:
+    breaks = data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
+    return breaks + (0 if data.endswith((b"\n", b"\r")) else 1)
+
+
+def _header_problem(name: str, header: list[str]) -> str | None:
+    missing = [c for c in REQUIRED if c not in header]
+    if not missing:
+        return None
+    lower = {h.lower(): h for h in header}
+    near = [f"'{lower[c.lower()]}' for '{c}'" for c in missing if c.lower() in lower]
+    hint = f" (found {', '.join(near)}: column names are case-sensitive)" if near else ""
+    return (
+        f"{name}: not a police.uk street file: missing column(s) {missing}{hint}; the first "
+        f"line has {header[:12]}. Use the street-level CSV from a police.uk download, or "
+        "load your own log with the CSP log reader and a column mapping."
+    )
+
+
+def _prepare(fid: int, name: str, mtime: float, read: Callable[[], bytes], work: Path) -> _File:
+    """Decode one CSV as the reader does and write it to ``work`` as UTF-8."""
+    data = read()
+    src = decode(data, name)
+    reader = csv.reader(io.StringIO(src.text, newline=""))
+    try:
+        header = [h.strip() for h in next(reader)]
+    except StopIteration as exc:
+        msg = f"{name}: cannot read a header line. Is it a CSV file?"
+        raise InputError(msg) from exc
+    except csv.Error as exc:
+        msg = f"{name}: line {reader.line_num}: {exc}. The file is damaged; save or download it again."
+        raise InputError(msg) from exc
+    problem = _header_problem(name, header)
+    if problem:
+        raise InputError(problem)
+    if src.encoding == "utf-8-sig":
+        data = data[3:]
+    elif src.encoding != "utf-8":
+        data = src.text.encode("utf-8")
+    path = work / f"{fid:06d}.csv"
+    path.write_bytes(data)
+    lines = _count_lines(data)
+    odd = reader.line_num != 1
+    return _File(fid, name, mtime, path, header, -1 if odd else lines, src)
+
+
+# --------------------------------------------------------------------------- SQL
+
+
+def _serialise(cols: list[str]) -> str:
+    """SQL for the record as the csv module writes it (the reader's ``raw``)."""
+    parts = [
+        f"CASE WHEN regexp_matches(coalesce({c}, ''), '[,\"\\r\\n]') "
+        f"THEN '\"' || replace({c}, '\"', '\"\"') || '\"' ELSE coalesce({c}, '') END"
+        for c in cols
+    ]
+    return " || ',' || ".join(parts)
+
+
+def _strip(expr: str) -> str:
+    """SQL for ``expr.strip()``.
+
+    The full trim runs only where an end character sorts before ``!`` or from U+0085 on:
+    every whitespace character does, and UTF-8 keeps code point order, so the byte-wise
+    comparison is exact.
+    """
+    return (
+        f"CASE WHEN {expr}[1] < '!' OR {expr}[-1] < '!' OR {expr}[1] >= '\u0085' "
+        f"OR {expr}[-1] >= '\u0085' THEN trim({expr}, $ws) ELSE {expr} END"
+    )
+
+
+_MONTH_RE = "[0-9]{4}-(0[1-9]|1[0-2])"
+
+_REASON = f"""CASE WHEN width_reason <> '' THEN width_reason
+  ELSE coalesce(nullif(concat_ws('; ', nullif(month_reason, ''), nullif(coord_reason, ''),
+                                 nullif(type_reason, '')), ''),
+       CASE WHEN lsoa_code = '' AND no_location THEN '{UNPLACED.replace("'", "''")}' END, '')
+  END"""
+"""A row's reason, combined as the reader does (field count alone, else every other
+reason joined by "; "; then the "No location" rule of geo.io.finish_incidents)."""
+
+_VALIDATE = """
+CREATE OR REPLACE TEMP TABLE v AS
+WITH s AS (
+  SELECT fid, "row", width_reason, raw_text, {crime_id} AS crime_id, {month} AS month,
+    {force} AS f0, {rep} AS reported_by, {lsoa} AS lsoa_code, {ctype} AS crime_type,
+    {location} AS location, {lsoa_name} AS lsoa_name, {outcome} AS outcome,
+    {context} AS context, {lon} AS lo, {lat} AS la
+  FROM staged
+), n AS (
+  SELECT *,
+    lo = '' AS lo_e, la = '' AS la_e,
+    regexp_matches(lo, $plain) AS lo_p, regexp_matches(la, $plain) AS la_p,
+    TRY_CAST(CASE WHEN regexp_matches(lo, $plain) THEN lo END AS DOUBLE) AS lon0,
+    TRY_CAST(CASE WHEN regexp_matches(la, $plain) THEN la END AS DOUBLE) AS lat0
+  FROM s
+), c AS (
+  SELECT *,
+    (NOT lo_e AND NOT lo_p) OR (NOT la_e AND NOT la_p)
+      OR (lo_p AND la_p AND (
+           (lon0 BETWEEN $x0 AND $x1 AND lat0 BETWEEN $y0 AND $y1
+            AND NOT (lon0 BETWEEN $a0 AND $a1 AND lat0 BETWEEN $b0 AND $b1))
+           OR least(abs(lon0 - $x0), abs(lon0 - $x1), abs(lon0 - $y0), abs(lon0 - $y1),
+                    abs(lat0 - $x0), abs(lat0 - $x1), abs(lat0 - $y0), abs(lat0 - $y1)) < 1e-6
+      )) AS py_check
+  FROM n
+), r AS (
+  SELECT fid, "row", width_reason, raw_text, crime_id, month,
+    CASE WHEN f0 = '' THEN reported_by ELSE f0 END AS force, reported_by, location, lsoa_code,
+    lsoa_name, crime_type, outcome, context, py_check, lo, la,
+    lo_e AND la_e AS no_location,
+    CASE WHEN lo_e AND la_e OR py_check THEN NULL ELSE lon0 END AS lon,
+    CASE WHEN lo_e AND la_e OR py_check THEN NULL ELSE lat0 END AS lat,
+    CASE WHEN regexp_full_match(month, '{month_re}') THEN ''
+         ELSE 'Month: ''' || substring(month, 1, 20) || ''' is not a month in YYYY-MM form '
+              || '(e.g. 2017-02); fix the value or drop the row' END AS month_reason,
+    CASE
+      WHEN py_check THEN ''
+      WHEN lo_e AND NOT la_e THEN 'Longitude: missing while Latitude is present; give both or neither'
+      WHEN la_e AND NOT lo_e THEN 'Latitude: missing while Longitude is present; give both or neither'
+      WHEN lo_e AND la_e THEN ''
+      WHEN lon0 BETWEEN $x0 AND $x1 AND lat0 BETWEEN $y0 AND $y1 THEN ''
+      WHEN lat0 BETWEEN $x0 AND $x1 AND lon0 BETWEEN $y0 AND $y1 THEN
+        'Longitude/Latitude: latitude and longitude look swapped (longitude is in the latitude '
+        || 'range and vice versa); swap the two columns in the file'
+      ELSE 'Longitude/Latitude: point lies outside Great Britain; check the coordinates are '
+        || 'longitude/latitude in degrees (WGS84)'
+    END AS coord_reason,
+    CASE WHEN crime_type = '' THEN 'Crime type: empty; every row needs a type' ELSE '' END
+      AS type_reason
+  FROM c
+)
+SELECT * EXCLUDE (raw_text), {reason} AS reason,
+  CASE WHEN py_check OR {reason} <> '' THEN raw_text END AS raw
+FROM r
+"""
+
+
+def _validate_sql() -> str:
+    return _VALIDATE.format(
+        crime_id=_strip("crime_id"),
+        month=_strip("month"),
+        force=_strip("falls_within"),
+        rep=_strip("reported_by"),
+        lsoa=_strip("lsoa_code"),
+        ctype=_strip("crime_type"),
+        location=_strip("location"),
+        lsoa_name=_strip("lsoa_name"),
+        outcome=_strip("outcome"),
+        context=_strip("context"),
+        lon=_strip("lon_s"),
+        lat=_strip("lat_s"),
+        month_re=_MONTH_RE,
+        reason=_REASON,
+    )
+
+
+def _params() -> dict:
+    x0, y0, x1, y1 = GB_BOUNDS_LONLAT
+    a0, b0, a1, b1 = _INNER_BOX
+    return {
+        "ws": _WHITESPACE,
+        "plain": _PLAIN_NUMBER,
+        "x0": x0,
+        "x1": x1,
+        "y0": y0,
+        "y1": y1,
+        "a0": a0,
+        "a1": a1,
+        "b0": b0,
+        "b1": b1,
+    }
+
+
+# --------------------------------------------------------------------------- ingest
+
+
+def _stage(con: duckdb.DuckDBPyConnection, files: list[_File], result: IngestResult) -> None:
+    """Make the view ``staged``: every record of a batch in the canonical raw columns.
+
+    Files are split by DuckDB's ``read_csv``; a file it rejects a record of, or whose
+    record count differs from its line count (a blank line, a quoted line break), is
+    split again by the reader's own :func:`geo.sources.read_records`.
+    """
+    groups: dict[tuple[str, ...], list[_File]] = {}
+    slow: list[_File] = []
+    for f in files:
+        (slow if f.lines < 0 else groups.setdefault(tuple(f.header), [])).append(f)
+    parts: list[str] = []
+    for g, (header, group) in enumerate(groups.items()):
+        width = len(header)
+        cols = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
+        con.execute("DROP TABLE IF EXISTS reject_errors")
+        con.execute("DROP TABLE IF EXISTS reject_scans")
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE rawcsv{g} AS SELECT * FROM read_csv(?,
+            columns={cols}, header=true, auto_detect=false, delim=',', quote='"', escape='"',
+            filename=true, store_rejects=true, strict_mode=true, max_line_size=4194304)""",
+            [[str(f.path) for f in group]],
+        )
+        bad = {
+            r[0]
+            for r in con.execute(
+                "SELECT DISTINCT s.file_path FROM reject_errors e JOIN reject_scans s "
+                "USING (scan_id, file_id)"
+            ).fetchall()
+        }
+        counts = dict(
+            con.execute(f"SELECT filename, count(*) FROM rawcsv{g} GROUP BY filename").fetchall()
+        )
+        fast = []
+        for f in group:
+            if str(f.path) in bad or counts.get(str(f.path), 0) + 1 != f.lines:
+                slow.append(f)
+            else:
+                fast.append(f)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE fastfiles{g} (filename VARCHAR, fid INTEGER)")
+        if fast:
+            con.executemany(
+                f"INSERT INTO fastfiles{g} VALUES (?, ?)", [(str(f.path), f.fid) for f in fast]
+            )
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE first{g} AS SELECT filename,
+                        min(rowid) AS r0 FROM rawcsv{g} GROUP BY filename""")
+        src = f"""(SELECT r.*, ff.fid, r.rowid - f.r0 + 2 AS "row" FROM rawcsv{g} r
+                   JOIN fastfiles{g} ff USING (filename) JOIN first{g} f USING (filename))"""
+        raw = _serialise([f"c{i}" for i in range(width)])
+        parts.append(_canon_select(list(header), src, "fid, \"row\", '' AS width_reason", raw))
+    for i, f in enumerate(slow):
+        sel = _stage_slow(con, f, i, result)
+        if sel:
+            parts.append(sel)
+    if not parts:
+        parts.append(
+            _canon_select(
+                list(_CANON),
+                "(SELECT 1 AS c0 WHERE false)",
+                "0 AS fid, 0 AS \"row\", '' AS width_reason",
+                "''",
+            )
+        )
+    con.execute("CREATE OR REPLACE TEMP VIEW staged AS " + " UNION ALL ".join(parts))
+
+
+def _canon_select(header: list[str], source: str, extra: str, raw: str) -> str:
+    """SELECT mapping a group's positional columns to the canonical raw columns."""
+    cols = []
+    for old, new in _CANON.items():
+        if old in header:
+            cols.append(f"coalesce(c{header.index(old)}, '') AS {new}")
+        else:
+            cols.append(f"'' AS {new}")
+    return f"SELECT {extra}, {', '.join(cols)}, {raw} AS raw_text FROM {source}"
+
+
+def _stage_slow(
+    con: duckdb.DuckDBPyConnection, f: _File, i: int, result: IngestResult
+) -> str | None:
+    """Split a file with the reader's own record splitter; return its SELECT."""
+    try:
+        recs = read_records(f.text, engine="csv")
+    except InputError as exc:
+        result.problems.append(str(exc))
+        return None
+    n = len(recs.frame)
+    if not n:
+        return None
+    header = recs.header
+    width_reason = check_field_count(recs.widths, header, index=recs.frame.index)
+    table = {
+        f"c{k}": pa.array(recs.frame[k].astype(object).tolist(), pa.string())
+        for k in range(len(header))
+    }
+    table["fid"] = pa.array(np.full(n, f.fid, dtype=np.int32))
+    table["row"] = pa.array(recs.lines.astype(np.int64))
+    table["width_reason"] = pa.array(width_reason.tolist(), pa.string())
+    origin = np.full(n, None, dtype=object)
+    if recs.originals:
+        idx = np.array(sorted(recs.originals), dtype=np.int64)
+        origin[idx] = recs.raw(idx)
+    table["orig_raw"] = pa.array(origin.tolist(), pa.string())
+    con.register(f"slowarrow{i}", pa.table(table))
+    con.execute(f"CREATE OR REPLACE TEMP TABLE slow{i} AS SELECT * FROM slowarrow{i}")
+    con.unregister(f"slowarrow{i}")
+    raw = "coalesce(orig_raw, " + _serialise([f"c{k}" for k in range(len(header))]) + ")"
+    return _canon_select(header, f"slow{i}", 'fid, "row", width_reason', raw)
+
+
+def _validate(con: duckdb.DuckDBPyConnection) -> int:
+    """Build table ``v``: every staged row with its reason, as the reader decides it."""
+    con.execute(_validate_sql(), _params())
+    odd = con.execute('SELECT fid, "row", lo, la FROM v WHERE py_check').fetchdf()
+    if len(odd):
+        lon, lat, no_loc, reason = check_coordinates(
+            odd["lo"].astype(object), odd["la"].astype(object)
+        )
+        fix = pd.DataFrame(
+            {
+                "fid": odd["fid"].to_numpy(),
+                "rw": odd["row"].to_numpy(),
+                "lon_f": lon,
+                "lat_f": lat,
+                "nl": no_loc,
+                "cr": reason.to_numpy(dtype=object).astype(str),
+            }
+        )
+        con.register("pyfix", fix)
+        con.execute("""UPDATE v SET lon = pyfix.lon_f, lat = pyfix.lat_f, no_location = pyfix.nl,
+                       coord_reason = pyfix.cr FROM pyfix
+                       WHERE v.fid = pyfix.fid AND v."row" = pyfix.rw""")
+        con.unregister("pyfix")
+        con.execute(f"UPDATE v SET reason = {_REASON} WHERE py_check")
+        con.execute("UPDATE v SET raw = NULL WHERE py_check AND reason = ''")
+    return con.execute("SELECT count(*) FROM v").fetchone()[0]
+
+
+def _keys(con: duckdb.DuckDBPyConnection, files: dict[int, _File]) -> pd.DataFrame:
+    """Give every row a partition: its own valid force-month, else its file's commonest."""
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE fk AS
+      SELECT fid, arg_max(month, n) AS fmonth, arg_max(force, n) AS fforce FROM (
+        SELECT fid, month, force, count(*) AS n FROM v
+        WHERE regexp_full_match(month, '{_MONTH_RE}') AND force <> ''
+        GROUP BY ALL) GROUP BY fid""")
+    names = pd.DataFrame(
+        {
+            "fid": list(files),
+            "source_file": [files[k].name for k in files],
+            "fallback": ["file " + re.split(r"[/!\\]", files[k].name)[-1] for k in files],
+        }
+    )
+    con.register("names_df", names)
+    con.execute("CREATE OR REPLACE TEMP TABLE fnames AS SELECT * FROM names_df")
+    con.unregister("names_df")
+    con.execute(f"""CREATE OR REPLACE TEMP VIEW pk AS
+      SELECT v.*,
+        CASE WHEN regexp_full_match(v.month, '{_MONTH_RE}') AND v.force <> ''
+             THEN v.month ELSE coalesce(fk.fmonth, 'unknown') END AS pmonth,
+        CASE WHEN regexp_full_match(v.month, '{_MONTH_RE}') AND v.force <> ''
+             THEN v.force ELSE coalesce(fk.fforce, fnames.fallback) END AS pforce,
+        fnames.source_file
+      FROM v LEFT JOIN fk USING (fid) LEFT JOIN fnames USING (fid)""")
+    forces = [r[0] for r in con.execute("SELECT DISTINCT pforce FROM pk").fetchall()]
+    keys = pd.DataFrame({"pforce": forces, "pkey": [force_key(f) for f in forces]})
+    con.register("keys_df", keys)
+    con.execute("CREATE OR REPLACE TEMP TABLE fkeys AS SELECT * FROM keys_df")
+    con.unregister("keys_df")
+    con.execute("""CREATE OR REPLACE TEMP VIEW keyed AS
+      SELECT pk.*, fkeys.pkey FROM pk JOIN fkeys USING (pforce)""")
+    return con.execute("""SELECT pmonth, pkey, fid, any_value(pforce) AS force, count(*) AS rows,
+        count(*) FILTER (WHERE reason = '') AS accepted FROM keyed GROUP BY ALL
+        ORDER BY fid, pmonth, pkey""").fetchdf()
+
+
+def _pause(n: int) -> None:
+    """The test hook of :data:`PAUSE_ENV`."""
+    spec = os.environ.get(PAUSE_ENV, "")
+    if not spec:
+        return
+    at, _, secs = spec.partition(":")
+    if int(at) == n:
+        marker = os.environ.get(PAUSE_ENV + "_MARKER")
+        if marker:
+            Path(marker).write_text(str(os.getpid()), encoding="utf-8")
+        time.sleep(float(secs or 3600))
+
+
+_OUT_COLUMNS = ", ".join(
+    [
+        "source_file",
+        '"row"',
+        "crime_id",
+        "force",
+        "reported_by",
+        "lon",
+        "lat",
+        "no_location",
+        "location",
+        "lsoa_code",
+        "lsoa_name",
+        "crime_type",
+        "outcome",
+        "context",
+        "reason",
+        "raw",
+        "source_mtime",
+        "source_parts",
+    ]
+)
+
+
+def _write_partitions(con: duckdb.DuckDBPyConnection, work: Path, winners: pd.DataFrame) -> Path:
+    """Write the partitions taken to ``work/out/pmonth=../pkey=../`` in one pass."""
+    con.register("winners_df", winners[["pmonth", "pkey", "fid", "source_mtime", "source_parts"]])
+    out = work / "out"
+    con.execute(
+        f"""COPY (SELECT {_OUT_COLUMNS}, pmonth, pkey FROM keyed
+            JOIN winners_df USING (pmonth, pkey, fid))
+            TO '{str(out).replace("'", "''")}'
+            (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (pmonth, pkey),
+             ROW_GROUP_SIZE 122880)"""
+    )
+    con.unregister("winners_df")
+    return out
+
+
+def _place(store: Path, out: Path, month: str, key: str, n: int) -> None:
+    """Move one written partition into the store atomically (fsync, then os.replace)."""
+    found = sorted((out / f"pmonth={month}" / f"pkey={key}").glob("*.parquet"))
+    tmp = found[0]
+    if len(found) > 1:  # pragma: no cover - DuckDB wrote the partition in pieces
+        tmp = out / f"merged-{uuid.uuid4().hex}.parquet"
+        con = connect()
+        try:
+            con.execute(
+                f"COPY (SELECT * FROM read_parquet(?)) TO '{str(tmp).replace(chr(39), chr(39) * 2)}'"
+                " (FORMAT parquet, COMPRESSION zstd)",
+                [[str(f) for f in found]],
+            )
+        finally:
+            con.close()
+    with open(tmp, "rb+") as fh:
+        os.fsync(fh.fileno())
+    target_dir = store / DATA_DIR / f"month={month}" / f"force_key={key}"
+    new_dirs = [p for p in (target_dir.parent, target_dir) if not p.exists()]
+    target_dir.mkdir(parents=True, exist_ok=True)
+    for d in new_dirs:
+        _fsync_dir(d.parent)
+    _pause(n)
+    os.replace(tmp, target_dir / PART_FILE)
+    _fsync_dir(target_dir)
+
+
+def _reason_kind(reasons: pd.Series) -> pd.Series:
+    first = reasons.astype(str).str.split("; ").str[0]
+    return first.str.replace(r"'[^']*'", "'...'", regex=True).str.replace(
+        r"\d+ fields", "N fields", regex=True
+    )
+
+
+def ingest(
+    paths: list[str | Path] | str | Path,
+    store: str | Path,
+    *,
+    progress: bool | None = None,
+) -> IngestResult:
+    """Read police.uk files, folders and archives into a Parquet store.
+
+    Parameters
+    ----------
+    paths
+        Files, folders or archives, of any forces and months.
+    store
+        The store folder (created when missing or empty).
+    progress
+        Show a progress bar with rows per second on standard error; by default only
+        when standard error is a terminal.
+
+    Returns
+    -------
+    IngestResult
+        The account (see the module docstring). Files that cannot be used are listed in
+        :attr:`IngestResult.problems`; every other file is ingested.
+
+    Raises
+    ------
+    StoreError
+        If the store is not a store, was written by a newer version, another ingest
+        holds its lock, or a partition cannot be written (the disk is full): the
+        message names the store and the fix; partitions already written are kept.
+    """
+    if isinstance(paths, str | Path):
+        paths = [paths]
+    t0 = time.perf_counter()
+    root = open_store(store, create=True)
+    result = IngestResult(store=str(root))
+    with StoreLock(root):
+        work_root = root / TMP_DIR
+        if work_root.exists():
+            shutil.rmtree(work_root, ignore_errors=True)  # left by a killed ingest
+        work_root.mkdir()
+        try:
+            _ingest_locked(list(paths), root, work_root, result, progress)
+        finally:
+            shutil.rmtree(work_root, ignore_errors=True)
+    result.seconds = time.perf_counter() - t0
+    return result
+
+
+def _progress_bar(progress: bool | None):  # noqa: ANN202 - tqdm or None
+    show = sys.stderr.isatty() if progress is None else progress
+    if not show:
+        return None
+    try:
+        from tqdm import tqdm  # noqa: PLC0415
+    except ImportError:  # pragma: no cover
+        return None
+    return tqdm(unit=" rows", unit_scale=True, desc="ingest", file=sys.stderr, leave=True)
+
+
+def _ingest_locked(
+    paths: list[str | Path],
+    root: Path,
+    work_root: Path,
+    result: IngestResult,
+    progress: bool | None,
+) -> None:
+    have: dict[tuple[str, str], dict] = {}
+    for rec in partitions(root).to_dict(orient="records"):
+        if not rec["damaged"]:
+            have[(rec["month"], rec["force_key"])] = rec
+    con = connect(temp_dir=work_root / "spill")
+    bar = _progress_bar(progress)
+    reasons: dict[str, int] = {}
+    state = {"written": 0, "fid": 0}
+    try:
+        for batch in _sources(paths, result):
+            work = work_root / uuid.uuid4().hex
+            work.mkdir()
+            files: dict[int, _File] = {}
+            for name, mtime, read in batch:
+                if _already_stored(name, mtime, have, result):
+                    continue
+                state["fid"] += 1
+                try:
+                    files[state["fid"]] = _prepare(state["fid"], name, mtime, read, work)
+                except InputError as exc:
+                    result.problems.append(str(exc))
+            if files:
+                n_rows = _ingest_batch(con, root, work, files, have, result, reasons, state)
+                if bar is not None:
+                    bar.update(n_rows)
+            shutil.rmtree(work, ignore_errors=True)
+    except duckdb.IOException as exc:
+        raise _disk_error(root, exc) from exc
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+            raise _disk_error(root, exc) from exc
+        raise
+    finally:
+        if bar is not None:
+            bar.close()
+        con.close()
+    result.reject_reasons = dict(sorted(reasons.items(), key=lambda kv: -kv[1]))
+
+
+def _already_stored(name: str, mtime: float, have: dict, result: IngestResult) -> bool:
+    """Whether every partition a file made is in the store from this very file.
+
+    The same name and modification time: then it is not read again, and its force-months
+    are reported as duplicates from the store's record.
+    """
+    mine = [
+        r for r in have.values() if r["source_file"] == name and float(r["source_mtime"]) == mtime
+    ]
+    if not mine or len(mine) != int(mine[0].get("source_parts") or 0):
+        return False
+    for r in mine:
+        result.rows_read += int(r["rows"])
+        result.duplicate_force_months.append(
+            {
+                "month": r["month"],
+                "force": r["force"],
+                "source_file": name,
+                "rows": int(r["rows"]),
+                "kept_from": name,
+                "why": "this file is already in the store",
+            }
+        )
+    return True
+
+
+def _ingest_batch(
+    con: duckdb.DuckDBPyConnection,
+    root: Path,
+    work: Path,
+    files: dict[int, _File],
+    have: dict,
+    result: IngestResult,
+    reasons: dict,
+    state: dict,
+) -> int:
+    _stage(con, list(files.values()), result)
+    n_rows = _validate(con)
+    for f in files.values():
+        f.text = None
+    seen = {r[0] for r in con.execute("SELECT DISTINCT fid FROM v").fetchall()}
+    for k in sorted(set(files) - seen):
+        name = files[k].name
+        if not any(p.startswith(f"{name}:") for p in result.problems):
+            result.problems.append(
+                f"{name}: has a header but no data rows. Download the month again."
+            )
+    result.rows_read += n_rows
+    groups = _keys(con, files)
+    winners = _choose(groups, files, have, result)
+    if len(winners):
+        winners["source_mtime"] = [files[k].mtime for k in winners["fid"]]
+        parts = groups.groupby("fid").size()
+        winners["source_parts"] = winners["fid"].map(parts).astype("int32")
+        out = _write_partitions(con, work, winners)
+        for w in winners.to_dict(orient="records"):
+            state["written"] += 1
+            _place(root, out, w["pmonth"], w["pkey"], state["written"])
+            _account(w, files, have, result)
+        con.register("winners_df", winners[["pmonth", "pkey", "fid"]])
+        rej = con.execute("""SELECT reason FROM keyed JOIN winners_df USING (pmonth, pkey, fid)
+                             WHERE reason <> ''""").fetchdf()
+        con.unregister("winners_df")
+        for k, n in _reason_kind(rej["reason"]).value_counts().items():
+            reasons[k] = reasons.get(k, 0) + int(n)
+    con.execute("DROP VIEW IF EXISTS keyed")
+    con.execute("DROP VIEW IF EXISTS pk")
+    for t in ("v", "fk", "fnames", "fkeys"):
+        con.execute(f"DROP TABLE IF EXISTS {t}")
+    con.execute("DROP VIEW IF EXISTS staged")
+    return n_rows
+
+
+def _choose(
+    groups: pd.DataFrame, files: dict[int, _File], have: dict, result: IngestResult
+) -> pd.DataFrame:
+    """One copy of each force-month, the copies not taken reported.
+
+    The copy taken is the newer download; on a tie, the one in the store, else the one
+    given first.
+    """
+    take_rows = []
+    for (month, key), cands in groups.groupby(["pmonth", "pkey"], sort=False):
+        cands = cands.to_dict(orient="records")
+        best = max(cands, key=lambda c: (files[c["fid"]].mtime, -c["fid"]))
+        old = have.get((month, key))
+        take = old is None or files[best["fid"]].mtime > float(old["source_mtime"])
+        kept = files[best["fid"]].name if take else old["source_file"]
+        for c in cands:
+            if take and c is best:
+                continue
+            if c is best:
+                why = (
+                    "same modification time as the copy in the store, which is kept"
+                    if files[c["fid"]].mtime == float(old["source_mtime"])
+                    else "older than the copy in the store"
+                )
+            else:
+                why = (
+                    "same modification time; the copy given first is kept"
+                    if files[c["fid"]].mtime == files[best["fid"]].mtime
+                    else "an older download"
+                )
+            result.duplicate_force_months.append(
+                {
+                    "month": month,
+                    "force": c["force"],
+                    "source_file": files[c["fid"]].name,
+                    "rows": int(c["rows"]),
+                    "kept_from": kept,
+                    "why": why,
+                }
+            )
+        if take:
+            take_rows.append(best)
+    return pd.DataFrame(take_rows, columns=["pmonth", "pkey", "fid", "force", "rows", "accepted"])
+
+
+def _account(w: dict, files: dict[int, _File], have: dict, result: IngestResult) -> None:
+    f = files[w["fid"]]
+    rows, acc = int(w["rows"]), int(w["accepted"])
+    month, key = w["pmonth"], w["pkey"]
+    old = have.get((month, key))
+    result.partitions_written += 1
+    result.rows_in += rows
+    result.accepted += acc
+    result.rejected += rows - acc
+    if old is None:
+        result.added += acc
+    else:
+        result.replaced.append(
+            {
+                "month": month,
+                "force": w["force"],
+                "old_source": old["source_file"],
+                "old_rows": int(old["rows"]),
+                "new_source": f.name,
+                "new_rows": rows,
+            }
+        )
+    have[(month, key)] = {
+        "month": month,
+        "force_key": key,
+        "force": w["force"],
+        "source_file": f.name,
+        "source_mtime": f.mtime,
+        "source_parts": int(w["source_parts"]),
+        "rows": rows,
+        "accepted": acc,
+        "rejected": rows - acc,
+    }
+
+
+def _disk_error(root: Path, exc: Exception) -> StoreError:
+    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return StoreError(
+        f"{root}: a partition could not be written ({first}); the disk is full or a file-size "
+        "limit was reached. Free space and run the same ingest again: the partitions already "
+        "written are kept and the rest are added."
+    )
