@@ -19,6 +19,7 @@ __all__ = [
     "HAMPSHIRE_GPKG",
     "INCIDENTS_DIR",
     "LSOA_WARDS_PATH",
+    "NATIONAL_DIR",
     "PLACES_DIR",
     "POPULATION_PATH",
     "REVIEW_DIR",
@@ -48,6 +49,12 @@ GPKG = Path(os.environ.get("HOTSPOTS_BOUNDARIES") or BOUNDARIES_DIR / "eastleigh
 HAMPSHIRE_GPKG = Path(os.environ.get("HOTSPOTS_HAMPSHIRE") or BOUNDARIES_DIR / "hampshire.gpkg")
 """The 14 districts of the Hampshire force with LSOAs, wards and populations
 (``scripts/build_hampshire.py``); ``$HOTSPOTS_HAMPSHIRE`` names another copy."""
+
+NATIONAL_DIR = Path(os.environ.get("HOTSPOTS_NATIONAL_DATA") or ROOT.parent / "shared" / "data")
+"""England and Wales LSOAs (2011, 2021), districts, the district -> CSP -> force lookups and
+Census 2021 by LSOA, used with a police.uk store (``boundaries/england_wales/`` and
+``population/england_wales/`` below it). Not shipped (about 50 MB): the folder beside the
+repository by default; ``$HOTSPOTS_NATIONAL_DATA`` names another."""
 
 POPULATION_PATH = DATA_DIR / "population" / "population_by_area.csv"
 """Census 2021 residents by area level."""

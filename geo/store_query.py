@@ -28,9 +28,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo import paths
 from geo.crs import BNG
 from geo.io import LoadResult, finish_incidents, project_lonlat
-from geo.paths import ROOT
 from geo.schema import INCIDENT_COLUMNS
 from geo.store import (
     StoreError,
@@ -66,17 +66,7 @@ an area has only BTP rows for is a month its own force's file is missing."""
 
 
 def _shared_data() -> Path:
-    env = os.environ.get("HOTSPOTS_NATIONAL_DATA")
-    if env:
-        return Path(env)
-    for cand in (
-        ROOT / "data" / "england_wales",
-        ROOT.parent / "shared" / "data",
-        Path("/work/shared/data"),
-    ):
-        if (cand / "boundaries" / "england_wales").exists():
-            return cand
-    return ROOT.parent / "shared" / "data"
+    return paths.NATIONAL_DIR
 
 
 @dataclass(frozen=True)
@@ -107,7 +97,7 @@ class NationalFiles:
 
     @classmethod
     def default(cls, base: str | Path | None = None) -> NationalFiles:
-        """The files under ``base`` (``$HOTSPOTS_NATIONAL_DATA`` or the shared data folder)."""
+        """The files under ``base`` (:data:`geo.paths.NATIONAL_DIR` by default)."""
         b = Path(base) if base else _shared_data()
         ew = b / "boundaries" / "england_wales"
         return cls(
