@@ -40,7 +40,24 @@ def _command(name: str) -> Callable:
 def _area(args: argparse.Namespace):
     from geo.study_area import load_study_area  # noqa: PLC0415 - keep --help fast
 
-    return load_study_area(getattr(args, "area", None) or "E07000086")
+    code = getattr(args, "area", None) or "E07000086"
+    if not getattr(args, "store", None):
+        return load_study_area(code)
+    try:
+        return load_study_area(code)  # a Hampshire area keeps its wards
+    except InputError:
+        from geo.store_query import national_study_area  # noqa: PLC0415
+
+        return national_study_area(code)
+
+
+def _load_for(args: argparse.Namespace, area):
+    """The incidents of ``area``: from the police.uk store with ``--store``, else the files."""
+    if getattr(args, "store", None):
+        from geo.store_query import load_from_store  # noqa: PLC0415
+
+        return load_from_store(args.store, area)
+    return _load(args.incidents, area)
 
 
 def _incident_paths(items: list[str] | None) -> list:
@@ -98,11 +115,13 @@ def _rates(args: argparse.Namespace) -> int:
     from analysis.rates import area_rates  # noqa: PLC0415
 
     area = _area(args)
+    if args.level is None:
+        args.level = "ward" if "ward" in area.levels else "lsoa"
     if args.level not in area.levels:
         msg = (f"--level {args.level!r}: {area.name} has the levels "
                f"{', '.join(area.levels)}; choose one of them.")
         raise InputError(msg)
-    result = _load(args.incidents, area)
+    result = _load_for(args, area)
     _default_period(args, result.incidents)
     table = area_rates(result.incidents, area.level(args.level), types=args.type,
                        month_from=args.month_from, month_to=args.month_to)
@@ -172,7 +191,7 @@ def _validate(args: argparse.Namespace) -> int:
 def _filtered(args: argparse.Namespace, area):
     from analysis.rates import filter_incidents  # noqa: PLC0415
 
-    result = _load(args.incidents, area)
+    result = _load_for(args, area)
     _default_period(args, result.incidents)
     return result, filter_incidents(result.incidents, types=args.type,
                                     month_from=args.month_from, month_to=args.month_to)
@@ -265,7 +284,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     from analysis.rates import filter_incidents  # noqa: PLC0415
 
     area = _area(args)
-    result = _load(args.incidents, area)
+    result = _load_for(args, area)
     inc = result.incidents
     fixed = [args.train_from, args.train_to, args.test_from, args.test_to]
     if not any(fixed):
@@ -349,7 +368,7 @@ def _report(args: argparse.Namespace) -> int:
     if args.period is not None:
         parse_period(args.period)
     area = _area(args)
-    inc = _load(args.incidents, area).incidents
+    inc = _load_for(args, area).incidents
     if args.kind == "review":
         pack = review_pack(args.period or "2021-04..2022-03", inc, threshold, area=area,
                            review_tables=load_review_tables(REVIEW_DIR),
@@ -402,10 +421,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    def area_option(sp: argparse.ArgumentParser) -> None:
+    def area_option(sp: argparse.ArgumentParser, *, store: bool = True) -> None:
         sp.add_argument("--area", metavar="CODE_OR_NAME",
                         help="a district or CSP of the Hampshire force by ONS code or name "
-                             "(default: Eastleigh, E07000086)")
+                             "(default: Eastleigh, E07000086); with --store, any district "
+                             "or CSP of England and Wales")
+        if not store:
+            return
+        sp.add_argument("--store", metavar="DIR",
+                        help="take the incidents from a police.uk store (hotspots ingest) "
+                             "instead of files")
 
     def filters(sp: argparse.ArgumentParser) -> None:
         area_option(sp)
@@ -421,14 +446,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("rates", help="counts and rates per 1,000 residents by area")
     filters(r)
-    r.add_argument("--level", default="ward",
+    r.add_argument("--level", default=None,
                    help="lsoa, ward, borough (the whole area); Eastleigh also ward2002 and "
-                        "local_area; other areas lsoa21, and district for a CSP (default ward)")
+                        "local_area; other areas lsoa21, and district for a CSP (default ward, or lsoa "
+                        "where the area has no wards)")
     r.add_argument("--out", metavar="FILE.csv")
 
     v = sub.add_parser("validate", help="check files without changing anything")
     v.add_argument("paths", nargs="+", metavar="PATH")
-    area_option(v)
+    area_option(v, store=False)
     v.add_argument("--rejects", metavar="FILE.csv", help="write every rejected row with its reason")
     v.add_argument("--json", action="store_true", help="print the account as JSON")
 
@@ -469,7 +495,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--address", default="127.0.0.1",
                    help="address to bind (default 127.0.0.1: this machine only)")
     a.add_argument("--port", type=int, default=8501)
-    area_option(a)
+    area_option(a, store=False)
     a.add_argument("--no-warm-up", action="store_true",
                    help="announce the app as soon as the server is up, before its first run")
 

@@ -199,7 +199,7 @@ def detect_hotspots(
                      "false-discovery-rate corrected; hotspots are contiguous cells hot at 95%+.")
     polys = gpd.GeoDataFrame(geometry=polys.geometry.to_numpy(), crs=polys.crs)
     described = describe_hotspots(polys, incidents, method=method, gazetteer=area.gazetteer,
-                                  wards=area.levels["ward"].areas)
+                                  wards=area.local_names)
     reference = reference_hotspots(incidents, described, gazetteer=area.gazetteer,
                                    review_hotspots=area.review_hotspots)
     return HotspotResult(hotspots=described, method=method, params=params, surface=surface,
@@ -227,7 +227,7 @@ def _patrol(
         warnings.simplefilter("ignore", ConvergenceWarning)
         surface = fit_risk(history, types=types, study_area=area.geometry, months=tuple(months))
     found = patrol_areas(surface, incidents, n_areas=n_areas, max_across_m=max_across_m,
-                         wards=area.areas("ward"), gazetteer=area.gazetteer)
+                         wards=area.local_names, gazetteer=area.gazetteer)
     located = incidents[incidents["has_location"].to_numpy(bool)]
     inside = gpd.sjoin(located[["crime_type", "geometry"]], found[["rank", "geometry"]],
                        predicate="within")

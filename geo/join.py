@@ -101,7 +101,7 @@ def join_areas(incidents: gpd.GeoDataFrame, area: StudyArea) -> gpd.GeoDataFrame
 
 
 def _join_by_polygons(incidents: gpd.GeoDataFrame, area: StudyArea) -> gpd.GeoDataFrame:
-    """Wards, LSOA 2021 and districts for an area without output areas.
+    """Wards (where the area has them), LSOA 2021 and districts, without output areas.
 
     A located row takes the ward (and LSOA 2021) its point lies in; a row without a
     point, or whose point lies outside the area's wards, takes the ward holding most of
@@ -112,12 +112,13 @@ def _join_by_polygons(incidents: gpd.GeoDataFrame, area: StudyArea) -> gpd.GeoDa
     x, y = out["x"].to_numpy(float), out["y"].to_numpy(float)
     lsoa = out["lsoa_code"].fillna("").to_numpy(dtype=object)
     lookup = area.lsoa_wards
-    wards = area.levels["ward"].areas
-    ward = _polygon_at(x, y, wards, "code")
-    fallback = pd.Series(lsoa).map(lookup["ward_code"]).fillna("").to_numpy(dtype=object)
-    out["ward_code"] = pd.Series(np.where(ward != "", ward, fallback), index=out.index).replace(
-        "", None)
-    out["ward_name"] = out["ward_code"].map(wards.set_index("code")["name"])
+    if "ward" in area.levels:
+        wards = area.levels["ward"].areas
+        ward = _polygon_at(x, y, wards, "code")
+        fallback = pd.Series(lsoa).map(lookup["ward_code"]).fillna("").to_numpy(dtype=object)
+        out["ward_code"] = pd.Series(np.where(ward != "", ward, fallback),
+                                     index=out.index).replace("", None)
+        out["ward_name"] = out["ward_code"].map(wards.set_index("code")["name"])
     if area.lsoas_2021 is not None:
         same = pd.Series(lsoa).isin(set(area.lsoas_2021["code"])).to_numpy()
         by_point = _polygon_at(x, y, area.lsoas_2021, "code")

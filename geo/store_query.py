@@ -41,7 +41,7 @@ from geo.store import (
     partitions,
     spatial_extension_path,
 )
-from geo.study_area import StudyArea
+from geo.study_area import AreaLevel, StudyArea
 
 __all__ = [
     "LEVELS",
@@ -52,6 +52,7 @@ __all__ = [
     "home_forces",
     "load_from_store",
     "national_counts",
+    "national_study_area",
     "store_incidents",
     "store_rejects",
 ]
@@ -806,3 +807,89 @@ def store_rejects(
         )
     finally:
         con.close()
+
+
+def _loose(text: str) -> str:
+    t = str(text).lower().replace("&", " and ").replace("'", "").replace("\u2019", "")
+    return " ".join("".join(c if c.isalnum() else " " for c in t).split())
+
+
+def national_study_area(code_or_name: str, files: NationalFiles | None = None) -> StudyArea:
+    """A study area for any district or CSP of England and Wales, from the national files.
+
+    The LSOA 2011 polygons of the area (the codes police.uk uses), the LSOA 2021 polygons
+    with their Census 2021 residents, and the whole area. No ward file covers England and
+    Wales here, so the levels are LSOAs and the whole area only (said in each level's
+    notes); there is no gazetteer, so hotspots are named after their streets.
+
+    Parameters
+    ----------
+    code_or_name
+        A district's current or former ONS code, a CSP's code, or either's name
+        (matched loosely).
+    files
+        The national files (:data:`geo.paths.NATIONAL_DIR` by default).
+
+    Returns
+    -------
+    geo.study_area.StudyArea
+
+    Raises
+    ------
+    StoreError
+        When nothing matches, or a file is missing.
+    """
+    f = _files(files)
+    lk = _lookup_all(f)
+    want = _loose(code_or_name)
+    active = pd.read_csv(f.lad_active, dtype=str, usecols=["LADCD", "LADCD_ACTIVE"])
+    old_to_new = dict(zip(active["LADCD"].str.lower(), active["LADCD_ACTIVE"], strict=True))
+    district = old_to_new.get(want)
+    rows = pd.DataFrame()
+    for level, key in (("district", district), ("district", None), ("csp", None)):
+        names = lk[f"{level}_name"].map(_loose)
+        codes = lk[level].str.lower()
+        hit = (codes == (key.lower() if key else want)) | (names == want)
+        if hit.any():
+            rows = lk[hit]
+            code = rows[level].iloc[0]
+            name = rows[f"{level}_name"].iloc[0]
+            break
+    if rows.empty:
+        msg = (f"area {code_or_name!r}: no district or CSP of England and Wales has that code "
+               "or name (current and former district codes, CSP codes and names are known).")
+        raise StoreError(msg)
+    lsoa_codes = set(rows["lsoa_code"])
+    l11 = gpd.read_parquet(f.lsoa11, columns=["LSOA11CD", "LSOA11NM", "geometry"])
+    l11 = l11[l11["LSOA11CD"].isin(lsoa_codes)].to_crs(BNG)
+    l11 = l11.rename(columns={"LSOA11CD": "code", "LSOA11NM": "name"}).reset_index(drop=True)
+    l11["geometry"] = shapely.make_valid(l11.geometry.to_numpy())
+    t = _lsoa21_table(f)
+    t = t[t["lsoa_code"].isin(lsoa_codes)]
+    l11["population"] = l11["code"].map(t.groupby("lsoa_code")["population"].sum()).fillna(0)
+    l11["population"] = l11["population"].astype(int)
+    l21 = gpd.read_parquet(f.lsoa21, columns=["LSOA21CD", "LSOA21NM", "geometry"])
+    l21 = l21[l21["LSOA21CD"].isin(set(t["lsoa21"]))].to_crs(BNG)
+    l21 = l21.rename(columns={"LSOA21CD": "code", "LSOA21NM": "name"}).reset_index(drop=True)
+    l21["geometry"] = shapely.make_valid(l21.geometry.to_numpy())
+    l21["population"] = l21["code"].map(t.set_index("lsoa21")["population"]).fillna(0)
+    l21["population"] = l21["population"].astype(int)
+    total = int(l11["population"].sum())
+    outline = gpd.GeoDataFrame({"code": [code], "name": [name]},
+                               geometry=[shapely.union_all(l21.geometry.to_numpy())], crs=BNG)
+    note = ("Census 2021 on LSOA 2021, carried onto LSOA 2011 (identical codes; other LSOAs "
+            "by the LSOA 2011 holding the LSOA 2021's representative point)")
+    levels = {
+        "lsoa": AreaLevel("lsoa", "LSOAs (2011)", l11[["code", "name", "population", "geometry"]],
+                          "lsoa_code", "ONS LSOA December 2011 (the codes police.uk uses); no "
+                          "ward file covers this area, so LSOAs are the smallest areas", note),
+        "lsoa21": AreaLevel("lsoa21", "LSOAs (2021)",
+                            l21[["code", "name", "population", "geometry"]], "lsoa21_code",
+                            "ONS LSOA December 2021", "Census 2021"),
+        "borough": AreaLevel("borough", "Whole area", outline.assign(population=total),
+                             None, "LSOA 2021 dissolved", "Census 2021"),
+    }
+    lookup = pd.DataFrame(index=pd.Index(sorted(lsoa_codes), name="lsoa_code"))
+    return StudyArea(code=code, name=name, outline=outline, levels=levels,
+                     lsoas=l11[["code", "name", "geometry"]], lsoa_wards=lookup,
+                     lsoas_2021=l21[["code", "name", "geometry"]])

@@ -208,6 +208,15 @@ class StudyArea:
         stamps = self.files.stamps() if self.files else ()
         return hashlib.sha256(repr((self.code, stamps)).encode()).hexdigest()[:16]
 
+    @property
+    def local_names(self) -> gpd.GeoDataFrame:
+        """The areas that name places in the study area: its wards, else its outline.
+
+        Columns ``code``, ``name`` and geometry (EPSG:27700).
+        """
+        key = "ward" if "ward" in self.levels else "borough"
+        return self.levels[key].areas[["code", "name", "geometry"]]
+
     def level(self, key: str) -> AreaLevel:
         """The area level ``key``.
 

@@ -267,4 +267,4 @@ def basemap_for(area: StudyArea) -> BaseMap:
         labels = gpd.GeoDataFrame({"name": []}, geometry=[], crs=area.outline.crs)
     else:
         labels = labels[~labels["kind"].isin(["station", "airport", "foreshore"])]
-    return BaseMap(outline=area.outline, areas=area.areas("ward"), labels=labels)
+    return BaseMap(outline=area.outline, areas=area.local_names, labels=labels)
