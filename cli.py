@@ -114,6 +114,10 @@ def _write_csv(df: pd.DataFrame, out: str) -> None:
 def _rates(args: argparse.Namespace) -> int:
     from analysis.rates import area_rates  # noqa: PLC0415
 
+    if args.store and args.level in ("csp", "district", "force") and not args.area:
+        # Every CSP, district or force area of England and Wales, in one query.
+        args.similar, args.n, args.json = getattr(args, "similar", None), 10, False
+        return _national(args)
     area = _area(args)
     if args.level is None:
         args.level = "ward" if "ward" in area.levels else "lsoa"
@@ -449,7 +453,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--level", default=None,
                    help="lsoa, ward, borough (the whole area); Eastleigh also ward2002 and "
                         "local_area; other areas lsoa21, and district for a CSP (default ward, or lsoa "
-                        "where the area has no wards)")
+                        "where the area has no wards); with --store and no --area: csp, "
+                        "district or force for every one in England and Wales")
     r.add_argument("--out", metavar="FILE.csv")
 
     v = sub.add_parser("validate", help="check files without changing anything")
