@@ -16,6 +16,7 @@ import streamlit as st
 
 from app_views import data_view, map_view, patrol, siting, tasking
 from app_views.filters import sidebar
+from app_views.printing import print_stylesheet
 from app_views.state import active_dataset, fault_message, shipped_month_problems, with_sources
 from app_views.uploads import first_line
 from geo.errors import InputError
@@ -38,6 +39,7 @@ _VIEWS = {
     "Data": data_view.render,
 }
 
+print_stylesheet()
 top = st.container()
 try:
     dataset = active_dataset()

@@ -18,9 +18,11 @@ from shapely.geometry import box
 from analysis.hotspots import HotspotResult
 from app_views import map_view, state
 from app_views.filters import METHOD_LABELS, Filters
+from app_views.printing import pack_files
 from app_views.state import Dataset
 from geo.crs import WGS84
 from geo.writers import csv_bytes
+from packs.patrol import patrol_pack
 from render.map import MapLayers, build_map, save_standalone_html
 
 __all__ = [
@@ -156,6 +158,23 @@ def _downloads(
     }
 
 
+@st.cache_data(max_entries=4, ttl=state.RESULTS_TTL, show_spinner="Printing the patrol plan\u2026")
+def _plan_files(
+    _ds: Dataset,
+    _hs: HotspotResult,
+    cache_key: str,  # noqa: ARG001 - keys the cache for the unhashed frames
+    f: Filters,
+) -> dict[str, bytes | str]:
+    pack = patrol_pack(_hs.hotspots, area=state.study_area(), period=(f.month_from, f.month_to),
+                       types_label=f.types_label, method_label=f.method_label,
+                       notes=[_tidy(n) for n in _hs.notes])
+    return pack_files(pack)
+
+
+def _tidy(note: str) -> str:
+    return " ".join(note.split())
+
+
 def _printable(table: pd.DataFrame) -> str:
     heads = [PLAN_COLUMNS[c] for c in table.columns]
     lines = ["| " + " | ".join(heads) + " |", "|" + "---|" * len(heads)]
@@ -242,7 +261,21 @@ def render(ds: Dataset, f: Filters) -> None:
     map_view.show_map(layers, f, key="patrol_map", height=map_view.VIEW_MAP_HEIGHT, fit=fit)
 
     st.subheader("Printable plan")
-    st.caption("Print this page from the browser (Ctrl+P); the table below prints in full.")
+    st.caption("Download the plan as an A4 PDF or one offline HTML page (title, area, period, "
+               "method, the map with rank numbers, and the table), or print this page from "
+               "the browser (Ctrl+P prints the view without the sidebar).")
+    if st.button("Prepare the patrol plan to download", key="prepare_plan"):
+        st.session_state["plan_ready"] = state.results_key(ds)
+    if st.session_state.get("plan_ready") == state.results_key(ds):
+        plan = _plan_files(ds, hs, state.results_key(ds), f)
+        p1, p2 = st.columns(2)
+        if "pdf" in plan:
+            p1.download_button("Patrol plan (PDF)", plan["pdf"], f"{stem}_plan.pdf",
+                               "application/pdf", key="dl_plan_pdf")
+        else:
+            p1.caption(str(plan.get("note", "")))
+        p2.download_button("Patrol plan (HTML)", plan["html"], f"{stem}_plan.html",
+                           "text/html", key="dl_plan_html")
     st.markdown(
         f"**{md_escape(f.types_label)}, {md_escape(f.period_label)}**, {md_escape(f.method_label)}"
     )

@@ -19,10 +19,13 @@ from analysis.periods import contiguous_runs, previous_period
 from analysis.rates import period_change
 from app_views import map_view, state
 from app_views.filters import Filters
+from app_views.printing import pack_files
 from app_views.state import Dataset, level_labels
 from geo.errors import InputError
 from geo.published import check_review_tables, checks_to_frame
+from geo.schema import ASB
 from geo.study_area import EASTLEIGH
+from packs import tasking_pack
 from render.map import MapLayers
 
 __all__ = ["change_by_area", "hotspot_change", "monthly_by_area", "render", "suggest_period"]
@@ -140,9 +143,41 @@ def _latest_month(ds: Dataset, f: Filters) -> None:
         shown = True
 
 
+@st.cache_data(max_entries=4, ttl=state.RESULTS_TTL, show_spinner="Printing the tasking pack\u2026")
+def _tasking_files(
+    _ds: Dataset, cache_key: str, month: str, types: tuple[str, ...]  # noqa: ARG001
+) -> dict[str, bytes | str]:
+    pack = tasking_pack(month, _ds.incidents, area=state.study_area(), types=types or (ASB,))
+    return pack_files(pack)
+
+
+def _tasking_download(ds: Dataset, f: Filters) -> None:
+    """The monthly tasking pack of the latest month, as an A4 PDF and an HTML page."""
+    this = ds.months[-1]
+    if st.button(f"Prepare the tasking pack for {this} to download", key="prepare_tasking"):
+        st.session_state["tasking_ready"] = (state.results_key(ds), this, f.types)
+    if st.session_state.get("tasking_ready") != (state.results_key(ds), this, f.types):
+        return
+    try:
+        files = _tasking_files(ds, state.results_key(ds), this, f.types)
+    except InputError as exc:
+        state.show_input_error("The tasking pack cannot be made", exc)
+        return
+    t1, t2 = st.columns(2)
+    if "pdf" in files:
+        t1.download_button("Tasking pack (PDF)", files["pdf"], f"tasking_{this}.pdf",
+                           "application/pdf", key="dl_tasking_pdf")
+    else:
+        t1.caption(str(files.get("note", "")))
+    t2.download_button("Tasking pack (HTML)", files["html"], f"tasking_{this}.html",
+                       "text/html", key="dl_tasking_html")
+
+
 def render(ds: Dataset, f: Filters) -> None:
     """Draw the Tasking review view."""
     st.header("Tasking review")
+    if ds.months:
+        _tasking_download(ds, f)
     mode = st.radio(
         "Compare", [LATEST, SIDEBAR], key="tasking_mode", horizontal=True,
         format_func={LATEST: "Latest month: month before and a year before",
