@@ -411,6 +411,11 @@ def _app(args: argparse.Namespace) -> int:
     if not APP.exists():
         msg = f"{APP}: the app script is missing; reinstall from the repository."
         raise InputError(msg)
+    if args.store:
+        from geo.store import open_store  # noqa: PLC0415
+
+        open_store(args.store)  # a missing or damaged store ends here, in one line
+        os.environ["HOTSPOTS_STORE"] = str(Path(args.store).resolve())
     if args.area:
         area = _area(args)  # a bad area ends here, in one line
         os.environ["HOTSPOTS_AREA"] = area.code  # the server (a child) opens on it
@@ -500,7 +505,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--address", default="127.0.0.1",
                    help="address to bind (default 127.0.0.1: this machine only)")
     a.add_argument("--port", type=int, default=8501)
-    area_option(a, store=False)
+    area_option(a)
     a.add_argument("--no-warm-up", action="store_true",
                    help="announce the app as soon as the server is up, before its first run")
 

@@ -159,7 +159,9 @@ def area_rates(
     out["count"] = out["code"].map(counts).fillna(0).astype(int)
     out["population"] = areas["population"].astype(float).to_numpy()
     low, high = poisson_ci(out["count"].to_numpy(), conf=conf)
-    scale = per * 12 / n_months / out["population"].to_numpy()
+    pop = out["population"].to_numpy(float)
+    # An area with no residents (an LSOA whose population went to its neighbours) has no rate.
+    scale = np.divide(per * 12 / n_months, pop, out=np.full(len(pop), np.nan), where=pop > 0)
     rate_col = f"rate_per_{per}"
     out[rate_col] = out["count"] * scale
     out["ci_low"] = low * scale

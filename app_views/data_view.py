@@ -276,7 +276,7 @@ def render(ds: Dataset, f: Filters) -> None:  # noqa: ARG001 - same signature as
     with tab2:
         _csp_upload(limit_mb)
     current = state.active_dataset()
-    if not current.key.startswith("shipped:"):
+    if not current.key.startswith(("shipped:", "store:")):
         st.button("Go back to the shipped data", key="back_to_shipped", on_click=_back_to_shipped)
     _account(current)
     st.subheader("Where every layer comes from")

@@ -298,7 +298,7 @@ def _candidates(
         shown = gpd.GeoDataFrame(pd.concat([venues, extra], ignore_index=True), crs=BNG)
     layers = MapLayers(
         borough=state.borough(),
-        outlines=state.level_areas("ward")[["name", "geometry"]],
+        outlines=state.core_area().local_names[["name", "geometry"]],
         hotspots=hs.hotspots if hs is not None and len(hs.hotspots) else None,
         points=pd.DataFrame(
             {

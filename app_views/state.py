@@ -26,12 +26,14 @@ from analysis.hotspots import HotspotResult, detect_hotspots
 from analysis.kde import DensitySurface, kde_surface
 from analysis.rates import area_rates, filter_incidents
 from geo.boundaries import load_layer
+from geo.errors import InputError
 from geo.io import LoadResult, load_incidents
 from geo.paths import (
     DATA_DIR,
     GAZETTEER_PATH,
     GPKG,
     HAMPSHIRE_GPKG,
+    NATIONAL_DIR,
     REVIEW_DIR,
     SCHOOLS_PATH,
     STATIONS_PATH,
@@ -41,6 +43,7 @@ from geo.paths import (
 )
 from geo.places import load_gazetteer, load_schools, load_stations, load_venues
 from geo.published import load_review_tables
+from geo.store_query import area_lookup, load_from_store, national_study_area
 from geo.study_area import EASTLEIGH, DataFiles, StudyArea, load_study_area
 
 __all__ = [
@@ -76,6 +79,7 @@ __all__ = [
     "show_input_error",
     "stations",
     "stations_near",
+    "store_dir",
     "study_area",
     "user_dir",
     "venues",
@@ -121,9 +125,33 @@ def _area_choices(stamp: tuple[str, float]) -> dict[str, str]:
     return out
 
 
+def store_dir() -> Path | None:
+    """The police.uk store the app reads (``hotspots app --store DIR``), or None."""
+    env = os.environ.get("HOTSPOTS_STORE")
+    return Path(env) if env else None
+
+
+@st.cache_resource(max_entries=1)
+def _national_choices(stamp: tuple[str, float]) -> dict[str, str]:  # noqa: ARG001 - keys the cache
+    out = {}
+    for level, suffix in (("district", ""), ("csp", " CSP")):
+        lk = area_lookup(level).drop_duplicates("code").sort_values("name")
+        out.update({c: f"{n}{suffix}" for c, n in zip(lk["code"], lk["name"], strict=True)
+                    if c and n and c not in out})
+    return out
+
+
 def area_choices() -> dict[str, str]:
-    """Every district and multi-district CSP of the Hampshire force: code -> label."""
-    return _area_choices(file_stamp(HAMPSHIRE_GPKG))
+    """The areas to pick, code -> label.
+
+    Every district and multi-district CSP of the Hampshire force; with a store, every
+    district and CSP of England and Wales too.
+    """
+    hampshire = _area_choices(file_stamp(HAMPSHIRE_GPKG))
+    if store_dir() is None:
+        return hampshire
+    national = _national_choices(file_stamp(NATIONAL_DIR))
+    return {**hampshire, **{c: n for c, n in national.items() if c not in hampshire}}
 
 
 @dataclass(frozen=True)
@@ -185,9 +213,14 @@ _CORE_FILES = ("gpkg", "hampshire", "population", "lsoa_wards")
 
 
 @st.cache_resource(max_entries=4)
-def _core_area(code: str, stamps: tuple[tuple[str, float], ...]) -> StudyArea:
+def _core_area(code: str, stamps: tuple[tuple[str, float], ...], store: str) -> StudyArea:
     paths = dict(zip(_CORE_FILES, (Path(p) for p, _ in stamps), strict=True))
-    return load_study_area(code, files=DataFiles(**paths), with_places=False)
+    try:
+        return load_study_area(code, files=DataFiles(**paths), with_places=False)
+    except InputError:
+        if not store:
+            raise
+        return national_study_area(code)  # outside Hampshire: from the national files
 
 
 def core_area() -> StudyArea:
@@ -198,7 +231,8 @@ def core_area() -> StudyArea:
     damaged one is named where it is used while the rest of the app carries on.
     """
     files = DataFiles()
-    return _core_area(area_code(), tuple(file_stamp(getattr(files, f)) for f in _CORE_FILES))
+    return _core_area(area_code(), tuple(file_stamp(getattr(files, f)) for f in _CORE_FILES),
+                      str(store_dir() or ""))
 
 
 @st.cache_resource(max_entries=2)
@@ -219,19 +253,25 @@ def study_area() -> StudyArea:
 
 @st.cache_resource(max_entries=4, show_spinner="Loading the shipped police.uk months\u2026")
 def _load_shipped(stamps: tuple[tuple[str, float], ...], area_key: str) -> LoadResult:  # noqa: ARG001 - keys the cache
+    store = store_dir()
+    if store is not None:
+        return load_from_store(store, core_area())
     return load_incidents([p for p, _ in stamps], core_area())
 
 
 def shipped_dataset() -> Dataset:
     """The shipped real police.uk months (cached on their paths and mtimes)."""
-    stamps = tuple(file_stamp(p) for p in shipped_incident_paths())
+    store = store_dir()
+    stamps = (tuple(file_stamp(p) for p in sorted(store.glob("data/month=*")))
+              if store is not None else tuple(file_stamp(p) for p in shipped_incident_paths()))
     area = core_area()
     result = _load_shipped(stamps, area.key)
     months = sorted(m for m in result.incidents["month"].unique() if m)
     span = f"{months[0]} to {months[-1]}" if months else "no months"
     return Dataset(
-        key=f"shipped:{_stamp_key(stamps)}:{area.code}",
-        label=f"Shipped police.uk data, {area.name}, {span}",
+        key=f"{'store' if store is not None else 'shipped'}:{_stamp_key(stamps)}:{area.code}",
+        label=(f"police.uk store {store.name}, {area.name}, {span}" if store is not None
+               else f"Shipped police.uk data, {area.name}, {span}"),
         result=result,
         area=area.code,
     )

@@ -263,10 +263,11 @@ def _emerging_section(ds: Dataset, f: Filters) -> None:
 
 def _trend_and_published(ds: Dataset, f: Filters) -> None:
     _emerging_section(ds, f)
-    st.subheader(
-        f"Monthly trend by {'local area' if f.level == 'lsoa' else level_labels()[f.level].lower()}"
-    )
-    level = "local_area" if f.level == "lsoa" else f.level
+    # LSOAs are too many to draw as lines: their local areas (or wards) instead.
+    levels = state.core_area().levels
+    level = (next((k for k in ("local_area", "ward") if k in levels), f.level)
+             if f.level in ("lsoa", "lsoa21") else f.level)
+    st.subheader(f"Monthly trend by {levels[level].label.lower()}")
     trend = monthly_by_area(ds, f, level)
     ranked = trend.sum().sort_values(ascending=False).index.tolist()
     chosen = st.session_state.get("trend_areas")
