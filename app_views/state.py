@@ -150,7 +150,11 @@ def area_choices() -> dict[str, str]:
     hampshire = _area_choices(file_stamp(HAMPSHIRE_GPKG))
     if store_dir() is None:
         return hampshire
-    national = _national_choices(file_stamp(NATIONAL_DIR))
+    try:
+        national = _national_choices(file_stamp(NATIONAL_DIR))
+    except (InputError, OSError) as exc:  # no national files: the Hampshire areas only
+        st.sidebar.caption(f"Only the Hampshire areas: {str(exc).splitlines()[0]}")
+        return hampshire
     return {**hampshire, **{c: n for c, n in national.items() if c not in hampshire}}
 
 

@@ -1,0 +1,37 @@
+"""The app on a police.uk store (``hotspots app --store DIR``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from analysis.rates import filter_incidents
+from geo.io import load_incidents
+from geo.paths import NATIONAL_DIR, shipped_incident_paths
+from geo.store import ingest
+from geo.study_area import load_study_area
+
+APP = Path(__file__).resolve().parents[2] / "app.py"
+
+
+def test_the_app_reads_an_area_out_of_the_store(tmp_path, monkeypatch):
+    archive = shipped_incident_paths("hampshire")[0]
+    ingest([archive], tmp_path / "store")
+    monkeypatch.setenv("HOTSPOTS_STORE", str(tmp_path / "store"))
+    at = AppTest.from_file(str(APP), default_timeout=300)
+    at.session_state["area"] = "E06000045"
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    ds = at.session_state["dataset"]
+    assert ds.key.startswith("store:") and ds.area == "E06000045"
+    # The same rows as the files give for Southampton, for the months on the slider.
+    files = load_incidents([archive], load_study_area("E06000045")).incidents
+    first, last = at.sidebar.select_slider(key="months").value
+    want = filter_incidents(files, types=["Anti-social behaviour"], month_from=first,
+                            month_to=last)
+    got = next(m.value for m in at.metric if m.label == "Incidents")
+    assert int(got.replace(",", "")) == len(want)
+    if (NATIONAL_DIR / "boundaries" / "england_wales").exists():
+        assert "Newcastle upon Tyne" in at.sidebar.selectbox(key="area").options
