@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_views import data_view, map_view, patrol, siting, tasking
+from app_views import data_view, map_view, national, patrol, siting, tasking
 from app_views.filters import sidebar
 from app_views.printing import print_stylesheet
 from app_views.state import active_dataset, fault_message, shipped_month_problems, with_sources
@@ -37,6 +37,7 @@ _VIEWS = {
     "Tasking review": tasking.render,
     "Venue siting": siting.render,
     "Data": data_view.render,
+    "National": national.render,
 }
 
 print_stylesheet()

@@ -15,6 +15,7 @@ from analysis.clusters import DEFAULT_EPS_M, DEFAULT_MIN_SAMPLES
 from analysis.hotspots import MIN_PATROL_MONTHS
 from analysis.periods import contiguous_runs, default_months
 from app_views.state import AREA_KEY, Dataset, area_choices, level_labels
+from app_views.state import store_dir as state_store
 from geo.schema import ASB
 
 __all__ = [
@@ -195,7 +196,10 @@ def sidebar(ds: Dataset) -> Filters:
     sb = st.sidebar
     choices = area_choices()
     sb.title(f"{choices.get(ds.area, ds.area).split(' (')[0]} hotspots")
-    view = sb.radio("View", VIEWS, key="view")
+    views = [*VIEWS, "National"] if state_store() is not None else list(VIEWS)
+    if st.session_state.get("view") not in views:
+        st.session_state.pop("view", None)
+    view = sb.radio("View", views, key="view")
     if st.session_state.get(AREA_KEY) not in choices:
         st.session_state[AREA_KEY] = ds.area
     sb.selectbox(

@@ -7,8 +7,9 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from analysis.rates import filter_incidents
+from geo.boundaries import load_layer
 from geo.io import load_incidents
-from geo.paths import NATIONAL_DIR, shipped_incident_paths
+from geo.paths import HAMPSHIRE_GPKG, NATIONAL_DIR, shipped_incident_paths
 from geo.store import ingest
 from geo.study_area import load_study_area
 
@@ -35,3 +36,20 @@ def test_the_app_reads_an_area_out_of_the_store(tmp_path, monkeypatch):
     assert int(got.replace(",", "")) == len(want)
     if (NATIONAL_DIR / "boundaries" / "england_wales").exists():
         assert "Newcastle upon Tyne" in at.sidebar.selectbox(key="area").options
+
+
+def test_the_national_view_rates_every_area_of_the_store(tmp_path, monkeypatch):
+    if not (NATIONAL_DIR / "boundaries" / "england_wales").exists():
+        return  # the national files live beside the repository (../shared/data)
+    ingest([shipped_incident_paths("hampshire")[0]], tmp_path / "store")
+    monkeypatch.setenv("HOTSPOTS_STORE", str(tmp_path / "store"))
+    at = AppTest.from_file(str(APP), default_timeout=300)
+    at.session_state["view"] = "National"
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    table = at.dataframe[0].value
+    counted = table[table["vs national"] != "no data"]
+    # Only Hampshire's own force is in this store: its CSPs are the areas counted.
+    csps = set(load_layer("districts", HAMPSHIRE_GPKG)["csp_code"])
+    assert set(counted["code"]) == csps and "North Hampshire" in set(counted["name"])
+    assert len(at.get("component_instance")) == 1  # the choropleth
