@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from app_views import state
+from app_views import streets as street_files
 from app_views.filters import Filters
 from app_views.state import Dataset
 from app_views.uploads import csp_columns, csp_dataset, first_line, police_dataset, replace_dataset
@@ -253,6 +254,39 @@ def _csp_upload(limit_mb: int) -> None:
     _report(ds, error)
 
 
+def _streets_upload(limit_mb: int) -> None:
+    st.markdown(
+        "**Streets**: road links for street names on the map and walking distances to "
+        "venues: OS Open Roads (GeoPackage or GeoJSON), OS OpenMap Local roads, or an "
+        "OpenStreetMap extract (.osm, .osm.pbf). Kept in your data folder, so you give it once."
+    )
+    problem = street_files.streets_problem()
+    path = street_files.streets_path()
+    if path is not None and problem is None:
+        found = street_files.streets()
+        share = found.attrs.get("cover_share")
+        st.caption(
+            f"In use: {path.name}, {len(found):,} road links"
+            + (f", covering {share * 100:.1f}% of the study area" if share is not None else "")
+            + "."
+        )
+    elif problem is not None:
+        st.error(f"Streets not in use: {problem}")
+    up = st.file_uploader(
+        f"Street file (up to {limit_mb} MB)",
+        type=list(street_files.STREET_SUFFIXES),
+        key="streets_file",
+    )
+    if st.button("Use this street file", key="load_streets", disabled=up is None):
+        try:
+            saved = street_files.save_streets_file(up.name, up.getvalue())
+        except (InputError, OSError) as exc:
+            st.error(f"Not loaded: {first_line(exc)} The streets in use are unchanged.")
+        else:
+            st.session_state[_LOADED] = f"Streets loaded from {up.name} (kept as {saved})."
+            st.rerun()
+
+
 def _back_to_shipped() -> None:
     state.set_dataset(state.shipped_dataset())
 
@@ -270,11 +304,13 @@ def render(ds: Dataset, f: Filters) -> None:  # noqa: ARG001 - same signature as
         ".streamlit/config.toml). Files stay on this machine; a file that cannot be used is "
         "reported in one line and the data in use stays as it was."
     )
-    tab1, tab2 = st.tabs(["police.uk files", "CSP log"])
+    tab1, tab2, tab3 = st.tabs(["police.uk files", "CSP log", "Streets"])
     with tab1:
         _police_upload(limit_mb)
     with tab2:
         _csp_upload(limit_mb)
+    with tab3:
+        _streets_upload(limit_mb)
     current = state.active_dataset()
     if not current.key.startswith("shipped:"):
         st.button("Go back to the shipped data", key="back_to_shipped", on_click=_back_to_shipped)

@@ -22,6 +22,7 @@ from analysis.rates import filter_incidents
 from app_views import state
 from app_views.filters import METHOD_LABELS, Filters
 from app_views.state import Dataset, level_labels
+from app_views.streets import streets_for_map
 from geo.crs import BNG, WGS84, transformer
 from geo.errors import InputError
 from render.map import MapLayers, build_map
@@ -130,6 +131,7 @@ def map_layers(
         schools=optional_layer("Schools", state.schools_near),
         stations=optional_layer("Rail stations", state.stations_near),
         labels=place_labels(),
+        streets=streets_for_map(),
     )
 
 

@@ -55,6 +55,8 @@ LAYER_NAMES = {
     "stations": "Rail stations",
     "labels": "Place labels",
     "area_names": "Area names",
+    "streets": "Streets",
+    "catchments": "Walking catchments",
 }
 """Names of the layers in the layer control (the areas layer adds its value label)."""
 
@@ -304,7 +306,10 @@ class Bubbles(MacroElement):
                         html: div, iconSize: [c[2], c[2]],
                         iconAnchor: [c[2] / 2, c[2] / 2], className: "eh-cluster-icon"
                     });
-                    L.marker([c[0], c[1]], {icon: icon, keyboard: false})
+                    // The click goes on to the map (bubblingMouseEvents), so a click on
+                    // a bubble is a click on the map at that point (area profile, siting).
+                    L.marker([c[0], c[1]], {icon: icon, keyboard: false,
+                                            bubblingMouseEvents: true})
                         .bindTooltip(c[5], {sticky: false})
                         .addTo(group);
                 });

@@ -84,6 +84,7 @@ from render.leaflet_offline import (
 from render.legend import Classification, classify
 from render.model import MapLayers
 from render.raster import DensityGrid, DensityImage, DensitySurfaceLike, density_image
+from render.streets import add_streets, add_walk_catchment
 
 __all__ = [
     "CHANGE_COLOURS",
@@ -243,6 +244,8 @@ def build_map(
         ("schools", layers.schools),
         ("stations", layers.stations),
         ("labels", layers.labels),
+        ("streets", layers.streets),
+        ("catchments", layers.catchments),
     ):
         if gdf is not None:
             check_frame(gdf, f"layers.{name}")
@@ -271,6 +274,9 @@ def build_map(
     if attribution:
         Attribution(esc(attribution)).add_to(m)
 
+    if layers.streets is not None and len(layers.streets):
+        # Under everything (Leaflet's tile pane); named from street zoom.
+        add_streets(m, layers.streets, name=LAYER_NAMES["streets"])
     if layers.areas is not None:
         add_areas(m, layers)
     if layers.outlines is not None:
@@ -283,6 +289,14 @@ def build_map(
         add_change(m, layers.change)
     if layers.hotspots is not None:
         add_hotspots(m, layers.hotspots)
+    if layers.catchments is not None and len(layers.catchments):
+        group = folium.FeatureGroup(name=LAYER_NAMES["catchments"])
+        for _, row in layers.catchments.iterrows():
+            add_walk_catchment(
+                m, row.geometry, distance_m=float(row["distance_m"]), group=group,
+                venue=str(row["name"]),
+            )
+        group.add_to(m)
     if layers.venues is not None:
         add_venues(m, layers)
     if layers.schools is not None:
@@ -307,7 +321,9 @@ def build_map(
         if getattr(child, "eh_key", None) in layers.hidden:
             child.show = False
 
-    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    # Collapsed: the map and its legend are what is read at a glance; the layer list
+    # opens on hover or tap.
+    folium.LayerControl(collapsed=True, position="topright").add_to(m)
     if bounds is not None:
         m.fit_bounds(bounds, padding=(10, 10))
     return make_offline(m)
