@@ -27,6 +27,7 @@ __all__ = [
     "LAYER_NAMES",
     "Attribution",
     "Bubbles",
+    "Declutter",
     "HtmlControl",
     "HtmlPopup",
     "HtmlTooltip",
@@ -152,6 +153,7 @@ class HtmlControl(MacroElement):
         self._name = "HtmlControl"
         self.content = content
         self.position = position
+        self.kind = kind
         self.css_class = f"eh-legend leaflet-control eh-legend-{kind}".strip()
 
 
@@ -231,6 +233,55 @@ class ZoomBand(MacroElement):
     def __init__(self) -> None:
         super().__init__()
         self._name = "ZoomBand"
+
+
+class Declutter(MacroElement):
+    """Hide text labels that would overlap one already shown, after every zoom and pan.
+
+    Priority: hotspot rank numbers (never hidden), then the place names, then the area
+    names, then minor places and stations; a label is hidden (``visibility: hidden``)
+    when its box meets the box of one of higher priority. Takes no parameters.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            (function (map) {
+                function rank(el) {
+                    if (el.classList.contains("eh-rank")) { return 0; }
+                    if (el.classList.contains("eh-area")) { return 2; }
+                    if (el.classList.contains("eh-small")) { return 3; }
+                    return 1;
+                }
+                function declutter() {
+                    var els = Array.prototype.slice.call(
+                        map.getContainer().querySelectorAll(".eh-rank, .eh-label"));
+                    els.forEach(function (el) { el.style.visibility = ""; });
+                    els.sort(function (a, b) { return rank(a) - rank(b); });
+                    var placed = [];
+                    els.forEach(function (el) {
+                        var r = el.getBoundingClientRect();
+                        if (!r.width || !r.height) { return; }
+                        var clash = placed.some(function (o) {
+                            return r.left < o.right + 2 && o.left < r.right + 2 &&
+                                r.top < o.bottom + 1 && o.top < r.bottom + 1;
+                        });
+                        if (clash && rank(el) > 0) { el.style.visibility = "hidden"; }
+                        else { placed.push(r); }
+                    });
+                }
+                map.on("zoomend moveend overlayadd overlayremove", function () {
+                    setTimeout(declutter, 0);
+                });
+                map.whenReady(function () { setTimeout(declutter, 0); });
+            })({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "Declutter"
 
 
 class ZoomLevels(MacroElement):

@@ -58,7 +58,15 @@ from geo.crs import BNG, WGS84
 from geo.errors import InputError
 from render.cluster import add_points, cluster_cell_sizes, point_xy
 from render.colours import CHANGE_COLOURS, CHANGE_STATUSES
-from render.elements import LAYER_NAMES, Attribution, MapStyle, ZoomBand, check_frame
+from render.elements import (
+    LAYER_NAMES,
+    Attribution,
+    Declutter,
+    HtmlControl,
+    MapStyle,
+    ZoomBand,
+    check_frame,
+)
 from render.html import esc
 from render.layers import (
     AREAS_PANE,
@@ -130,6 +138,19 @@ _CSS = """
   vertical-align: -1px; border: 1px solid #777;
 }}
 .eh-legend .eh-n {{ color: #666; }}
+.eh-legend.eh-legend-all {{ max-height: calc(100vh - 110px); overflow-y: auto; }}
+.eh-legend-section + .eh-legend-section {{ margin-top: 5px; padding-top: 4px; border-top: 1px solid #ddd; }}
+.eh-legend .eh-sym {{
+  display: inline-block; width: 18px; margin-right: 4px; text-align: center; vertical-align: middle;
+}}
+.eh-legend .eh-dot {{ display: inline-block; border-radius: 50%; vertical-align: middle; }}
+.eh-rank-icon {{ background: transparent; }}
+.eh-rank {{
+  transform: translate(-50%, -50%); width: 18px; height: 18px; border-radius: 50%;
+  background: #fff; border: 2px solid #b10026; color: #b10026; text-align: center;
+  font: 700 11px/14px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
+  box-sizing: border-box; pointer-events: none;
+}}
 .eh-legend .eh-ramp {{ display: inline-block; width: 120px; height: 10px; vertical-align: middle; }}
 .leaflet-popup-content, .leaflet-tooltip {{ font-size: 12px; line-height: 1.35; }}
 .foliumpopup table th, .foliumtooltip table th {{ text-align: left; padding: 1px 8px 1px 0; }}
@@ -174,6 +195,85 @@ def _bounds_4326(frames: Iterable[gpd.GeoDataFrame | None]) -> list[list[float]]
         [float(arr[:, 1].min()), float(arr[:, 0].min())],
         [float(arr[:, 3].max()), float(arr[:, 2].max())],
     ]
+
+
+def _symbol_rows(layers: MapLayers) -> list[tuple[str, str]]:
+    """``(kind, html)`` legend sections for the layers that draw symbols, not classes."""
+    out = []
+
+    def row(symbol: str, label: str) -> str:
+        return f'<div><span class="eh-sym">{symbol}</span>{esc(label)}</div>'
+
+    if layers.hotspots is not None and len(layers.hotspots) and "rank" in layers.hotspots:
+        out.append(("ranks", row(
+            '<span class="eh-rank" style="display:inline-block;transform:none">1</span>',
+            "hotspot rank (1 = most incidents)",
+        )))
+    if layers.venues is not None and len(layers.venues):
+        dot = '<span class="eh-dot" style="width:11px;height:11px;background:{}"></span>'
+        ring = ('<span class="eh-dot" style="width:14px;height:14px;border:1.5px {} {};'
+                'background:transparent"></span>')
+        radii = ", ".join(f"{r:,.0f} m" for r in layers.venue_rings_m)
+        lines = [
+            '<div class="eh-legend-title">Diversion venues</div>',
+            row(dot.format("#1b7837"), "running venue"),
+            row(dot.format("#e08214"), "planned venue"),
+            row(ring.format("solid", "#1b7837"), f"within {radii} in a straight line"),
+        ]
+        if layers.catchments is not None and len(layers.catchments):
+            d = float(layers.catchments["distance_m"].iloc[0])
+            lines.append(row(
+                '<span class="eh-sw" style="background:rgba(27,127,95,0.35);'
+                'border-color:#1b7f5f"></span>',
+                f"within {d:,.0f} m on foot along the streets",
+            ))
+        out.append(("venues", "".join(lines)))
+    if layers.points is not None:
+        bubble = ('<span class="eh-dot eh-tier-{}" style="width:14px;height:14px;'
+                  'border:1px solid #fff"></span>')
+        out.append(("incidents", "".join([
+            '<div class="eh-legend-title">Incidents</div>',
+            row(bubble.format("s"), "1–9 in a bubble (number inside)"),
+            row(bubble.format("n"), "10–99"),
+            row(bubble.format("l"), "100 or more"),
+            row('<span class="eh-dot" style="width:9px;height:9px;background:#c51b8a;'
+                'border:1px solid #7a0177"></span>', "a police.uk map point (zoomed in)"),
+        ])))
+    points = []
+    if layers.schools is not None and "schools" not in layers.hidden:
+        points.append(row('<span class="eh-dot" style="width:8px;height:8px;'
+                          'background:#2166ac"></span>', "school"))
+    if layers.stations is not None:
+        points.append(row('<span class="eh-dot" style="width:11px;height:11px;'
+                          'background:#252525"></span>', "rail station"))
+    if layers.streets is not None and len(layers.streets):
+        points.append(row('<span style="display:inline-block;width:16px;height:3px;'
+                          'background:#2f5d8c;vertical-align:middle"></span>',
+                          "streets (named from street zoom)"))
+    if points:
+        out.append(("places", "".join(points)))
+    return out
+
+
+def _one_legend(m: folium.Map, layers: MapLayers) -> None:
+    """Gather every layer's legend into one box that explains every symbol on the map.
+
+    Each layer's part keeps its class (``eh-legend-<kind>``) as a section of the box.
+    """
+    sections = []
+    for name, child in list(m._children.items()):
+        if isinstance(child, HtmlControl) and child.kind:
+            sections.append((child.kind, child.content))
+            del m._children[name]
+    sections += _symbol_rows(layers)
+    if not sections:
+        return
+    order = ["areas", "density", "hotspots", "ranks", "change", "venues", "incidents", "places"]
+    sections.sort(key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order))
+    body = "".join(
+        f'<div class="eh-legend-section eh-legend-{kind}">{html}</div>' for kind, html in sections
+    )
+    HtmlControl(body, position="bottomright", kind="all").add_to(m)
 
 
 def build_map(
@@ -317,9 +417,11 @@ def build_map(
     if layers.labels is not None:
         add_labels(m, layers.labels)
         ZoomBand().add_to(m)
+    Declutter().add_to(m)
     for child in m._children.values():
         if getattr(child, "eh_key", None) in layers.hidden:
             child.show = False
+    _one_legend(m, layers)
 
     # Collapsed: the map and its legend are what is read at a glance; the layer list
     # opens on hover or tap.
