@@ -238,17 +238,23 @@ class ZoomBand(MacroElement):
 class Declutter(MacroElement):
     """Hide text labels that would overlap one already shown, after every zoom and pan.
 
-    Priority: hotspot rank numbers (never hidden), then the place names, then the area
-    names, then minor places and stations; a label is hidden (``visibility: hidden``)
-    when its box meets the box of one of higher priority. Takes no parameters.
+    Priority: the ranks of the ten highest hotspots (in rank order), then the place
+    names, the area names, the other hotspots' ranks, and minor places and stations; a
+    label is hidden (``visibility: hidden``) when its box meets the box of one of higher
+    priority. Takes no parameters.
     """
 
     _template = Template(
         """
         {% macro script(this, kwargs) %}
             (function (map) {
+                // The ten highest-ranked hotspots first (in rank order), then place
+                // names, area names, the other hotspots' ranks, minor places.
                 function rank(el) {
-                    if (el.classList.contains("eh-rank")) { return 0; }
+                    if (el.classList.contains("eh-rank")) {
+                        var n = parseInt(el.textContent, 10) || 999;
+                        return n <= 10 ? n / 100 : 2.5 + n / 10000;
+                    }
                     if (el.classList.contains("eh-area")) { return 2; }
                     if (el.classList.contains("eh-small")) { return 3; }
                     return 1;
@@ -266,7 +272,7 @@ class Declutter(MacroElement):
                             return r.left < o.right + 2 && o.left < r.right + 2 &&
                                 r.top < o.bottom + 1 && o.top < r.bottom + 1;
                         });
-                        if (clash && rank(el) > 0) { el.style.visibility = "hidden"; }
+                        if (clash) { el.style.visibility = "hidden"; }
                         else { placed.push(r); }
                     });
                 }

@@ -146,7 +146,8 @@ _CSS = """
 .eh-legend .eh-dot {{ display: inline-block; border-radius: 50%; vertical-align: middle; }}
 .eh-rank-icon {{ background: transparent; }}
 .eh-rank {{
-  transform: translate(-50%, -50%); width: 18px; height: 18px; border-radius: 50%;
+  transform: translate(-50%, -50%); min-width: 18px; height: 18px; border-radius: 9px;
+  padding: 0 3px; white-space: nowrap; display: inline-block;
   background: #fff; border: 2px solid #b10026; color: #b10026; text-align: center;
   font: 700 11px/14px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
   box-sizing: border-box; pointer-events: none;
