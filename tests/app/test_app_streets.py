@@ -20,7 +20,6 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from analysis.network import build_walk_network, reach_shares
-from analysis.siting import hotspot_demand
 from app_views.siting import reach_display
 from geo.streets import read_streets
 from geo.study_area import load_study_area
@@ -185,7 +184,12 @@ def test_reach_display_gives_percentages_with_one_decimal():
 
 
 def test_reach_shares_by_hand():
-    """Two venues 1 km apart on a straight street; incidents at 0, 500 and 900 m."""
+    """A venue at the west end of a 2 km street; incidents at 0, 500 and 900 m along it
+    and one 600 m along and 400 m off it (721 m in a straight line, farther than 250 m
+    from the street, so never reached on foot): on foot 2 of 4, in a straight line 3 of 4.
+    """
+    import numpy as np  # noqa: PLC0415
+
     streets = gpd.GeoDataFrame(
         {"name": ["A road"], "road_class": ["local"], "start_node": ["a"], "end_node": ["b"],
          "length_m": [2000.0]},
@@ -195,12 +199,36 @@ def test_reach_shares_by_hand():
     net = build_walk_network(streets)
     venues = gpd.GeoDataFrame({"name": ["West"]}, geometry=gpd.points_from_xy([0], [0]),
                               crs=27700)
-    demand = hotspot_demand(
-        gpd.GeoDataFrame({"x": [0.0, 500.0, 900.0], "y": [0.0, 0.0, 0.0]},
-                         geometry=gpd.points_from_xy([0, 500, 900], [0, 0, 0]), crs=27700),
-        None,
-    )
-    shares = reach_shares(net, venues, demand, distance_m=800)
-    assert shares.iloc[0]["walking_count"] == 2  # 0 m and 500 m along the street
-    assert shares.iloc[0]["straight_line_count"] == 2
+    incidents = np.array([[0.0, 0.0], [500.0, 0.0], [900.0, 0.0], [600.0, 400.0]])
+    shares = reach_shares(net, venues, incidents, distance_m=800)
+    west = shares.iloc[0]
+    assert (west["walking_count"], west["straight_line_count"]) == (2, 3)
+    assert reach_display(
+        pd.DataFrame({"venue": ["West"], "status": ["running"], "radius_m": [800.0],
+                      "points": [3], "count": [3], "share": [0.75]}),
+        shares,
+    ).iloc[0]["Share, on foot"] == "50.0%"
     assert os.environ.get("HOTSPOTS_DATASET") == "eastleigh-area"
+
+
+def test_map_search_and_hotspot_drill_down(user_dir):
+    """The search lists streets, places and wards; a hotspot lists its own incidents."""
+    at = run_app(view="Map")
+    search = at.selectbox(key="map_search")
+    options = list(search.options)
+    assert any(o.endswith("(ward)") for o in options)
+    assert any(o.endswith("(street)") for o in options)
+    ward = next(o for o in options if o.endswith("(ward)"))
+    before = map_scripts(at)[0]
+    search.set_value(ward)
+    rerun(at)
+    assert map_scripts(at)[0] != before  # the map opens on the ward
+    drill = at.selectbox(key="map_drill")
+    first = drill.value
+    rows = next(d.value for d in at.dataframe if "Outcome" in d.value.columns
+                and "Month" in d.value.columns)
+    assert list(rows.columns) == ["Month", "Type", "Street", "Outcome"]
+    mix = next(d.value for d in at.dataframe if "Share" in d.value.columns)
+    assert mix["Incidents"].sum() == len(rows)
+    assert all(s.endswith("%") and len(s.split(".")[1]) == 2 for s in mix["Share"])
+    assert first == 1
