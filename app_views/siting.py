@@ -482,24 +482,22 @@ def _candidates(
     )
     top = pd.DataFrame(ranked.drop(columns="geometry")).head(20)
     top["greedy_order"] = top["greedy_order"].astype("string").fillna("")
-    st.dataframe(
-        top[
-            ["rank", "name", "kind", "reach_share", "gain_share", "share_after", "greedy_order"]
-        ].rename(
-            columns={
-                "reach_share": "reach on its own",
-                "gain_share": "further share",
-                "share_after": "with running venues",
-                "greedy_order": "greedy pick",
-            }
-        ),
-        hide_index=True,
-        width="stretch",
-        column_config={
-            c: st.column_config.NumberColumn(format="percent")
-            for c in ("reach on its own", "further share", "with running venues")
-        },
+    shown = top[
+        ["rank", "name", "kind", "reach_share", "gain_share", "share_after", "greedy_order"]
+    ].rename(
+        columns={
+            "rank": "Rank",
+            "name": "Site",
+            "kind": "Kind",
+            "reach_share": "Reach on its own",
+            "gain_share": "Further share",
+            "share_after": "With running venues",
+            "greedy_order": "Greedy pick",
+        }
     )
+    for col in ("Reach on its own", "Further share", "With running venues"):
+        shown[col] = shown[col].map(_pct)
+    st.dataframe(shown, hide_index=True, width="stretch")
     p_new = int(
         st.number_input("New venues to choose together (maximal covering)", 1, 5, 1, key="p_new")
     )
