@@ -404,7 +404,10 @@ def add_hotspots(m: folium.Map, hotspots: gpd.GeoDataFrame) -> None:
 
 
 def _rank_numbers(group: folium.FeatureGroup, gdf: gpd.GeoDataFrame) -> None:
-    """Write each hotspot's rank inside it (in the label pane, never catching the mouse)."""
+    """Write each hotspot's rank inside it (in the label pane, never catching the mouse).
+
+    The ten highest ranks show at every zoom, the others from zoom 14 in.
+    """
     ranks = pd.to_numeric(gdf["rank"], errors="coerce")
     anchors = gpd.GeoSeries(
         [shapely.ops.polylabel(_largest_part(g), tolerance=5.0) for g in gdf.geometry],
@@ -412,7 +415,9 @@ def _rank_numbers(group: folium.FeatureGroup, gdf: gpd.GeoDataFrame) -> None:
     )
     for rank, latlon in zip(ranks, to_latlon(anchors), strict=True):
         if pd.notna(rank):
-            _label(group, latlon, f'<div class="eh-rank">{int(rank)}</div>')
+            # Beyond the ten highest, ranks are written only from zoom 14 (CSS, ZoomBand).
+            css = "eh-rank" if int(rank) <= 10 else "eh-rank eh-rank-minor"
+            _label(group, latlon, f'<div class="{css}">{int(rank)}</div>')
 
 
 _TIP_FIELDS = {"p_rank", "p_status", "p_name", "p_count", "p_count_after"}

@@ -122,7 +122,10 @@ _CSS = """
 .eh-label.eh-small {{ font-weight: 500; font-size: 11px; color: #555; }}
 .eh-label.eh-right {{ transform: translate(8px, -50%); }}
 #{map_id}[data-eh-zoom="far"] .eh-minor, #{map_id}[data-eh-zoom="far"] .eh-station,
-#{map_id}[data-eh-zoom="mid"] .eh-station {{ display: none; }}
+#{map_id}[data-eh-zoom="mid"] .eh-station,
+#{map_id}[data-eh-zoom="far"] .eh-rank-minor, #{map_id}[data-eh-zoom="mid"] .eh-rank-minor {{
+  display: none;
+}}
 .eh-label.eh-area {{
   font-weight: 500; font-size: 10.5px; color: #6a6a6a; letter-spacing: 0.04em;
   text-transform: uppercase;
@@ -139,6 +142,7 @@ _CSS = """
 }}
 .eh-legend .eh-n {{ color: #666; }}
 .eh-legend.eh-legend-all {{ max-height: calc(100vh - 110px); overflow-y: auto; }}
+.eh-legend-fold {{ cursor: pointer; font-weight: 600; color: #444; margin-bottom: 2px; }}
 .eh-legend-section + .eh-legend-section {{ margin-top: 5px; padding-top: 4px; border-top: 1px solid #ddd; }}
 .eh-legend .eh-sym {{
   display: inline-block; width: 18px; margin-right: 4px; text-align: center; vertical-align: middle;
@@ -206,9 +210,10 @@ def _symbol_rows(layers: MapLayers) -> list[tuple[str, str]]:
         return f'<div><span class="eh-sym">{symbol}</span>{esc(label)}</div>'
 
     if layers.hotspots is not None and len(layers.hotspots) and "rank" in layers.hotspots:
+        more = " (the first ten; all from zoom 14)" if len(layers.hotspots) > 10 else ""
         out.append(("ranks", row(
             '<span class="eh-rank" style="display:inline-block;transform:none">1</span>',
-            "hotspot rank (1 = most incidents)",
+            f"hotspot rank, 1 = most incidents{more}",
         )))
     if layers.venues is not None and len(layers.venues):
         dot = '<span class="eh-dot" style="width:11px;height:11px;background:{}"></span>'
@@ -221,8 +226,9 @@ def _symbol_rows(layers: MapLayers) -> list[tuple[str, str]]:
             row(dot.format("#e08214"), "planned venue"),
             row(ring.format("solid", "#1b7837"), f"within {radii} in a straight line"),
         ]
-        if layers.catchments is not None and len(layers.catchments):
-            d = float(layers.catchments["distance_m"].iloc[0])
+        drawn = layers.catchments
+        if drawn is not None and len(drawn) and not drawn.geometry.is_empty.all():
+            d = float(drawn["distance_m"].iloc[0])
             lines.append(row(
                 '<span class="eh-sw" style="background:rgba(27,127,95,0.35);'
                 'border-color:#1b7f5f"></span>',
@@ -274,6 +280,8 @@ def _one_legend(m: folium.Map, layers: MapLayers) -> None:
     body = "".join(
         f'<div class="eh-legend-section eh-legend-{kind}">{html}</div>' for kind, html in sections
     )
+    # One box, open when the map opens; its heading folds it away to clear the map.
+    body = f'<details open><summary class="eh-legend-fold">Legend</summary>{body}</details>'
     HtmlControl(body, position="bottomright", kind="all").add_to(m)
 
 
@@ -417,6 +425,7 @@ def build_map(
         add_area_names(m, layers.areas if layers.areas is not None else layers.outlines)
     if layers.labels is not None:
         add_labels(m, layers.labels)
+    if layers.labels is not None or layers.hotspots is not None:
         ZoomBand().add_to(m)
     Declutter().add_to(m)
     for child in m._children.values():
