@@ -129,6 +129,15 @@ def test_streets_ward_clicks_and_bubble_click(app_url, shots):
         page.wait_for_timeout(800)
         page.locator(MAP_IFRAME).screenshot(path=str(shots / "s1_borough_zoom.png"))
 
+        # Hovering an area shows its table (a tooltip, not a popup).
+        frame = _map_frame(page, MAIN_MAP_HEIGHT)
+        box = page.locator(MAP_IFRAME).bounding_box()
+        name, lat, lon = _five_wards()[2]
+        pt = frame.evaluate(FREE_POINT, [lat, lon])
+        page.mouse.move(box["x"] + pt["x"], box["y"] + pt["y"])
+        frame.locator(".leaflet-tooltip").first.wait_for(timeout=10_000)
+        page.locator(MAP_IFRAME).screenshot(path=str(shots / "s1b_area_tooltip.png"))
+
         # Five wards: a click inside each opens its profile.
         opened = []
         for name, lat, lon in _five_wards():
