@@ -232,3 +232,25 @@ def test_map_search_and_hotspot_drill_down(user_dir):
     assert mix["Incidents"].sum() == len(rows)
     assert all(s.endswith("%") and len(s.split(".")[1]) == 2 for s in mix["Share"])
     assert first == 1
+
+
+def test_a_damaged_pbf_upload_keeps_the_streets_in_use(user_dir):
+    """A good file is in use; a damaged .osm.pbf upload is refused in one line and the
+    good file stays in use (still 1,466 links)."""
+    at = run_app(view="Data", area=SOUTHAMPTON)
+    at.file_uploader(key="streets_file").set_value(
+        (STREETS.name, STREETS.read_bytes(), "application/geo+json")
+    )
+    rerun(at)
+    at.button(key="load_streets").click()
+    rerun(at)
+    at.file_uploader(key="streets_file").set_value(
+        ("roads.osm.pbf", b"\x00\x00\x00\x0dOSMHeader" + b"\x01" * 50, "application/octet-stream")
+    )
+    rerun(at)
+    at.button(key="load_streets").click()
+    rerun(at)
+    errors = [e.value for e in at.error if "roads.osm.pbf" in e.value]
+    assert errors and "damaged" in errors[0]
+    assert [p.name for p in (user_dir / "streets").iterdir()] == [STREETS.name]
+    assert any("1,466 road links" in c.value for c in at.caption)
