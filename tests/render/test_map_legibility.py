@@ -59,7 +59,7 @@ def test_one_legend_explains_every_symbol() -> None:
     assert "1 = most incidents" in legend["ranks"]
     assert "on foot along the streets" in legend["venues"]
     assert "in a straight line" in legend["venues"]
-    assert "100 or more" in legend["incidents"]
+    assert "100+" in legend["incidents"]
 
 
 def test_hotspot_ranks_are_written_on_the_hotspots() -> None:
