@@ -116,6 +116,7 @@ _CSS = """
 .eh-label-icon {{ pointer-events: none; }}
 .eh-label {{
   transform: translate(-50%, -50%); white-space: nowrap; pointer-events: none;
+  width: max-content;
   font: 600 12px/1.2 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #2b2b2b;
   text-shadow: 0 0 3px #fff, 0 0 3px #fff, 0 0 2px #fff, 0 0 1px #fff;
 }}

@@ -33,6 +33,24 @@ pytestmark = pytest.mark.browser
 STREETS = Path("/work/shared/data/streets/os_open_roads_sample_southampton.geojson")
 SOUTHAMPTON = "E06000045"
 
+# Pairs of visible map labels (place, area, rank) whose boxes overlap: none after declutter.
+LABEL_CLASHES = """() => {
+  const els = Array.from(document.querySelectorAll('.leaflet-pane .eh-rank, '
+      + '.leaflet-pane .eh-label')).filter((e) => {
+    const r = e.getBoundingClientRect();
+    return r.width > 0 && getComputedStyle(e).visibility !== 'hidden'
+        && getComputedStyle(e).display !== 'none';
+  });
+  let clashes = 0;
+  for (let i = 0; i < els.length; i++) {
+    for (let j = i + 1; j < els.length; j++) {
+      const a = els[i].getBoundingClientRect(), b = els[j].getBoundingClientRect();
+      if (a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom) clashes++;
+    }
+  }
+  return [els.length, clashes];
+}"""
+
 STREET_COUNT = """() => {
   const html = document.documentElement.innerHTML;
   const at = html.indexOf('var data = {"type":"FeatureCollection"');
@@ -127,6 +145,9 @@ def test_streets_ward_clicks_and_bubble_click(app_url, shots):
         assert frame.locator(".leaflet-control-layers-expanded").count() == 0
         assert frame.locator(".eh-legend-all").count() == 1
         page.wait_for_timeout(800)
+        shown, clashes = frame.evaluate(LABEL_CLASHES)
+        print(f"labels shown at borough zoom: {shown}, overlapping pairs: {clashes}")
+        assert shown > 10 and clashes == 0
         page.locator(MAP_IFRAME).screenshot(path=str(shots / "s1_borough_zoom.png"))
 
         # Hovering an area shows its table (a tooltip, not a popup).
