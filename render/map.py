@@ -287,9 +287,10 @@ def _one_legend(m: folium.Map, layers: MapLayers) -> None:
     body = "".join(
         f'<div class="eh-legend-section eh-legend-{kind}">{html}</div>' for kind, html in sections
     )
-    # One box, open when the map opens; its heading folds it away to clear the map.
+    # One box, bottom left (a tall district such as Eastleigh leaves that corner empty),
+    # open when the map opens; its heading folds it away to clear the map.
     body = f'<details open><summary class="eh-legend-fold">Legend</summary>{body}</details>'
-    HtmlControl(body, position="bottomright", kind="all").add_to(m)
+    HtmlControl(body, position="bottomleft", kind="all").add_to(m)
 
 
 def build_map(
