@@ -241,7 +241,7 @@ class Declutter(MacroElement):
     Priority: the ranks of the ten highest hotspots (in rank order), then the place
     names, the area names, the other hotspots' ranks, and minor places and stations; a
     label is hidden (``visibility: hidden``) when its box meets the box of one of higher
-    priority. Takes no parameters.
+    priority, or meets a control (the legend, the layer control). Takes no parameters.
     """
 
     _template = Template(
@@ -264,7 +264,14 @@ class Declutter(MacroElement):
                         map.getContainer().querySelectorAll(".eh-rank, .eh-label"));
                     els.forEach(function (el) { el.style.visibility = ""; });
                     els.sort(function (a, b) { return rank(a) - rank(b); });
-                    var placed = [];
+                    // The legend and the other controls count as placed: a label
+                    // half under them is hidden rather than cut.
+                    var placed = Array.prototype.slice.call(
+                        map.getContainer().querySelectorAll(".leaflet-control")
+                    ).map(function (el) { return el.getBoundingClientRect(); });
+                    els = els.filter(function (el) {
+                        return !el.closest(".leaflet-control");
+                    });
                     els.forEach(function (el) {
                         var r = el.getBoundingClientRect();
                         if (!r.width || !r.height) { return; }
