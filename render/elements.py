@@ -287,6 +287,10 @@ class Declutter(MacroElement):
                     setTimeout(declutter, 0);
                 });
                 map.whenReady(function () { setTimeout(declutter, 0); });
+                // Folding or opening the legend frees or covers labels.
+                map.getContainer().addEventListener("toggle", function () {
+                    setTimeout(declutter, 0);
+                }, true);
             })({{ this._parent.get_name() }});
         {% endmacro %}
         """

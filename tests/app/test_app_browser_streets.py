@@ -25,7 +25,7 @@ import shapely
 from app_views.map_view import MAIN_MAP_HEIGHT, VIEW_MAP_HEIGHT
 from geo.crs import BNG, WGS84, transformer
 from geo.study_area import load_study_area
-from tests.app.test_app_browser import FREE_POINT, MAP_IFRAME, _map_frame, _view, _wait_idle
+from tests.app.test_app_browser import FREE_POINT, MAP_IFRAME
 from tests.browser_kit import CHROMIUM, CHROMIUM_ARGS, LOCAL_HOSTS, free_port, start_app, stop
 
 pytestmark = pytest.mark.browser
@@ -59,6 +59,36 @@ STREET_COUNT = """() => {
   const end = html.indexOf(';\\n', start);
   return JSON.parse(html.slice(start, end)).features.length;
 }"""
+
+
+def _wait_idle(page, timeout_ms: int = 60_000) -> None:
+    """Wait until Streamlit has finished the script run and removed stale elements."""
+    page.wait_for_timeout(300)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+        " && !document.querySelector('[data-stale=\"true\"]')",
+        timeout=timeout_ms,
+    )
+
+
+def _map_frame(page, height: int, timeout_ms: int = 60_000):
+    """The view's fresh st_folium iframe, once Leaflet drew in it."""
+    sel = f"[data-stale='false'] {MAP_IFRAME}[height='{height}']"
+    page.wait_for_function(
+        f'() => document.querySelectorAll("{MAP_IFRAME}").length === 1'
+        f' && document.querySelectorAll("{sel}").length === 1',
+        timeout=timeout_ms,
+    )
+    frame = page.locator(sel).element_handle().content_frame()
+    frame.locator("path.leaflet-interactive").first.wait_for(timeout=timeout_ms)
+    return frame
+
+
+def _view(page, name: str) -> None:
+    page.locator("[data-testid='stSidebar'] label").filter(has_text=name).first.click()
+    main = page.locator("[data-testid='stMain']")
+    main.get_by_role("heading", name=name, exact=True).wait_for(timeout=60_000)
+    _wait_idle(page)
 
 
 @pytest.fixture(scope="module")

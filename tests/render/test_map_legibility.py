@@ -15,15 +15,64 @@ import re
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 import pytest
-from shapely.geometry import LineString
+from shapely.geometry import LineString, Point, box
 
 from analysis.network import build_walk_network, venue_catchments
 from geo.crs import BNG
 from render.map import MapLayers, build_map
-from tests.render.test_render_map import _all_layers, _legends
 
 STREETS = Path("/work/shared/data/streets/os_open_roads_sample_southampton.geojson")
+
+
+def _all_layers() -> MapLayers:
+    """Every layer that draws a symbol, hand-made (six square wards in a row)."""
+    areas = gpd.GeoDataFrame(
+        {"code": [f"E0500000{i}" for i in range(6)], "name": [f"Ward {i}" for i in range(6)],
+         "value": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]},
+        geometry=[box(440_000 + 1000 * i, 115_000, 441_000 + 1000 * i, 116_000)
+                  for i in range(6)],
+        crs=BNG,
+    )
+    hotspots = gpd.GeoDataFrame(
+        {"rank": [1], "name": ["Market Street"], "count": [12], "share": [0.25],
+         "area_m2": [31_416.0], "top_streets": ["Market Street"], "peak_months": ["2017-03"],
+         "method": ["kde"]},
+        geometry=[Point(442_500, 115_500).buffer(100)],
+        crs=BNG,
+    )
+    points = pd.DataFrame({"x": [442_500.0, 443_000.0], "y": [115_500.0, 115_600.0],
+                           "crime_type": ["Drugs", "Drugs"], "month": ["2017-03", "2017-03"],
+                           "location": ["On or near Market Street"] * 2})
+    one = {"name": ["Hall"]}
+    return MapLayers(
+        borough=gpd.GeoDataFrame(geometry=[box(440_000, 115_000, 446_000, 116_000)], crs=BNG),
+        areas=areas,
+        hotspots=hotspots,
+        change=hotspots.assign(status="new"),
+        points=points,
+        venues=gpd.GeoDataFrame({**one, "status": ["running"]},
+                                geometry=[Point(444_000, 115_500)], crs=BNG),
+        schools=gpd.GeoDataFrame(one, geometry=[Point(441_000, 115_200)], crs=BNG),
+        stations=gpd.GeoDataFrame(one, geometry=[Point(445_000, 115_800)], crs=BNG),
+        labels=gpd.GeoDataFrame({"name": ["Eastleigh"]}, geometry=[Point(443_000, 115_500)],
+                                crs=BNG),
+    )
+
+
+def _legends(html: str) -> dict[str, str]:
+    """The sections of the map's one legend, by kind."""
+    pattern = re.compile(
+        r'L\.DomUtil\.create\("div", "eh-legend leaflet-control eh-legend-all"\);\s*'
+        r"div\.innerHTML = (\".*?\");\n"
+    )
+    (text,) = pattern.findall(html)
+    out = {}
+    for chunk in json.loads(text).split('<div class="eh-legend-section eh-legend-')[1:]:
+        name, _, inner = chunk.partition('">')
+        out[name] = inner
+    return out
 
 
 def _html(layers: MapLayers) -> str:
