@@ -404,6 +404,42 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _keep_streets(path: Path) -> Path:
+    """Copy a street file to the user's data folder (given once, used by every later run).
+
+    The file is read against the study area by the app (which says what is wrong with
+    it); here it only has to exist and be within the size limit.
+    """
+    import shutil  # noqa: PLC0415
+
+    from app_views.state import user_dir  # noqa: PLC0415 - Streamlit only for this command
+    from geo.streets import MAX_STREETS_BYTES  # noqa: PLC0415
+
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        msg = f"--streets {path}: cannot be opened ({exc.strerror or exc}). Check the path."
+        raise InputError(msg) from exc
+    if not path.is_file() or size == 0:
+        msg = f"--streets {path}: not a street file (empty, or a folder)."
+        raise InputError(msg)
+    if size > MAX_STREETS_BYTES:
+        msg = (f"--streets {path}: {size / 1e6:,.0f} MB is more than a street file may be "
+               f"({MAX_STREETS_BYTES / 1e6:,.0f} MB); clip it to the study area.")
+        raise InputError(msg)
+    folder = user_dir() / "streets"
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / path.name
+    if target.resolve() != path.resolve():
+        part = folder / f".{path.name}.part"
+        shutil.copyfile(path, part)
+        for old in folder.iterdir():
+            if old.is_file() and not old.name.startswith("."):
+                old.unlink()
+        part.replace(target)
+    return target
+
+
 @_command("app")
 def _app(args: argparse.Namespace) -> int:
     from app_views.serve import APP, serve  # noqa: PLC0415 - Streamlit only for this command
@@ -419,6 +455,8 @@ def _app(args: argparse.Namespace) -> int:
     if args.area:
         area = _area(args)  # a bad area ends here, in one line
         os.environ["HOTSPOTS_AREA"] = area.code  # the server (a child) opens on it
+    if args.streets:
+        os.environ["HOTSPOTS_STREETS"] = str(_keep_streets(Path(args.streets)))
     return serve(args.address, args.port, warm_up=not args.no_warm_up)
 
 
@@ -506,6 +544,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="address to bind (default 127.0.0.1: this machine only)")
     a.add_argument("--port", type=int, default=8501)
     area_option(a)
+    a.add_argument("--streets", metavar="FILE",
+                   help="road links for street names on the map and walking distances "
+                        "(OS Open Roads, OS OpenMap Local or an OpenStreetMap extract); kept "
+                        "in the user's data folder, so give it once")
     a.add_argument("--no-warm-up", action="store_true",
                    help="announce the app as soon as the server is up, before its first run")
 

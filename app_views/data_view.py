@@ -7,16 +7,19 @@ active dataset is replaced only when the new one loaded without error
 
 from __future__ import annotations
 
+import io
+import tempfile
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
 from app_views import state
+from app_views import streets as street_files
 from app_views.filters import Filters
 from app_views.state import Dataset
 from app_views.uploads import csp_columns, csp_dataset, first_line, police_dataset, replace_dataset
-from geo.csp_log import ColumnMapping
+from geo.csp_log import ColumnMapping, date_order, guess_date_column, preview_rows
 from geo.errors import InputError
 from geo.paths import shipped_incident_paths
 from geo.writers import csv_bytes
@@ -187,6 +190,21 @@ _NONE = "(not in the file)"
 _LOADED = "_upload_loaded_message"
 
 
+def _first_rows(content: bytes, n: int = 50) -> pd.DataFrame | None:
+    """The first rows of an uploaded log as text, to guess the date column; None if unreadable."""
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            frame = pd.read_csv(io.BytesIO(content), dtype=str, nrows=n, keep_default_na=False,
+                                encoding=encoding)
+        except UnicodeDecodeError:
+            continue
+        except (ValueError, pd.errors.ParserError):
+            return None
+        frame.columns = [str(c).strip() for c in frame.columns]
+        return frame
+    return None
+
+
 def _csp_upload(limit_mb: int) -> None:
     st.markdown(
         "**A CSP log** (ASB case log, CCTV incidents): any CSV with a date, a type and "
@@ -208,12 +226,33 @@ def _csp_upload(limit_mb: int) -> None:
                 return i + 1
         return 0
 
+    head = _first_rows(up.getvalue())
+    guessed = guess_date_column(head) if head is not None else None
+    # The date column is chosen outside the form, so the rows below follow the choice.
+    date = st.selectbox(
+        "Date (and time) column",
+        options,
+        options.index(guessed) if guessed in options else guess("date", "time", "when"),
+        key="map_date",
+        help="Guessed from the column names (Reported, Date, Occurred, Incident date...) "
+        "and from which columns hold dates.",
+    )
+    if head is not None and date != _NONE and date in head.columns:
+        st.markdown(f"**How the dates will be read:** {date_order(head[date].head(20))}.")
+        try:
+            with tempfile.TemporaryDirectory(prefix="hotspots_preview_") as tmp:
+                path = Path(tmp) / "log.csv"
+                path.write_bytes(up.getvalue())
+                rows = preview_rows(path, date, n=5)
+        except InputError as exc:
+            st.warning(f"No preview: {first_line(exc)}")
+        else:
+            st.caption("The first rows as they will be read (date as read first):")
+            st.table(rows.set_index("date as read"))
+
     with st.form("csp_mapping"):
         st.markdown("Which column holds what?")
         c1, c2, c3 = st.columns(3)
-        date = c1.selectbox(
-            "Date (and time)", options, guess("date", "time", "when"), key="map_date"
-        )
         kind = c2.selectbox("Type", options, guess("type", "category"), key="map_type")
         location = c3.selectbox(
             "Location text", options, guess("location", "street", "address"), key="map_location"
@@ -253,6 +292,39 @@ def _csp_upload(limit_mb: int) -> None:
     _report(ds, error)
 
 
+def _streets_upload(limit_mb: int) -> None:
+    st.markdown(
+        "**Streets**: road links for street names on the map and walking distances to "
+        "venues: OS Open Roads (GeoPackage or GeoJSON), OS OpenMap Local roads, or an "
+        "OpenStreetMap extract (.osm, .osm.pbf). Kept in your data folder, so you give it once."
+    )
+    problem = street_files.streets_problem()
+    path = street_files.streets_path()
+    if path is not None and problem is None:
+        found = street_files.streets()
+        share = found.attrs.get("cover_share")
+        st.caption(
+            f"In use: {path.name}, {len(found):,} road links"
+            + (f", covering {share * 100:.1f}% of the study area" if share is not None else "")
+            + "."
+        )
+    elif problem is not None:
+        st.error(f"Streets not in use: {problem}")
+    up = st.file_uploader(
+        f"Street file (up to {limit_mb} MB)",
+        type=list(street_files.STREET_SUFFIXES),
+        key="streets_file",
+    )
+    if st.button("Use this street file", key="load_streets", disabled=up is None):
+        try:
+            saved = street_files.save_streets_file(up.name, up.getvalue())
+        except (InputError, OSError) as exc:
+            st.error(f"Not loaded: {first_line(exc)} The streets in use are unchanged.")
+        else:
+            st.session_state[_LOADED] = f"Streets loaded from {up.name} (kept as {saved})."
+            st.rerun()
+
+
 def _back_to_shipped() -> None:
     state.set_dataset(state.shipped_dataset())
 
@@ -270,11 +342,13 @@ def render(ds: Dataset, f: Filters) -> None:  # noqa: ARG001 - same signature as
         ".streamlit/config.toml). Files stay on this machine; a file that cannot be used is "
         "reported in one line and the data in use stays as it was."
     )
-    tab1, tab2 = st.tabs(["police.uk files", "CSP log"])
+    tab1, tab2, tab3 = st.tabs(["police.uk files", "CSP log", "Streets"])
     with tab1:
         _police_upload(limit_mb)
     with tab2:
         _csp_upload(limit_mb)
+    with tab3:
+        _streets_upload(limit_mb)
     current = state.active_dataset()
     if not current.key.startswith(("shipped:", "store:")):
         st.button("Go back to the shipped data", key="back_to_shipped", on_click=_back_to_shipped)

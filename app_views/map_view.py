@@ -19,9 +19,10 @@ from streamlit_folium import st_folium
 
 from analysis.hotspots import HotspotResult
 from analysis.rates import filter_incidents
-from app_views import state
+from app_views import drill, state
 from app_views.filters import METHOD_LABELS, METHOD_QUESTIONS, Filters
 from app_views.state import Dataset, level_labels
+from app_views.streets import streets_for_map
 from geo.crs import BNG, WGS84, transformer
 from geo.errors import InputError
 from render.map import MapLayers, build_map
@@ -131,6 +132,7 @@ def map_layers(
         schools=optional_layer("Schools", state.schools_near),
         stations=optional_layer("Rail stations", state.stations_near),
         labels=place_labels(),
+        streets=streets_for_map(),
     )
 
 
@@ -294,12 +296,15 @@ def render(ds: Dataset, f: Filters) -> None:
                   if f.measure == "rate" else ""))
     hs = hotspot_result(ds, f)
     _kpis(ds, f, hs)
+    typed = state.filtered(ds, f.types, f.month_from, f.month_to)
+    fit = drill.search_box(typed, key="map_search")
     layers = map_layers(ds, f, hs, points=f.show_points, density=f.show_density)
-    out = show_map(layers, f, key="main_map", height=MAIN_MAP_HEIGHT)
+    out = show_map(layers, f, key="main_map", height=MAIN_MAP_HEIGHT, fit=fit)
     if hs is not None and hs.notes:
         st.caption(" ".join(hs.notes))
     if hs is not None and hs.risk is not None:
         patrol_accuracy(hs)
+    drill.hotspot_drill(typed, layers.hotspots, key="map_drill")
 
     areas = layers.areas if layers.areas is not None else state.level_areas(f.level)
     _sync_profile(areas, out)
@@ -321,17 +326,22 @@ def render(ds: Dataset, f: Filters) -> None:
         ["name", "count", "population", "rate_per_1000", "ci_low", "ci_high", "vs_borough"]
     ].rename(
         columns={
-            "rate_per_1000": "rate per 1,000",
+            "name": "Area",
+            "count": "Incidents",
+            "population": "Residents",
+            "rate_per_1000": "Rate per 1,000 a year",
             "ci_low": "95% low",
             "ci_high": "95% high",
-            "vs_borough": "vs borough",
+            "vs_borough": "Against the borough",
         }
     )
     # Static tables: they print in full and need none of the data-grid's script, so the
-    # map draws sooner.
-    for col in ("rate per 1,000", "95% low", "95% high"):
+    # map draws sooner. Counts with thousands separators, rates with two decimals.
+    for col in ("Incidents", "Residents"):
+        show[col] = show[col].map(lambda v: "\u2013" if pd.isna(v) else f"{v:,.0f}")
+    for col in ("Rate per 1,000 a year", "95% low", "95% high"):
         show[col] = show[col].map("{:.2f}".format)
-    st.table(show.set_index("name"))
+    st.table(show.set_index("Area"))
     if hs is not None and hs.reference is not None and len(hs.reference):
         st.subheader("The review's named hotspots in this data")
         ref = pd.DataFrame(hs.reference.drop(columns="geometry"))

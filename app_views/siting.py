@@ -16,6 +16,7 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
+from analysis.network import WalkNetwork, reach_shares, venue_catchments
 from analysis.siting import (
     candidate_sites,
     hotspot_demand,
@@ -25,8 +26,10 @@ from analysis.siting import (
     venue_change_effect,
 )
 from app_views import map_view, state
+from app_views import streets as street_files
 from app_views.filters import Filters
 from app_views.state import Dataset
+from app_views.uploads import first_line
 from geo.crs import BNG, WGS84, transformer
 from geo.errors import InputError
 from geo.paths import VENUES_PATH
@@ -37,6 +40,7 @@ from render.map import MapLayers
 
 __all__ = [
     "EDIT_COLUMNS",
+    "reach_display",
     "demand_for",
     "edited_venues",
     "hedge_end_effect",
@@ -170,7 +174,7 @@ def render(ds: Dataset, f: Filters) -> None:
     """Draw the Venue siting view."""
     st.header("Venue siting")
     c1, c2 = st.columns(2)
-    radius_m = float(c1.slider("Reach (m, straight line)", 200, 3000, 800, 50, key="reach_m"))
+    radius_m = float(c1.slider("Reach (m)", 200, 3000, 800, 50, key="reach_m"))
     mode = c2.radio(
         "Demand",
         ["hotspots", "all"],
@@ -182,7 +186,7 @@ def render(ds: Dataset, f: Filters) -> None:
         f"Demand: anti-social behaviour {f.period_label} with a map point"
         + (f", inside the hotspots found by {f.method_label}" if mode == "hotspots" else "")
         + ". police.uk does not say who was involved, so all ASB stands in for youth-related "
-        "ASB. Reach is a straight line; walking distances are longer."
+        "ASB."
     )
     try:
         demand = demand_for(ds, f, inside_hotspots=mode == "hotspots")
@@ -239,11 +243,89 @@ def render(ds: Dataset, f: Filters) -> None:
     )
     b4.button("Undo my edits", key="reset_venues", on_click=_reset_venues)
 
-    _reach(venues, demand, radius_m)
-    _candidates(ds, f, venues, demand, radius_m)
+    net = _network()
+    walking = _walking_shares(net, venues, demand, radius_m) if net is not None else None
+    _reach(venues, demand, radius_m, walking)
+    catchments = _catchments(net, venues, radius_m) if net is not None else None
+    _candidates(ds, f, venues, demand, radius_m, catchments)
 
 
-def _reach(venues: gpd.GeoDataFrame, demand: gpd.GeoDataFrame, radius_m: float) -> None:
+def _network() -> WalkNetwork | None:
+    """The walking graph, or None (the view then says reach is in a straight line)."""
+    try:
+        net = street_files.walk_network()
+    except InputError as exc:
+        st.warning(
+            f"Streets not used ({str(exc).splitlines()[0]}): reach is measured in a straight line."
+        )
+        return None
+    if net is None:
+        st.info(
+            "Reach is measured in a straight line: no street file is loaded. Load one in the "
+            "Data view (or start the app with --streets FILE) to measure it on foot along "
+            "the streets."
+        )
+    return net
+
+
+def _venue_key(venues: gpd.GeoDataFrame) -> tuple:
+    return tuple(
+        (str(n), round(g.x), round(g.y))
+        for n, g in zip(venues["name"], venues.geometry, strict=True)
+    )
+
+
+@st.cache_data(max_entries=16, ttl=state.RESULTS_TTL, show_spinner="Walking the streets\u2026")
+def _walking_cached(
+    _net: WalkNetwork,
+    _venues: gpd.GeoDataFrame,
+    _demand: gpd.GeoDataFrame,
+    cache_key: tuple,  # noqa: ARG001 - keys the cache for the unhashed objects
+    radius_m: float,
+) -> pd.DataFrame:
+    return reach_shares(_net, _venues, _demand, distance_m=radius_m)
+
+
+def _walking_shares(
+    net: WalkNetwork, venues: gpd.GeoDataFrame, demand: gpd.GeoDataFrame, radius_m: float
+) -> pd.DataFrame | None:
+    """Walking and straight-line reach of each venue (None if it cannot be measured)."""
+    key = (
+        id(net),
+        len(net.links),
+        _venue_key(venues),
+        tuple(map(tuple, demand[["x", "y", "weight"]].to_numpy().round(1).tolist())),
+    )
+    try:
+        return _walking_cached(net, venues, demand, key, radius_m)
+    except InputError as exc:
+        st.warning(f"Walking reach not measured: {first_line(exc)}")
+        return None
+
+
+@st.cache_data(max_entries=16, ttl=state.RESULTS_TTL, show_spinner="Drawing the catchments\u2026")
+def _catchments_cached(
+    _net: WalkNetwork, _venues: gpd.GeoDataFrame, cache_key: tuple, radius_m: float  # noqa: ARG001
+) -> gpd.GeoDataFrame:
+    return venue_catchments(_net, _venues, radius_m)
+
+
+def _catchments(
+    net: WalkNetwork, venues: gpd.GeoDataFrame, radius_m: float
+) -> gpd.GeoDataFrame | None:
+    try:
+        return _catchments_cached(net, venues, (id(net), _venue_key(venues)), radius_m)
+    except InputError as exc:
+        st.warning(f"Walking catchments not drawn: {first_line(exc)}")
+        return None
+
+
+def _reach(
+    venues: gpd.GeoDataFrame,
+    demand: gpd.GeoDataFrame,
+    radius_m: float,
+    walking: pd.DataFrame | None = None,
+) -> None:
     total = int(demand["weight"].sum()) if len(demand) else 0
     effect = hedge_end_effect(venues, demand, radius_m)
     st.subheader("Share of hotspot ASB within reach")
@@ -268,12 +350,53 @@ def _reach(venues: gpd.GeoDataFrame, demand: gpd.GeoDataFrame, radius_m: float) 
             f"**{_pct(effect['share_after'])}**."
         )
     table = reach_table(venues, demand, radius_m=radius_m)
-    st.dataframe(
-        table,
-        hide_index=True,
-        width="stretch",
-        column_config={"share": st.column_config.NumberColumn(format="percent")},
+    st.dataframe(reach_display(table, walking), hide_index=True, width="stretch")
+    if walking is not None:
+        both = walking.iloc[-1]
+        st.markdown(
+            f"All venues together: **{_pct(both['walking_share'])}** of the demand within "
+            f"{radius_m:,.0f} m **on foot along the streets**, against "
+            f"**{_pct(both['straight_line_share'])}** within {radius_m:,.0f} m **in a straight "
+            "line**."
+        )
+        st.caption(
+            "On foot: from the venue to its nearest street, along the streets, to the "
+            "incident's map point. Straight line: within a circle of that radius. Incidents "
+            "beyond the streets loaded are never within walking reach."
+        )
+    else:
+        st.caption(f"Reach: within {radius_m:,.0f} m in a straight line.")
+
+
+def reach_display(table: pd.DataFrame, walking: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The reach table as shown: human headings, shares as percentages with one decimal.
+
+    >>> t = pd.DataFrame({"venue": ["A"], "status": ["running"], "radius_m": [800.0],
+    ...                   "points": [3], "count": [10], "share": [0.25]})
+    >>> reach_display(t).to_dict("records")
+    [{'Venue': 'A', 'Status': 'running', 'Reach (m)': '800', 'Incidents within reach, straight line': '10', 'Share, straight line': '25.0%'}]
+    """
+    out = pd.DataFrame(
+        {
+            "Venue": table["venue"].astype(str),
+            "Status": table["status"].fillna("").astype(str),
+            "Reach (m)": table["radius_m"].map("{:,.0f}".format),
+            "Incidents within reach, straight line": table["count"].map("{:,.0f}".format),
+            "Share, straight line": table["share"].map(_pct),
+        }
     )
+    if walking is not None:
+        by = walking.set_index("venue")
+        known = out["Venue"].isin(by.index)
+        count = out["Venue"].map(by["walking_count"])
+        share = out["Venue"].map(by["walking_share"])
+        out["Incidents within reach, on foot"] = [
+            f"{c:,.0f}" if k else "\u2013" for c, k in zip(count, known, strict=True)
+        ]
+        out["Share, on foot"] = [
+            _pct(v) if k else "\u2013" for v, k in zip(share, known, strict=True)
+        ]
+    return out
 
 
 def _candidates(
@@ -282,6 +405,7 @@ def _candidates(
     venues: gpd.GeoDataFrame,
     demand: gpd.GeoDataFrame,
     radius_m: float,
+    catchments: gpd.GeoDataFrame | None = None,
 ) -> None:
     st.subheader("Where a new venue would reach most")
     hs = None
@@ -311,7 +435,14 @@ def _candidates(
         schools=map_view.optional_layer("Schools", state.schools_near),
         stations=map_view.optional_layer("Rail stations", state.stations_near),
         labels=map_view.place_labels(),
+        streets=street_files.streets_for_map(),
+        catchments=catchments,
     )
+    if catchments is not None:
+        st.caption(
+            f"Green shapes: where each venue reaches within {radius_m:,.0f} m on foot along "
+            f"the streets; the rings around the venues: {radius_m:,.0f} m in a straight line."
+        )
     out = map_view.show_map(layers, f, key="siting_map", height=map_view.VIEW_MAP_HEIGHT)
     pt = map_view.clicked_point(out)
     if pt is not None and pt != st.session_state.get(_CLICK):
@@ -351,24 +482,22 @@ def _candidates(
     )
     top = pd.DataFrame(ranked.drop(columns="geometry")).head(20)
     top["greedy_order"] = top["greedy_order"].astype("string").fillna("")
-    st.dataframe(
-        top[
-            ["rank", "name", "kind", "reach_share", "gain_share", "share_after", "greedy_order"]
-        ].rename(
-            columns={
-                "reach_share": "reach on its own",
-                "gain_share": "further share",
-                "share_after": "with running venues",
-                "greedy_order": "greedy pick",
-            }
-        ),
-        hide_index=True,
-        width="stretch",
-        column_config={
-            c: st.column_config.NumberColumn(format="percent")
-            for c in ("reach on its own", "further share", "with running venues")
-        },
+    shown = top[
+        ["rank", "name", "kind", "reach_share", "gain_share", "share_after", "greedy_order"]
+    ].rename(
+        columns={
+            "rank": "Rank",
+            "name": "Site",
+            "kind": "Kind",
+            "reach_share": "Reach on its own",
+            "gain_share": "Further share",
+            "share_after": "With running venues",
+            "greedy_order": "Greedy pick",
+        }
     )
+    for col in ("Reach on its own", "Further share", "With running venues"):
+        shown[col] = shown[col].map(_pct)
+    st.dataframe(shown, hide_index=True, width="stretch")
     p_new = int(
         st.number_input("New venues to choose together (maximal covering)", 1, 5, 1, key="p_new")
     )

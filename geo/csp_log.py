@@ -27,7 +27,23 @@ from geo.validate import (
     first_reason,
 )
 
-__all__ = ["ColumnMapping", "normalise_area_name", "read_csp_log", "sniff_columns"]
+__all__ = [
+    "DATE_WORDS",
+    "ColumnMapping",
+    "date_order",
+    "guess_date_column",
+    "normalise_area_name",
+    "parse_dates",
+    "preview_rows",
+    "read_csp_log",
+    "sniff_columns",
+]
+
+DATE_WORDS = (
+    "incident date", "date reported", "reported", "occurred", "date", "datetime", "when",
+    "time", "created", "opened", "logged",
+)
+"""Words in a column name that suggest the date column, the best first."""
 
 
 @dataclass(frozen=True)
@@ -124,6 +140,117 @@ def _parse_dates(raw: pd.Series) -> pd.Series:
         out[iso] = _parse_part(raw[iso], dayfirst=False)
     if (~iso).any():
         out[~iso] = _parse_part(raw[~iso], dayfirst=True)
+    return out
+
+
+def parse_dates(raw: pd.Series) -> pd.Series:
+    """Dates (and times) as :func:`read_csp_log` reads them.
+
+    ISO dates are read year first, every other form day first (the UK's order).
+
+    >>> parse_dates(pd.Series(["01/03/2017 14:30", "2017-03-02", "13/25/2017"])).tolist()
+    [Timestamp('2017-03-01 14:30:00'), Timestamp('2017-03-02 00:00:00'), NaT]
+    """
+    return _parse_dates(raw.astype("string").fillna("").str.strip())
+
+
+def date_order(raw: pd.Series) -> str:
+    """How the values of a date column are read, in words, for the user to check.
+
+    >>> date_order(pd.Series(["01/03/2017", "02/03/2017"]))
+    'day first (UK): 01/03/2017 is read as 1 March 2017'
+    >>> date_order(pd.Series(["2017-03-01"]))
+    'year first (ISO): 2017-03-01 is read as 1 March 2017'
+    >>> date_order(pd.Series(["03/01/2017", "03/25/2017"]))[:53]
+    'month first (US): 03/25/2017 is read as 25 March 2017'
+    """
+    values = raw.astype("string").dropna().str.strip()
+    values = values[values != ""]
+    if values.empty:
+        return "no dates in the first rows"
+    iso = values.str.match(r"^\d{4}-\d{1,2}-\d{1,2}")
+    if iso.all():
+        first = values.iloc[0]
+        return f"year first (ISO): {first} is read as {_spoken(parse_dates(values.head(1)).iloc[0])}"
+    other = values[~iso]
+    parts = other.str.extract(r"^(\d{1,2})[/.-](\d{1,2})[/.-]\d{2,4}").astype(float)
+    first = other.iloc[0]
+    if (parts[1] > 12).any() and not (parts[0] > 12).any():
+        shown = other[parts[1] > 12].iloc[0]
+        return (
+            f"month first (US): {shown} is read as {_spoken(parse_dates(pd.Series([shown])).iloc[0])}, "
+            "but a date such as 01/03/2017 would be read day first (1 March); save the log "
+            "with day-first or ISO dates"
+        )
+    return f"day first (UK): {first} is read as {_spoken(parse_dates(other.head(1)).iloc[0])}"
+
+
+def _spoken(t: pd.Timestamp) -> str:
+    if pd.isna(t):
+        return "no date"
+    text = f"{t.day} {t.strftime('%B %Y')}"
+    return text + (f" {t.strftime('%H:%M')}" if (t.hour, t.minute) != (0, 0) else "")
+
+
+def guess_date_column(frame: pd.DataFrame) -> str | None:
+    """The column most likely to hold the incident's date: by its name, then its contents.
+
+    A column scores by the earliest of :data:`DATE_WORDS` its name holds, and by the share
+    of its first values that read as dates; a column none of whose values reads as a date
+    is never chosen.
+
+    >>> log = pd.DataFrame({"Ref": ["A1", "A2"], "Reported": ["01/03/2017", "02/03/2017"],
+    ...                     "Type": ["ASB", "ASB"]})
+    >>> guess_date_column(log)
+    'Reported'
+    >>> guess_date_column(pd.DataFrame({"x": ["2017-03-01 10:00"], "y": ["High St"]}))
+    'x'
+    >>> guess_date_column(pd.DataFrame({"Date of birth team": ["n/a"]})) is None
+    True
+    """
+    best, best_score = None, 0.0
+    for col in frame.columns:
+        values = frame[col].astype("string").dropna().str.strip().head(50)
+        values = values[(values != "") & values.str.contains(r"\d")]
+        share = float(parse_dates(values).notna().mean()) if len(values) else 0.0
+        if share == 0.0:
+            continue
+        name = str(col).lower()
+        words = [i for i, w in enumerate(DATE_WORDS) if w in name]
+        by_name = 1.0 - min(words) / len(DATE_WORDS) if words else 0.0
+        score = 2 * by_name + share
+        if score > best_score:
+            best, best_score = str(col), score
+    return best
+
+
+def preview_rows(path: str | Path, date_column: str, n: int = 5) -> pd.DataFrame:
+    """The first ``n`` rows of a log as they will be read.
+
+    A column ``date as read`` (date, and time where there is one) comes first, then the
+    file's own columns as written.
+
+    Raises
+    ------
+    InputError
+        If the file cannot be read or has no such column.
+    """
+    path = Path(path)
+    src = decode(read_limited(path), str(path))
+    try:
+        frame = pd.read_csv(io.StringIO(src.text), dtype=str, nrows=n, keep_default_na=False)
+    except (ValueError, pd.errors.ParserError) as exc:
+        msg = f"{path.name}: the first rows cannot be read ({str(exc).splitlines()[0]})."
+        raise InputError(msg) from exc
+    frame.columns = [str(c).strip() for c in frame.columns]
+    if date_column not in frame.columns:
+        msg = f"{path.name}: no column {date_column!r}."
+        raise InputError(msg)
+    when = parse_dates(frame[date_column])
+    has_time = bool((when.dropna().dt.strftime("%H:%M") != "00:00").any())
+    read = when.dt.strftime("%a %d %b %Y %H:%M" if has_time else "%a %d %b %Y")
+    out = frame.copy()
+    out.insert(0, "date as read", read.fillna("not a date"))
     return out
 
 

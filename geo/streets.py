@@ -600,6 +600,7 @@ def read_streets(
     margin_m: float = 2_000.0,
     max_bytes: int = MAX_STREETS_BYTES,
     max_links: int = MAX_STREET_LINKS,
+    min_cover: float = MIN_AREA_COVER_SHARE,
 ) -> gpd.GeoDataFrame:
     """Read road links from OS Open Roads, OS OpenMap Local or an OpenStreetMap extract.
 
@@ -619,6 +620,9 @@ def read_streets(
         Links this far beyond the study area are kept, so walks may cross its edge.
     max_bytes, max_links
         Size limits (:data:`MAX_STREETS_BYTES`, :data:`MAX_STREET_LINKS`).
+    min_cover
+        Least share (0-1) of the study area the links must cover (0 accepts a file for
+        part of the area, as long as one link lies in it).
 
     Returns
     -------
@@ -627,7 +631,8 @@ def read_streets(
         ``LineString``). ``attrs["source"]`` is the file name, ``attrs["skipped"]`` the
         number of features that were not lines (or were empty), and
         ``attrs["nodes_from_file"]`` whether node ids came from the file (else they
-        were found by snapping link ends within :data:`NODE_SNAP_M`).
+        were found by snapping link ends within :data:`NODE_SNAP_M`), and
+        ``attrs["cover_share"]`` the share of the study area covered (when given).
 
     Raises
     ------
@@ -671,7 +676,7 @@ def read_streets(
     frame, skipped = _only_lines(frame, name)
     frame = _to_bng(frame, name)
     if area_geometry is not None:
-        check_streets_cover(frame, area_geometry, name=name)
+        cover = check_streets_cover(frame, area_geometry, name=name, min_share=min_cover)
         near = shapely.intersects(frame.geometry.to_numpy(), area_geometry.buffer(margin_m))
         frame = frame[near].reset_index(drop=True)
     geoms = frame.geometry.to_numpy()
@@ -686,4 +691,6 @@ def read_streets(
     frame["name"] = frame["name"].astype(object)
     out = gpd.GeoDataFrame(frame[list(STREET_COLUMNS)], geometry="geometry", crs=BNG)
     out.attrs.update(source=name, skipped=skipped, nodes_from_file=from_file)
+    if area_geometry is not None:
+        out.attrs["cover_share"] = cover
     return out

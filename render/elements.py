@@ -27,6 +27,7 @@ __all__ = [
     "LAYER_NAMES",
     "Attribution",
     "Bubbles",
+    "Declutter",
     "HtmlControl",
     "HtmlPopup",
     "HtmlTooltip",
@@ -55,6 +56,8 @@ LAYER_NAMES = {
     "stations": "Rail stations",
     "labels": "Place labels",
     "area_names": "Area names",
+    "streets": "Streets",
+    "catchments": "Walking catchments",
 }
 """Names of the layers in the layer control (the areas layer adds its value label)."""
 
@@ -150,6 +153,7 @@ class HtmlControl(MacroElement):
         self._name = "HtmlControl"
         self.content = content
         self.position = position
+        self.kind = kind
         self.css_class = f"eh-legend leaflet-control eh-legend-{kind}".strip()
 
 
@@ -231,6 +235,72 @@ class ZoomBand(MacroElement):
         self._name = "ZoomBand"
 
 
+class Declutter(MacroElement):
+    """Hide text labels that would overlap one already shown, after every zoom and pan.
+
+    Priority: the ranks of the ten highest hotspots (in rank order), then the place
+    names, the area names, the other hotspots' ranks, and minor places and stations; a
+    label is hidden (``visibility: hidden``) when its box meets the box of one of higher
+    priority, or meets a control (the legend, the layer control). Takes no parameters.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            (function (map) {
+                // The ten highest-ranked hotspots first (in rank order), then place
+                // names, area names, the other hotspots' ranks, minor places.
+                function rank(el) {
+                    if (el.classList.contains("eh-rank")) {
+                        var n = parseInt(el.textContent, 10) || 999;
+                        return n <= 10 ? n / 100 : 2.5 + n / 10000;
+                    }
+                    if (el.classList.contains("eh-area")) { return 2; }
+                    if (el.classList.contains("eh-small")) { return 3; }
+                    return 1;
+                }
+                function declutter() {
+                    var els = Array.prototype.slice.call(
+                        map.getContainer().querySelectorAll(".eh-rank, .eh-label"));
+                    els.forEach(function (el) { el.style.visibility = ""; });
+                    els.sort(function (a, b) { return rank(a) - rank(b); });
+                    // The legend and the other controls count as placed: a label
+                    // half under them is hidden rather than cut.
+                    var placed = Array.prototype.slice.call(
+                        map.getContainer().querySelectorAll(".leaflet-control")
+                    ).map(function (el) { return el.getBoundingClientRect(); });
+                    els = els.filter(function (el) {
+                        return !el.closest(".leaflet-control");
+                    });
+                    els.forEach(function (el) {
+                        var r = el.getBoundingClientRect();
+                        if (!r.width || !r.height) { return; }
+                        var clash = placed.some(function (o) {
+                            return r.left < o.right + 2 && o.left < r.right + 2 &&
+                                r.top < o.bottom + 1 && o.top < r.bottom + 1;
+                        });
+                        if (clash) { el.style.visibility = "hidden"; }
+                        else { placed.push(r); }
+                    });
+                }
+                map.on("zoomend moveend overlayadd overlayremove", function () {
+                    setTimeout(declutter, 0);
+                });
+                map.whenReady(function () { setTimeout(declutter, 0); });
+                // Folding or opening the legend frees or covers labels.
+                map.getContainer().addEventListener("toggle", function () {
+                    setTimeout(declutter, 0);
+                }, true);
+            })({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "Declutter"
+
+
 class ZoomLevels(MacroElement):
     """Inside ``group``, show only the sub-layer whose zoom band holds the map's zoom.
 
@@ -304,7 +374,10 @@ class Bubbles(MacroElement):
                         html: div, iconSize: [c[2], c[2]],
                         iconAnchor: [c[2] / 2, c[2] / 2], className: "eh-cluster-icon"
                     });
-                    L.marker([c[0], c[1]], {icon: icon, keyboard: false})
+                    // The click goes on to the map (bubblingMouseEvents), so a click on
+                    // a bubble is a click on the map at that point (area profile, siting).
+                    L.marker([c[0], c[1]], {icon: icon, keyboard: false,
+                                            bubblingMouseEvents: true})
                         .bindTooltip(c[5], {sticky: false})
                         .addTo(group);
                 });

@@ -214,11 +214,10 @@ def add_areas(m: folium.Map, layers: MapLayers) -> None:
             "weight": 1.2,
         },
         highlight_function=lambda _f: {"weight": 3, "color": "#222222"},
-        tooltip=folium.GeoJsonTooltip(fields=["name", "value"], aliases=["Area", label]),
-        popup=folium.GeoJsonPopup(
-            fields=fields,
-            aliases=aliases,
-        ),
+        # A tooltip, not a popup: the whole table shows on hover, and a click anywhere
+        # in the area goes to the map (the app opens the area's profile), with no popup
+        # to close first or to cover the next area.
+        tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, sticky=True),
     ).add_to(group)
     rows = [
         (c, lab, f"({n})")
@@ -395,11 +394,30 @@ def add_hotspots(m: folium.Map, hotspots: gpd.GeoDataFrame) -> None:
             else None,
             popup=folium.GeoJsonPopup(fields=fields, aliases=aliases) if fields else None,
         ).add_to(group)
+        if "rank" in gdf.columns:
+            _rank_numbers(group, gdf)
     if methods:
         rows = [(_method_colour(mth, methods), mth, "") for mth in methods]
         HtmlControl(
             legend_html("Hotspots by method", rows, swatch="line"), kind="hotspots"
         ).add_to(m)
+
+
+def _rank_numbers(group: folium.FeatureGroup, gdf: gpd.GeoDataFrame) -> None:
+    """Write each hotspot's rank inside it (in the label pane, never catching the mouse).
+
+    The ten highest ranks show at every zoom, the others from zoom 14 in.
+    """
+    ranks = pd.to_numeric(gdf["rank"], errors="coerce")
+    anchors = gpd.GeoSeries(
+        [shapely.ops.polylabel(_largest_part(g), tolerance=5.0) for g in gdf.geometry],
+        crs=gdf.crs,
+    )
+    for rank, latlon in zip(ranks, to_latlon(anchors), strict=True):
+        if pd.notna(rank):
+            # Beyond the ten highest, ranks are written only from zoom 14 (CSS, ZoomBand).
+            css = "eh-rank" if int(rank) <= 10 else "eh-rank eh-rank-minor"
+            _label(group, latlon, f'<div class="{css}">{int(rank)}</div>')
 
 
 _TIP_FIELDS = {"p_rank", "p_status", "p_name", "p_count", "p_count_after"}

@@ -58,7 +58,15 @@ from geo.crs import BNG, WGS84
 from geo.errors import InputError
 from render.cluster import add_points, cluster_cell_sizes, point_xy
 from render.colours import CHANGE_COLOURS, CHANGE_STATUSES
-from render.elements import LAYER_NAMES, Attribution, MapStyle, ZoomBand, check_frame
+from render.elements import (
+    LAYER_NAMES,
+    Attribution,
+    Declutter,
+    HtmlControl,
+    MapStyle,
+    ZoomBand,
+    check_frame,
+)
 from render.html import esc
 from render.layers import (
     AREAS_PANE,
@@ -84,6 +92,7 @@ from render.leaflet_offline import (
 from render.legend import Classification, classify
 from render.model import MapLayers
 from render.raster import DensityGrid, DensityImage, DensitySurfaceLike, density_image
+from render.streets import add_streets, add_walk_catchment
 
 __all__ = [
     "CHANGE_COLOURS",
@@ -107,13 +116,17 @@ _CSS = """
 .eh-label-icon {{ pointer-events: none; }}
 .eh-label {{
   transform: translate(-50%, -50%); white-space: nowrap; pointer-events: none;
+  width: max-content;
   font: 600 12px/1.2 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #2b2b2b;
   text-shadow: 0 0 3px #fff, 0 0 3px #fff, 0 0 2px #fff, 0 0 1px #fff;
 }}
 .eh-label.eh-small {{ font-weight: 500; font-size: 11px; color: #555; }}
 .eh-label.eh-right {{ transform: translate(8px, -50%); }}
 #{map_id}[data-eh-zoom="far"] .eh-minor, #{map_id}[data-eh-zoom="far"] .eh-station,
-#{map_id}[data-eh-zoom="mid"] .eh-station {{ display: none; }}
+#{map_id}[data-eh-zoom="mid"] .eh-station,
+#{map_id}[data-eh-zoom="far"] .eh-rank-minor, #{map_id}[data-eh-zoom="mid"] .eh-rank-minor {{
+  display: none;
+}}
 .eh-label.eh-area {{
   font-weight: 500; font-size: 10.5px; color: #6a6a6a; letter-spacing: 0.04em;
   text-transform: uppercase;
@@ -129,6 +142,23 @@ _CSS = """
   vertical-align: -1px; border: 1px solid #777;
 }}
 .eh-legend .eh-n {{ color: #666; }}
+.eh-legend.eh-legend-all {{ max-height: calc(100vh - 110px); overflow-y: auto; }}
+.eh-legend-fold {{ cursor: pointer; font-weight: 600; color: #444; margin-bottom: 2px; }}
+.eh-legend-section + .eh-legend-section {{ margin-top: 5px; padding-top: 4px; border-top: 1px solid #ddd; }}
+.eh-legend .eh-sym {{
+  display: inline-block; width: 18px; margin-right: 4px; text-align: center; vertical-align: middle;
+}}
+.eh-legend .eh-dot {{ display: inline-block; border-radius: 50%; vertical-align: middle; }}
+.eh-legend .eh-sym-dot {{ margin-right: 4px; }}
+.eh-legend .eh-item {{ white-space: nowrap; margin-right: 9px; }}
+.eh-rank-icon {{ background: transparent; }}
+.eh-rank {{
+  transform: translate(-50%, -50%); min-width: 18px; height: 18px; border-radius: 9px;
+  padding: 0 3px; white-space: nowrap; display: inline-block;
+  background: #fff; border: 2px solid #b10026; color: #b10026; text-align: center;
+  font: 700 11px/14px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
+  box-sizing: border-box; pointer-events: none;
+}}
 .eh-legend .eh-ramp {{ display: inline-block; width: 120px; height: 10px; vertical-align: middle; }}
 .leaflet-popup-content, .leaflet-tooltip {{ font-size: 12px; line-height: 1.35; }}
 .foliumpopup table th, .foliumtooltip table th {{ text-align: left; padding: 1px 8px 1px 0; }}
@@ -173,6 +203,94 @@ def _bounds_4326(frames: Iterable[gpd.GeoDataFrame | None]) -> list[list[float]]
         [float(arr[:, 1].min()), float(arr[:, 0].min())],
         [float(arr[:, 3].max()), float(arr[:, 2].max())],
     ]
+
+
+def _symbol_rows(layers: MapLayers) -> list[tuple[str, str]]:
+    """``(kind, html)`` legend sections for the layers that draw symbols, not classes."""
+    out = []
+
+    def row(symbol: str, label: str) -> str:
+        return f'<div><span class="eh-sym">{symbol}</span>{esc(label)}</div>'
+
+    if layers.hotspots is not None and len(layers.hotspots) and "rank" in layers.hotspots:
+        more = "; past 10 from zoom 14" if len(layers.hotspots) > 10 else ""
+        out.append(("ranks", row(
+            '<span class="eh-rank" style="display:inline-block;transform:none">1</span>',
+            f"hotspot rank (1 = most incidents{more})",
+        )))
+
+    def item(symbol: str, label: str) -> str:
+        return f'<span class="eh-item">{symbol}{esc(label)}</span>'
+
+    if layers.venues is not None and len(layers.venues):
+        dot = '<span class="eh-dot eh-sym-dot" style="width:10px;height:10px;background:{}"></span>'
+        ring = ('<span class="eh-dot eh-sym-dot" style="width:12px;height:12px;'
+                'border:1.5px solid #1b7837;background:transparent"></span>')
+        radii = ", ".join(f"{r:,.0f}" for r in layers.venue_rings_m)
+        lines = [
+            '<div class="eh-legend-title">Diversion venues</div>',
+            "<div>" + item(dot.format("#1b7837"), "running")
+            + item(dot.format("#e08214"), "planned") + "</div>",
+            "<div>" + item(ring, f"within {radii} m in a straight line") + "</div>",
+        ]
+        drawn = layers.catchments
+        if drawn is not None and len(drawn) and not drawn.geometry.is_empty.all():
+            d = float(drawn["distance_m"].iloc[0])
+            lines.append("<div>" + item(
+                '<span class="eh-sw" style="background:rgba(27,127,95,0.35);'
+                'border-color:#1b7f5f"></span>',
+                f"within {d:,.0f} m on foot along the streets",
+            ) + "</div>")
+        out.append(("venues", "".join(lines)))
+    if layers.points is not None:
+        bubble = ('<span class="eh-dot eh-sym-dot eh-tier-{}" style="width:12px;height:12px">'
+                  "</span>")
+        out.append(("incidents", "".join([
+            '<div class="eh-legend-title">Incidents (number in the bubble)</div>',
+            "<div>" + item(bubble.format("s"), "1\u20139") + item(bubble.format("n"), "10\u201399")
+            + item(bubble.format("l"), "100+") + "</div>",
+            "<div>" + item('<span class="eh-dot eh-sym-dot" style="width:8px;height:8px;'
+                           'background:#c51b8a;border:1px solid #7a0177"></span>',
+                           "a police.uk map point (zoomed in)") + "</div>",
+        ])))
+    points = []
+    if layers.schools is not None and "schools" not in layers.hidden:
+        points.append(item('<span class="eh-dot eh-sym-dot" style="width:8px;height:8px;'
+                           'background:#2166ac"></span>', "school"))
+    if layers.stations is not None:
+        points.append(item('<span class="eh-dot eh-sym-dot" style="width:10px;height:10px;'
+                           'background:#252525"></span>', "rail station"))
+    if layers.streets is not None and len(layers.streets):
+        points.append(item('<span class="eh-sym-dot" style="display:inline-block;width:14px;'
+                           'height:3px;background:#2f5d8c;vertical-align:middle"></span>',
+                           "street"))
+    if points:
+        out.append(("places", "<div>" + "".join(points) + "</div>"))
+    return out
+
+
+def _one_legend(m: folium.Map, layers: MapLayers) -> None:
+    """Gather every layer's legend into one box that explains every symbol on the map.
+
+    Each layer's part keeps its class (``eh-legend-<kind>``) as a section of the box.
+    """
+    sections = []
+    for name, child in list(m._children.items()):
+        if isinstance(child, HtmlControl) and child.kind:
+            sections.append((child.kind, child.content))
+            del m._children[name]
+    sections += _symbol_rows(layers)
+    if not sections:
+        return
+    order = ["areas", "density", "hotspots", "ranks", "change", "venues", "incidents", "places"]
+    sections.sort(key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order))
+    body = "".join(
+        f'<div class="eh-legend-section eh-legend-{kind}">{html}</div>' for kind, html in sections
+    )
+    # One box, bottom left (a tall district such as Eastleigh leaves that corner empty),
+    # open when the map opens; its heading folds it away to clear the map.
+    body = f'<details open><summary class="eh-legend-fold">Legend</summary>{body}</details>'
+    HtmlControl(body, position="bottomleft", kind="all").add_to(m)
 
 
 def build_map(
@@ -243,6 +361,8 @@ def build_map(
         ("schools", layers.schools),
         ("stations", layers.stations),
         ("labels", layers.labels),
+        ("streets", layers.streets),
+        ("catchments", layers.catchments),
     ):
         if gdf is not None:
             check_frame(gdf, f"layers.{name}")
@@ -271,6 +391,9 @@ def build_map(
     if attribution:
         Attribution(esc(attribution)).add_to(m)
 
+    if layers.streets is not None and len(layers.streets):
+        # Under everything (Leaflet's tile pane); named from street zoom.
+        add_streets(m, layers.streets, name=LAYER_NAMES["streets"])
     if layers.areas is not None:
         add_areas(m, layers)
     if layers.outlines is not None:
@@ -283,6 +406,14 @@ def build_map(
         add_change(m, layers.change)
     if layers.hotspots is not None:
         add_hotspots(m, layers.hotspots)
+    if layers.catchments is not None and len(layers.catchments):
+        group = folium.FeatureGroup(name=LAYER_NAMES["catchments"])
+        for _, row in layers.catchments.iterrows():
+            add_walk_catchment(
+                m, row.geometry, distance_m=float(row["distance_m"]), group=group,
+                venue=str(row["name"]),
+            )
+        group.add_to(m)
     if layers.venues is not None:
         add_venues(m, layers)
     if layers.schools is not None:
@@ -302,12 +433,17 @@ def build_map(
         add_area_names(m, layers.areas if layers.areas is not None else layers.outlines)
     if layers.labels is not None:
         add_labels(m, layers.labels)
+    if layers.labels is not None or layers.hotspots is not None:
         ZoomBand().add_to(m)
+    Declutter().add_to(m)
     for child in m._children.values():
         if getattr(child, "eh_key", None) in layers.hidden:
             child.show = False
+    _one_legend(m, layers)
 
-    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    # Collapsed: the map and its legend are what is read at a glance; the layer list
+    # opens on hover or tap.
+    folium.LayerControl(collapsed=True, position="topright").add_to(m)
     if bounds is not None:
         m.fit_bounds(bounds, padding=(10, 10))
     return make_offline(m)

@@ -69,6 +69,13 @@ class MapLayers:
         ``name`` column. Minor names (``size == "small"``, or a gazetteer ``kind`` of
         suburb, village or airport) are drawn smaller and only from zoom 13;
         stations (``kind == "station"``) beside their point and only from zoom 14.
+    streets
+        Road links (from :func:`geo.streets.read_streets`) drawn under everything else
+        as an offline vector layer, named at street zoom (:func:`render.streets.add_streets`).
+    catchments
+        Walking catchments with ``name`` and ``distance_m`` (as
+        :func:`analysis.network.venue_catchments` makes them), each drawn with its
+        straight-line circle around the venue (``x``, ``y`` columns, metres).
     area_names
         Label the areas (or outlines) with their names, in small grey capitals, in a
         layer of their own.
@@ -93,5 +100,7 @@ class MapLayers:
     schools: gpd.GeoDataFrame | None = None
     stations: gpd.GeoDataFrame | None = None
     labels: gpd.GeoDataFrame | None = None
+    streets: gpd.GeoDataFrame | None = None
+    catchments: gpd.GeoDataFrame | None = None
     area_names: bool = True
     hidden: tuple[str, ...] = ("schools",)

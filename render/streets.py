@@ -33,6 +33,8 @@ from folium.elements import JSCSSMixin
 from jinja2 import Template
 
 from geo.crs import WGS84, require_bng
+from render.elements import HtmlTooltip
+from render.html import esc
 
 __all__ = [
     "LABEL_MIN_ZOOM",
@@ -389,6 +391,8 @@ def add_walk_catchment(
     distance_m: float | None = None,
     name: str = "Walking catchment",
     colour: str = "#1b7f5f",
+    group: folium.FeatureGroup | None = None,
+    venue: str | None = None,
 ) -> folium.FeatureGroup:
     """Draw a walking catchment and, for comparison, the straight-line circle.
 
@@ -407,14 +411,22 @@ def add_walk_catchment(
         The layer's name in the layer control.
     colour
         Outline and fill colour.
+    group
+        A layer to draw into (one layer for several venues); by default a new one.
+    venue
+        The venue's name, for the tooltips.
 
     Returns
     -------
     folium.FeatureGroup
         The layer (catchment and circle), already added to ``m``.
     """
-    group = folium.FeatureGroup(name=name)
+    new = group is None
+    if group is None:
+        group = folium.FeatureGroup(name=name)
     label = f"within {distance_m:,.0f} m walking" if distance_m else "walking catchment"
+    if venue:
+        label = f"{label} of {venue}"
     if catchment is not None and not catchment.is_empty:
         shape = gpd.GeoSeries([catchment], crs="EPSG:27700").to_crs(WGS84).iloc[0]
         folium.GeoJson(
@@ -425,8 +437,7 @@ def add_walk_catchment(
                 "fillColor": colour,
                 "fillOpacity": 0.25,
             },
-            tooltip=folium.Tooltip(label.capitalize()),
-        ).add_to(group)
+        ).add_to(group).add_child(HtmlTooltip(esc(label[:1].upper() + label[1:])))
     if centre_bng is not None and distance_m:
         at = gpd.GeoSeries.from_xy([centre_bng[0]], [centre_bng[1]], crs="EPSG:27700")
         at = at.to_crs(WGS84).iloc[0]
@@ -437,10 +448,16 @@ def add_walk_catchment(
             weight=1.5,
             dash_array="6 6",
             fill=False,
-            tooltip=folium.Tooltip(f"Within {distance_m:,.0f} m in a straight line"),
-        ).add_to(group)
+            interactive=True,
+        ).add_to(group).add_child(
+            HtmlTooltip(
+                esc(f"Within {distance_m:,.0f} m in a straight line"
+                    + (f" of {venue}" if venue else ""))
+            )
+        )
         folium.CircleMarker(
             location=[at.y, at.x], radius=5, color="#222222", fill=True, fill_opacity=1
         ).add_to(group)
-    group.add_to(m)
+    if new:
+        group.add_to(m)
     return group
