@@ -135,8 +135,11 @@ def _account(ds: Dataset) -> None:
         st.dataframe(files, hide_index=True, width="stretch")
     for dup in r.duplicate_files:
         st.info(
-            f"{dup['source_file']}: {dup['force']} {dup['month']} was already loaded from "
-            f"{dup['kept_from']}; its {dup['rows']:,} rows were not read twice."
+            f"{dup['force']} {dup['month']} is kept from {Path(dup['kept_from']).name} (the "
+            f"copy loaded first: an upload comes before the shipped data, as the newer "
+            f"download); the copy in {Path(dup['source_file']).name} ({dup['rows']:,} rows) was "
+            "not read twice. Two downloads of a month can differ in row order and in outcomes, "
+            "which police.uk updates after publication."
         )
     for name, reason in r.skipped:
         st.caption(f"Skipped {name}: {reason}")

@@ -16,7 +16,7 @@ import streamlit as st
 from shapely.geometry import box
 
 from analysis.hotspots import HotspotResult
-from app_views import map_view, state
+from app_views import drill, map_view, state
 from app_views.filters import METHOD_LABELS, Filters
 from app_views.printing import pack_files
 from app_views.state import Dataset
@@ -259,6 +259,8 @@ def render(ds: Dataset, f: Filters) -> None:
     else:
         layers = map_view.map_layers(ds, f, hs, areas=False, points=False, density=False)
     map_view.show_map(layers, f, key="patrol_map", height=map_view.VIEW_MAP_HEIGHT, fit=fit)
+    drill.hotspot_drill(state.filtered(ds, f.types, f.month_from, f.month_to), hs.hotspots,
+                        key="patrol_drill")
 
     st.subheader("Printable plan")
     st.caption("Download the plan as an A4 PDF or one offline HTML page (title, area, period, "
