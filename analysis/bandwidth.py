@@ -321,7 +321,12 @@ def _month_frames(points: Any, months_col: str) -> tuple[np.ndarray, np.ndarray]
 
 
 def _fold_density(
-    train: np.ndarray, test: np.ndarray, grid: Grid, mask: np.ndarray, geom: Any, kernel: str,
+    train: np.ndarray,
+    test: np.ndarray,
+    grid: Grid,
+    mask: np.ndarray,
+    geom: Any,
+    kernel: str,
 ) -> Callable[[float], np.ndarray]:
     """For one fold: bandwidth -> density (per km²) fitted on ``train`` at each test incident.
 
@@ -336,8 +341,9 @@ def _fold_density(
     cy, cx = np.divmod(cells, grid.nx)
     pts, counts = np.unique(train, axis=0, return_counts=True)
     weights = counts.astype(float)
-    centres = np.column_stack([grid.x0 + (cx + 0.5) * grid.cell_m,
-                               grid.y0 + (cy + 0.5) * grid.cell_m])
+    centres = np.column_stack(
+        [grid.x0 + (cx + 0.5) * grid.cell_m, grid.y0 + (cy + 0.5) * grid.cell_m]
+    )
 
     def at_incidents(h: float) -> np.ndarray:
         cost = direct_cost(len(pts), h, grid.cell_m, kernel, centres, pts)

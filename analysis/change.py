@@ -67,9 +67,12 @@ def classify_change(
         together with the earlier ones it overlaps), ``change_pct``, ``p_value`` and
         the polygon (the later one; the earlier one for *gone*).
     """
-    for frame, what in ((before, "earlier hotspots"), (after, "later hotspots"),
-                        (incidents_before, "earlier incidents"),
-                        (incidents_after, "later incidents")):
+    for frame, what in (
+        (before, "earlier hotspots"),
+        (after, "later hotspots"),
+        (incidents_before, "earlier incidents"),
+        (incidents_after, "later incidents"),
+    ):
         require_bng(frame, what)
     if top_n is not None:
         before = before[before["rank"] <= top_n] if "rank" in before.columns else before
@@ -92,37 +95,66 @@ def classify_change(
         if not len(overlaps):
             status = "new"
         elif p < alpha:
-            status = "intensifying" if n_after_area / p_after > n_before / (1 - p_after) else (
-                "diminishing")
+            status = (
+                "intensifying"
+                if n_after_area / p_after > n_before / (1 - p_after)
+                else ("diminishing")
+            )
         else:
             status = "persistent"
         # Both counts cover the same ground (this hotspot and the earlier ones it
         # overlaps), so the change compares like with like.
-        rows.append({"status": status, "name": _name(after, i), "count_before": n_before,
-                     "count_after": n_after_area if len(overlaps) else n_after,
-                     "p_value": p, "geometry": geom})
+        rows.append(
+            {
+                "status": status,
+                "name": _name(after, i),
+                "count_before": n_before,
+                "count_after": n_after_area if len(overlaps) else n_after,
+                "p_value": p,
+                "geometry": geom,
+            }
+        )
     for j, geom in enumerate(b_geoms):
         if j in matched_before:
             continue
         n_before = count_inside(geom, incidents_before)
         n_after = count_inside(geom, incidents_after)
-        rows.append({"status": "gone", "name": _name(before, j), "count_before": n_before,
-                     "count_after": n_after, "p_value": _pvalue(n_before, n_after, p_after),
-                     "geometry": geom})
+        rows.append(
+            {
+                "status": "gone",
+                "name": _name(before, j),
+                "count_before": n_before,
+                "count_after": n_after,
+                "p_value": _pvalue(n_before, n_after, p_after),
+                "geometry": geom,
+            }
+        )
     out = gpd.GeoDataFrame(rows, geometry="geometry", crs=after.crs if len(after) else before.crs)
     if out.empty:
         return gpd.GeoDataFrame(
-            columns=["status", "name", "count_before", "count_after", "change_pct", "p_value",
-                     "geometry"], geometry="geometry", crs=before.crs)
+            columns=[
+                "status",
+                "name",
+                "count_before",
+                "count_after",
+                "change_pct",
+                "p_value",
+                "geometry",
+            ],
+            geometry="geometry",
+            crs=before.crs,
+        )
     rate_before = out["count_before"] / months_before
     rate_after = out["count_after"] / months_after
-    out["change_pct"] = np.where(rate_before > 0, (rate_after - rate_before) / rate_before * 100,
-                                 np.nan)
+    out["change_pct"] = np.where(
+        rate_before > 0, (rate_after - rate_before) / rate_before * 100, np.nan
+    )
     order = {s: k for k, s in enumerate(STATUSES)}
     out["_o"] = out["status"].map(order)
     out = out.sort_values(["_o", "count_after"], ascending=[True, False]).drop(columns="_o")
-    return out[["status", "name", "count_before", "count_after", "change_pct", "p_value",
-                "geometry"]].reset_index(drop=True)
+    return out[
+        ["status", "name", "count_before", "count_after", "change_pct", "p_value", "geometry"]
+    ].reset_index(drop=True)
 
 
 def _pvalue(n_before: int, n_after: int, p_after: float) -> float:

@@ -177,8 +177,9 @@ def coverage_mask(
         # Coverage is honoured: the cells nearest to those with density fill the rest
         # (ties by row then column, south-west first), so a narrow kernel still gives
         # hotspots over the share asked for.
-        order = np.concatenate([order, _nearest_fill(order, mask, surface.grid.shape,
-                                                     n_want - with_density)])
+        order = np.concatenate(
+            [order, _nearest_fill(order, mask, surface.grid.shape, n_want - with_density)]
+        )
         note = (
             f"Only {with_density} cells have any density, fewer than the {n_want} wanted for "
             f"coverage {c:g}; the {n_want - with_density} cells nearest to them fill the rest."

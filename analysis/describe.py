@@ -20,8 +20,19 @@ from geo.crs import require_bng
 __all__ = ["DESCRIBE_COLUMNS", "GENERIC_LOCATIONS", "describe_hotspots", "top_values"]
 
 DESCRIBE_COLUMNS = [
-    "rank", "name", "method", "count", "share", "area_m2", "density_per_km2",
-    "top_streets", "top_types", "wards", "peak_months", "peak_days", "peak_hours",
+    "rank",
+    "name",
+    "method",
+    "count",
+    "share",
+    "area_m2",
+    "density_per_km2",
+    "top_streets",
+    "top_types",
+    "wards",
+    "peak_months",
+    "peak_days",
+    "peak_hours",
 ]
 
 _DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
@@ -105,8 +116,11 @@ def describe_hotspots(
     located = incidents[incidents["has_location"].to_numpy(bool)]
     pts = located.geometry.to_numpy()
     tree = shapely.STRtree(pts)
-    hits = tree.query(geoms, predicate="intersects") if len(pts) and len(geoms) else (
-        np.empty((2, 0), dtype=int))
+    hits = (
+        tree.query(geoms, predicate="intersects")
+        if len(pts) and len(geoms)
+        else (np.empty((2, 0), dtype=int))
+    )
     rows = []
     has_time = "datetime" in incidents.columns and incidents["datetime"].notna().any()
     ward_tree = shapely.STRtree(wards.geometry.to_numpy())
@@ -127,7 +141,7 @@ def describe_hotspots(
         days = np.array([*_DAYS, ""], dtype=object)[day]
         hours = np.array([*_HOURS, ""], dtype=object)[hour]
     for i, geom in enumerate(geoms):
-        inside = hits[1][order[starts[i]:starts[i + 1]]]
+        inside = hits[1][order[starts[i] : starts[i + 1]]]
         row = {
             "count": len(inside),
             "share": len(inside) / total if total else 0.0,
@@ -140,9 +154,21 @@ def describe_hotspots(
             "peak_hours": _top(hours[inside], k) if hours is not None else "",
         }
         rows.append(row)
-    info = pd.DataFrame(rows, index=polygons.index, columns=[
-        "count", "share", "area_m2", "top_streets", "top_types", "wards", "peak_months",
-        "peak_days", "peak_hours"])
+    info = pd.DataFrame(
+        rows,
+        index=polygons.index,
+        columns=[
+            "count",
+            "share",
+            "area_m2",
+            "top_streets",
+            "top_types",
+            "wards",
+            "peak_months",
+            "peak_days",
+            "peak_hours",
+        ],
+    )
     out = gpd.GeoDataFrame(info, geometry=polygons.geometry, crs=polygons.crs)
     out["density_per_km2"] = out["count"] / (out["area_m2"] / 1e6).where(out["area_m2"] > 0)
     out["method"] = method
@@ -152,13 +178,29 @@ def describe_hotspots(
     return out[[*DESCRIBE_COLUMNS, "geometry"]]
 
 
-GENERIC_LOCATIONS = frozenset({
-    "Supermarket", "Parking Area", "Sports/Recreation Area", "Petrol Station",
-    "Bus/Coach Station", "Pedestrian Subway", "Further/Higher Educational Building",
-    "Police Station", "Airport/Airfield", "Shopping Area", "Nightclub", "Hospital",
-    "Conference/Exhibition Centre", "Theatre/Concert Hall", "Train Station",
-    "Hotel/Motel", "Park/Open Space", "Church", "Prison",
-})
+GENERIC_LOCATIONS = frozenset(
+    {
+        "Supermarket",
+        "Parking Area",
+        "Sports/Recreation Area",
+        "Petrol Station",
+        "Bus/Coach Station",
+        "Pedestrian Subway",
+        "Further/Higher Educational Building",
+        "Police Station",
+        "Airport/Airfield",
+        "Shopping Area",
+        "Nightclub",
+        "Hospital",
+        "Conference/Exhibition Centre",
+        "Theatre/Concert Hall",
+        "Train Station",
+        "Hotel/Motel",
+        "Park/Open Space",
+        "Church",
+        "Prison",
+    }
+)
 """police.uk map-point labels that name a kind of place, not a street."""
 
 
@@ -169,11 +211,18 @@ def _names(described: gpd.GeoDataFrame, gazetteer: gpd.GeoDataFrame | None) -> l
     else:
         near = names_for(described.geometry, gazetteer)
     names = []
-    for name, streets, wards in zip(near,
-                                    described["top_streets"], described["wards"], strict=True):
+    for name, streets, wards in zip(
+        near, described["top_streets"], described["wards"], strict=True
+    ):
         if name.startswith("near "):
-            street = next((s.rsplit(" (", 1)[0] for s in streets.split(", ")
-                           if s and s.rsplit(" (", 1)[0] not in GENERIC_LOCATIONS), "")
+            street = next(
+                (
+                    s.rsplit(" (", 1)[0]
+                    for s in streets.split(", ")
+                    if s and s.rsplit(" (", 1)[0] not in GENERIC_LOCATIONS
+                ),
+                "",
+            )
             ward = wards.split(", ")[0] if wards else ""
             if street:
                 name = f"{street}, {ward}" if ward else street

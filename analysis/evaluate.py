@@ -33,8 +33,15 @@ from geo.crs import require_bng
 
 __all__ = ["DEFAULT_METHODS", "cell_counts", "evaluate_methods", "score_hit_rates"]
 
-DEFAULT_METHODS = ("kde auto", "kde 50 m", "kde 200 m", "grid counts", "dbscan", "gistar",
-                   "oracle (test)")
+DEFAULT_METHODS = (
+    "kde auto",
+    "kde 50 m",
+    "kde 200 m",
+    "grid counts",
+    "dbscan",
+    "gistar",
+    "oracle (test)",
+)
 
 
 def cell_counts(xy: np.ndarray, grid, mask: np.ndarray) -> np.ndarray:
@@ -106,10 +113,20 @@ def score_hit_rates(
         hit = te[chosen].sum() / te.sum() if te.sum() else np.nan
         share = len(chosen) / n_area
         tr_in = tr[chosen].sum()
-        rri = ((te[chosen].sum() / tr_in) / (te.sum() / tr.sum())
-               if tr_in and tr.sum() and te.sum() else np.nan)
-        rows.append({"coverage": c, "area_share": share, "hit_rate": hit,
-                     "pai": hit / share if share else np.nan, "rri": rri})
+        rri = (
+            (te[chosen].sum() / tr_in) / (te.sum() / tr.sum())
+            if tr_in and tr.sum() and te.sum()
+            else np.nan
+        )
+        rows.append(
+            {
+                "coverage": c,
+                "area_share": share,
+                "hit_rate": hit,
+                "pai": hit / share if share else np.nan,
+                "rri": rri,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -166,8 +183,9 @@ def evaluate_methods(
             raise ValueError(msg)
         fn = scorers.get(m) or _fixed_kde(train, grid, study_area, m)
         score, detail, only_positive = fn()
-        t = score_hit_rates(score, mask, tr_counts, te_counts, list(coverages),
-                            only_positive=only_positive)
+        t = score_hit_rates(
+            score, mask, tr_counts, te_counts, list(coverages), only_positive=only_positive
+        )
         t.insert(0, "detail", detail)
         t.insert(0, "method", m)
         frames.append(t)
@@ -182,8 +200,9 @@ def _fixed_kde(train, grid, study_area, label: str) -> Callable:
 
     def run():
         located = train[train["has_location"].to_numpy(bool)]
-        surf = kde_surface(located, bandwidth_m=bw, cell_m=grid.cell_m, grid=grid,
-                           study_area=study_area)
+        surf = kde_surface(
+            located, bandwidth_m=bw, cell_m=grid.cell_m, grid=grid, study_area=study_area
+        )
         return np.nan_to_num(surf.values), f"quartic, bandwidth {bw:.0f} m", False
 
     return run
@@ -194,10 +213,14 @@ def _scorers(train, grid, mask, study_area, cell_m, random_state, te_counts) -> 
 
     def kde_auto():
         choice = choose_bandwidth(located, rule="auto", cell_m=cell_m, study_area=study_area)
-        surf = kde_surface(located, bandwidth_m=choice.bandwidth_m, cell_m=cell_m, grid=grid,
-                           study_area=study_area)
-        return (np.nan_to_num(surf.values),
-                f"quartic, bandwidth {choice.bandwidth_m:.0f} m ({choice.rule})", False)
+        surf = kde_surface(
+            located, bandwidth_m=choice.bandwidth_m, cell_m=cell_m, grid=grid, study_area=study_area
+        )
+        return (
+            np.nan_to_num(surf.values),
+            f"quartic, bandwidth {choice.bandwidth_m:.0f} m ({choice.rule})",
+            False,
+        )
 
     def grid_counts():
         return cell_counts(_xy(located), grid, mask), f"counts per {cell_m:.0f} m cell", False
@@ -213,8 +236,7 @@ def _scorers(train, grid, mask, study_area, cell_m, random_state, te_counts) -> 
         return score, f"eps {DEFAULT_EPS_M:.0f} m, min_samples {DEFAULT_MIN_SAMPLES}", True
 
     def gistar():
-        cells = gistar_grid(located, cell_m=200, study_area=study_area,
-                            random_state=random_state)
+        cells = gistar_grid(located, cell_m=200, study_area=study_area, random_state=random_state)
         xs, ys = grid.centres()
         pts = shapely.points(xs.ravel(), ys.ravel())
         tree = shapely.STRtree(cells.geometry.to_numpy())
@@ -228,5 +250,10 @@ def _scorers(train, grid, mask, study_area, cell_m, random_state, te_counts) -> 
     def oracle():
         return te_counts, "the test period's own counts (upper bound)", True
 
-    return {"kde auto": kde_auto, "grid counts": grid_counts, "dbscan": dbscan,
-            "gistar": gistar, "oracle (test)": oracle}
+    return {
+        "kde auto": kde_auto,
+        "grid counts": grid_counts,
+        "dbscan": dbscan,
+        "gistar": gistar,
+        "oracle (test)": oracle,
+    }

@@ -159,51 +159,96 @@ def detect_hotspots(
     notes: list[str] = []
     surface = cells = None
     if method == "patrol":
-        return _patrol(incidents, area, history if history is not None else incidents,
-                       n_areas=n_areas, max_across_m=max_across_m)
+        return _patrol(
+            incidents,
+            area,
+            history if history is not None else incidents,
+            n_areas=n_areas,
+            max_across_m=max_across_m,
+        )
     if method == "kde":
-        choice = choose_bandwidth(located, rule=bandwidth_m, cell_m=cell_m, kernel=kernel,
-                                  study_area=study_area)
-        surface = kde_surface(located, bandwidth_m=choice.bandwidth_m, cell_m=cell_m,
-                              kernel=kernel, study_area=study_area)
-        polys = merge_nearby(hotspot_areas(surface, coverage=coverage, study_area=study_area),
-                             merge_m)
-        params = {"coverage": coverage, "bandwidth_m": choice.bandwidth_m,
-                  "bandwidth_rule": choice.rule, "cell_m": cell_m, "kernel": kernel,
-                  "merge_m": merge_m}
-        how = {"cv": ", chosen by likelihood cross-validation across months (fit on the "
-                     "earlier months, score the next)", "fixed": ", as set"}
-        notes.append(f"KDE bandwidth {choice.bandwidth_m:.4g} m"
-                     f"{how.get(choice.rule, f', chosen by the {choice.rule} rule')}.")
+        choice = choose_bandwidth(
+            located, rule=bandwidth_m, cell_m=cell_m, kernel=kernel, study_area=study_area
+        )
+        surface = kde_surface(
+            located,
+            bandwidth_m=choice.bandwidth_m,
+            cell_m=cell_m,
+            kernel=kernel,
+            study_area=study_area,
+        )
+        polys = merge_nearby(
+            hotspot_areas(surface, coverage=coverage, study_area=study_area), merge_m
+        )
+        params = {
+            "coverage": coverage,
+            "bandwidth_m": choice.bandwidth_m,
+            "bandwidth_rule": choice.rule,
+            "cell_m": cell_m,
+            "kernel": kernel,
+            "merge_m": merge_m,
+        }
+        how = {
+            "cv": ", chosen by likelihood cross-validation across months (fit on the "
+            "earlier months, score the next)",
+            "fixed": ", as set",
+        }
+        notes.append(
+            f"KDE bandwidth {choice.bandwidth_m:.4g} m"
+            f"{how.get(choice.rule, f', chosen by the {choice.rule} rule')}."
+        )
         params["bandwidth_detail"] = getattr(choice, "detail", "")
     elif method == "dbscan":
         eps = clusters.DEFAULT_EPS_M if eps_m is None else eps_m
         ms = clusters.DEFAULT_MIN_SAMPLES if min_samples is None else min_samples
         polys = clusters.dbscan_hotspots(located, eps_m=eps, min_samples=ms)
         params = {"eps_m": eps, "min_samples": ms}
-        notes.append(f"DBSCAN: clusters of at least {ms} incidents with neighbours within {eps:.0f} m.")
+        notes.append(
+            f"DBSCAN: clusters of at least {ms} incidents with neighbours within {eps:.0f} m."
+        )
     elif method == "hdbscan":
         ms = clusters.DEFAULT_MIN_SAMPLES if min_samples is None else min_samples
         labels = clusters.hdbscan_labels(located, min_cluster_size=ms)
         polys = clusters.cluster_outlines(located, labels)
         params = {"min_cluster_size": ms}
-        notes.append(f"HDBSCAN: clusters of at least {ms} incidents, at whatever density they hold.")
+        notes.append(
+            f"HDBSCAN: clusters of at least {ms} incidents, at whatever density they hold."
+        )
     else:
         permutations = DEFAULT_PERMUTATIONS if permutations is None else permutations
-        cells = gistar_grid(located, cell_m=gistar_cell_m, study_area=study_area,
-                            permutations=permutations, random_state=random_state)
+        cells = gistar_grid(
+            located,
+            cell_m=gistar_cell_m,
+            study_area=study_area,
+            permutations=permutations,
+            random_state=random_state,
+        )
         polys = gistar_hotspots(cells)
-        params = {"cell_m": gistar_cell_m, "permutations": permutations,
-                  "random_state": random_state}
-        notes.append(f"Getis-Ord Gi* on {gistar_cell_m:.0f} m cells, {permutations} permutations, "
-                     "false-discovery-rate corrected; hotspots are contiguous cells hot at 95%+.")
+        params = {
+            "cell_m": gistar_cell_m,
+            "permutations": permutations,
+            "random_state": random_state,
+        }
+        notes.append(
+            f"Getis-Ord Gi* on {gistar_cell_m:.0f} m cells, {permutations} permutations, "
+            "false-discovery-rate corrected; hotspots are contiguous cells hot at 95%+."
+        )
     polys = gpd.GeoDataFrame(geometry=polys.geometry.to_numpy(), crs=polys.crs)
-    described = describe_hotspots(polys, incidents, method=method, gazetteer=area.gazetteer,
-                                  wards=area.local_names)
-    reference = reference_hotspots(incidents, described, gazetteer=area.gazetteer,
-                                   review_hotspots=area.review_hotspots)
-    return HotspotResult(hotspots=described, method=method, params=params, surface=surface,
-                         cells=cells, reference=reference, notes=notes)
+    described = describe_hotspots(
+        polys, incidents, method=method, gazetteer=area.gazetteer, wards=area.local_names
+    )
+    reference = reference_hotspots(
+        incidents, described, gazetteer=area.gazetteer, review_hotspots=area.review_hotspots
+    )
+    return HotspotResult(
+        hotspots=described,
+        method=method,
+        params=params,
+        surface=surface,
+        cells=cells,
+        reference=reference,
+        notes=notes,
+    )
 
 
 def _patrol(
@@ -217,30 +262,51 @@ def _patrol(
     months = sorted(m for m in incidents["month"].unique() if m)
     span = pd.period_range(months[0], months[-1], freq="M") if months else []
     if len(span) < MIN_PATROL_MONTHS or len(span) != len(months):
-        msg = (f"patrol areas need at least {MIN_PATROL_MONTHS} consecutive months of data "
-               f"(the risk surface checks itself on the later ones); these filters give "
-               f"{len(months)}. Choose more months, or KDE, DBSCAN or Gi*.")
+        msg = (
+            f"patrol areas need at least {MIN_PATROL_MONTHS} consecutive months of data "
+            f"(the risk surface checks itself on the later ones); these filters give "
+            f"{len(months)}. Choose more months, or KDE, DBSCAN or Gi*."
+        )
         raise InputError(msg)
     types = tuple(sorted(set(incidents["crime_type"])))
     with warnings.catch_warnings():
         # A candidate that does not converge scores badly and is not chosen.
         warnings.simplefilter("ignore", ConvergenceWarning)
         surface = fit_risk(history, types=types, study_area=area.geometry, months=tuple(months))
-    found = patrol_areas(surface, incidents, n_areas=n_areas, max_across_m=max_across_m,
-                         wards=area.local_names, gazetteer=area.gazetteer)
+    found = patrol_areas(
+        surface,
+        incidents,
+        n_areas=n_areas,
+        max_across_m=max_across_m,
+        wards=area.local_names,
+        gazetteer=area.gazetteer,
+    )
     located = incidents[incidents["has_location"].to_numpy(bool)]
-    inside = gpd.sjoin(located[["crime_type", "geometry"]], found[["rank", "geometry"]],
-                       predicate="within")
+    inside = gpd.sjoin(
+        located[["crime_type", "geometry"]], found[["rank", "geometry"]], predicate="within"
+    )
     kinds = inside.groupby("rank")["crime_type"].agg(top_values)
     found["top_types"] = found["rank"].map(kinds).fillna("")
     found["density_per_km2"] = found["count"] / (found["area_m2"] / 1e6)
     found["method"] = "patrol"
-    params = {"n_areas": n_areas, "max_across_m": max_across_m, "model": surface.model,
-              "bandwidth_m": surface.bandwidth_m, "half_life_months": surface.half_life_months}
-    reference = reference_hotspots(incidents, found, gazetteer=area.gazetteer,
-                                   review_hotspots=area.review_hotspots)
-    return HotspotResult(hotspots=found, method="patrol", params=params, reference=reference,
-                         notes=[surface.description], risk=surface)
+    params = {
+        "n_areas": n_areas,
+        "max_across_m": max_across_m,
+        "model": surface.model,
+        "bandwidth_m": surface.bandwidth_m,
+        "half_life_months": surface.half_life_months,
+    }
+    reference = reference_hotspots(
+        incidents, found, gazetteer=area.gazetteer, review_hotspots=area.review_hotspots
+    )
+    return HotspotResult(
+        hotspots=found,
+        method="patrol",
+        params=params,
+        reference=reference,
+        notes=[surface.description],
+        risk=surface,
+    )
 
 
 def merge_nearby(polygons: gpd.GeoDataFrame, merge_m: float) -> gpd.GeoDataFrame:

@@ -515,8 +515,9 @@ def kde_surface(
     elif evaluation not in ("centre", "cell_mean"):
         msg = f"evaluation must be 'auto', 'centre' or 'cell_mean', got {evaluation!r}."
         raise InputError(msg)
-    direct = (_direct_points(xy, w, h, cell_m, kernel)
-              if evaluation == "cell_mean" and len(xy) else None)
+    direct = (
+        _direct_points(xy, w, h, cell_m, kernel) if evaluation == "cell_mean" and len(xy) else None
+    )
     s, note = (0, "") if direct else _oversample(h, kernel, cell_m, grid.nx * grid.ny, evaluation)
     if evaluation == "cell_mean" and kernel_radius_m(h, kernel) <= cell_m:
         small = (

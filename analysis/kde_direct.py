@@ -46,8 +46,12 @@ def _footprint(bandwidth_m: float, cell_m: float, kernel: str) -> tuple[int, flo
 
 
 def direct_cost(
-    n_points: int, bandwidth_m: float, cell_m: float, kernel: str = "quartic",
-    centres: np.ndarray | None = None, xy: np.ndarray | None = None,
+    n_points: int,
+    bandwidth_m: float,
+    cell_m: float,
+    kernel: str = "quartic",
+    centres: np.ndarray | None = None,
+    xy: np.ndarray | None = None,
 ) -> int:
     """Kernel evaluations the direct route takes.
 
@@ -159,7 +163,8 @@ def density_at_cells(
     if len(xy) == 0 or len(ix) == 0:
         return np.zeros(len(ix))
     if evaluation_for(bandwidth_m, grid.cell_m, kernel) == "centre":
-        centres = np.column_stack([grid.x0 + (ix + 0.5) * grid.cell_m,
-                                   grid.y0 + (iy + 0.5) * grid.cell_m])
+        centres = np.column_stack(
+            [grid.x0 + (ix + 0.5) * grid.cell_m, grid.y0 + (iy + 0.5) * grid.cell_m]
+        )
         return kde_exact(xy, centres, bandwidth_m, kernel, weights=w)
     return cell_means(xy, w, grid, bandwidth_m, kernel)[iy, ix]

@@ -23,6 +23,7 @@ __all__ = [
     "poisson_ci",
 ]
 
+
 def poisson_ci(count: np.ndarray | int, *, conf: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     """Exact (Garwood) confidence interval for a Poisson count.
 

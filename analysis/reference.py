@@ -69,17 +69,43 @@ def reference_hotspots(
         n = count_inside(reach, incidents)
         top = detected[detected["rank"] <= top_n] if len(detected) else detected
         over = top[top.intersects(reach)] if len(top) else top
-        listed = ", ".join(f"#{int(k.rank)} {k.name}" for k in over.itertuples()) if len(over) else ""
+        listed = (
+            ", ".join(f"#{int(k.rank)} {k.name}" for k in over.itertuples()) if len(over) else ""
+        )
         agrees = len(over) > 0
         if agrees:
-            verdict = f"the data agrees: {n} incidents within {r:.0f} m; detected hotspot(s) {listed}"
+            verdict = (
+                f"the data agrees: {n} incidents within {r:.0f} m; detected hotspot(s) {listed}"
+            )
         else:
-            verdict = (f"the data does not show a hotspot here: {n} incidents within {r:.0f} m "
-                       f"and none of the top {top_n} detected hotspots overlaps")
-        rows.append({"review_name": review_name, "place": place, "radius_m": r,
-                     "incidents_within": n, "share": n / total, "overlapping": listed,
-                     "agrees": agrees, "verdict": verdict, "geometry": reach})
-    columns = ["review_name", "place", "radius_m", "incidents_within", "share", "overlapping",
-               "agrees", "verdict", "geometry"]
-    return gpd.GeoDataFrame(pd.DataFrame(rows, columns=columns), geometry="geometry",
-                            crs=incidents.crs)
+            verdict = (
+                f"the data does not show a hotspot here: {n} incidents within {r:.0f} m "
+                f"and none of the top {top_n} detected hotspots overlaps"
+            )
+        rows.append(
+            {
+                "review_name": review_name,
+                "place": place,
+                "radius_m": r,
+                "incidents_within": n,
+                "share": n / total,
+                "overlapping": listed,
+                "agrees": agrees,
+                "verdict": verdict,
+                "geometry": reach,
+            }
+        )
+    columns = [
+        "review_name",
+        "place",
+        "radius_m",
+        "incidents_within",
+        "share",
+        "overlapping",
+        "agrees",
+        "verdict",
+        "geometry",
+    ]
+    return gpd.GeoDataFrame(
+        pd.DataFrame(rows, columns=columns), geometry="geometry", crs=incidents.crs
+    )

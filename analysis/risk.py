@@ -734,8 +734,11 @@ def risk_cells(surface: RiskSurface, coverage: float) -> gpd.GeoDataFrame:
     expected = np.bincount(group, weights=values, minlength=len(parts))
     cells = np.bincount(group, minlength=len(parts))
     total = surface.expected_total
-    out = gpd.GeoDataFrame({"expected": expected, "share": expected / total if total else 0.0,
-                            "cells": cells}, geometry=list(parts), crs=surface.grid.crs)
+    out = gpd.GeoDataFrame(
+        {"expected": expected, "share": expected / total if total else 0.0, "cells": cells},
+        geometry=list(parts),
+        crs=surface.grid.crs,
+    )
     out["area_m2"] = out.geometry.area
     out = out.sort_values(["expected", "area_m2"], ascending=[False, True]).reset_index(drop=True)
     out.insert(0, "rank", np.arange(1, len(out) + 1))

@@ -183,8 +183,9 @@ def _police_upload(limit_mb: int) -> None:
     if st.button("Load these police.uk files", key="load_police", disabled=not files):
         with st.spinner("Reading and checking every row\u2026"):
             ds, error = replace_dataset(
-                lambda: police_dataset([(f.name, f.getvalue()) for f in files or []],
-                                       base=shipped_incident_paths())
+                lambda: police_dataset(
+                    [(f.name, f.getvalue()) for f in files or []], base=shipped_incident_paths()
+                )
             )
         _report(ds, error)
 
@@ -197,8 +198,9 @@ def _first_rows(content: bytes, n: int = 50) -> pd.DataFrame | None:
     """The first rows of an uploaded log as text, to guess the date column; None if unreadable."""
     for encoding in ("utf-8-sig", "cp1252"):
         try:
-            frame = pd.read_csv(io.BytesIO(content), dtype=str, nrows=n, keep_default_na=False,
-                                encoding=encoding)
+            frame = pd.read_csv(
+                io.BytesIO(content), dtype=str, nrows=n, keep_default_na=False, encoding=encoding
+            )
         except UnicodeDecodeError:
             continue
         except (ValueError, pd.errors.ParserError):

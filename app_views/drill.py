@@ -32,8 +32,13 @@ NO_OUTCOME = "no outcome recorded"
 """Shown for an empty ``outcome`` (police.uk gives none for anti-social behaviour)."""
 
 _LEVEL_WORDS = {
-    "ward": "ward", "ward2002": "ward 2002", "lsoa": "LSOA", "lsoa21": "LSOA 2021",
-    "local_area": "local area", "borough": "borough", "district": "district",
+    "ward": "ward",
+    "ward2002": "ward 2002",
+    "lsoa": "LSOA",
+    "lsoa21": "LSOA 2021",
+    "local_area": "local area",
+    "borough": "borough",
+    "district": "district",
 }
 _PLACE_PAD_M = 600.0
 _STREET_PAD_M = 150.0
@@ -59,9 +64,10 @@ def hotspot_incidents(incidents: pd.DataFrame, shape: shapely.Geometry) -> pd.Da
         {
             "Month": here["month"].astype(str),
             "Type": here["crime_type"].astype(str),
-            "Street": here["location"].fillna("").astype(str).str.replace(
-                r"^On or near\s+", "", regex=True
-            ),
+            "Street": here["location"]
+            .fillna("")
+            .astype(str)
+            .str.replace(r"^On or near\s+", "", regex=True),
             "Outcome": outcome.fillna("").astype(str).str.strip().replace("", NO_OUTCOME),
         }
     )
@@ -94,11 +100,12 @@ def hotspot_drill(
         return
     st.subheader(f"Incidents in a {what}")
     ranked = hotspots.sort_values("rank").reset_index(drop=True)
-    labels = {
-        int(r): f"#{int(r)} {n}" for r, n in zip(ranked["rank"], ranked["name"], strict=True)
-    }
+    labels = {int(r): f"#{int(r)} {n}" for r, n in zip(ranked["rank"], ranked["name"], strict=True)}
     rank = st.selectbox(
-        f"Which {what}", list(labels), key=key, format_func=labels.__getitem__,
+        f"Which {what}",
+        list(labels),
+        key=key,
+        format_func=labels.__getitem__,
         help="The incidents of the sidebar's types and months inside it.",
     )
     shape = ranked.loc[ranked["rank"] == rank, "geometry"].iloc[0]
@@ -109,16 +116,22 @@ def hotspot_drill(
         st.markdown(f"**{len(rows):,} incidents in {labels[rank]}**")
         st.dataframe(rows, hide_index=True, width="stretch", height=300)
         st.download_button(
-            "Download these incidents (CSV)", csv_bytes(rows.rename(columns=str.lower)),
-            f"{what}_{rank}_incidents.csv", "text/csv", key=f"{key}_csv",
+            "Download these incidents (CSV)",
+            csv_bytes(rows.rename(columns=str.lower)),
+            f"{what}_{rank}_incidents.csv",
+            "text/csv",
+            key=f"{key}_csv",
         )
     with right:
         st.markdown("**Outcome mix** (police.uk's last outcome category)")
         shown = mix.assign(Share=mix["share_pct"].map("{:.1f}%".format)).drop(columns="share_pct")
         st.dataframe(shown, hide_index=True, width="stretch")
         st.download_button(
-            "Download the outcome mix (CSV)", csv_bytes(mix.rename(columns=str.lower)),
-            f"{what}_{rank}_outcomes.csv", "text/csv", key=f"{key}_mix_csv",
+            "Download the outcome mix (CSV)",
+            csv_bytes(mix.rename(columns=str.lower)),
+            f"{what}_{rank}_outcomes.csv",
+            "text/csv",
+            key=f"{key}_mix_csv",
         )
         if (rows["Outcome"] == NO_OUTCOME).all() and len(rows):
             st.caption("police.uk records no outcome for anti-social behaviour.")
@@ -141,18 +154,27 @@ def search_targets(
     """
     out: dict[str, tuple[float, float, float, float]] = {}
     located = incidents[incidents["has_location"].to_numpy(bool)]
-    street = located["location"].fillna("").astype(str).str.replace(
-        r"^On or near\s+", "", regex=True
-    ).str.strip()
+    street = (
+        located["location"]
+        .fillna("")
+        .astype(str)
+        .str.replace(r"^On or near\s+", "", regex=True)
+        .str.strip()
+    )
     ok = street != ""
     boxes = (
-        located[ok].assign(street=street[ok]).groupby("street")
+        located[ok]
+        .assign(street=street[ok])
+        .groupby("street")
         .agg(x0=("x", "min"), y0=("y", "min"), x1=("x", "max"), y1=("y", "max"))
     )
     p = _STREET_PAD_M
     for name, r in boxes.iterrows():
         out[f"{name} (street)"] = (
-            float(r.x0 - p), float(r.y0 - p), float(r.x1 + p), float(r.y1 + p)
+            float(r.x0 - p),
+            float(r.y0 - p),
+            float(r.x1 + p),
+            float(r.y1 + p),
         )
     if gazetteer is not None:
         for name, g in zip(gazetteer["name"], gazetteer.geometry, strict=True):
@@ -184,6 +206,8 @@ def search_box(incidents: pd.DataFrame, *, key: str) -> tuple[float, float, floa
         "Find a street, place or area",
         [""] + list(targets),
         key=key,
-        format_func=lambda v: "Type a street, place or ward to zoom the map to it" if v == "" else v,
+        format_func=lambda v: (
+            "Type a street, place or ward to zoom the map to it" if v == "" else v
+        ),
     )
     return targets.get(choice) if choice else None

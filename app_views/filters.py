@@ -121,8 +121,7 @@ class Filters:
     def hotspot_params(self) -> dict[str, object]:
         """Keyword arguments of :func:`analysis.hotspots.detect_hotspots` for the method."""
         if self.method == "patrol":
-            return {"method": "patrol", "n_areas": self.n_areas,
-                    "max_across_m": self.max_across_m}
+            return {"method": "patrol", "n_areas": self.n_areas, "max_across_m": self.max_across_m}
         if self.method == "kde":
             return {"method": "kde", "bandwidth_m": self.bandwidth_m, "coverage": self.coverage}
         if self.method == "dbscan":
@@ -155,8 +154,10 @@ class Filters:
     def method_label(self) -> str:
         """The method and its main parameter in words."""
         if self.method == "patrol":
-            return (f"up to {self.n_areas}, at most {self.max_across_m:.0f} m across, from the "
-                    "predictive risk surface")
+            return (
+                f"up to {self.n_areas}, at most {self.max_across_m:.0f} m across, from the "
+                "predictive risk surface"
+            )
         if self.method == "kde":
             bw = "auto bandwidth" if self.bandwidth_m == "auto" else f"{self.bandwidth_m:.0f} m"
             return f"KDE ({bw}, top {self.coverage * 100:g}% of the borough)"
@@ -203,7 +204,10 @@ def sidebar(ds: Dataset) -> Filters:
     if st.session_state.get(AREA_KEY) not in choices:
         st.session_state[AREA_KEY] = ds.area
     sb.selectbox(
-        "Area", list(choices), format_func=choices.__getitem__, key=AREA_KEY,
+        "Area",
+        list(choices),
+        format_func=choices.__getitem__,
+        key=AREA_KEY,
         help="Any district of the Hampshire force, or North Hampshire CSP (three districts). "
         "Only Eastleigh has its 2002 wards, local areas, named places and venues.",
     )
@@ -213,7 +217,9 @@ def sidebar(ds: Dataset) -> Filters:
     sources: list[str] = []
     if len(ds.sources) > 1:
         sources = sb.multiselect(
-            "Sources", ds.sources, key="sources",
+            "Sources",
+            ds.sources,
+            key="sources",
             help="police.uk and the CSP's own logs, each on its own or together. Choose none "
             "to include every source.",
         )
@@ -257,7 +263,10 @@ def sidebar(ds: Dataset) -> Filters:
     if st.session_state.get("method") not in methods:
         st.session_state.pop("method", None)
     method = sb.selectbox(
-        "Method", methods, format_func=METHOD_LABELS.__getitem__, key="method",
+        "Method",
+        methods,
+        format_func=METHOD_LABELS.__getitem__,
+        key="method",
         help=" ".join(f"{METHOD_LABELS[m].split(':')[0]}: {METHOD_QUESTIONS[m]}" for m in methods)
         + ("" if patrol_ok else f" Patrol areas need {MIN_PATROL_MONTHS} consecutive months."),
     )
@@ -267,8 +276,9 @@ def sidebar(ds: Dataset) -> Filters:
     if method == "patrol":
         n_areas = int(sb.slider("Patrol areas", 3, 30, 10, key="n_areas"))
         max_across_m = float(
-            sb.select_slider("Largest across (m)", [200, 300, 400, 500, 600], 400,
-                             key="max_across_m")
+            sb.select_slider(
+                "Largest across (m)", [200, 300, 400, 500, 600], 400, key="max_across_m"
+            )
         )
         sb.caption("Fitted on the months chosen; it predicts the month after.")
     elif method == "kde":

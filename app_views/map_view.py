@@ -55,7 +55,6 @@ PROFILE_KEY = "profile_area"
 """Session key of the area whose profile is open."""
 
 
-
 def optional_layer(name: str, loader: Callable[[], gpd.GeoDataFrame]) -> gpd.GeoDataFrame | None:
     """Load a supporting layer; on failure say so in a caption and carry on without it."""
     try:
@@ -113,14 +112,16 @@ def map_layers(
     located = located[located["has_location"].to_numpy(bool)]
     surface, bandwidth = (
         state.display_density(ds, f.types, f.month_from, f.month_to, hs)
-        if density and hs is not None else (None, "")
+        if density and hs is not None
+        else (None, "")
     )
     return MapLayers(
         borough=state.borough(),
         areas=choropleth(ds, f) if areas else None,
         outlines=None if areas else state.level_areas(f.level)[["name", "geometry"]],
-        value_label=(f"{f.value_label} (residents: Census 2021)" if f.measure == "rate"
-                     else f.value_label),
+        value_label=(
+            f"{f.value_label} (residents: Census 2021)" if f.measure == "rate" else f.value_label
+        ),
         classification="natural_breaks",
         k=5,
         density=surface,
@@ -159,7 +160,9 @@ def show_map(
         for name, child in list(m._children.items()):
             if isinstance(child, FitBounds):
                 del m._children[name]
-        (lon0, lon1), (lat0, lat1) = transformer(BNG, WGS84).transform([fit[0], fit[2]], [fit[1], fit[3]])
+        (lon0, lon1), (lat0, lat1) = transformer(BNG, WGS84).transform(
+            [fit[0], fit[2]], [fit[1], fit[3]]
+        )
         m.fit_bounds([[min(lat0, lat1), min(lon0, lon1)], [max(lat0, lat1), max(lon0, lon1)]])
     out = st_folium(
         m,
@@ -270,8 +273,10 @@ def patrol_accuracy(hs: HotspotResult) -> None:
     for col, cov in (("hit_1", 1), ("hit_5", 5), ("hit_10", 10)):
         if col in chosen.columns and len(chosen):
             hit = float(chosen[col].mean())
-            parts.append(f"the top {cov}% of the area held {hit:.0%} of the following months' "
-                         f"incidents (PAI {hit / (cov / 100):.1f})")
+            parts.append(
+                f"the top {cov}% of the area held {hit:.0%} of the following months' "
+                f"incidents (PAI {hit / (cov / 100):.1f})"
+            )
     if parts:
         st.caption(
             f"How far to trust it: scored by rolling origin on the loaded months "
@@ -291,9 +296,14 @@ def render(ds: Dataset, f: Filters) -> None:
     )
     st.caption(f"{METHOD_LABELS[f.method].split(':')[0]} answers: {METHOD_QUESTIONS[f.method]}")
     level = state.core_area().level(f.level)
-    st.caption(f"Boundaries: {level.boundaries}. Residents: {level.population}."
-               + (" Rates are per 1,000 residents a year, annualised from the months chosen."
-                  if f.measure == "rate" else ""))
+    st.caption(
+        f"Boundaries: {level.boundaries}. Residents: {level.population}."
+        + (
+            " Rates are per 1,000 residents a year, annualised from the months chosen."
+            if f.measure == "rate"
+            else ""
+        )
+    )
     hs = hotspot_result(ds, f)
     _kpis(ds, f, hs)
     typed = state.filtered(ds, f.types, f.month_from, f.month_to)

@@ -24,8 +24,11 @@ from render.model import MapLayers
 
 __all__ = ["LEVELS", "area_polygons", "render"]
 
-LEVELS = {"csp": "Community Safety Partnerships", "district": "Districts",
-          "force": "Police force areas"}
+LEVELS = {
+    "csp": "Community Safety Partnerships",
+    "district": "Districts",
+    "force": "Police force areas",
+}
 """The national levels and what the view calls them."""
 
 SIMPLIFY_M = 250.0
@@ -55,8 +58,9 @@ def area_polygons(level: str) -> gpd.GeoDataFrame:
 
 
 @st.cache_data(max_entries=8, ttl=state.RESULTS_TTL, show_spinner="Counting every area\u2026")
-def _rates(store: str, level: str, month_from: str, month_to: str,
-           types: tuple[str, ...]) -> pd.DataFrame:
+def _rates(
+    store: str, level: str, month_from: str, month_to: str, types: tuple[str, ...]
+) -> pd.DataFrame:
     return national_rates(store, level, month_from, month_to, types=list(types) or None)
 
 
@@ -65,12 +69,15 @@ def render(ds: Dataset, f: Filters) -> None:  # noqa: ARG001 - same signature as
     st.header("National")
     store = state.store_dir()
     if store is None:
-        st.info("The national view reads a police.uk store of any forces and months: build "
-                "one with `hotspots ingest FILES --store DIR` and start the app with "
-                "`hotspots app --store DIR`.")
+        st.info(
+            "The national view reads a police.uk store of any forces and months: build "
+            "one with `hotspots ingest FILES --store DIR` and start the app with "
+            "`hotspots app --store DIR`."
+        )
         return
-    level = st.radio("Areas", list(LEVELS), format_func=LEVELS.__getitem__, horizontal=True,
-                     key="national_level")
+    level = st.radio(
+        "Areas", list(LEVELS), format_func=LEVELS.__getitem__, horizontal=True, key="national_level"
+    )
     try:
         table = _rates(str(store), level, f.month_from, f.month_to, tuple(f.types))
         polys = area_polygons(level)
@@ -86,18 +93,32 @@ def render(ds: Dataset, f: Filters) -> None:  # noqa: ARG001 - same signature as
     )
     gdf = polys.merge(table, on="code", how="inner")
     gdf = gdf[gdf["vs_national"] != "no data"]
-    gdf = gdf.assign(value=gdf["rate_per_1000_year"], rate_per_1000=gdf["rate_per_1000_year"],
-                     vs_borough=gdf["vs_national"])
-    layers = MapLayers(areas=gpd.GeoDataFrame(gdf, geometry="geometry", crs=BNG),
-                       value_label=f"{f.types_label} per 1,000 residents a year, "
-                                   f"{f.period_label}", classification="quantiles",
-                       area_names=False)
+    gdf = gdf.assign(
+        value=gdf["rate_per_1000_year"],
+        rate_per_1000=gdf["rate_per_1000_year"],
+        vs_borough=gdf["vs_national"],
+    )
+    layers = MapLayers(
+        areas=gpd.GeoDataFrame(gdf, geometry="geometry", crs=BNG),
+        value_label=f"{f.types_label} per 1,000 residents a year, {f.period_label}",
+        classification="quantiles",
+        area_names=False,
+    )
     map_view.show_map(layers, f, key="national_map", height=map_view.VIEW_MAP_HEIGHT)
     st.dataframe(
-        table.rename(columns={"rate_per_1000_year": "per 1,000 a year", "ci_low": "95% low",
-                              "ci_high": "95% high", "national_rate": "national rate",
-                              "vs_national": "vs national"}),
-        hide_index=True, width="stretch",
-        column_config={c: st.column_config.NumberColumn(format="%.2f")
-                       for c in ("per 1,000 a year", "95% low", "95% high", "national rate")},
+        table.rename(
+            columns={
+                "rate_per_1000_year": "per 1,000 a year",
+                "ci_low": "95% low",
+                "ci_high": "95% high",
+                "national_rate": "national rate",
+                "vs_national": "vs national",
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            c: st.column_config.NumberColumn(format="%.2f")
+            for c in ("per 1,000 a year", "95% low", "95% high", "national rate")
+        },
     )

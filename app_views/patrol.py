@@ -165,9 +165,14 @@ def _plan_files(
     cache_key: str,  # noqa: ARG001 - keys the cache for the unhashed frames
     f: Filters,
 ) -> dict[str, bytes | str]:
-    pack = patrol_pack(_hs.hotspots, area=state.study_area(), period=(f.month_from, f.month_to),
-                       types_label=f.types_label, method_label=f.method_label,
-                       notes=[_tidy(n) for n in _hs.notes])
+    pack = patrol_pack(
+        _hs.hotspots,
+        area=state.study_area(),
+        period=(f.month_from, f.month_to),
+        types_label=f.types_label,
+        method_label=f.method_label,
+        notes=[_tidy(n) for n in _hs.notes],
+    )
     return pack_files(pack)
 
 
@@ -197,9 +202,12 @@ def _printable(table: pd.DataFrame) -> str:
 def render(ds: Dataset, f: Filters) -> None:
     """Draw the Patrol plan view."""
     st.header("Patrol plan")
-    ranked = ("Ranked by the incidents expected in each next month; 'Share' is its share of "
-              "the whole area's expected incidents." if f.method == "patrol" else
-              "Ranked by the incidents inside each hotspot.")
+    ranked = (
+        "Ranked by the incidents expected in each next month; 'Share' is its share of "
+        "the whole area's expected incidents."
+        if f.method == "patrol"
+        else "Ranked by the incidents inside each hotspot."
+    )
     st.caption(
         f"{f.types_label}, {f.period_label}; hotspots by {METHOD_LABELS[f.method].split(':')[0]} ({f.method_label}). {ranked} police.uk "
         "gives the month only; peak days and hours appear when a CSP log with times is "
@@ -215,7 +223,9 @@ def render(ds: Dataset, f: Filters) -> None:
     if hs.risk is not None:
         c1.metric("Patrol areas", len(table))
         c2.metric(f"Incidents inside, {f.period_label}", f"{total:,}")
-        c3.metric("Share of next month's expected", f"{float(hs.hotspots['share'].sum()) * 100:.1f}%")
+        c3.metric(
+            "Share of next month's expected", f"{float(hs.hotspots['share'].sum()) * 100:.1f}%"
+        )
         map_view.patrol_accuracy(hs)
     else:
         c1.metric("Hotspots", len(table))
@@ -225,8 +235,10 @@ def render(ds: Dataset, f: Filters) -> None:
         table.rename(columns=PLAN_COLUMNS),
         hide_index=True,
         width="stretch",
-        column_config={"Share": st.column_config.NumberColumn(format="percent"),
-                       "Expected next month": st.column_config.NumberColumn(format="%.1f")},
+        column_config={
+            "Share": st.column_config.NumberColumn(format="percent"),
+            "Expected next month": st.column_config.NumberColumn(format="%.1f"),
+        },
     )
 
     files = _downloads(ds, hs, state.results_key(ds), f)
@@ -259,25 +271,34 @@ def render(ds: Dataset, f: Filters) -> None:
     else:
         layers = map_view.map_layers(ds, f, hs, areas=False, points=False, density=False)
     map_view.show_map(layers, f, key="patrol_map", height=map_view.VIEW_MAP_HEIGHT, fit=fit)
-    drill.hotspot_drill(state.filtered(ds, f.types, f.month_from, f.month_to), hs.hotspots,
-                        key="patrol_drill")
+    drill.hotspot_drill(
+        state.filtered(ds, f.types, f.month_from, f.month_to), hs.hotspots, key="patrol_drill"
+    )
 
     st.subheader("Printable plan")
-    st.caption("Download the plan as an A4 PDF or one offline HTML page (title, area, period, "
-               "method, the map with rank numbers, and the table), or print this page from "
-               "the browser (Ctrl+P prints the view without the sidebar).")
+    st.caption(
+        "Download the plan as an A4 PDF or one offline HTML page (title, area, period, "
+        "method, the map with rank numbers, and the table), or print this page from "
+        "the browser (Ctrl+P prints the view without the sidebar)."
+    )
     if st.button("Prepare the patrol plan to download", key="prepare_plan"):
         st.session_state["plan_ready"] = state.results_key(ds)
     if st.session_state.get("plan_ready") == state.results_key(ds):
         plan = _plan_files(ds, hs, state.results_key(ds), f)
         p1, p2 = st.columns(2)
         if "pdf" in plan:
-            p1.download_button("Patrol plan (PDF)", plan["pdf"], f"{stem}_plan.pdf",
-                               "application/pdf", key="dl_plan_pdf")
+            p1.download_button(
+                "Patrol plan (PDF)",
+                plan["pdf"],
+                f"{stem}_plan.pdf",
+                "application/pdf",
+                key="dl_plan_pdf",
+            )
         else:
             p1.caption(str(plan.get("note", "")))
-        p2.download_button("Patrol plan (HTML)", plan["html"], f"{stem}_plan.html",
-                           "text/html", key="dl_plan_html")
+        p2.download_button(
+            "Patrol plan (HTML)", plan["html"], f"{stem}_plan.html", "text/html", key="dl_plan_html"
+        )
     st.markdown(
         f"**{md_escape(f.types_label)}, {md_escape(f.period_label)}**, {md_escape(f.method_label)}"
     )

@@ -114,9 +114,21 @@ def server_command(address: str, port: int) -> list[str]:
     -------
     list of str
     """
-    return [sys.executable, "-m", "streamlit", "run", str(APP),
-            "--server.address", address, "--server.port", str(port),
-            "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    return [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(APP),
+        "--server.address",
+        address,
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
 
 
 def serve(address: str = "127.0.0.1", port: int = 8501, *, warm_up: bool = True) -> int:
@@ -153,11 +165,18 @@ def serve(address: str = "127.0.0.1", port: int = 8501, *, warm_up: bool = True)
             t0 = time.perf_counter()
             try:
                 asyncio.run(open_session(f"ws://{host}:{port}/_stcore/stream"))
-                print(f"the app is ready on {url}; warmed up in {time.perf_counter() - t0:.1f} s",
-                      file=sys.stderr, flush=True)
+                print(
+                    f"the app is ready on {url}; warmed up in {time.perf_counter() - t0:.1f} s",
+                    file=sys.stderr,
+                    flush=True,
+                )
             except (OSError, TimeoutError, RuntimeError) as exc:
-                print(f"the app is up on {url}; warming it failed ({exc}), so the first page "
-                      "open will be slower", file=sys.stderr, flush=True)
+                print(
+                    f"the app is up on {url}; warming it failed ({exc}), so the first page "
+                    "open will be slower",
+                    file=sys.stderr,
+                    flush=True,
+                )
         return proc.wait()
     except KeyboardInterrupt:
         proc.send_signal(signal.SIGINT)

@@ -305,7 +305,10 @@ def _walking_shares(
 
 @st.cache_data(max_entries=16, ttl=state.RESULTS_TTL, show_spinner="Drawing the catchments\u2026")
 def _catchments_cached(
-    _net: WalkNetwork, _venues: gpd.GeoDataFrame, cache_key: tuple, radius_m: float  # noqa: ARG001
+    _net: WalkNetwork,
+    _venues: gpd.GeoDataFrame,
+    cache_key: tuple,  # noqa: ARG001 - keys the cache
+    radius_m: float,
 ) -> gpd.GeoDataFrame:
     return venue_catchments(_net, _venues, radius_m)
 

@@ -136,8 +136,13 @@ def _national_choices(stamp: tuple[str, float]) -> dict[str, str]:  # noqa: ARG0
     out = {}
     for level, suffix in (("district", ""), ("csp", " CSP")):
         lk = area_lookup(level).drop_duplicates("code").sort_values("name")
-        out.update({c: f"{n}{suffix}" for c, n in zip(lk["code"], lk["name"], strict=True)
-                    if c and n and c not in out})
+        out.update(
+            {
+                c: f"{n}{suffix}"
+                for c, n in zip(lk["code"], lk["name"], strict=True)
+                if c and n and c not in out
+            }
+        )
     return out
 
 
@@ -235,8 +240,11 @@ def core_area() -> StudyArea:
     damaged one is named where it is used while the rest of the app carries on.
     """
     files = DataFiles()
-    return _core_area(area_code(), tuple(file_stamp(getattr(files, f)) for f in _CORE_FILES),
-                      str(store_dir() or ""))
+    return _core_area(
+        area_code(),
+        tuple(file_stamp(getattr(files, f)) for f in _CORE_FILES),
+        str(store_dir() or ""),
+    )
 
 
 @st.cache_resource(max_entries=2)
@@ -266,16 +274,22 @@ def _load_shipped(stamps: tuple[tuple[str, float], ...], area_key: str) -> LoadR
 def shipped_dataset() -> Dataset:
     """The shipped real police.uk months (cached on their paths and mtimes)."""
     store = store_dir()
-    stamps = (tuple(file_stamp(p) for p in sorted(store.glob("data/month=*")))
-              if store is not None else tuple(file_stamp(p) for p in shipped_incident_paths()))
+    stamps = (
+        tuple(file_stamp(p) for p in sorted(store.glob("data/month=*")))
+        if store is not None
+        else tuple(file_stamp(p) for p in shipped_incident_paths())
+    )
     area = core_area()
     result = _load_shipped(stamps, area.key)
     months = sorted(m for m in result.incidents["month"].unique() if m)
     span = f"{months[0]} to {months[-1]}" if months else "no months"
     return Dataset(
         key=f"{'store' if store is not None else 'shipped'}:{_stamp_key(stamps)}:{area.code}",
-        label=(f"police.uk store {store.name}, {area.name}, {span}" if store is not None
-               else f"Shipped police.uk data, {area.name}, {span}"),
+        label=(
+            f"police.uk store {store.name}, {area.name}, {span}"
+            if store is not None
+            else f"Shipped police.uk data, {area.name}, {span}"
+        ),
         result=result,
         area=area.code,
     )
@@ -310,8 +324,12 @@ def _with_sources(_ds: Dataset, key: str, sources: tuple[str, ...]) -> Dataset:
     inc = _ds.result.incidents
     keep = inc["source"].fillna(POLICE_UK_SOURCE).isin(sources).to_numpy()
     result = dataclasses.replace(_ds.result, incidents=inc[keep].reset_index(drop=True))
-    return Dataset(key=f"{key}|{'+'.join(sources)}", label=f"{_ds.label} ({', '.join(sources)})",
-                   result=result, area=_ds.area)
+    return Dataset(
+        key=f"{key}|{'+'.join(sources)}",
+        label=f"{_ds.label} ({', '.join(sources)})",
+        result=result,
+        area=_ds.area,
+    )
 
 
 def set_dataset(ds: Dataset) -> None:
@@ -593,7 +611,10 @@ def _rates(
     month_to: str,
 ) -> pd.DataFrame:
     return area_rates(
-        _ds.incidents, core_area().level(level), types=list(types), month_from=month_from,
+        _ds.incidents,
+        core_area().level(level),
+        types=list(types),
+        month_from=month_from,
         month_to=month_to,
     )
 
@@ -630,12 +651,17 @@ while the hotspots keep the bandwidth that predicts best."""
 
 @st.cache_resource(max_entries=8, ttl=RESULTS_TTL, show_spinner="Smoothing the density layer\u2026")
 def _display_density(
-    _ds: Dataset, cache_key: str, types: tuple[str, ...], month_from: str, month_to: str,  # noqa: ARG001
+    _ds: Dataset,
+    cache_key: str,  # noqa: ARG001 - keys the cache
+    types: tuple[str, ...],
+    month_from: str,
+    month_to: str,
 ) -> DensitySurface:
     sub = filtered(_ds, types, month_from, month_to)
     located = sub[sub["has_location"].to_numpy(bool)]
-    return kde_surface(located, bandwidth_m=DISPLAY_BANDWIDTH_M, cell_m=50.0,
-                       study_area=core_area().geometry)
+    return kde_surface(
+        located, bandwidth_m=DISPLAY_BANDWIDTH_M, cell_m=50.0, study_area=core_area().geometry
+    )
 
 
 def display_density(
@@ -656,8 +682,9 @@ def display_density(
     if surface.bandwidth_m >= 50.0:
         return surface, f"{surface.bandwidth_m:.4g} m"
     shown = _display_density(ds, results_key(ds), tuple(types), month_from, month_to)
-    return shown, (f"{DISPLAY_BANDWIDTH_M:.0f} m for reading; hotspots use "
-                   f"{surface.bandwidth_m:.4g} m")
+    return shown, (
+        f"{DISPLAY_BANDWIDTH_M:.0f} m for reading; hotspots use {surface.bandwidth_m:.4g} m"
+    )
 
 
 def hotspots(
@@ -669,4 +696,6 @@ def hotspots(
     -------
     analysis.hotspots.HotspotResult
     """
-    return _hotspots(ds, results_key(ds), tuple(types), month_from, month_to, tuple(sorted(params.items())))
+    return _hotspots(
+        ds, results_key(ds), tuple(types), month_from, month_to, tuple(sorted(params.items()))
+    )

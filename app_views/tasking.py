@@ -57,7 +57,9 @@ def _change_by_area(
     before: tuple[str, str],
     after: tuple[str, str],
 ) -> pd.DataFrame:
-    return period_change(_ds.incidents, state.core_area().level(level), before=before, after=after, types=list(types))
+    return period_change(
+        _ds.incidents, state.core_area().level(level), before=before, after=after, types=list(types)
+    )
 
 
 def change_by_area(
@@ -130,11 +132,15 @@ def _shift(month: str, n: int) -> str:
 def _latest_month(ds: Dataset, f: Filters) -> None:
     """The latest loaded month against the month before and the same month a year before."""
     this = ds.months[-1]
-    st.caption(f"{f.types_label}: {this}, the latest month loaded, against the month before "
-               f"({_shift(this, -1)}) and the same month a year before ({_shift(this, -12)}).")
+    st.caption(
+        f"{f.types_label}: {this}, the latest month loaded, against the month before "
+        f"({_shift(this, -1)}) and the same month a year before ({_shift(this, -12)})."
+    )
     shown = False
-    for label, month in (("the month before", _shift(this, -1)),
-                         ("the same month a year before", _shift(this, -12))):
+    for label, month in (
+        ("the month before", _shift(this, -1)),
+        ("the same month a year before", _shift(this, -12)),
+    ):
         if month not in ds.months:
             st.warning(f"{month} ({label}) is not loaded: that comparison cannot be made.")
             continue
@@ -145,7 +151,10 @@ def _latest_month(ds: Dataset, f: Filters) -> None:
 
 @st.cache_data(max_entries=4, ttl=state.RESULTS_TTL, show_spinner="Printing the tasking pack\u2026")
 def _tasking_files(
-    _ds: Dataset, cache_key: str, month: str, types: tuple[str, ...]  # noqa: ARG001
+    _ds: Dataset,
+    cache_key: str,  # noqa: ARG001 - keys the cache
+    month: str,
+    types: tuple[str, ...],
 ) -> dict[str, bytes | str]:
     pack = tasking_pack(month, _ds.incidents, area=state.study_area(), types=types or (ASB,))
     return pack_files(pack)
@@ -165,12 +174,22 @@ def _tasking_download(ds: Dataset, f: Filters) -> None:
         return
     t1, t2 = st.columns(2)
     if "pdf" in files:
-        t1.download_button("Tasking pack (PDF)", files["pdf"], f"tasking_{this}.pdf",
-                           "application/pdf", key="dl_tasking_pdf")
+        t1.download_button(
+            "Tasking pack (PDF)",
+            files["pdf"],
+            f"tasking_{this}.pdf",
+            "application/pdf",
+            key="dl_tasking_pdf",
+        )
     else:
         t1.caption(str(files.get("note", "")))
-    t2.download_button("Tasking pack (HTML)", files["html"], f"tasking_{this}.html",
-                       "text/html", key="dl_tasking_html")
+    t2.download_button(
+        "Tasking pack (HTML)",
+        files["html"],
+        f"tasking_{this}.html",
+        "text/html",
+        key="dl_tasking_html",
+    )
 
 
 def render(ds: Dataset, f: Filters) -> None:
@@ -179,9 +198,14 @@ def render(ds: Dataset, f: Filters) -> None:
     if ds.months:
         _tasking_download(ds, f)
     mode = st.radio(
-        "Compare", [LATEST, SIDEBAR], key="tasking_mode", horizontal=True,
-        format_func={LATEST: "Latest month: month before and a year before",
-                     SIDEBAR: "The sidebar's months: the period before"}.__getitem__,
+        "Compare",
+        [LATEST, SIDEBAR],
+        key="tasking_mode",
+        horizontal=True,
+        format_func={
+            LATEST: "Latest month: month before and a year before",
+            SIDEBAR: "The sidebar's months: the period before",
+        }.__getitem__,
     )
     if mode == LATEST and ds.months:
         _latest_month(ds, f)
@@ -219,9 +243,14 @@ def render(ds: Dataset, f: Filters) -> None:
     _trend_and_published(ds, f)
 
 
-@st.cache_resource(max_entries=8, ttl=state.RESULTS_TTL, show_spinner="Classing emerging hot spots\u2026")
+@st.cache_resource(
+    max_entries=8, ttl=state.RESULTS_TTL, show_spinner="Classing emerging hot spots\u2026"
+)
 def _emerging(
-    _ds: Dataset, cache_key: str, types: tuple[str, ...], months: tuple[str, ...]  # noqa: ARG001
+    _ds: Dataset,
+    cache_key: str,  # noqa: ARG001 - keys the cache
+    types: tuple[str, ...],
+    months: tuple[str, ...],
 ) -> EmergingResult:
     inc = state.filtered(_ds, types, months[0], months[-1])
     return emerging_hotspots(inc, study_area=state.core_area().geometry, months=months)
@@ -233,8 +262,10 @@ def _emerging_section(ds: Dataset, f: Filters) -> None:
     months = [m for m in ds.months if f.month_from <= m <= f.month_to]
     run = max(contiguous_runs(months), key=len) if months else []
     if len(run) < 4:
-        st.caption("Emerging hot spots need at least four consecutive months in the sidebar's "
-                   "range: each 200 m bin's monthly series is tested for a trend.")
+        st.caption(
+            "Emerging hot spots need at least four consecutive months in the sidebar's "
+            "range: each 200 m bin's monthly series is tested for a trend."
+        )
         return
     try:
         res = _emerging(ds, state.results_key(ds), f.types, tuple(run))
@@ -242,22 +273,38 @@ def _emerging_section(ds: Dataset, f: Filters) -> None:
         state.show_input_error("Emerging hot spots not available", exc)
         return
     st.caption(res.description)
-    shown = res.summary.rename(columns={"class": "pattern", "bins": "200 m bins",
-                                        "incidents": "incidents", "share": "share of incidents"})
-    st.dataframe(shown, hide_index=True, width="stretch",
-                 column_config={"share of incidents": st.column_config.NumberColumn(
-                     format="percent")})
+    shown = res.summary.rename(
+        columns={
+            "class": "pattern",
+            "bins": "200 m bins",
+            "incidents": "incidents",
+            "share": "share of incidents",
+        }
+    )
+    st.dataframe(
+        shown,
+        hide_index=True,
+        width="stretch",
+        column_config={"share of incidents": st.column_config.NumberColumn(format="percent")},
+    )
     hot = res.cells[res.cells["class"].str.contains("hot", case=False)]
     if len(hot):
-        names = names_for(hot.geometry.centroid.to_frame("geometry").set_crs(hot.crs),
-                          state.gazetteer()) if state.core_area().code == EASTLEIGH else None
-        table = pd.DataFrame({
-            "pattern": hot["class"].to_numpy(),
-            "near": names.to_numpy() if names is not None else "",
-            "incidents": hot["count"].to_numpy(),
-            "hot months": hot["hot_months"].to_numpy(),
-            "trend z": hot["trend_z"].round(2).to_numpy(),
-        }).sort_values(["incidents"], ascending=False)
+        names = (
+            names_for(
+                hot.geometry.centroid.to_frame("geometry").set_crs(hot.crs), state.gazetteer()
+            )
+            if state.core_area().code == EASTLEIGH
+            else None
+        )
+        table = pd.DataFrame(
+            {
+                "pattern": hot["class"].to_numpy(),
+                "near": names.to_numpy() if names is not None else "",
+                "incidents": hot["count"].to_numpy(),
+                "hot months": hot["hot_months"].to_numpy(),
+                "trend z": hot["trend_z"].round(2).to_numpy(),
+            }
+        ).sort_values(["incidents"], ascending=False)
         st.dataframe(table, hide_index=True, width="stretch")
 
 
@@ -265,8 +312,11 @@ def _trend_and_published(ds: Dataset, f: Filters) -> None:
     _emerging_section(ds, f)
     # LSOAs are too many to draw as lines: their local areas (or wards) instead.
     levels = state.core_area().levels
-    level = (next((k for k in ("local_area", "ward") if k in levels), f.level)
-             if f.level in ("lsoa", "lsoa21") else f.level)
+    level = (
+        next((k for k in ("local_area", "ward") if k in levels), f.level)
+        if f.level in ("lsoa", "lsoa21")
+        else f.level
+    )
     st.subheader(f"Monthly trend by {levels[level].label.lower()}")
     trend = monthly_by_area(ds, f, level)
     ranked = trend.sum().sort_values(ascending=False).index.tolist()

@@ -67,9 +67,7 @@ def _digest(parts: Sequence[tuple[str, bytes]]) -> bytes:
     return h.digest()
 
 
-def police_dataset(
-    files: Sequence[tuple[str, bytes]], base: Sequence[Path] = ()
-) -> Dataset:
+def police_dataset(files: Sequence[tuple[str, bytes]], base: Sequence[Path] = ()) -> Dataset:
     """Load uploaded police.uk street CSVs and/or archives, added to ``base``.
 
     The uploads are read first, so a force-month in both is taken from the upload (the
@@ -112,8 +110,12 @@ def police_dataset(
     names = ", ".join(safe_name(n) for n, _ in files)
     label = f"Shipped data with {names} added" if base else f"Uploaded: {names}"
     code = core_area().code
-    return Dataset(key=f"upload:{_digest(files).hex()[:16]}:{len(base)}:{code}", label=label,
-                   result=result, area=code)
+    return Dataset(
+        key=f"upload:{_digest(files).hex()[:16]}:{len(base)}:{code}",
+        label=label,
+        result=result,
+        area=code,
+    )
 
 
 def csp_columns(name: str, content: bytes) -> list[str]:
@@ -155,10 +157,18 @@ def csp_dataset(
     result.incidents["source"] = mapping.source_name
     code = core_area().code
     if base is None:
-        return Dataset(key=f"upload:{digest}:{code}", label=f"CSP log: {safe_name(name)}",
-                       result=result, area=code)
-    return Dataset(key=f"{base.key}+log:{digest}", label=f"{base.label}, with CSP log "
-                   f"{safe_name(name)}", result=combine_results(base.result, result), area=code)
+        return Dataset(
+            key=f"upload:{digest}:{code}",
+            label=f"CSP log: {safe_name(name)}",
+            result=result,
+            area=code,
+        )
+    return Dataset(
+        key=f"{base.key}+log:{digest}",
+        label=f"{base.label}, with CSP log {safe_name(name)}",
+        result=combine_results(base.result, result),
+        area=code,
+    )
 
 
 def combine_results(base: LoadResult, added: LoadResult) -> LoadResult:
@@ -169,8 +179,9 @@ def combine_results(base: LoadResult, added: LoadResult) -> LoadResult:
     left = base.incidents
     if "source" not in left.columns:
         left = left.assign(source=POLICE_UK_SOURCE)
-    incidents = gpd.GeoDataFrame(pd.concat([left, added.incidents], ignore_index=True),
-                                 geometry="geometry", crs=left.crs)
+    incidents = gpd.GeoDataFrame(
+        pd.concat([left, added.incidents], ignore_index=True), geometry="geometry", crs=left.crs
+    )
     return LoadResult(
         incidents=incidents,
         rejects=pd.concat([base.rejects, added.rejects], ignore_index=True),

@@ -72,8 +72,6 @@ def shift_month(month: str, n: int) -> str:
 DEFAULT_MONTHS = _default_months()
 
 
-
-
 def start_server(port: int, log: Path) -> subprocess.Popen:
     """``streamlit run app.py`` on 127.0.0.1:port, healthy (see tests/browser_kit.py)."""
     try:
@@ -90,7 +88,11 @@ def served_first_view(new_context, folder: Path, outside: list[str]) -> tuple[fl
     t0 = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, "-m", "cli", "app", "--port", str(port)],
-        cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        cwd=folder,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         for line in proc.stderr:
@@ -282,7 +284,9 @@ def main(argv: list[str] | None = None) -> int:
                     )
                     page.wait_for_timeout(300)
                     thumb.focus()
-                    timed(page, lambda: page.keyboard.press("ArrowLeft"), 14, f"{first_m} to {last_m}")
+                    timed(
+                        page, lambda: page.keyboard.press("ArrowLeft"), 14, f"{first_m} to {last_m}"
+                    )
                     page.wait_for_timeout(300)
                 results["month range one month shorter (first)"] = first
                 results["month range one month shorter (cached)"] = cached

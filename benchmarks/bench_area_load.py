@@ -35,8 +35,9 @@ def plain(archive, lsoas: gpd.GeoDataFrame) -> int:
             if name.endswith(".csv"):
                 frames.append(pd.read_csv(z.open(name)))
     df = pd.concat(frames, ignore_index=True).dropna(subset=["Longitude", "Latitude"])
-    pts = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df["Longitude"], df["Latitude"]),
-                           crs="EPSG:4326").to_crs("EPSG:27700")
+    pts = gpd.GeoDataFrame(
+        df, geometry=gpd.points_from_xy(df["Longitude"], df["Latitude"]), crs="EPSG:4326"
+    ).to_crs("EPSG:27700")
     return len(gpd.sjoin(pts, lsoas[["code", "geometry"]], predicate="within"))
 
 
@@ -57,8 +58,10 @@ def main() -> None:
         area = load_study_area(code)
         t_ours, res = timed(lambda a=area: load_incidents([archive], a))
         t_plain, n = timed(lambda a=area: plain(archive, a.lsoas))
-        print(f"| {area.name} | {t_ours:.2f} | {res.accepted:,} | {t_plain:.2f} | {n:,} | "
-              f"{t_ours / t_plain:.2f} |")
+        print(
+            f"| {area.name} | {t_ours:.2f} | {res.accepted:,} | {t_plain:.2f} | {n:,} | "
+            f"{t_ours / t_plain:.2f} |"
+        )
 
 
 if __name__ == "__main__":

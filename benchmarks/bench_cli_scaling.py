@@ -31,7 +31,8 @@ def _write(folder: Path, copies: int) -> int:
         month = f"{2015 + y}-{m + 1:02d}"
         body = [r.replace(",2017-02,", f",{month},", 1) for r in rows]
         (folder / f"{month}-hampshire-street.csv").write_text(
-            "\n".join([header, *body]) + "\n", encoding="utf-8")
+            "\n".join([header, *body]) + "\n", encoding="utf-8"
+        )
     return len(rows) * copies
 
 
@@ -39,8 +40,9 @@ def _time(args: list[str]) -> float:
     best = float("inf")
     for _ in range(3):
         t = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "cli", *args], check=True,
-                       capture_output=True, cwd=ROOT)
+        subprocess.run(
+            [sys.executable, "-m", "cli", *args], check=True, capture_output=True, cwd=ROOT
+        )
         best = min(best, time.perf_counter() - t)
     return best
 
@@ -52,12 +54,28 @@ def main() -> None:
         out = Path(tmp) / "out.geojson"
         cases = {
             "rates (ward)": ["rates", "--type", "Anti-social behaviour"],
-            "detect kde (auto bandwidth)": ["detect", "--type", "Anti-social behaviour",
-                                            "--method", "kde", "--out", str(out)],
-            "detect dbscan": ["detect", "--type", "Anti-social behaviour", "--method", "dbscan",
-                              "--out", str(out)],
+            "detect kde (auto bandwidth)": [
+                "detect",
+                "--type",
+                "Anti-social behaviour",
+                "--method",
+                "kde",
+                "--out",
+                str(out),
+            ],
+            "detect dbscan": [
+                "detect",
+                "--type",
+                "Anti-social behaviour",
+                "--method",
+                "dbscan",
+                "--out",
+                str(out),
+            ],
         }
-        print(f"rows: {n_small:,} (1 month) vs {n_large:,} ({FACTOR} months): x{n_large / n_small:.0f}")
+        print(
+            f"rows: {n_small:,} (1 month) vs {n_large:,} ({FACTOR} months): x{n_large / n_small:.0f}"
+        )
         print(f"{'command':30s} {'1 month s':>10s} {'24x rows s':>11s} {'ratio':>6s}")
         for label, args in cases.items():
             a = _time([*args, "--incidents", str(small)])

@@ -104,7 +104,9 @@ def main() -> int:
     ap.add_argument("--profile", action="store_true", help="cProfile one run of ours")
     args = ap.parse_args()
     lsoas = load_layer("lsoa_2011", GPKG)
-    load_incidents(shipped_incident_paths(), EASTLEIGH)  # warm the boundary and population caches, as a running service has
+    load_incidents(
+        shipped_incident_paths(), EASTLEIGH
+    )  # warm the boundary and population caches, as a running service has
     with tempfile.TemporaryDirectory(prefix="bench_load_") as tmp:
         folder = Path(tmp)
         rows = build_year(folder)

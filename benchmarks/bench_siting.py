@@ -115,7 +115,9 @@ def scaling(repeat: int) -> None:
     venues = load_venues(VENUES_PATH)
     running = venues[venues["status"] == "running"]
     cands = candidate_sites(
-        schools=load_schools(SCHOOLS_PATH), stations=load_stations(STATIONS_PATH), gazetteer=load_gazetteer(GAZETTEER_PATH)
+        schools=load_schools(SCHOOLS_PATH),
+        stations=load_stations(STATIONS_PATH),
+        gazetteer=load_gazetteer(GAZETTEER_PATH),
     )
     x0, y0, x1, y1 = 441_000, 106_000, 453_000, 123_000  # the borough's box, metres
     rows = []

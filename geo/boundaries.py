@@ -171,7 +171,11 @@ def lsoa_ward_lookup(path: Path, lsoa_codes: set[str]) -> pd.DataFrame:
         raise InputError(msg) from exc
     need = ["lsoa_code", "ward_code", "ward2002_code"]
     lsoas = set(lsoa_codes)
-    if any(c not in df for c in need) or df[need].isna().any().any() or lsoas - set(df["lsoa_code"]):
+    if (
+        any(c not in df for c in need)
+        or df[need].isna().any().any()
+        or lsoas - set(df["lsoa_code"])
+    ):
         msg = f"{p}: columns {need} do not cover the borough's {len(lsoas)} LSOAs. {fix}"
         raise InputError(msg)
     return df.set_index("lsoa_code")
@@ -332,8 +336,10 @@ def read_boundary_file(
                     why = shapely.is_valid_reason(geom)
                     geom = shapely.make_valid(geom, method="structure", keep_collapsed=False)
                     if geom.is_empty:
-                        problems.append(f"{label}: invalid geometry ({why}) with no area left "
-                                        "once repaired, skipped")
+                        problems.append(
+                            f"{label}: invalid geometry ({why}) with no area left "
+                            "once repaired, skipped"
+                        )
                         continue
                     problems.append(f"{label}: invalid geometry ({why}), repaired")
                 records.append(props)

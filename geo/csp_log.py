@@ -40,8 +40,17 @@ __all__ = [
 ]
 
 DATE_WORDS = (
-    "incident date", "date reported", "reported", "occurred", "date", "datetime", "when",
-    "time", "created", "opened", "logged",
+    "incident date",
+    "date reported",
+    "reported",
+    "occurred",
+    "date",
+    "datetime",
+    "when",
+    "time",
+    "created",
+    "opened",
+    "logged",
 )
 """Words in a column name that suggest the date column, the best first."""
 
@@ -68,8 +77,21 @@ class ColumnMapping:
 
     def columns(self) -> list[str]:
         """Every column the mapping names."""
-        return [c for c in (self.date, self.type, self.lat, self.lon, self.easting,
-                            self.northing, self.ward, self.lsoa, self.location) if c]
+        return [
+            c
+            for c in (
+                self.date,
+                self.type,
+                self.lat,
+                self.lon,
+                self.easting,
+                self.northing,
+                self.ward,
+                self.lsoa,
+                self.location,
+            )
+            if c
+        ]
 
 
 def normalise_area_name(name: str) -> str:
@@ -123,8 +145,9 @@ def _parse_part(raw: pd.Series, *, dayfirst: bool) -> pd.Series:
     except (ValueError, TypeError, OverflowError):
         # Values with different UTC offsets (or none): one at a time.
         t = pd.to_datetime(
-            pd.Series([_parse_one(v, dayfirst=dayfirst) for v in raw], index=raw.index,
-                      dtype=object),
+            pd.Series(
+                [_parse_one(v, dayfirst=dayfirst) for v in raw], index=raw.index, dtype=object
+            ),
             errors="coerce",
         )
     # Years beyond what nanosecond timestamps hold (0001-01-01, 9999-12-31) are not dates.
@@ -171,7 +194,9 @@ def date_order(raw: pd.Series) -> str:
     iso = values.str.match(r"^\d{4}-\d{1,2}-\d{1,2}")
     if iso.all():
         first = values.iloc[0]
-        return f"year first (ISO): {first} is read as {_spoken(parse_dates(values.head(1)).iloc[0])}"
+        return (
+            f"year first (ISO): {first} is read as {_spoken(parse_dates(values.head(1)).iloc[0])}"
+        )
     other = values[~iso]
     parts = other.str.extract(r"^(\d{1,2})[/.-](\d{1,2})[/.-]\d{2,4}").astype(float)
     first = other.iloc[0]
@@ -281,10 +306,14 @@ def read_csp_log(path: str | Path, mapping: ColumnMapping, area: StudyArea) -> L
     path = Path(path)
     src = decode(read_limited(path), str(path))
     # An empty name means "not mapped" (what a form's blank choice gives).
-    mapping = replace(mapping, **{
-        f: None for f in ("lat", "lon", "easting", "northing", "ward", "lsoa", "location")
-        if not getattr(mapping, f)
-    })
+    mapping = replace(
+        mapping,
+        **{
+            f: None
+            for f in ("lat", "lon", "easting", "northing", "ward", "lsoa", "location")
+            if not getattr(mapping, f)
+        },
+    )
     if not mapping.date or not mapping.type:
         msg = f"{path.name}: map the date column and the type column; both are needed."
         raise InputError(msg)
@@ -309,41 +338,54 @@ def read_csp_log(path: str | Path, mapping: ColumnMapping, area: StudyArea) -> L
     field_reason = check_field_count(recs.widths, recs.header, index=df.index)
     raw_date = df[mapping.date].str.strip()
     when = _parse_dates(raw_date)
-    date_reason = pd.Series(np.where(
-        when.isna(), f"{mapping.date}: '" + raw_date.str.slice(0, 25) + "' is not a date "
-        "(use e.g. 2017-02-14 or 14/02/2017 21:30)", ""), index=df.index)
+    date_reason = pd.Series(
+        np.where(
+            when.isna(),
+            f"{mapping.date}: '" + raw_date.str.slice(0, 25) + "' is not a date "
+            "(use e.g. 2017-02-14 or 14/02/2017 21:30)",
+            "",
+        ),
+        index=df.index,
+    )
     has_time = raw_date.str.contains(r"\d{1,2}:\d{2}", regex=True)
     if mapping.lat:
         lon, lat, no_loc, coord_reason = check_coordinates(
-            df[mapping.lon], df[mapping.lat], lon_col=mapping.lon, lat_col=mapping.lat)
+            df[mapping.lon], df[mapping.lat], lon_col=mapping.lon, lat_col=mapping.lat
+        )
         coords = {"lon": lon, "lat": lat}
     elif mapping.easting:
         x, y, no_loc, coord_reason = check_easting_northing(
-            df[mapping.easting], df[mapping.northing], e_col=mapping.easting, n_col=mapping.northing)
+            df[mapping.easting], df[mapping.northing], e_col=mapping.easting, n_col=mapping.northing
+        )
         coords = {"x": x, "y": y}
     else:
         no_loc = np.ones(n, dtype=bool)
         coord_reason = pd.Series("", index=df.index)
         coords = {"x": np.full(n, np.nan), "y": np.full(n, np.nan)}
-    type_reason = pd.Series(np.where(df[mapping.type].str.strip() == "",
-                                     f"{mapping.type}: empty; every row needs a type", ""),
-                            index=df.index)
-    out = pd.DataFrame({
-        "source_file": str(path),
-        "row": recs.lines,
-        "crime_id": "",
-        "month": when.dt.strftime("%Y-%m").fillna(""),
-        "datetime": when.where(has_time),
-        "force": mapping.source_name,
-        "location": df[mapping.location].str.strip() if mapping.location else "",
-        "lsoa_code": df[mapping.lsoa].str.strip().str.upper() if mapping.lsoa else "",
-        "lsoa_name": "",
-        "crime_type": df[mapping.type].str.strip(),
-        "outcome": "",
-        "context": "",
-        "no_location": no_loc,
-        **coords,
-    })
+    type_reason = pd.Series(
+        np.where(
+            df[mapping.type].str.strip() == "", f"{mapping.type}: empty; every row needs a type", ""
+        ),
+        index=df.index,
+    )
+    out = pd.DataFrame(
+        {
+            "source_file": str(path),
+            "row": recs.lines,
+            "crime_id": "",
+            "month": when.dt.strftime("%Y-%m").fillna(""),
+            "datetime": when.where(has_time),
+            "force": mapping.source_name,
+            "location": df[mapping.location].str.strip() if mapping.location else "",
+            "lsoa_code": df[mapping.lsoa].str.strip().str.upper() if mapping.lsoa else "",
+            "lsoa_name": "",
+            "crime_type": df[mapping.type].str.strip(),
+            "outcome": "",
+            "context": "",
+            "no_location": no_loc,
+            **coords,
+        }
+    )
     if "lon" in coords:
         out["x"], out["y"] = project_lonlat(out["lon"].to_numpy(float), out["lat"].to_numpy(float))
     ward_reason = pd.Series("", index=df.index)
@@ -352,8 +394,11 @@ def read_csp_log(path: str | Path, mapping: ColumnMapping, area: StudyArea) -> L
         keys = df[mapping.ward].map(normalise_area_name)
         hit = keys.map(lookup)
         unknown = (keys != "") & hit.isna()
-        ward_reason[unknown] = (f"{mapping.ward}: '" + df.loc[unknown, mapping.ward].astype(str)
-                                + "' is not a ward of either set; check the spelling")
+        ward_reason[unknown] = (
+            f"{mapping.ward}: '"
+            + df.loc[unknown, mapping.ward].astype(str)
+            + "' is not a ward of either set; check the spelling"
+        )
         for col in ("ward_code", "ward2002_code"):
             out[col] = [h[1] if isinstance(h, tuple) and h[0] == col else "" for h in hit]
     other = first_reason(date_reason, coord_reason, type_reason, ward_reason)
@@ -369,5 +414,11 @@ def read_csp_log(path: str | Path, mapping: ColumnMapping, area: StudyArea) -> L
     raw[bad] = recs.raw(bad)
     out["raw"] = raw
     out["_pos"] = np.arange(n)
-    return finish_incidents([out], area, encodings={str(path): src.encoding}, duplicate_files=[],
-                            skipped=[], raw_of={str(path): recs.raw})
+    return finish_incidents(
+        [out],
+        area,
+        encodings={str(path): src.encoding},
+        duplicate_files=[],
+        skipped=[],
+        raw_of={str(path): recs.raw},
+    )

@@ -45,8 +45,23 @@ REJECT_COLUMNS = ["source_file", "row", "reason", "raw"]
 
 _TEXT = ("crime_id", "location", "lsoa_name", "outcome", "context")
 
-_KEEP = ["source_file", "row", "crime_id", "month", "datetime", "force", "location",
-         "lsoa_code", "lsoa_name", "crime_type", "outcome", "context", "has_location", "x", "y"]
+_KEEP = [
+    "source_file",
+    "row",
+    "crime_id",
+    "month",
+    "datetime",
+    "force",
+    "location",
+    "lsoa_code",
+    "lsoa_name",
+    "crime_type",
+    "outcome",
+    "context",
+    "has_location",
+    "x",
+    "y",
+]
 
 
 def project_lonlat(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -156,7 +171,8 @@ class LoadResult:
             "skipped": [{"name": n, "reason": r} for n, r in self.skipped],
             "reject_reasons": (
                 _reason_kind(self.rejects["reason"]).value_counts().to_dict()
-                if len(self.rejects) else {}
+                if len(self.rejects)
+                else {}
             ),
         }
 
@@ -231,8 +247,15 @@ def _drop_duplicate_months(parsed: list[ParsedFile]) -> tuple[list[pd.DataFrame]
             if (force, month) in seen and force and month:
                 idx = pair == k
                 drop |= idx
-                dups.append({"source_file": pf.name, "force": force, "month": month,
-                             "rows": int(idx.sum()), "kept_from": seen[(force, month)]})
+                dups.append(
+                    {
+                        "source_file": pf.name,
+                        "force": force,
+                        "month": month,
+                        "rows": int(idx.sum()),
+                        "kept_from": seen[(force, month)],
+                    }
+                )
             else:
                 fresh[(force, month)] = pf.name
         seen.update(fresh)
@@ -316,16 +339,23 @@ def _far_from_lsoa(
     return far
 
 
-def _far_reasons(df: pd.DataFrame, far: np.ndarray, code: np.ndarray,
-                 lsoas: gpd.GeoDataFrame) -> np.ndarray:
+def _far_reasons(
+    df: pd.DataFrame, far: np.ndarray, code: np.ndarray, lsoas: gpd.GeoDataFrame
+) -> np.ndarray:
     polys = lsoas.set_index("code").geometry
     idx = np.flatnonzero(far)
-    d = shapely.distance(polys.reindex(code[idx]).to_numpy(),
-                         shapely.points(df["x"].to_numpy(float)[idx], df["y"].to_numpy(float)[idx]))
-    return np.array([
-        f"Longitude/Latitude vs LSOA code: the point lies {m / 1000:.1f} km outside {c}, the LSOA "
-        "the row names; one of them is wrong: check the coordinates and the code"
-        for m, c in zip(d, code[idx], strict=True)], dtype=object)
+    d = shapely.distance(
+        polys.reindex(code[idx]).to_numpy(),
+        shapely.points(df["x"].to_numpy(float)[idx], df["y"].to_numpy(float)[idx]),
+    )
+    return np.array(
+        [
+            f"Longitude/Latitude vs LSOA code: the point lies {m / 1000:.1f} km outside {c}, the LSOA "
+            "the row names; one of them is wrong: check the coordinates and the code"
+            for m, c in zip(d, code[idx], strict=True)
+        ],
+        dtype=object,
+    )
 
 
 def finish_incidents(
@@ -431,19 +461,30 @@ def finish_incidents(
     gdf["row"] = gdf["row"].astype("int64")
     gdf = join_areas(gdf, area)
 
-    per_file = pd.DataFrame({
-        "source_file": df["source_file"],
-        "accepted": inside,
-        "rejected": ~ok,
-        "outside_area": outside,
-    })
-    files = per_file.groupby("source_file", sort=False).agg(
-        rows=("accepted", "size"), accepted=("accepted", "sum"),
-        rejected=("rejected", "sum"), outside_area=("outside_area", "sum"),
-    ).reset_index()
+    per_file = pd.DataFrame(
+        {
+            "source_file": df["source_file"],
+            "accepted": inside,
+            "rejected": ~ok,
+            "outside_area": outside,
+        }
+    )
+    files = (
+        per_file.groupby("source_file", sort=False)
+        .agg(
+            rows=("accepted", "size"),
+            accepted=("accepted", "sum"),
+            rejected=("rejected", "sum"),
+            outside_area=("outside_area", "sum"),
+        )
+        .reset_index()
+    )
     months = (
-        df.loc[ok, ["source_file", "month"]].drop_duplicates().sort_values("month")
-        .groupby("source_file", sort=False)["month"].agg(",".join)
+        df.loc[ok, ["source_file", "month"]]
+        .drop_duplicates()
+        .sort_values("month")
+        .groupby("source_file", sort=False)["month"]
+        .agg(",".join)
     )
     files["months"] = [months.get(f, "") for f in files["source_file"]]
     files.insert(1, "encoding", files["source_file"].map(encodings))

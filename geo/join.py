@@ -95,8 +95,9 @@ def join_areas(incidents: gpd.GeoDataFrame, area: StudyArea) -> gpd.GeoDataFrame
         out[col] = pd.Series(joined, index=out.index).replace("", None)
     out["ward_name"] = out["ward_code"].map(w18["name"])
     out["ward2002_name"] = out["ward2002_code"].map(w02["name"])
-    out["local_area"] = out["ward_code"].map(w18["local_area"]).fillna(
-        out["ward2002_code"].map(w02["local_area"]))
+    out["local_area"] = (
+        out["ward_code"].map(w18["local_area"]).fillna(out["ward2002_code"].map(w02["local_area"]))
+    )
     return out
 
 
@@ -116,14 +117,16 @@ def _join_by_polygons(incidents: gpd.GeoDataFrame, area: StudyArea) -> gpd.GeoDa
         wards = area.levels["ward"].areas
         ward = _polygon_at(x, y, wards, "code")
         fallback = pd.Series(lsoa).map(lookup["ward_code"]).fillna("").to_numpy(dtype=object)
-        out["ward_code"] = pd.Series(np.where(ward != "", ward, fallback),
-                                     index=out.index).replace("", None)
+        out["ward_code"] = pd.Series(np.where(ward != "", ward, fallback), index=out.index).replace(
+            "", None
+        )
         out["ward_name"] = out["ward_code"].map(wards.set_index("code")["name"])
     if area.lsoas_2021 is not None:
         same = pd.Series(lsoa).isin(set(area.lsoas_2021["code"])).to_numpy()
         by_point = _polygon_at(x, y, area.lsoas_2021, "code")
         out["lsoa21_code"] = pd.Series(np.where(same, lsoa, by_point), index=out.index).replace(
-            "", None)
+            "", None
+        )
     if "district_code" in lookup.columns:
         out["district_code"] = pd.Series(lsoa, index=out.index).map(lookup["district_code"])
     return out

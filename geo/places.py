@@ -452,8 +452,12 @@ def derive_gazetteer(
         If a recipe selects nothing (a street, school, station or ward is absent).
     """
     recipes = list(recipes)
-    needs = {"police_points": incidents, "schools": schools, "station": stations,
-             "ward_centroid": wards}
+    needs = {
+        "police_points": incidents,
+        "schools": schools,
+        "station": stations,
+        "ward_centroid": wards,
+    }
     for recipe in recipes:
         if recipe.method in needs and needs[recipe.method] is None:
             msg = f"gazetteer recipe {recipe.name!r} ({recipe.method}) needs its frame; pass it."
@@ -615,16 +619,19 @@ def load_schools(path: Path) -> gpd.GeoDataFrame:
         If a column is missing or a row's Lat/Lng is not a number inside Great Britain.
     """
     path = Path(path)
-    gdf = _points_file(path, {
-        "EstablishmentName": "name",
-        "EstablishmentTypeGroup (name)": "type_group",
-        "PhaseOfEducation (name)": "phase",
-        "Gender (name)": "gender",
-        "SchoolCapacity": "capacity",
-        "OfstedRating (name)": "ofsted",
-        "Lat": "lat",
-        "Lng": "lon",
-    })
+    gdf = _points_file(
+        path,
+        {
+            "EstablishmentName": "name",
+            "EstablishmentTypeGroup (name)": "type_group",
+            "PhaseOfEducation (name)": "phase",
+            "Gender (name)": "gender",
+            "SchoolCapacity": "capacity",
+            "OfstedRating (name)": "ofsted",
+            "Lat": "lat",
+            "Lng": "lon",
+        },
+    )
     gdf["capacity"] = pd.to_numeric(gdf["capacity"], errors="coerce")
     gdf.insert(
         1,
@@ -658,14 +665,17 @@ def load_stations(path: Path) -> gpd.GeoDataFrame:
         If a column is missing or a row's lat/lng is not a number inside Great Britain.
     """
     path = Path(path)
-    gdf = _points_file(path, {
-        "Station Name": "name",
-        "Origin TLC": "code",
-        "NLC": "nlc",
-        "Location for map": "postcode",
-        "lat": "lat",
-        "lng": "lon",
-    })
+    gdf = _points_file(
+        path,
+        {
+            "Station Name": "name",
+            "Origin TLC": "code",
+            "NLC": "nlc",
+            "Location for map": "postcode",
+            "lat": "lat",
+            "lng": "lon",
+        },
+    )
     gdf.insert(1, "kind", "station")
     return gdf
 

@@ -856,8 +856,10 @@ def national_study_area(code_or_name: str, files: NationalFiles | None = None) -
             name = rows[f"{level}_name"].iloc[0]
             break
     if rows.empty:
-        msg = (f"area {code_or_name!r}: no district or CSP of England and Wales has that code "
-               "or name (current and former district codes, CSP codes and names are known).")
+        msg = (
+            f"area {code_or_name!r}: no district or CSP of England and Wales has that code "
+            "or name (current and former district codes, CSP codes and names are known)."
+        )
         raise StoreError(msg)
     lsoa_codes = set(rows["lsoa_code"])
     l11 = gpd.read_parquet(f.lsoa11, columns=["LSOA11CD", "LSOA11NM", "geometry"])
@@ -875,21 +877,49 @@ def national_study_area(code_or_name: str, files: NationalFiles | None = None) -
     l21["population"] = l21["code"].map(t.set_index("lsoa21")["population"]).fillna(0)
     l21["population"] = l21["population"].astype(int)
     total = int(l11["population"].sum())
-    outline = gpd.GeoDataFrame({"code": [code], "name": [name]},
-                               geometry=[shapely.union_all(l21.geometry.to_numpy())], crs=BNG)
-    note = ("Census 2021 on LSOA 2021, carried onto LSOA 2011 (identical codes; other LSOAs "
-            "by the LSOA 2011 holding the LSOA 2021's representative point)")
+    outline = gpd.GeoDataFrame(
+        {"code": [code], "name": [name]},
+        geometry=[shapely.union_all(l21.geometry.to_numpy())],
+        crs=BNG,
+    )
+    note = (
+        "Census 2021 on LSOA 2021, carried onto LSOA 2011 (identical codes; other LSOAs "
+        "by the LSOA 2011 holding the LSOA 2021's representative point)"
+    )
     levels = {
-        "lsoa": AreaLevel("lsoa", "LSOAs (2011)", l11[["code", "name", "population", "geometry"]],
-                          "lsoa_code", "ONS LSOA December 2011 (the codes police.uk uses); no "
-                          "ward file covers this area, so LSOAs are the smallest areas", note),
-        "lsoa21": AreaLevel("lsoa21", "LSOAs (2021)",
-                            l21[["code", "name", "population", "geometry"]], "lsoa21_code",
-                            "ONS LSOA December 2021", "Census 2021"),
-        "borough": AreaLevel("borough", "Whole area", outline.assign(population=total),
-                             None, "LSOA 2021 dissolved", "Census 2021"),
+        "lsoa": AreaLevel(
+            "lsoa",
+            "LSOAs (2011)",
+            l11[["code", "name", "population", "geometry"]],
+            "lsoa_code",
+            "ONS LSOA December 2011 (the codes police.uk uses); no "
+            "ward file covers this area, so LSOAs are the smallest areas",
+            note,
+        ),
+        "lsoa21": AreaLevel(
+            "lsoa21",
+            "LSOAs (2021)",
+            l21[["code", "name", "population", "geometry"]],
+            "lsoa21_code",
+            "ONS LSOA December 2021",
+            "Census 2021",
+        ),
+        "borough": AreaLevel(
+            "borough",
+            "Whole area",
+            outline.assign(population=total),
+            None,
+            "LSOA 2021 dissolved",
+            "Census 2021",
+        ),
     }
     lookup = pd.DataFrame(index=pd.Index(sorted(lsoa_codes), name="lsoa_code"))
-    return StudyArea(code=code, name=name, outline=outline, levels=levels,
-                     lsoas=l11[["code", "name", "geometry"]], lsoa_wards=lookup,
-                     lsoas_2021=l21[["code", "name", "geometry"]])
+    return StudyArea(
+        code=code,
+        name=name,
+        outline=outline,
+        levels=levels,
+        lsoas=l11[["code", "name", "geometry"]],
+        lsoa_wards=lookup,
+        lsoas_2021=l21[["code", "name", "geometry"]],
+    )

@@ -55,14 +55,26 @@ LEVEL_COLUMNS = {
 """The incident column that places a row in each level's areas (None: the whole area)."""
 
 _LEVEL_TEXT = {
-    "lsoa": ("LSOAs (2011)", "ONS LSOA December 2011", "Census 2021, LSOA 2021 counts carried "
-             "onto LSOA 2011 (splits summed)"),
-    "ward": ("Wards (2018)", "ONS wards December 2022 (the 2018 set, in force 2018 onwards)",
-             "Census 2021, apportioned by output area"),
-    "ward2002": ("Wards (2002\u20132018)", "ONS wards December 2013 (the 2002 set)",
-                 "Census 2021, apportioned by output area"),
-    "local_area": ("Local areas", "the council's five local areas (groups of 2018 wards)",
-                   "Census 2021, apportioned by output area"),
+    "lsoa": (
+        "LSOAs (2011)",
+        "ONS LSOA December 2011",
+        "Census 2021, LSOA 2021 counts carried onto LSOA 2011 (splits summed)",
+    ),
+    "ward": (
+        "Wards (2018)",
+        "ONS wards December 2022 (the 2018 set, in force 2018 onwards)",
+        "Census 2021, apportioned by output area",
+    ),
+    "ward2002": (
+        "Wards (2002\u20132018)",
+        "ONS wards December 2013 (the 2002 set)",
+        "Census 2021, apportioned by output area",
+    ),
+    "local_area": (
+        "Local areas",
+        "the council's five local areas (groups of 2018 wards)",
+        "Census 2021, apportioned by output area",
+    ),
     "borough": ("Borough", "union of the 2018 wards", "Census 2021"),
 }
 
@@ -126,8 +138,16 @@ class DataFiles:
     def stamps(self) -> tuple[tuple[str, float], ...]:
         """``(path, mtime)`` of every file (-1 for a missing one): a cache key."""
         out = []
-        for p in (self.gpkg, self.hampshire, self.population, self.lsoa_wards, self.gazetteer,
-                  self.schools, self.stations, self.venues):
+        for p in (
+            self.gpkg,
+            self.hampshire,
+            self.population,
+            self.lsoa_wards,
+            self.gazetteer,
+            self.schools,
+            self.stations,
+            self.venues,
+        ):
             path = Path(p)
             out.append((str(path), path.stat().st_mtime if path.exists() else -1.0))
         return tuple(out)
@@ -236,23 +256,38 @@ class StudyArea:
 
 
 _GENERIC_LEVELS = {
-    "lsoa": ("LSOAs (2011)", "lsoa_code", "ONS LSOA December 2011 (the codes police.uk uses)",
-             "Census 2021 on LSOA 2021, carried onto LSOA 2011 (identical codes; other LSOAs "
-             "shared by area, see scripts/build_hampshire.py)"),
+    "lsoa": (
+        "LSOAs (2011)",
+        "lsoa_code",
+        "ONS LSOA December 2011 (the codes police.uk uses)",
+        "Census 2021 on LSOA 2021, carried onto LSOA 2011 (identical codes; other LSOAs "
+        "shared by area, see scripts/build_hampshire.py)",
+    ),
     "lsoa21": ("LSOAs (2021)", "lsoa21_code", "ONS LSOA December 2021", "Census 2021"),
-    "ward": ("Wards (2025)", "ward_code", "ONS wards May 2025: the newest set; wards may have "
-             "changed since 2021-22 (say so when comparing with older reports)",
-             "Census 2021 on LSOA 2021, shared among wards by area"),
-    "district": ("Districts", "district_code", "ONS district outlines (LSOA 2021 dissolved)",
-                 "Census 2021"),
-    "borough": ("Whole area", None, "ONS district outlines (LSOA 2021 dissolved)",
-                "Census 2021"),
+    "ward": (
+        "Wards (2025)",
+        "ward_code",
+        "ONS wards May 2025: the newest set; wards may have "
+        "changed since 2021-22 (say so when comparing with older reports)",
+        "Census 2021 on LSOA 2021, shared among wards by area",
+    ),
+    "district": (
+        "Districts",
+        "district_code",
+        "ONS district outlines (LSOA 2021 dissolved)",
+        "Census 2021",
+    ),
+    "borough": ("Whole area", None, "ONS district outlines (LSOA 2021 dissolved)", "Census 2021"),
 }
 
 
 _WARDS_REDRAWN = {
-    "E07000087": "Fareham", "E07000088": "Gosport", "E07000090": "Havant",
-    "E06000046": "Isle of Wight", "E07000091": "New Forest", "E06000045": "Southampton",
+    "E07000087": "Fareham",
+    "E07000088": "Gosport",
+    "E07000090": "Havant",
+    "E06000046": "Isle of Wight",
+    "E07000091": "New Forest",
+    "E06000045": "Southampton",
     "E07000084": "Basingstoke and Deane",
 }
 """Districts whose wards all have new codes since December 2019 (redrawn): the 2025
@@ -265,8 +300,10 @@ def _ward_note(codes: tuple[str, ...]) -> str:
         redrawn.append("Test Valley (one ward)")
     if not redrawn:
         return "ONS wards May 2025, the same codes as in December 2019 (in force in 2021-22)"
-    return ("ONS wards May 2025; redrawn since 2019 in " + ", ".join(redrawn) + ", so these "
-            "wards are not those in force in 2021-22: compare older ward figures by LSOA")
+    return (
+        "ONS wards May 2025; redrawn since 2019 in " + ", ".join(redrawn) + ", so these "
+        "wards are not those in force in 2021-22: compare older ward figures by LSOA"
+    )
 
 
 def _loose(text: str) -> str:
@@ -303,10 +340,22 @@ def find_area(code_or_name: str, districts: pd.DataFrame) -> tuple[str, str, tup
         if want in (_loose(code), _loose(name)) or want == _loose(f"{name} CSP"):
             return code, f"{name} CSP" if len(group) > 1 else name, tuple(sorted(group["code"]))
     listed = ", ".join(f"{r.name} ({r.code})" for r in districts.itertuples(index=False))
-    csps = sorted({f"{n} ({c})" for c, n, k in zip(districts["csp_code"], districts["csp_name"],
-                   districts.groupby("csp_code")["code"].transform("size"), strict=True) if k > 1})
-    msg = (f"area {code_or_name!r}: not a district or CSP of the Hampshire force. Give one of "
-           f"{listed}; or the CSP {', '.join(csps)}.")
+    csps = sorted(
+        {
+            f"{n} ({c})"
+            for c, n, k in zip(
+                districts["csp_code"],
+                districts["csp_name"],
+                districts.groupby("csp_code")["code"].transform("size"),
+                strict=True,
+            )
+            if k > 1
+        }
+    )
+    msg = (
+        f"area {code_or_name!r}: not a district or CSP of the Hampshire force. Give one of "
+        f"{listed}; or the CSP {', '.join(csps)}."
+    )
     raise InputError(msg)
 
 
@@ -317,34 +366,59 @@ def _hampshire_area(code: str, name: str, codes: tuple[str, ...], f: DataFiles) 
 
     districts = layer("districts")
     lsoa11, lsoa21, wards = layer("lsoa_2011"), layer("lsoa_2021"), layer("wards_2025")
-    outline = gpd.GeoDataFrame({"code": [code], "name": [name]},
-                               geometry=[districts.geometry.union_all()], crs=districts.crs)
+    outline = gpd.GeoDataFrame(
+        {"code": [code], "name": [name]},
+        geometry=[districts.geometry.union_all()],
+        crs=districts.crs,
+    )
     whole = outline.assign(population=int(districts["population"].sum()))
-    frames = {"lsoa": lsoa11, "lsoa21": lsoa21, "ward": wards, "district": districts,
-              "borough": whole}
+    frames = {
+        "lsoa": lsoa11,
+        "lsoa21": lsoa21,
+        "ward": wards,
+        "district": districts,
+        "borough": whole,
+    }
     levels = {}
     for key, (label, column, boundaries, population) in _GENERIC_LEVELS.items():
         if key == "district" and len(codes) == 1:
             continue
         if key == "ward":
             boundaries = _ward_note(codes)
-        levels[key] = AreaLevel(key=key, label=label,
-                                areas=frames[key][["code", "name", "population", "geometry"]],
-                                column=column, boundaries=boundaries, population=population)
+        levels[key] = AreaLevel(
+            key=key,
+            label=label,
+            areas=frames[key][["code", "name", "population", "geometry"]],
+            column=column,
+            boundaries=boundaries,
+            population=population,
+        )
     # Rows without a point take the ward holding most of their LSOA's area.
     tree = shapely.STRtree(wards.geometry.to_numpy())
     li, wi = tree.query(lsoa11.geometry.to_numpy(), predicate="intersects")
-    share = shapely.area(shapely.intersection(lsoa11.geometry.to_numpy()[li],
-                                              wards.geometry.to_numpy()[wi]))
-    best = pd.DataFrame({"lsoa": li, "ward": wi, "share": share}).sort_values(
-        ["lsoa", "share"], ascending=[True, False]).drop_duplicates("lsoa")
-    lookup = pd.DataFrame({"ward_code": wards["code"].to_numpy()[best["ward"].to_numpy()]},
-                          index=pd.Index(lsoa11["code"].to_numpy()[best["lsoa"].to_numpy()],
-                                         name="lsoa_code"))
+    share = shapely.area(
+        shapely.intersection(lsoa11.geometry.to_numpy()[li], wards.geometry.to_numpy()[wi])
+    )
+    best = (
+        pd.DataFrame({"lsoa": li, "ward": wi, "share": share})
+        .sort_values(["lsoa", "share"], ascending=[True, False])
+        .drop_duplicates("lsoa")
+    )
+    lookup = pd.DataFrame(
+        {"ward_code": wards["code"].to_numpy()[best["ward"].to_numpy()]},
+        index=pd.Index(lsoa11["code"].to_numpy()[best["lsoa"].to_numpy()], name="lsoa_code"),
+    )
     lookup["district_code"] = lsoa11.set_index("code")["district"].reindex(lookup.index)
-    return StudyArea(code=code, name=name, outline=outline, levels=levels,
-                     lsoas=lsoa11[["code", "name", "geometry"]], lsoa_wards=lookup,
-                     lsoas_2021=lsoa21[["code", "name", "geometry"]], files=f)
+    return StudyArea(
+        code=code,
+        name=name,
+        outline=outline,
+        levels=levels,
+        lsoas=lsoa11[["code", "name", "geometry"]],
+        lsoa_wards=lookup,
+        lsoas_2021=lsoa21[["code", "name", "geometry"]],
+        files=f,
+    )
 
 
 _NAMES = {"eastleigh": EASTLEIGH, EASTLEIGH.lower(): EASTLEIGH}
@@ -387,10 +461,14 @@ def load_study_area(
     levels = {}
     for key in ("lsoa", "ward", "ward2002", "local_area", "borough"):
         label, boundaries, population = _LEVEL_TEXT[key]
-        levels[key] = AreaLevel(key=key, label=label,
-                                areas=level_areas(key, f.gpkg, populations),
-                                column=LEVEL_COLUMNS[key], boundaries=boundaries,
-                                population=population)
+        levels[key] = AreaLevel(
+            key=key,
+            label=label,
+            areas=level_areas(key, f.gpkg, populations),
+            column=LEVEL_COLUMNS[key],
+            boundaries=boundaries,
+            population=population,
+        )
     lsoas = load_layer(LEVEL_LAYERS["lsoa"], f.gpkg)
     outline = load_layer(LEVEL_LAYERS["borough"], f.gpkg)
     return StudyArea(

@@ -83,8 +83,12 @@ def check_month(month: pd.Series, column: str = "Month") -> pd.Series:
     """
     bad = ~month.str.fullmatch(_MONTH).fillna(False).astype(bool)
     return pd.Series(
-        np.where(bad, f"{column}: '" + month.astype(str).str.slice(0, 20) + "' is not a month in "
-                 "YYYY-MM form (e.g. 2017-02); fix the value or drop the row", ""),
+        np.where(
+            bad,
+            f"{column}: '" + month.astype(str).str.slice(0, 20) + "' is not a month in "
+            "YYYY-MM form (e.g. 2017-02); fix the value or drop the row",
+            "",
+        ),
         index=month.index,
     )
 
@@ -148,8 +152,12 @@ def check_coordinates(
         "(EPSG:27700); check the coordinates"
     )
     one_missing = lon_empty ^ lat_empty
-    reason[one_missing & lat_empty] = f"{lat_col}: missing while {lon_col} is present; give both or neither"
-    reason[one_missing & lon_empty] = f"{lon_col}: missing while {lat_col} is present; give both or neither"
+    reason[one_missing & lat_empty] = (
+        f"{lat_col}: missing while {lon_col} is present; give both or neither"
+    )
+    reason[one_missing & lon_empty] = (
+        f"{lon_col}: missing while {lat_col} is present; give both or neither"
+    )
     reason[lat_bad] = f"{lat_col}: not a number; use decimal degrees such as 50.9701"
     reason[lon_bad] = f"{lon_col}: not a number; use decimal degrees such as -1.3502"
     ok = reason == ""

@@ -135,7 +135,9 @@ def atomic_write(path: Path, write: Callable[[TextIO], object]) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:
-        msg = f"{path}: cannot write here ({exc.strerror or exc}). Choose a folder you can write to."
+        msg = (
+            f"{path}: cannot write here ({exc.strerror or exc}). Choose a folder you can write to."
+        )
         raise InputError(msg) from exc
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:

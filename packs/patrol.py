@@ -73,8 +73,11 @@ def patrol_pack(
         frame["share_pct"] = (frame["share"] * 100).round(1)
     if "expected" in frame:
         frame["expected"] = frame["expected"].round(1)
-    cols = [c for c in PATROL_TABLE_COLUMNS if c in frame.columns
-            and frame[c].astype(str).str.len().gt(0).any()]
+    cols = [
+        c
+        for c in PATROL_TABLE_COLUMNS
+        if c in frame.columns and frame[c].astype(str).str.len().gt(0).any()
+    ]
     months = month_range(*period)
     span = months_in_words(months)
     what = "expected next month" if "expected" in frame else "incidents inside"
@@ -85,10 +88,16 @@ def patrol_pack(
         computed_note(months),
         [f"Ranked by the {what}; {method_label}.", *notes],
         "patrol",
-        chart=Chart("hbar", "name", ("expected" if "expected" in frame else "count",),
-                    what.capitalize()),
+        chart=Chart(
+            "hbar", "name", ("expected" if "expected" in frame else "count",), what.capitalize()
+        ),
         layers={"hotspots": hotspots[["rank", "name", "count", hotspots.geometry.name]]},
     )
-    return Pack("patrol", f"Patrol plan, {area.name}: {types_label}, {span}", period, [table],
-                notes=[f"{area.name}; {types_label}; {span}; {method_label}."],
-                basemap=basemap_for(area))
+    return Pack(
+        "patrol",
+        f"Patrol plan, {area.name}: {types_label}, {span}",
+        period,
+        [table],
+        notes=[f"{area.name}; {types_label}; {span}; {method_label}."],
+        basemap=basemap_for(area),
+    )

@@ -540,7 +540,11 @@ def _computed_review_tables(
             index=la.index,
         )
     la_shown = rate_columns(
-        la_shown, "count", population(area, "local_area"), la_withheld, "local_area",
+        la_shown,
+        "count",
+        population(area, "local_area"),
+        la_withheld,
+        "local_area",
         months=len(months),
     )
     la_shown["vs_borough"] = vs_borough(la_shown, borough_rate)
@@ -574,8 +578,9 @@ def _computed_review_tables(
 
     w_shown = (st.frame if st is not None else wards)[["code", "name", "local_area", "count"]]
     w_withheld = st.mask["count"] if st is not None else pd.Series(False, index=wards.index)
-    w_shown = rate_columns(w_shown, "count", population(area, ward_set), w_withheld, "code",
-                           months=len(months))
+    w_shown = rate_columns(
+        w_shown, "count", population(area, ward_set), w_withheld, "code", months=len(months)
+    )
     w_shown["vs_borough"] = vs_borough(w_shown, borough_rate)
     w_shown = sort_withheld_last(w_shown, "per_1000").head(top_wards)
     w_shown.insert(0, "rank", range(1, len(w_shown) + 1))

@@ -231,8 +231,7 @@ def tasking_pack(
             )
         )
     pop_la = population(area, "local_area")
-    la_shown = rate_columns(la_shown, this, pop_la, areas.la_withheld(this), "local_area",
-                            months=1)
+    la_shown = rate_columns(la_shown, this, pop_la, areas.la_withheld(this), "local_area", months=1)
     la_shown = la_shown[["local_area", *cmp_cols, *derived_cols, "per_1000", "ci_low", "ci_high"]]
     borough_this = areas.borough[this]
     borough_rate = borough_this / float(population(area, "borough").iloc[0]) * 1000 * 12
@@ -343,8 +342,9 @@ def tasking_pack(
         top_n=top_n,
     )
     title = f"District Tasking and Priority pack, {month_name(this)}"
-    return Pack("tasking", title, (first, this), tables, pack_notes, threshold,
-                basemap=basemap_for(area))
+    return Pack(
+        "tasking", title, (first, this), tables, pack_notes, threshold, basemap=basemap_for(area)
+    )
 
 
 def _tasking_hotspots(
@@ -495,9 +495,7 @@ def _tasking_hotspots(
             derived={"share_pct": "count"},
             text_cols=["top_streets"],
         )
-        map_hot = map_safe(
-            hot, pl, ["count", "top_streets"], ["share", "density_per_km2"], "count"
-        )
+        map_hot = map_safe(hot, pl, ["count", "top_streets"], ["share", "density_per_km2"], "count")
         map_hot["peak_months"] = ""
     tables.append(
         Table(

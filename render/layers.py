@@ -88,8 +88,6 @@ _VENUE_COLOURS = {"existing": "#1b7837", "running": "#1b7837", "planned": "#e082
 # ------------------------------------------------------------------------ layers
 
 
-
-
 def add_borough(m: folium.Map, borough: gpd.GeoDataFrame) -> None:
     """Draw the borough outline (a dark line, not interactive).
 
@@ -398,9 +396,9 @@ def add_hotspots(m: folium.Map, hotspots: gpd.GeoDataFrame) -> None:
             _rank_numbers(group, gdf)
     if methods:
         rows = [(_method_colour(mth, methods), mth, "") for mth in methods]
-        HtmlControl(
-            legend_html("Hotspots by method", rows, swatch="line"), kind="hotspots"
-        ).add_to(m)
+        HtmlControl(legend_html("Hotspots by method", rows, swatch="line"), kind="hotspots").add_to(
+            m
+        )
 
 
 def _rank_numbers(group: folium.FeatureGroup, gdf: gpd.GeoDataFrame) -> None:

@@ -29,6 +29,7 @@ _SCHEMES = {
     "equal_interval": mapclassify.EqualInterval,
 }
 
+
 @dataclass(frozen=True)
 class Classification:
     """Classes of a choropleth.
@@ -133,7 +134,10 @@ def classify(
 
 
 def legend_html(
-    title: str, rows: Iterable[tuple[str, str, str]], *, swatch: str = "box",
+    title: str,
+    rows: Iterable[tuple[str, str, str]],
+    *,
+    swatch: str = "box",
     opacity: float | None = None,
 ) -> str:
     """Build a legend's HTML; every string is escaped here.

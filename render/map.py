@@ -214,56 +214,96 @@ def _symbol_rows(layers: MapLayers) -> list[tuple[str, str]]:
 
     if layers.hotspots is not None and len(layers.hotspots) and "rank" in layers.hotspots:
         more = "; past 10 from zoom 14" if len(layers.hotspots) > 10 else ""
-        out.append(("ranks", row(
-            '<span class="eh-rank" style="display:inline-block;transform:none">1</span>',
-            f"hotspot rank (1 = most incidents{more})",
-        )))
+        out.append(
+            (
+                "ranks",
+                row(
+                    '<span class="eh-rank" style="display:inline-block;transform:none">1</span>',
+                    f"hotspot rank (1 = most incidents{more})",
+                ),
+            )
+        )
 
     def item(symbol: str, label: str) -> str:
         return f'<span class="eh-item">{symbol}{esc(label)}</span>'
 
     if layers.venues is not None and len(layers.venues):
         dot = '<span class="eh-dot eh-sym-dot" style="width:10px;height:10px;background:{}"></span>'
-        ring = ('<span class="eh-dot eh-sym-dot" style="width:12px;height:12px;'
-                'border:1.5px solid #1b7837;background:transparent"></span>')
+        ring = (
+            '<span class="eh-dot eh-sym-dot" style="width:12px;height:12px;'
+            'border:1.5px solid #1b7837;background:transparent"></span>'
+        )
         radii = ", ".join(f"{r:,.0f}" for r in layers.venue_rings_m)
         lines = [
             '<div class="eh-legend-title">Diversion venues</div>',
-            "<div>" + item(dot.format("#1b7837"), "running")
-            + item(dot.format("#e08214"), "planned") + "</div>",
+            "<div>"
+            + item(dot.format("#1b7837"), "running")
+            + item(dot.format("#e08214"), "planned")
+            + "</div>",
             "<div>" + item(ring, f"within {radii} m in a straight line") + "</div>",
         ]
         drawn = layers.catchments
         if drawn is not None and len(drawn) and not drawn.geometry.is_empty.all():
             d = float(drawn["distance_m"].iloc[0])
-            lines.append("<div>" + item(
-                '<span class="eh-sw" style="background:rgba(27,127,95,0.35);'
-                'border-color:#1b7f5f"></span>',
-                f"within {d:,.0f} m on foot along the streets",
-            ) + "</div>")
+            lines.append(
+                "<div>"
+                + item(
+                    '<span class="eh-sw" style="background:rgba(27,127,95,0.35);'
+                    'border-color:#1b7f5f"></span>',
+                    f"within {d:,.0f} m on foot along the streets",
+                )
+                + "</div>"
+            )
         out.append(("venues", "".join(lines)))
     if layers.points is not None:
-        bubble = ('<span class="eh-dot eh-sym-dot eh-tier-{}" style="width:12px;height:12px">'
-                  "</span>")
-        out.append(("incidents", "".join([
-            '<div class="eh-legend-title">Incidents (number in the bubble)</div>',
-            "<div>" + item(bubble.format("s"), "1\u20139") + item(bubble.format("n"), "10\u201399")
-            + item(bubble.format("l"), "100+") + "</div>",
-            "<div>" + item('<span class="eh-dot eh-sym-dot" style="width:8px;height:8px;'
-                           'background:#c51b8a;border:1px solid #7a0177"></span>',
-                           "a police.uk map point (zoomed in)") + "</div>",
-        ])))
+        bubble = '<span class="eh-dot eh-sym-dot eh-tier-{}" style="width:12px;height:12px"></span>'
+        out.append(
+            (
+                "incidents",
+                "".join(
+                    [
+                        '<div class="eh-legend-title">Incidents (number in the bubble)</div>',
+                        "<div>"
+                        + item(bubble.format("s"), "1\u20139")
+                        + item(bubble.format("n"), "10\u201399")
+                        + item(bubble.format("l"), "100+")
+                        + "</div>",
+                        "<div>"
+                        + item(
+                            '<span class="eh-dot eh-sym-dot" style="width:8px;height:8px;'
+                            'background:#c51b8a;border:1px solid #7a0177"></span>',
+                            "a police.uk map point (zoomed in)",
+                        )
+                        + "</div>",
+                    ]
+                ),
+            )
+        )
     points = []
     if layers.schools is not None and "schools" not in layers.hidden:
-        points.append(item('<span class="eh-dot eh-sym-dot" style="width:8px;height:8px;'
-                           'background:#2166ac"></span>', "school"))
+        points.append(
+            item(
+                '<span class="eh-dot eh-sym-dot" style="width:8px;height:8px;'
+                'background:#2166ac"></span>',
+                "school",
+            )
+        )
     if layers.stations is not None:
-        points.append(item('<span class="eh-dot eh-sym-dot" style="width:10px;height:10px;'
-                           'background:#252525"></span>', "rail station"))
+        points.append(
+            item(
+                '<span class="eh-dot eh-sym-dot" style="width:10px;height:10px;'
+                'background:#252525"></span>',
+                "rail station",
+            )
+        )
     if layers.streets is not None and len(layers.streets):
-        points.append(item('<span class="eh-sym-dot" style="display:inline-block;width:14px;'
-                           'height:3px;background:#2f5d8c;vertical-align:middle"></span>',
-                           "street"))
+        points.append(
+            item(
+                '<span class="eh-sym-dot" style="display:inline-block;width:14px;'
+                'height:3px;background:#2f5d8c;vertical-align:middle"></span>',
+                "street",
+            )
+        )
     if points:
         out.append(("places", "<div>" + "".join(points) + "</div>"))
     return out
@@ -410,7 +450,10 @@ def build_map(
         group = folium.FeatureGroup(name=LAYER_NAMES["catchments"])
         for _, row in layers.catchments.iterrows():
             add_walk_catchment(
-                m, row.geometry, distance_m=float(row["distance_m"]), group=group,
+                m,
+                row.geometry,
+                distance_m=float(row["distance_m"]),
+                group=group,
                 venue=str(row["name"]),
             )
         group.add_to(m)

@@ -22,9 +22,6 @@ from render.colours import density_lut
 __all__ = ["DensityGrid", "DensityImage", "DensitySurfaceLike", "density_image"]
 
 
-
-
-
 # --------------------------------------------------------------------------- types
 
 

@@ -451,8 +451,10 @@ def add_walk_catchment(
             interactive=True,
         ).add_to(group).add_child(
             HtmlTooltip(
-                esc(f"Within {distance_m:,.0f} m in a straight line"
-                    + (f" of {venue}" if venue else ""))
+                esc(
+                    f"Within {distance_m:,.0f} m in a straight line"
+                    + (f" of {venue}" if venue else "")
+                )
             )
         )
         folium.CircleMarker(

@@ -46,7 +46,9 @@ def build() -> dict[str, gpd.GeoDataFrame]:
         gdf["local_area"] = gdf["code"].map(lookup)
         missing = gdf.loc[gdf.local_area.isna(), "code"].tolist()
         if missing:
-            raise SystemExit(f"ward_local_area.csv has no local area for {ward_set} wards {missing}")
+            raise SystemExit(
+                f"ward_local_area.csv has no local area for {ward_set} wards {missing}"
+            )
     lsoa = _read("eastleigh_lsoa_2011.geojson", "LSOA11CD", "LSOA11NM")
     lsoa21 = _read("eastleigh_lsoa_2021_new_codes.geojson", "LSOA21CD", "LSOA21NM")
     msoa = _read("eastleigh_msoa_2011.geojson", "MSOA11CD", "MSOA11NM")
@@ -54,18 +56,28 @@ def build() -> dict[str, gpd.GeoDataFrame]:
     oa["geometry"] = [_polygonal(g) for g in oa.geometry]
     oa = oa[["code", "geometry"]].to_crs(BNG).sort_values("code").reset_index(drop=True)
     pts = gpd.GeoDataFrame(oa[["code"]], geometry=oa.representative_point(), crs=BNG)
-    oa["lsoa_code"] = gpd.sjoin(pts, lsoa[["code", "geometry"]].rename(columns={"code": "l"}),
-                                predicate="within", how="left")["l"].to_numpy()
+    oa["lsoa_code"] = gpd.sjoin(
+        pts,
+        lsoa[["code", "geometry"]].rename(columns={"code": "l"}),
+        predicate="within",
+        how="left",
+    )["l"].to_numpy()
     oa["name"] = oa["code"]
     # Each output area belongs to the ward holding its interior point (or, where the
     # generalised polygons miss it, the ward it overlaps most). Populations and incident
     # counts both use this, so numerators and denominators cover the same ground.
     for col, wards in (("ward_code", wards18), ("ward2002_code", wards02)):
-        hit = gpd.sjoin(pts, wards[["code", "geometry"]].rename(columns={"code": "w"}),
-                        predicate="within", how="left")
+        hit = gpd.sjoin(
+            pts,
+            wards[["code", "geometry"]].rename(columns={"code": "w"}),
+            predicate="within",
+            how="left",
+        )
         hit = hit[~hit.index.duplicated()]["w"]
         for i in hit.index[hit.isna()]:
-            hit[i] = wards["code"].iloc[int(wards.geometry.intersection(oa.geometry[i]).area.argmax())]
+            hit[i] = wards["code"].iloc[
+                int(wards.geometry.intersection(oa.geometry[i]).area.argmax())
+            ]
         oa[col] = hit.to_numpy()
     lsoa["msoa_code"] = lsoa["name"].str[:-1].str.strip().map(msoa.set_index("name")["code"])
 
@@ -74,9 +86,8 @@ def build() -> dict[str, gpd.GeoDataFrame]:
         geometry=[shapely.union_all(wards18.geometry.to_numpy())],
         crs=BNG,
     )
-    local_areas = (
-        wards18.dissolve("local_area", as_index=False)[["local_area", "geometry"]]
-        .rename(columns={"local_area": "name"})
+    local_areas = wards18.dissolve("local_area", as_index=False)[["local_area", "geometry"]].rename(
+        columns={"local_area": "name"}
     )
     local_areas.insert(0, "code", local_areas["name"])
     layers = {
@@ -100,5 +111,7 @@ if __name__ == "__main__":
     built = build()
     for layer, frame in built.items():
         area = frame.geometry.area.sum() / 1e6
-        print(f"{layer:14s} {len(frame):4d} features  {area:7.2f} km²  valid={frame.is_valid.all()}")
+        print(
+            f"{layer:14s} {len(frame):4d} features  {area:7.2f} km²  valid={frame.is_valid.all()}"
+        )
     print(f"wrote {OUT.relative_to(ROOT)}")

@@ -51,8 +51,11 @@ MIN_SHARE = 0.01
 
 def _polygonal(geom):
     fixed = shapely.make_valid(geom, method="structure", keep_collapsed=False)
-    parts = [g for g in shapely.get_parts(fixed)
-             if g.geom_type in ("Polygon", "MultiPolygon") and not g.is_empty]
+    parts = [
+        g
+        for g in shapely.get_parts(fixed)
+        if g.geom_type in ("Polygon", "MultiPolygon") and not g.is_empty
+    ]
     return shapely.union_all(parts)
 
 
@@ -82,11 +85,13 @@ def _overlaps(src: gpd.GeoDataFrame, dst: gpd.GeoDataFrame) -> pd.DataFrame:
     si, di = tree.query(src.geometry.to_numpy(), predicate="intersects")
     keep = src["district"].to_numpy()[si] == dst["district"].to_numpy()[di]
     si, di = si[keep], di[keep]
-    inter = shapely.area(shapely.intersection(src.geometry.to_numpy()[si],
-                                              dst.geometry.to_numpy()[di]))
+    inter = shapely.area(
+        shapely.intersection(src.geometry.to_numpy()[si], dst.geometry.to_numpy()[di])
+    )
     share = inter / shapely.area(src.geometry.to_numpy()[si])
-    df = pd.DataFrame({"src": src["code"].to_numpy()[si], "dst": dst["code"].to_numpy()[di],
-                       "share": share})
+    df = pd.DataFrame(
+        {"src": src["code"].to_numpy()[si], "dst": dst["code"].to_numpy()[di], "share": share}
+    )
     df = df[df["share"] >= MIN_SHARE]
     df["share"] = df["share"] / df.groupby("src")["share"].transform("sum")
     return df.reset_index(drop=True)
@@ -117,8 +122,10 @@ def build(shared: Path) -> dict[str, gpd.GeoDataFrame]:
     lsoa21 = _read(hants / "lsoa21_hampshire.geojson", "LSOA21CD", "LSOA21NM", "LADCD_ACTIVE")
     lsoa11 = _read(hants / "lsoa11_hampshire.geojson", "LSOA11CD", "LSOA11NM", "LADCD_ACTIVE")
     wards = _read(hants / "wards_hampshire.geojson", "WD25CD", "WD25NM", "LAD25CD")
-    census = pd.read_csv(shared / "population" / "england_wales" /
-                         "census2021_lsoa21_population.csv", dtype={"lsoa21_code": str})
+    census = pd.read_csv(
+        shared / "population" / "england_wales" / "census2021_lsoa21_population.csv",
+        dtype={"lsoa21_code": str},
+    )
     pop21 = census.set_index("lsoa21_code")["total_usual_residents"].reindex(lsoa21["code"])
     if pop21.isna().any():
         raise SystemExit(f"no Census 2021 population for {pop21[pop21.isna()].index[:3].tolist()}")
@@ -126,27 +133,35 @@ def build(shared: Path) -> dict[str, gpd.GeoDataFrame]:
 
     same = lsoa21["code"].isin(set(lsoa11["code"]))
     links = _overlaps(lsoa21[~same], lsoa11)
-    links = pd.concat([links, pd.DataFrame({"src": lsoa21.loc[same, "code"],
-                                            "dst": lsoa21.loc[same, "code"], "share": 1.0})])
+    links = pd.concat(
+        [
+            links,
+            pd.DataFrame(
+                {"src": lsoa21.loc[same, "code"], "dst": lsoa21.loc[same, "code"], "share": 1.0}
+            ),
+        ]
+    )
     pops = lsoa21.set_index("code")["population"]
     lsoa11["population"] = lsoa11["code"].map(_apportion(pops, links)).fillna(0).astype(int)
-    wards["population"] = wards["code"].map(
-        _apportion(pops, _overlaps(lsoa21, wards))).fillna(0).astype(int)
-    districts["population"] = districts["code"].map(
-        lsoa21.groupby("district")["population"].sum()).astype(int)
+    wards["population"] = (
+        wards["code"].map(_apportion(pops, _overlaps(lsoa21, wards))).fillna(0).astype(int)
+    )
+    districts["population"] = (
+        districts["code"].map(lsoa21.groupby("district")["population"].sum()).astype(int)
+    )
     for name, layer in (("lsoa_2011", lsoa11), ("wards_2025", wards)):
         check = layer.groupby("district")["population"].sum()
         want = districts.set_index("code")["population"]
         if not check.reindex(want.index).eq(want).all():
             raise SystemExit(f"{name}: district populations do not reconcile")
     table = links.rename(columns={"src": "lsoa21_code", "dst": "lsoa11_code"})
-    layers = {"districts": districts, "lsoa_2021": lsoa21, "lsoa_2011": lsoa11,
-              "wards_2025": wards}
+    layers = {"districts": districts, "lsoa_2021": lsoa21, "lsoa_2011": lsoa11, "wards_2025": wards}
     OUT.unlink(missing_ok=True)
     for name, gdf in layers.items():
         gdf.to_file(OUT, layer=name, driver="GPKG")
-    gpd.GeoDataFrame(table.reset_index(drop=True)).to_file(OUT, layer="lsoa11_lsoa21",
-                                                           driver="GPKG")
+    gpd.GeoDataFrame(table.reset_index(drop=True)).to_file(
+        OUT, layer="lsoa11_lsoa21", driver="GPKG"
+    )
     return layers
 
 

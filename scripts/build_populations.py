@@ -29,9 +29,7 @@ GPKG = ROOT / "boundaries" / "eastleigh.gpkg"
 POP = ROOT / "data" / "population"
 
 
-def _oa_population_2021(
-    oa: gpd.GeoDataFrame, new21: gpd.GeoDataFrame, p21: pd.Series
-) -> pd.Series:
+def _oa_population_2021(oa: gpd.GeoDataFrame, new21: gpd.GeoDataFrame, p21: pd.Series) -> pd.Series:
     """Share each LSOA 2021's residents among 2011 output areas.
 
     Unchanged LSOAs: equally among their output areas. The four 2011 LSOAs split in
@@ -59,8 +57,10 @@ def _largest_remainder(values: np.ndarray, total: int) -> np.ndarray:
 
 def build() -> tuple[pd.DataFrame, pd.DataFrame]:
     """Apportion populations; write and return (population_by_area, lsoa11_to_wards)."""
-    layers = {n: gpd.read_file(GPKG, layer=n) for n in
-              ("oa_2011", "lsoa_2011", "lsoa_2021_new", "wards_2018", "wards_2002", "borough")}
+    layers = {
+        n: gpd.read_file(GPKG, layer=n)
+        for n in ("oa_2011", "lsoa_2011", "lsoa_2021_new", "wards_2018", "wards_2002", "borough")
+    }
     oa = layers["oa_2011"].copy()
     oa["ward"] = oa["ward_code"]
     oa["ward2002"] = oa["ward2002_code"]
@@ -86,34 +86,55 @@ def build() -> tuple[pd.DataFrame, pd.DataFrame]:
         ("ward2002", "ward2002", wards02["name"]),
     ):
         sums = oa.groupby(key)[["pop2021", "pop2011"]].sum()
-        out = pd.DataFrame({
-            "level": level,
-            "code": sums.index,
-            "name": sums.index.map(names) if names is not None else sums.index,
-            "population": _largest_remainder(sums["pop2021"].to_numpy(), int(p21.sum())),
-            "population_2011": _largest_remainder(sums["pop2011"].to_numpy(), int(p11.sum())),
-            "output_areas": oa.groupby(key).size().reindex(sums.index).to_numpy(),
-        })
+        out = pd.DataFrame(
+            {
+                "level": level,
+                "code": sums.index,
+                "name": sums.index.map(names) if names is not None else sums.index,
+                "population": _largest_remainder(sums["pop2021"].to_numpy(), int(p21.sum())),
+                "population_2011": _largest_remainder(sums["pop2011"].to_numpy(), int(p11.sum())),
+                "output_areas": oa.groupby(key).size().reindex(sums.index).to_numpy(),
+            }
+        )
         rows.append(out)
     # Local areas are unions of 2018 wards: sum the rounded ward figures so the two
     # levels agree to the person.
     wards = rows[1].assign(local_area=rows[1]["code"].map(wards18["local_area"]))
     la = wards.groupby("local_area")[["population", "population_2011", "output_areas"]].sum()
-    rows.append(pd.DataFrame({"level": "local_area", "code": la.index, "name": la.index,
-                              **{c: la[c].to_numpy() for c in la.columns}}))
-    rows.append(pd.DataFrame({
-        "level": ["borough"], "code": ["E07000086"], "name": ["Eastleigh"],
-        "population": [int(p21.sum())], "population_2011": [int(p11.sum())],
-        "output_areas": [len(oa)],
-    }))
+    rows.append(
+        pd.DataFrame(
+            {
+                "level": "local_area",
+                "code": la.index,
+                "name": la.index,
+                **{c: la[c].to_numpy() for c in la.columns},
+            }
+        )
+    )
+    rows.append(
+        pd.DataFrame(
+            {
+                "level": ["borough"],
+                "code": ["E07000086"],
+                "name": ["Eastleigh"],
+                "population": [int(p21.sum())],
+                "population_2011": [int(p11.sum())],
+                "output_areas": [len(oa)],
+            }
+        )
+    )
     table = pd.concat(rows, ignore_index=True)
 
     share = []
     for col in ("ward", "ward2002"):
         w = oa.groupby(["lsoa_code", col])["pop2021"].sum()
         tot = w.groupby(level=0).transform("sum")
-        frac = (w / tot).rename("share").reset_index().sort_values(
-            ["lsoa_code", "share"], ascending=[True, False])
+        frac = (
+            (w / tot)
+            .rename("share")
+            .reset_index()
+            .sort_values(["lsoa_code", "share"], ascending=[True, False])
+        )
         best = frac.drop_duplicates("lsoa_code").set_index("lsoa_code")
         share.append(best.rename(columns={col: f"{col}_code", "share": f"{col}_share"}))
     lookup = pd.concat(share, axis=1).reset_index().rename(columns={"ward_code": "ward_code"})

@@ -36,7 +36,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 DEFAULT_INCIDENTS = sorted(
-    str(p.relative_to(ROOT)) for p in (ROOT / "data" / "police_uk" / "eastleigh_area").glob("20*-hampshire-street_*.csv")
+    str(p.relative_to(ROOT))
+    for p in (ROOT / "data" / "police_uk" / "eastleigh_area").glob("20*-hampshire-street_*.csv")
 )
 
 ASB = "Anti-social behaviour"
@@ -48,22 +49,91 @@ def commands(incidents: list[str], out: Path) -> dict[str, list[str]]:
     asb = ["--type", ASB]
     cmds: dict[str, list[str]] = {}
     for level in ("lsoa", "ward", "ward2002", "local_area", "borough"):
-        cmds[f"rates_{level}"] = ["rates", *inc, *asb, "--from", "2017-02", "--to", "2017-05",
-                                  "--level", level, "--out", str(out / f"rates_{level}.csv")]
-    cmds["rates_all_types"] = ["rates", *inc, "--level", "ward",
-                               "--out", str(out / "rates_all_types.csv")]
+        cmds[f"rates_{level}"] = [
+            "rates",
+            *inc,
+            *asb,
+            "--from",
+            "2017-02",
+            "--to",
+            "2017-05",
+            "--level",
+            level,
+            "--out",
+            str(out / f"rates_{level}.csv"),
+        ]
+    cmds["rates_all_types"] = [
+        "rates",
+        *inc,
+        "--level",
+        "ward",
+        "--out",
+        str(out / "rates_all_types.csv"),
+    ]
     for method in ("kde", "dbscan", "gistar"):
-        cmds[f"detect_{method}"] = ["detect", *inc, *asb, "--from", "2017-02", "--to", "2017-05",
-                                    "--method", method, "--out", str(out / f"detect_{method}.geojson")]
-    cmds["detect_kde_200m_5pct"] = ["detect", *inc, *asb, "--method", "kde", "--bandwidth-m", "200",
-                                    "--coverage", "5", "--out", str(out / "detect_kde_200m_5pct.geojson")]
-    cmds["evaluate"] = ["evaluate", *inc, *asb, "--train-from", "2017-02", "--train-to", "2017-03",
-                        "--test-from", "2017-04", "--test-to", "2017-05",
-                        "--out", str(out / "evaluate.csv")]
-    cmds["report_review"] = ["report", *inc, "--kind", "review", "--period", "2021-04..2022-03",
-                             "--out", str(out / "review")]
-    cmds["report_tasking"] = ["report", *inc, "--kind", "tasking", "--period", "2017-05",
-                              "--suppress-below", "5", "--out", str(out / "tasking")]
+        cmds[f"detect_{method}"] = [
+            "detect",
+            *inc,
+            *asb,
+            "--from",
+            "2017-02",
+            "--to",
+            "2017-05",
+            "--method",
+            method,
+            "--out",
+            str(out / f"detect_{method}.geojson"),
+        ]
+    cmds["detect_kde_200m_5pct"] = [
+        "detect",
+        *inc,
+        *asb,
+        "--method",
+        "kde",
+        "--bandwidth-m",
+        "200",
+        "--coverage",
+        "5",
+        "--out",
+        str(out / "detect_kde_200m_5pct.geojson"),
+    ]
+    cmds["evaluate"] = [
+        "evaluate",
+        *inc,
+        *asb,
+        "--train-from",
+        "2017-02",
+        "--train-to",
+        "2017-03",
+        "--test-from",
+        "2017-04",
+        "--test-to",
+        "2017-05",
+        "--out",
+        str(out / "evaluate.csv"),
+    ]
+    cmds["report_review"] = [
+        "report",
+        *inc,
+        "--kind",
+        "review",
+        "--period",
+        "2021-04..2022-03",
+        "--out",
+        str(out / "review"),
+    ]
+    cmds["report_tasking"] = [
+        "report",
+        *inc,
+        "--kind",
+        "tasking",
+        "--period",
+        "2017-05",
+        "--suppress-below",
+        "5",
+        "--out",
+        str(out / "tasking"),
+    ]
     return cmds
 
 
@@ -73,8 +143,9 @@ def record(out: Path, incidents: list[str], hotspots: list[str]) -> None:
         shutil.rmtree(out)
     out.mkdir(parents=True)
     for name, args in commands(incidents, out).items():
-        proc = subprocess.run([*hotspots, *args], cwd=ROOT, capture_output=True, text=True,
-                              check=False)
+        proc = subprocess.run(
+            [*hotspots, *args], cwd=ROOT, capture_output=True, text=True, check=False
+        )
         (out / f"{name}.stdout.txt").write_text(proc.stdout)
         (out / f"{name}.status.txt").write_text(f"{proc.returncode}\n")
         print(f"{name}: exit {proc.returncode}", file=sys.stderr)
@@ -90,8 +161,9 @@ _PRINTED_AT = re.compile(
 
 def _normalised(path: Path, folder: Path) -> str | bytes:
     if path.suffix == ".pdf":
-        proc = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
-                              text=True, check=True)
+        proc = subprocess.run(
+            ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+        )
         return _PRINTED_AT.sub("<time>", proc.stdout)
     if path.suffix in (".html", ".txt", ".json"):
         text = path.read_text(errors="replace").replace(str(folder), "<out>")
@@ -104,8 +176,10 @@ def _normalised(path: Path, folder: Path) -> str | bytes:
 
 def compare(before: Path, after: Path) -> int:
     """Print every difference between two recordings; return how many files differ."""
-    names = sorted({p.relative_to(before) for p in before.rglob("*") if p.is_file()}
-                   | {p.relative_to(after) for p in after.rglob("*") if p.is_file()})
+    names = sorted(
+        {p.relative_to(before) for p in before.rglob("*") if p.is_file()}
+        | {p.relative_to(after) for p in after.rglob("*") if p.is_file()}
+    )
     differ = 0
     for name in names:
         a, b = before / name, after / name
@@ -133,8 +207,11 @@ def main(argv: list[str] | None = None) -> int:
     r = sub.add_parser("record")
     r.add_argument("out", type=Path)
     r.add_argument("--incidents", nargs="+", default=DEFAULT_INCIDENTS)
-    r.add_argument("--hotspots", default=str(Path(sys.executable).with_name("hotspots")),
-                   help="the hotspots command to run (default: the one beside this Python)")
+    r.add_argument(
+        "--hotspots",
+        default=str(Path(sys.executable).with_name("hotspots")),
+        help="the hotspots command to run (default: the one beside this Python)",
+    )
     c = sub.add_parser("compare")
     c.add_argument("before", type=Path)
     c.add_argument("after", type=Path)

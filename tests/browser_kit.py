@@ -78,7 +78,10 @@ def start_app(port: int, folder: Path, cpus: set[int] | None = None) -> subproce
     with (folder / "streamlit.log").open("w") as log:
         proc = subprocess.Popen(
             server_command("127.0.0.1", port),
-            cwd=APP.parent, env=env, stdout=log, stderr=subprocess.STDOUT,
+            cwd=APP.parent,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
             preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None,  # noqa: PLW1509
         )
     if wait_healthy(port, proc, timeout_s=90):

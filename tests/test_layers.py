@@ -29,9 +29,15 @@ def lint_imports(root: Path) -> subprocess.CompletedProcess:
         "import sys; from importlinter.cli import lint_imports; "
         "sys.exit(lint_imports(config_filename='pyproject.toml', no_cache=True))"
     )
-    return subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True,
-                          text=True, timeout=300, env={"PYTHONPATH": str(root), "PATH": ""},
-                          check=False)
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={"PYTHONPATH": str(root), "PATH": ""},
+        check=False,
+    )
 
 
 def private_imports(root: Path) -> list[str]:
@@ -47,8 +53,11 @@ def private_imports(root: Path) -> list[str]:
                 continue
             if node.module.split(".")[0] not in ours:
                 continue
-            found += [f"{path.relative_to(root)}:{node.lineno}: from {node.module} import {a.name}"
-                      for a in node.names if a.name.startswith("_")]
+            found += [
+                f"{path.relative_to(root)}:{node.lineno}: from {node.module} import {a.name}"
+                for a in node.names
+                if a.name.startswith("_")
+            ]
     return found
 
 
@@ -82,8 +91,11 @@ def test_the_contracts_fail_on_an_upward_import_or_a_cycle(tmp_path, module, lin
     root = _copy(tmp_path)
     path = root / module
     text = path.read_text(encoding="utf-8")
-    path.write_text(text.replace("from __future__ import annotations\n",
-                                 "from __future__ import annotations\n" + line, 1))
+    path.write_text(
+        text.replace(
+            "from __future__ import annotations\n", "from __future__ import annotations\n" + line, 1
+        )
+    )
     run = lint_imports(root)
     assert run.returncode != 0
     assert f"{broken}" in run.stdout and "BROKEN" in run.stdout, run.stdout[-2000:]
@@ -97,5 +109,6 @@ def test_the_private_name_check_finds_one(tmp_path):
     root = _copy(tmp_path)
     path = root / "packs" / "review.py"
     path.write_text(path.read_text(encoding="utf-8") + "\nfrom geo.io import _KEEP  # noqa\n")
-    assert private_imports(root) == [f"packs/review.py:{len(path.read_text().splitlines())}: "
-                                     "from geo.io import _KEEP"]
+    assert private_imports(root) == [
+        f"packs/review.py:{len(path.read_text().splitlines())}: from geo.io import _KEEP"
+    ]

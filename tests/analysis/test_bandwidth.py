@@ -159,8 +159,9 @@ def test_cv_finds_the_best_bandwidth_for_a_known_gaussian_mixture():
 
 def test_cv_scores_only_the_latest_max_folds_months():
     _, _, xy, mon, months = _synthetic(150.0)
-    choice = cv_bandwidth_m(_months_frame(xy, mon), candidates_m=CANDS, kernel="gaussian",
-                            study_area=AREA, max_folds=2)
+    choice = cv_bandwidth_m(
+        _months_frame(xy, mon), candidates_m=CANDS, kernel="gaussian", study_area=AREA, max_folds=2
+    )
     assert sorted(choice.scores["test_month"].unique()) == months[-2:]
     assert len(choice.scores) == len(CANDS) * 2
 

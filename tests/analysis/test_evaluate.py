@@ -54,7 +54,8 @@ def test_only_positive_scores_leave_the_coverage_short():
 
 def test_merge_nearby_groups_patches_closer_than_the_gap():
     cells = gpd.GeoDataFrame(
-        geometry=[box(0, 0, 50, 50), box(100, 0, 150, 50), box(1000, 0, 1050, 50)], crs=BNG)
+        geometry=[box(0, 0, 50, 50), box(100, 0, 150, 50), box(1000, 0, 1050, 50)], crs=BNG
+    )
     merged = merge_nearby(cells, 100)
     assert len(merged) == 2
     assert sorted(merged.area) == pytest.approx([2500, 5000])  # gaps are not added

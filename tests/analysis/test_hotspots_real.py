@@ -17,8 +17,9 @@ ASB = ["Anti-social behaviour"]
 
 @pytest.fixture(scope="module")
 def asb(shipped_result):
-    return filter_incidents(shipped_result.incidents, types=ASB, month_from="2017-02",
-                            month_to="2017-05")
+    return filter_incidents(
+        shipped_result.incidents, types=ASB, month_from="2017-02", month_to="2017-05"
+    )
 
 
 @pytest.mark.parametrize("method", ["kde", "dbscan"])
@@ -52,7 +53,13 @@ def test_prospective_top_one_percent_holds_45_percent_with_defaults(shipped_resu
     inc = shipped_result.incidents
     train = filter_incidents(inc, types=ASB, month_from="2017-02", month_to="2017-03")
     test = filter_incidents(inc, types=ASB, month_from="2017-04", month_to="2017-05")
-    table = evaluate_methods(train, test, coverages=[0.01], methods=["kde auto", "oracle (test)"], study_area=EASTLEIGH.geometry)
+    table = evaluate_methods(
+        train,
+        test,
+        coverages=[0.01],
+        methods=["kde auto", "oracle (test)"],
+        study_area=EASTLEIGH.geometry,
+    )
     row = table.set_index("method").loc["kde auto"]
     assert row["area_share"] == pytest.approx(0.01, abs=0.001)
     assert row["hit_rate"] >= 0.45
@@ -61,16 +68,33 @@ def test_prospective_top_one_percent_holds_45_percent_with_defaults(shipped_resu
 
 def test_detect_command_writes_geojson_covering_one_percent(tmp_path, capsys):
     out = tmp_path / "kde.geojson"
-    code = main(["detect", "--type", ASB[0], "--from", "2017-02", "--to", "2017-05",
-                 "--method", "kde", "--coverage", "1", "--out", str(out)])
+    code = main(
+        [
+            "detect",
+            "--type",
+            ASB[0],
+            "--from",
+            "2017-02",
+            "--to",
+            "2017-05",
+            "--method",
+            "kde",
+            "--coverage",
+            "1",
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0
     fc = json.loads(out.read_text())
     assert fc["type"] == "FeatureCollection"
     props = fc["features"][0]["properties"]
     assert {"rank", "name", "count", "share", "area_m2"} <= set(props)
-    lon, lat = fc["features"][0]["geometry"]["coordinates"][0][0][0][:2] if (
-        fc["features"][0]["geometry"]["type"] == "MultiPolygon") else (
-        fc["features"][0]["geometry"]["coordinates"][0][0][:2])
+    lon, lat = (
+        fc["features"][0]["geometry"]["coordinates"][0][0][0][:2]
+        if (fc["features"][0]["geometry"]["type"] == "MultiPolygon")
+        else (fc["features"][0]["geometry"]["coordinates"][0][0][:2])
+    )
     assert -1.6 < lon < -1.1 and 50.8 < lat < 51.1  # EPSG:4326 degrees
     covered = sum(f["properties"]["area_m2"] for f in fc["features"]) / EASTLEIGH.geometry.area
     assert covered == pytest.approx(0.01, abs=0.001)  # within a tenth of 1%
@@ -79,8 +103,22 @@ def test_detect_command_writes_geojson_covering_one_percent(tmp_path, capsys):
 
 def test_detect_rejects_a_nonsense_bandwidth_in_one_line(tmp_path):
     proc = subprocess.run(
-        [sys.executable, "-m", "cli", "detect", "--method", "kde", "--bandwidth-m", "-5",
-         "--out", str(tmp_path / "x.geojson")], capture_output=True, text=True, check=False)
+        [
+            sys.executable,
+            "-m",
+            "cli",
+            "detect",
+            "--method",
+            "kde",
+            "--bandwidth-m",
+            "-5",
+            "--out",
+            str(tmp_path / "x.geojson"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert "--bandwidth-m" in proc.stderr and "metres" in proc.stderr

@@ -22,23 +22,31 @@ GRID = Grid(x0=0.0, y0=0.0, cell_m=50.0, nx=6, ny=4)
 def test_a_small_kernel_puts_all_its_mass_in_its_own_cell():
     # One incident in the middle of cell (1, 1); a 6.25 m quartic stays inside the cell,
     # so the cell's mean density is 1 incident per 0.0025 km² = 400 per km².
-    v = density_at_cells(np.array([[75.0, 75.0]]), np.array([1.0]), GRID,
-                         np.array([1, 0, 2]), np.array([1, 1, 1]), 6.25)
+    v = density_at_cells(
+        np.array([[75.0, 75.0]]),
+        np.array([1.0]),
+        GRID,
+        np.array([1, 0, 2]),
+        np.array([1, 1, 1]),
+        6.25,
+    )
     assert v == pytest.approx([400.0, 0.0, 0.0])
 
 
 def test_a_point_on_a_cell_edge_is_split_evenly_and_weights_scale():
     # On the edge between cells (1, 1) and (2, 1): half the kernel in each; weight 3.
-    v = density_at_cells(np.array([[100.0, 75.0]]), np.array([3.0]), GRID,
-                         np.array([1, 2]), np.array([1, 1]), 6.25)
+    v = density_at_cells(
+        np.array([[100.0, 75.0]]), np.array([3.0]), GRID, np.array([1, 2]), np.array([1, 1]), 6.25
+    )
     assert v == pytest.approx([600.0, 600.0])
 
 
 def test_centre_evaluation_is_the_quartic_formula():
     # 200 m quartic at the centre of cell (0, 0), point 100 m east of it:
     # 3 / (pi h^2) * (1 - (100/200)^2)^2 per m^2.
-    v = density_at_cells(np.array([[125.0, 25.0]]), np.array([1.0]), GRID,
-                         np.array([0]), np.array([0]), 200.0)
+    v = density_at_cells(
+        np.array([[125.0, 25.0]]), np.array([1.0]), GRID, np.array([0]), np.array([0]), 200.0
+    )
     assert v[0] == pytest.approx(3.0 / (math.pi * 200.0**2) * 0.75**2 * 1e6)
 
 
@@ -50,8 +58,9 @@ def test_agrees_with_the_fft_surface(kernel, h, monkeypatch):
     centres = rng.uniform(500.0, 2500.0, (6, 2))
     xy = np.concatenate([c + rng.normal(0.0, 120.0, (200, 2)) for c in centres])
     # and some points just off the grid's west edge, whose kernels reach into it
-    xy = np.concatenate([xy, np.column_stack([rng.uniform(-20.0, 0.0, 30),
-                                              rng.uniform(0.0, 3000.0, 30)])])
+    xy = np.concatenate(
+        [xy, np.column_stack([rng.uniform(-20.0, 0.0, 30), rng.uniform(0.0, 3000.0, 30)])]
+    )
     w = rng.uniform(0.5, 2.0, len(xy))
     grid = Grid.covering(shapely.box(0.0, 0.0, 3000.0, 3000.0), 50.0)
     surf = kde_surface(xy, bandwidth_m=h, grid=grid, kernel=kernel, weights=w)
@@ -100,8 +109,9 @@ def test_cv_scores_the_same_directly_and_on_fft_surfaces(monkeypatch):
     sites = rng.uniform(200.0, 2800.0, (60, 2)).round(-1)  # snapped, like police.uk
     months = [f"2020-{m:02d}" for m in range(1, 5)]
     xy = np.concatenate([sites[rng.integers(0, 60, 150)] for _ in months])
-    frame = gpd.GeoDataFrame({"month": np.repeat(months, 150)},
-                             geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=BNG)
+    frame = gpd.GeoDataFrame(
+        {"month": np.repeat(months, 150)}, geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=BNG
+    )
     area = shapely.box(0.0, 0.0, 3000.0, 3000.0)
     direct = bandwidth.cv_bandwidth_m(frame, study_area=area)
     monkeypatch.setattr(kde_direct, "DIRECT_MAX_EVALUATIONS", -1)  # every fold on FFT surfaces

@@ -81,9 +81,11 @@ def test_imports_are_at_module_top(module):
     assert inside <= FUNCTION_LEVEL_ALLOWED, inside - FUNCTION_LEVEL_ALLOWED
 
 
-@pytest.mark.parametrize("path", [*sorted(ANALYSIS.glob("*.py")),
-                                  *sorted(Path(__file__).parent.glob("*.py"))],
-                         ids=lambda p: f"{p.parent.name}/{p.name}")
+@pytest.mark.parametrize(
+    "path",
+    [*sorted(ANALYSIS.glob("*.py")), *sorted(Path(__file__).parent.glob("*.py"))],
+    ids=lambda p: f"{p.parent.name}/{p.name}",
+)
 def test_no_private_name_is_imported_from_another_module(path):
     tree = ast.parse(path.read_text(encoding="utf-8"))
     private = [

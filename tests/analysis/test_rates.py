@@ -34,8 +34,14 @@ def wards() -> gpd.GeoDataFrame:
 
 
 def _level(wards):
-    return AreaLevel(key="ward", label="Wards", areas=wards, column="ward_code",
-                     boundaries="made up", population="made up")
+    return AreaLevel(
+        key="ward",
+        label="Wards",
+        areas=wards,
+        column="ward_code",
+        boundaries="made up",
+        population="made up",
+    )
 
 
 YEAR = {"month_from": "2017-01", "month_to": "2017-12"}
@@ -156,7 +162,9 @@ def test_period_change_binomial_test_by_hand():
     inc = _ward_months(
         {("E05011191", "2017-02"): 10, ("E05011188", "2017-02"): 3, ("E05011188", "2017-03"): 3}
     )
-    out = period_change(inc, EASTLEIGH.level("ward"), before=("2017-02", "2017-02"), after=("2017-03", "2017-03"))
+    out = period_change(
+        inc, EASTLEIGH.level("ward"), before=("2017-02", "2017-02"), after=("2017-03", "2017-03")
+    )
     out = out.set_index("code")
     assert len(out) == 14
     assert out.loc["E05011191", ["before", "after", "change"]].tolist() == [10, 0, -10]
@@ -174,7 +182,9 @@ def test_period_change_weights_unequal_periods():
     # P(X=3) = 8/27; two-sided: outcomes no likelier than 8/27 are X=0 (1/27), X=1 (6/27)
     # and X=3 (8/27): P = 15/27 = 0.5556.
     inc = _ward_months({("E05011191", "2017-03"): 2, ("E05011191", "2017-04"): 1})
-    out = period_change(inc, EASTLEIGH.level("ward"), before=("2017-02", "2017-02"), after=("2017-03", "2017-04"))
+    out = period_change(
+        inc, EASTLEIGH.level("ward"), before=("2017-02", "2017-02"), after=("2017-03", "2017-04")
+    )
     row = out.set_index("code").loc["E05011191"]
     assert row["p_value"] == pytest.approx(15 / 27)
     assert not row["significant"]
@@ -186,7 +196,12 @@ def test_period_backwards_is_refused():
         InputError,
         match=r"months 2017-05\.\.2017-02: the range ends before it starts; swap the two months",
     ):
-        period_change(inc, EASTLEIGH.level("ward"), before=("2017-05", "2017-02"), after=("2017-06", "2017-06"))
+        period_change(
+            inc,
+            EASTLEIGH.level("ward"),
+            before=("2017-05", "2017-02"),
+            after=("2017-06", "2017-06"),
+        )
 
 
 # --- filters ---------------------------------------------------------------------------------
@@ -227,7 +242,11 @@ def test_unknown_level_is_refused():
 )
 def test_shipped_asb_feb_may_2017_sums_at_every_level(shipped_result, level, areas):
     table = area_rates(
-        shipped_result.incidents, EASTLEIGH.level(level), types=[ASB], month_from="2017-02", month_to="2017-05"
+        shipped_result.incidents,
+        EASTLEIGH.level(level),
+        types=[ASB],
+        month_from="2017-02",
+        month_to="2017-05",
     )
     assert len(table) == areas
     assert table["count"].sum() == 1008
@@ -239,7 +258,11 @@ def test_shipped_asb_feb_may_2017_sums_at_every_level(shipped_result, level, are
 
 def test_shipped_ward_rates_match_their_counts(shipped_result):
     table = area_rates(
-        shipped_result.incidents, EASTLEIGH.level("ward"), types=[ASB], month_from="2017-02", month_to="2017-05"
+        shipped_result.incidents,
+        EASTLEIGH.level("ward"),
+        types=[ASB],
+        month_from="2017-02",
+        month_to="2017-05",
     ).set_index("name")
     top = table.iloc[0]
     assert top.name == "Eastleigh Central"

@@ -115,11 +115,15 @@ def test_map_view_shows_the_counts_and_a_map_of_wards_and_hotspots(shipped_resul
     assert (
         "Eastleigh Central" in script and "Hamble \\u0026amp; Netley" in script
     )  # escaped, then JSON-encoded
-    hs = detect_hotspots(asb(shipped_result), EASTLEIGH, method="kde", bandwidth_m="auto", coverage=0.01)
+    hs = detect_hotspots(
+        asb(shipped_result), EASTLEIGH, method="kde", bandwidth_m="auto", coverage=0.01
+    )
     assert as_int(metric(at, "Hotspots")) == len(hs.hotspots) > 0
     assert hs.hotspots["name"].iloc[0] in script
     # The default bandwidth is data-driven, and the app says what it chose.
-    chosen = f"KDE bandwidth {hs.params['bandwidth_m']:.4g} m, chosen by likelihood cross-validation"
+    chosen = (
+        f"KDE bandwidth {hs.params['bandwidth_m']:.4g} m, chosen by likelihood cross-validation"
+    )
     assert any(chosen in c.value for c in at.caption)
 
 
@@ -216,7 +220,9 @@ def test_tasking_review_compares_this_period_with_the_previous_one(shipped_resul
 
 def test_venue_siting_states_the_share_before_and_after_hedge_end(shipped_result):
     at = run_app(view="Venue siting")
-    hs = detect_hotspots(asb(shipped_result), EASTLEIGH, method="kde", bandwidth_m="auto", coverage=0.01)
+    hs = detect_hotspots(
+        asb(shipped_result), EASTLEIGH, method="kde", bandwidth_m="auto", coverage=0.01
+    )
     demand = hotspot_demand(asb(shipped_result), hs.hotspots)
     effect = venue_change_effect(
         load_venues(VENUES_PATH), demand, radius_m=800.0, add=["Friday Night Football Hedge End"]

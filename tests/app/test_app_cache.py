@@ -33,8 +33,7 @@ def _run(at: AppTest) -> AppTest:
 
 
 def _scripts(at: AppTest) -> str:
-    return "\n".join(json.loads(e.proto.json_args)["script"]
-                     for e in at.get("component_instance"))
+    return "\n".join(json.loads(e.proto.json_args)["script"] for e in at.get("component_instance"))
 
 
 def _save_renamed(at: AppTest, name: str) -> Path:
@@ -97,9 +96,19 @@ def test_a_changed_shipped_file_is_read_again(tmp_path):
     shutil.copytree(ROOT / "data", data)
     env = {**os.environ, "HOTSPOTS_DATA_DIR": str(data), "PYTHONPATH": str(ROOT)}
     run = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(_RELOAD), str(APP),
-         str(data / "places" / "gazetteer.csv")],
-        capture_output=True, text=True, env=env, cwd=ROOT, timeout=600, check=True,
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(_RELOAD),
+            str(APP),
+            str(data / "places" / "gazetteer.csv"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=600,
+        check=True,
     )
     out = json.loads(run.stdout.strip().splitlines()[-1])
     assert out["exceptions"] == []

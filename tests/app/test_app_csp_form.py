@@ -50,8 +50,9 @@ def test_a_month_first_log_is_said_to_be_month_first():
 
 
 def test_the_guess_by_name_and_by_content():
-    frame = pd.DataFrame({"Incident date": ["1/2/2020"], "Reported": ["2/2/2020"],
-                          "Notes": ["see 1/2"]})
+    frame = pd.DataFrame(
+        {"Incident date": ["1/2/2020"], "Reported": ["2/2/2020"], "Notes": ["see 1/2"]}
+    )
     assert guess_date_column(frame) == "Incident date"
     assert guess_date_column(pd.DataFrame({"Ref": ["12"], "When": ["2020-02-01"]})) == "When"
     assert date_order(pd.Series(["2020-02-01T10:00"])).startswith("year first (ISO)")

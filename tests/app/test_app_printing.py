@@ -44,8 +44,10 @@ def test_the_patrol_plan_and_tasking_pack_download_as_pdf_and_html(tmp_path):
     assert labels == ["Tasking pack (PDF)", "Tasking pack (HTML)"]
 
 
-@pytest.mark.skipif(not (Path("/usr/bin/chromium").exists() and PDFTOTEXT),
-                    reason="needs Debian's Chromium and pdftotext")
+@pytest.mark.skipif(
+    not (Path("/usr/bin/chromium").exists() and PDFTOTEXT),
+    reason="needs Debian's Chromium and pdftotext",
+)
 def test_the_printed_plan_has_title_period_method_and_ranks(tmp_path):
     from analysis.hotspots import detect_hotspots
     from analysis.rates import filter_incidents
@@ -53,16 +55,26 @@ def test_the_printed_plan_has_title_period_method_and_ranks(tmp_path):
     from packs.patrol import patrol_pack
     from tests.areas import EASTLEIGH, SHIPPED
 
-    asb = filter_incidents(SHIPPED.incidents, types=["Anti-social behaviour"],
-                           month_from="2017-02", month_to="2017-05")
+    asb = filter_incidents(
+        SHIPPED.incidents, types=["Anti-social behaviour"], month_from="2017-02", month_to="2017-05"
+    )
     hs = detect_hotspots(asb, EASTLEIGH, method="dbscan")
-    pack = patrol_pack(hs.hotspots, area=EASTLEIGH, period=("2017-02", "2017-05"),
-                       types_label="ASB", method_label="DBSCAN (150 m, at least 10 incidents)")
+    pack = patrol_pack(
+        hs.hotspots,
+        area=EASTLEIGH,
+        period=("2017-02", "2017-05"),
+        types_label="ASB",
+        method_label="DBSCAN (150 m, at least 10 incidents)",
+    )
     files = pack_files(pack)
     assert files["pdf"][:5] == b"%PDF-"
     (tmp_path / "plan.pdf").write_bytes(files["pdf"])
-    text = subprocess.run([PDFTOTEXT, "-layout", str(tmp_path / "plan.pdf"), "-"],
-                          capture_output=True, text=True, check=True).stdout
+    text = subprocess.run(
+        [PDFTOTEXT, "-layout", str(tmp_path / "plan.pdf"), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     text = " ".join(text.split())  # the title may wrap
     assert "Patrol plan, Eastleigh: ASB, February 2017 to May 2017" in text
     assert "DBSCAN (150 m, at least 10 incidents)" in text

@@ -29,7 +29,11 @@ def test_hotspots_app_warms_the_server_then_stops_with_it(tmp_path):
     env = dict(os.environ, HOTSPOTS_USER_DIR=str(tmp_path / "user"))
     proc = subprocess.Popen(
         [sys.executable, "-m", "cli", "app", "--port", str(port)],
-        cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         lines = []

@@ -30,8 +30,7 @@ def test_the_app_reads_an_area_out_of_the_store(tmp_path, monkeypatch):
     # The same rows as the files give for Southampton, for the months on the slider.
     files = load_incidents([archive], load_study_area("E06000045")).incidents
     first, last = at.sidebar.select_slider(key="months").value
-    want = filter_incidents(files, types=["Anti-social behaviour"], month_from=first,
-                            month_to=last)
+    want = filter_incidents(files, types=["Anti-social behaviour"], month_from=first, month_to=last)
     got = next(m.value for m in at.metric if m.label == "Incidents")
     assert int(got.replace(",", "")) == len(want)
     if (NATIONAL_DIR / "boundaries" / "england_wales").exists():

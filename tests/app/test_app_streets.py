@@ -60,7 +60,9 @@ def map_scripts(at: AppTest) -> list[str]:
 
 def texts(at: AppTest) -> str:
     parts = [c.value for c in at.caption] + [e.value for e in at.error]
-    parts += [w.value for w in at.warning] + [i.value for i in at.info] + [m.value for m in at.markdown]
+    parts += (
+        [w.value for w in at.warning] + [i.value for i in at.info] + [m.value for m in at.markdown]
+    )
     return "\n".join(str(p) for p in parts)
 
 
@@ -92,8 +94,10 @@ def test_streets_from_the_environment_are_drawn_on_the_map(user_dir, monkeypatch
 
 def test_a_bad_streets_file_is_named_in_one_line_and_the_map_stays(user_dir, monkeypatch):
     bad = user_dir / "roads.geojson"
-    bad.write_text('{"type": "FeatureCollection", "features": [{"type": "Feature", '
-                   '"geometry": {"type": "Point", "coordinates": [0, 0]}, "properties": {}}]}')
+    bad.write_text(
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", '
+        '"geometry": {"type": "Point", "coordinates": [0, 0]}, "properties": {}}]}'
+    )
     monkeypatch.setenv("HOTSPOTS_STREETS", str(bad))
     at = run_app(view="Map", area=SOUTHAMPTON)
     errors = [e.value for e in at.error if "Streets not shown" in e.value]
@@ -147,8 +151,9 @@ def _shirley_venues() -> pd.DataFrame:
 
 def test_walking_reach_is_shown_beside_the_straight_line(user_dir, monkeypatch):
     monkeypatch.setenv("HOTSPOTS_STREETS", str(STREETS))
-    at = run_app(view="Venue siting", area=SOUTHAMPTON, demand_mode="all",
-                 venues_base=_shirley_venues())
+    at = run_app(
+        view="Venue siting", area=SOUTHAMPTON, demand_mode="all", venues_base=_shirley_venues()
+    )
     table = reach_frame(at)
     assert "Share, on foot" in table.columns and "Share, straight line" in table.columns
     row = table.set_index("Venue").loc["Shirley test venue"]
@@ -170,13 +175,26 @@ def test_without_streets_siting_says_reach_is_a_straight_line(user_dir):
 
 
 def test_reach_display_gives_percentages_with_one_decimal():
-    table = pd.DataFrame({"venue": ["A", "all venues together"], "status": ["running", None],
-                          "radius_m": [800.0, 800.0], "points": [3, 3], "count": [10, 10],
-                          "share": [0.25, 0.25]})
-    walking = pd.DataFrame({"venue": ["A", "all venues together"], "incidents": [40, 40],
-                            "walking_count": [7, 7], "walking_share": [0.175, 0.175],
-                            "straight_line_count": [10, 10],
-                            "straight_line_share": [0.25, 0.25]})
+    table = pd.DataFrame(
+        {
+            "venue": ["A", "all venues together"],
+            "status": ["running", None],
+            "radius_m": [800.0, 800.0],
+            "points": [3, 3],
+            "count": [10, 10],
+            "share": [0.25, 0.25],
+        }
+    )
+    walking = pd.DataFrame(
+        {
+            "venue": ["A", "all venues together"],
+            "incidents": [40, 40],
+            "walking_count": [7, 7],
+            "walking_share": [0.175, 0.175],
+            "straight_line_count": [10, 10],
+            "straight_line_share": [0.25, 0.25],
+        }
+    )
     out = reach_display(table, walking)
     assert list(out["Share, on foot"]) == ["17.5%", "17.5%"]
     assert list(out["Share, straight line"]) == ["25.0%", "25.0%"]
@@ -191,23 +209,38 @@ def test_reach_shares_by_hand():
     import numpy as np  # noqa: PLC0415
 
     streets = gpd.GeoDataFrame(
-        {"name": ["A road"], "road_class": ["local"], "start_node": ["a"], "end_node": ["b"],
-         "length_m": [2000.0]},
+        {
+            "name": ["A road"],
+            "road_class": ["local"],
+            "start_node": ["a"],
+            "end_node": ["b"],
+            "length_m": [2000.0],
+        },
         geometry=gpd.GeoSeries.from_wkt(["LINESTRING (0 0, 2000 0)"]),
         crs=27700,
     )
     net = build_walk_network(streets)
-    venues = gpd.GeoDataFrame({"name": ["West"]}, geometry=gpd.points_from_xy([0], [0]),
-                              crs=27700)
+    venues = gpd.GeoDataFrame({"name": ["West"]}, geometry=gpd.points_from_xy([0], [0]), crs=27700)
     incidents = np.array([[0.0, 0.0], [500.0, 0.0], [900.0, 0.0], [600.0, 400.0]])
     shares = reach_shares(net, venues, incidents, distance_m=800)
     west = shares.iloc[0]
     assert (west["walking_count"], west["straight_line_count"]) == (2, 3)
-    assert reach_display(
-        pd.DataFrame({"venue": ["West"], "status": ["running"], "radius_m": [800.0],
-                      "points": [3], "count": [3], "share": [0.75]}),
-        shares,
-    ).iloc[0]["Share, on foot"] == "50.0%"
+    assert (
+        reach_display(
+            pd.DataFrame(
+                {
+                    "venue": ["West"],
+                    "status": ["running"],
+                    "radius_m": [800.0],
+                    "points": [3],
+                    "count": [3],
+                    "share": [0.75],
+                }
+            ),
+            shares,
+        ).iloc[0]["Share, on foot"]
+        == "50.0%"
+    )
     assert os.environ.get("HOTSPOTS_DATASET") == "eastleigh-area"
 
 
@@ -225,8 +258,9 @@ def test_map_search_and_hotspot_drill_down(user_dir):
     assert map_scripts(at)[0] != before  # the map opens on the ward
     drill = at.selectbox(key="map_drill")
     first = drill.value
-    rows = next(d.value for d in at.dataframe if "Outcome" in d.value.columns
-                and "Month" in d.value.columns)
+    rows = next(
+        d.value for d in at.dataframe if "Outcome" in d.value.columns and "Month" in d.value.columns
+    )
     assert list(rows.columns) == ["Month", "Type", "Street", "Outcome"]
     mix = next(d.value for d in at.dataframe if "Share" in d.value.columns)
     assert mix["Incidents"].sum() == len(rows)

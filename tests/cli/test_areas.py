@@ -28,8 +28,15 @@ ASB = "Anti-social behaviour"
 
 def hotspots(*args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k != "HOTSPOTS_DATASET"}  # the default data
-    return subprocess.run([sys.executable, "-m", "cli", *args], capture_output=True, text=True,
-                          cwd=ROOT, env=env, timeout=600, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=600,
+        check=False,
+    )
 
 
 def rows_of(lsoas: set[str], first: str, last: str, crime_type: str | None = None) -> int:
@@ -54,8 +61,9 @@ def table(out: str) -> pd.DataFrame:
 
 def test_rates_open_on_the_shipped_hampshire_months_for_eastleigh(tmp_path):
     out = tmp_path / "wards.csv"
-    run = hotspots("rates", "--type", ASB, "--from", "2021-04", "--to", "2022-03",
-                   "--out", str(out))
+    run = hotspots(
+        "rates", "--type", ASB, "--from", "2021-04", "--to", "2022-03", "--out", str(out)
+    )
     assert run.returncode == 0, run.stderr
     wards = table(out.read_text())
     assert len(wards) == 14
@@ -71,27 +79,42 @@ def test_without_months_the_commands_take_the_latest_twelve(tmp_path):
     assert "months 2021-06 to 2022-05: the latest of the loaded months" in run.stdout
     lsoas = set(load_layer("lsoa_2011", ROOT / "boundaries" / "eastleigh.gpkg")["code"])
     assert table((tmp_path / "b.csv").read_text())["count"].sum() == rows_of(
-        lsoas, "2021-06", "2022-05")
+        lsoas, "2021-06", "2022-05"
+    )
 
 
 @pytest.mark.skipif(not SHARED.exists(), reason="needs ../shared/data (Census 2021 table)")
-@pytest.mark.parametrize(("area", "districts"), [
-    ("E06000045", ["E06000045"]),
-    ("North Hampshire", ["E07000084", "E07000089", "E07000092"]),
-])
+@pytest.mark.parametrize(
+    ("area", "districts"),
+    [
+        ("E06000045", ["E06000045"]),
+        ("North Hampshire", ["E07000084", "E07000089", "E07000092"]),
+    ],
+)
 def test_any_area_counts_its_lsoas_rows_and_its_census_population(tmp_path, area, districts):
     lsoa11 = load_layer("lsoa_2011", HAMPSHIRE_GPKG)
     lsoas = set(lsoa11.loc[lsoa11["district"].isin(districts), "code"])
-    census = pd.read_csv(SHARED / "population" / "england_wales" /
-                         "census2021_lsoa21_population.csv")
+    census = pd.read_csv(
+        SHARED / "population" / "england_wales" / "census2021_lsoa21_population.csv"
+    )
     lsoa21 = load_layer("lsoa_2021", HAMPSHIRE_GPKG)
     codes21 = set(lsoa21.loc[lsoa21["district"].isin(districts), "code"])
-    population = int(census.loc[census["lsoa21_code"].isin(codes21),
-                                "total_usual_residents"].sum())
+    population = int(census.loc[census["lsoa21_code"].isin(codes21), "total_usual_residents"].sum())
     for level in ("lsoa", "ward", "borough"):
         out = tmp_path / f"{level}.csv"
-        run = hotspots("rates", "--area", area, "--from", "2021-04", "--to", "2022-03",
-                       "--level", level, "--out", str(out))
+        run = hotspots(
+            "rates",
+            "--area",
+            area,
+            "--from",
+            "2021-04",
+            "--to",
+            "2022-03",
+            "--level",
+            level,
+            "--out",
+            str(out),
+        )
         assert run.returncode == 0, run.stderr
         got = table(out.read_text())
         assert got["count"].sum() == rows_of(lsoas, "2021-04", "2022-03"), level
@@ -118,8 +141,9 @@ def test_shipped_plus_a_new_month_extends_the_data(tmp_path):
     with june.open("w", newline="", encoding="utf-8") as fh:
         csv.writer(fh).writerows(rows)
     out = tmp_path / "b.csv"
-    run = hotspots("rates", "--incidents", "shipped", str(june), "--level", "borough",
-                   "--out", str(out))
+    run = hotspots(
+        "rates", "--incidents", "shipped", str(june), "--level", "borough", "--out", str(out)
+    )
     assert run.returncode == 0, run.stderr
     assert "months 2021-07 to 2022-06" in run.stdout
     lsoas = set(load_layer("lsoa_2011", ROOT / "boundaries" / "eastleigh.gpkg")["code"])

@@ -21,8 +21,15 @@ ASB = "Anti-social behaviour"
 
 def hotspots(*args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k != "HOTSPOTS_DATASET"}  # the default data
-    return subprocess.run([sys.executable, "-m", "cli", *args], capture_output=True, text=True,
-                          cwd=ROOT, env=env, timeout=600, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=600,
+        check=False,
+    )
 
 
 def test_detect_writes_the_default_patrol_areas(tmp_path):
@@ -49,8 +56,9 @@ def test_detect_writes_the_default_patrol_areas(tmp_path):
 @pytest.mark.parametrize(("method", "pct"), [("risk", 5), ("risk", 10), ("kde", 5)])
 def test_coverage_is_honoured(tmp_path, method, pct):
     out = tmp_path / f"{method}{pct}.geojson"
-    run = hotspots("detect", "--type", ASB, "--method", method, "--coverage", str(pct),
-                   "--out", str(out))
+    run = hotspots(
+        "detect", "--type", ASB, "--method", method, "--coverage", str(pct), "--out", str(out)
+    )
     assert run.returncode == 0, run.stderr
     covered = float(re.search(r"cover(?:s)? ([\d.]+)% of the study area", run.stdout)[1])
     assert pct * 0.9 <= covered <= pct * 1.1, run.stdout[-500:]

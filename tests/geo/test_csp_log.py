@@ -200,7 +200,9 @@ def test_empty_and_binary_logs_are_refused(tmp_csv):
     with pytest.raises(InputError, match=r"binary file"):
         read_csp_log(tmp_csv("b.csv", b"\x00\x01\x02" * 10), MAPPING, EASTLEIGH)
     with pytest.raises(InputError, match=r"has a header but no data rows"):
-        read_csp_log(tmp_csv("h.csv", "Reported,Category,Lat,Long,Ward,Street\n"), MAPPING, EASTLEIGH)
+        read_csp_log(
+            tmp_csv("h.csv", "Reported,Category,Lat,Long,Ward,Street\n"), MAPPING, EASTLEIGH
+        )
 
 
 def test_sniff_columns():

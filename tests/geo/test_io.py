@@ -299,14 +299,22 @@ def test_police_uk_archive_loads_and_skips_outcomes(tmp_path):
 def test_an_archive_of_two_forces_counts_only_eastleigh_and_keeps_both_forces(tmp_path):
     # A download of two forces for the same month: different forces are not duplicates.
     # The Thames Valley rows (Reading, about 60 km away) are all outside the study area.
-    reading = police_line(Reported_by="Thames Valley Police", Falls_within="Thames Valley Police",
-                          Longitude="-0.971", Latitude="51.455", LSOA_code="E01016388",
-                          LSOA_name="Reading 001A", Location="On or near Broad Street")
+    reading = police_line(
+        Reported_by="Thames Valley Police",
+        Falls_within="Thames Valley Police",
+        Longitude="-0.971",
+        Latitude="51.455",
+        LSOA_code="E01016388",
+        LSOA_name="Reading 001A",
+        Location="On or near Broad Street",
+    )
     z = tmp_path / "two_forces.zip"
     with zipfile.ZipFile(z, "w") as zf:
         zf.write(FEB, "2017-02/2017-02-hampshire-street.csv")
-        zf.writestr("2017-02/2017-02-thames-valley-street.csv",
-                    "\n".join([POLICE_HEADER, reading, reading, reading]) + "\n")
+        zf.writestr(
+            "2017-02/2017-02-thames-valley-street.csv",
+            "\n".join([POLICE_HEADER, reading, reading, reading]) + "\n",
+        )
     result = load_incidents([z], EASTLEIGH)
     assert _accounts(result) == (6065 + 3, 845, 0, 5220 + 3)
     assert result.reconciles()
@@ -356,7 +364,9 @@ def test_study_area_can_be_narrowed(tmp_csv):
         [
             POLICE_HEADER,
             police_line(),
-            police_line(LSOA_code="E01022652", LSOA_name="Eastleigh 011A", Longitude="", Latitude=""),
+            police_line(
+                LSOA_code="E01022652", LSOA_name="Eastleigh 011A", Longitude="", Latitude=""
+            ),
         ],
     )
     result = load_incidents([path], EASTLEIGH, study_lsoas={"E01022652"})
@@ -436,8 +446,9 @@ def test_whole_force_month_counts_only_eastleigh_rows():
 def test_a_point_far_from_the_lsoa_its_row_names_is_rejected(tmp_csv):
     # The real row sits in Eastleigh 001A (E01022705); the second claims the same LSOA
     # from a point near Hamble, about 12.6 km away.
-    path = tmp_csv("far.csv", [POLICE_HEADER, police_line(),
-                               police_line(Longitude="-1.30", Latitude="50.88")])
+    path = tmp_csv(
+        "far.csv", [POLICE_HEADER, police_line(), police_line(Longitude="-1.30", Latitude="50.88")]
+    )
     result = load_incidents([path], EASTLEIGH)
     assert (result.accepted, result.rejected) == (1, 1)
     assert result.reconciles()

@@ -42,7 +42,10 @@ def test_no_points(squares):
 def test_shipped_lsoa_at_representative_points():
     lsoas = load_layer("lsoa_2011", GPKG)
     pts = lsoas.geometry.representative_point()
-    assert lsoa_at(pts.x.to_numpy(), pts.y.to_numpy(), EASTLEIGH.lsoas).tolist() == lsoas["code"].tolist()
+    assert (
+        lsoa_at(pts.x.to_numpy(), pts.y.to_numpy(), EASTLEIGH.lsoas).tolist()
+        == lsoas["code"].tolist()
+    )
 
 
 def _incidents(rows: list[tuple[str, float, float]]) -> gpd.GeoDataFrame:
@@ -73,7 +76,8 @@ def test_ward_follows_the_output_area_of_the_rows_own_lsoa():
                 ("E01022646", np.nan, np.nan),  # no point: the LSOA's best-fit ward
                 ("E01022646", other_x, other_y),  # point snapped into another LSOA: best-fit ward
             ]
-        ), EASTLEIGH
+        ),
+        EASTLEIGH,
     )
     assert joined["ward_code"].tolist() == ["E05011187", "E05011194", "E05011194"]
     assert joined["ward_name"].tolist() == [

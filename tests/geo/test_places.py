@@ -27,7 +27,9 @@ from geo.places import (
 from tests.areas import EASTLEIGH, SHIPPED
 
 ROOT = Path(__file__).resolve().parents[2]
-POLICE_FILES = sorted((ROOT / "data" / "police_uk" / "eastleigh_area").glob("*-hampshire-street_eastleigh_area.csv"))
+POLICE_FILES = sorted(
+    (ROOT / "data" / "police_uk" / "eastleigh_area").glob("*-hampshire-street_eastleigh_area.csv")
+)
 
 REQUIRED = [
     "Eastleigh town centre",
@@ -78,8 +80,12 @@ def test_gazetteer_has_the_places_and_is_in_bng(gaz):
 
 
 def test_shipped_gazetteer_is_what_the_data_gives():
-    derived = derive_gazetteer(incidents=SHIPPED.incidents, schools=load_schools(SCHOOLS_PATH),
-                               stations=load_stations(STATIONS_PATH), wards=EASTLEIGH.areas("ward"))
+    derived = derive_gazetteer(
+        incidents=SHIPPED.incidents,
+        schools=load_schools(SCHOOLS_PATH),
+        stations=load_stations(STATIONS_PATH),
+        wards=EASTLEIGH.areas("ward"),
+    )
     shipped = pd.read_csv(GAZETTEER_PATH, keep_default_na=False)
     pd.testing.assert_frame_equal(
         derived[["name", "kind", "easting", "northing", "radius_m", "source"]],

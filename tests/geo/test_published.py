@@ -21,7 +21,9 @@ from geo.published import (
 )
 from geo.schema import LOCAL_AREAS
 
-SEED = Path(__file__).resolve().parents[2] / "data" / "review_2021_22" / "strategic_review_2021_22.txt"
+SEED = (
+    Path(__file__).resolve().parents[2] / "data" / "review_2021_22" / "strategic_review_2021_22.txt"
+)
 
 
 @pytest.fixture(scope="module")

@@ -5,8 +5,9 @@ import sys
 
 
 def run(*args):
-    return subprocess.run([sys.executable, "-m", "cli", *args], capture_output=True,
-                          text=True, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "cli", *args], capture_output=True, text=True, check=False
+    )
 
 
 def test_a_bad_choice_is_one_line_naming_the_argument():

@@ -699,7 +699,8 @@ def test_csp_log_random_bytes(data, col):
         path = Path(d) / "log.csv"
         path.write_bytes(data)
         result = attempt(
-            "CSP log", lambda: read_csp_log(path, ColumnMapping(date="a", type=col or "b"), EASTLEIGH)
+            "CSP log",
+            lambda: read_csp_log(path, ColumnMapping(date="a", type=col or "b"), EASTLEIGH),
         )
     if result is not None:
         check_account("CSP log", result, None)

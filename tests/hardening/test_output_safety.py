@@ -131,7 +131,13 @@ def hostile(tmp_path_factory) -> dict[str, Path]:
     archive is named ``=1+1.zip`` so ``source_file`` starts with ``=``.
     """
     folder = tmp_path_factory.mktemp("hostile")
-    src = ROOT / "data" / "police_uk" / "eastleigh_area" / "2017-05-hampshire-street_eastleigh_area.csv"
+    src = (
+        ROOT
+        / "data"
+        / "police_uk"
+        / "eastleigh_area"
+        / "2017-05-hampshire-street_eastleigh_area.csv"
+    )
     rows = list(csv.reader(io.StringIO(src.read_text(encoding="utf-8"))))
     header = rows[0]
     loc, name, cid = header.index("Location"), header.index("LSOA name"), header.index("Crime ID")
@@ -224,7 +230,9 @@ def test_a_csp_log_with_formula_column_names_exports_guarded(tmp_path):
     log.write_text(
         "=Date,@Type,Lat,Long\n=NOW(),+ASB,50.9701,-1.3502\n2017-02-14,-x,,\n", encoding="utf-8"
     )
-    result = read_csp_log(log, ColumnMapping(date="=Date", type="@Type", lat="Lat", lon="Long"), EASTLEIGH)
+    result = read_csp_log(
+        log, ColumnMapping(date="=Date", type="@Type", lat="Lat", lon="Long"), EASTLEIGH
+    )
     assert result.rejects["reason"].str.startswith("=Date").any()
     path = safe_csv(result.rejects, tmp_path / "rejects.csv")
     assert_no_formula(path)
@@ -278,7 +286,9 @@ def _offences(path: Path) -> list[str]:
 
 def _product_files() -> list[Path]:
     files = [
-        p for d in ("geo", "analysis", "packs", "render", "app_views") for p in (ROOT / d).rglob("*.py")
+        p
+        for d in ("geo", "analysis", "packs", "render", "app_views")
+        for p in (ROOT / d).rglob("*.py")
     ]
     return files + [p for p in (ROOT / "app.py",) if p.exists()]
 

@@ -304,9 +304,9 @@ def test_real_wards_in_local_areas_over_two_months_resist_both_attacks(shipped_r
     inc = shipped_result.incidents
     wards = _ward_table(inc, ["2017-04", "2017-05"])
     las = {
-        m: area_rates(inc, EASTLEIGH.level("local_area"), types=[ASB], month_from=m, month_to=m).set_index("code")[
-            "count"
-        ]
+        m: area_rates(
+            inc, EASTLEIGH.level("local_area"), types=[ASB], month_from=m, month_to=m
+        ).set_index("code")["count"]
         for m in ("2017-04", "2017-05")
     }
     parents = pd.DataFrame(las)

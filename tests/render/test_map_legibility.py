@@ -29,22 +29,37 @@ STREETS = Path("/work/shared/data/streets/os_open_roads_sample_southampton.geojs
 def _all_layers() -> MapLayers:
     """Every layer that draws a symbol, hand-made (six square wards in a row)."""
     areas = gpd.GeoDataFrame(
-        {"code": [f"E0500000{i}" for i in range(6)], "name": [f"Ward {i}" for i in range(6)],
-         "value": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]},
-        geometry=[box(440_000 + 1000 * i, 115_000, 441_000 + 1000 * i, 116_000)
-                  for i in range(6)],
+        {
+            "code": [f"E0500000{i}" for i in range(6)],
+            "name": [f"Ward {i}" for i in range(6)],
+            "value": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+        },
+        geometry=[box(440_000 + 1000 * i, 115_000, 441_000 + 1000 * i, 116_000) for i in range(6)],
         crs=BNG,
     )
     hotspots = gpd.GeoDataFrame(
-        {"rank": [1], "name": ["Market Street"], "count": [12], "share": [0.25],
-         "area_m2": [31_416.0], "top_streets": ["Market Street"], "peak_months": ["2017-03"],
-         "method": ["kde"]},
+        {
+            "rank": [1],
+            "name": ["Market Street"],
+            "count": [12],
+            "share": [0.25],
+            "area_m2": [31_416.0],
+            "top_streets": ["Market Street"],
+            "peak_months": ["2017-03"],
+            "method": ["kde"],
+        },
         geometry=[Point(442_500, 115_500).buffer(100)],
         crs=BNG,
     )
-    points = pd.DataFrame({"x": [442_500.0, 443_000.0], "y": [115_500.0, 115_600.0],
-                           "crime_type": ["Drugs", "Drugs"], "month": ["2017-03", "2017-03"],
-                           "location": ["On or near Market Street"] * 2})
+    points = pd.DataFrame(
+        {
+            "x": [442_500.0, 443_000.0],
+            "y": [115_500.0, 115_600.0],
+            "crime_type": ["Drugs", "Drugs"],
+            "month": ["2017-03", "2017-03"],
+            "location": ["On or near Market Street"] * 2,
+        }
+    )
     one = {"name": ["Hall"]}
     return MapLayers(
         borough=gpd.GeoDataFrame(geometry=[box(440_000, 115_000, 446_000, 116_000)], crs=BNG),
@@ -52,12 +67,14 @@ def _all_layers() -> MapLayers:
         hotspots=hotspots,
         change=hotspots.assign(status="new"),
         points=points,
-        venues=gpd.GeoDataFrame({**one, "status": ["running"]},
-                                geometry=[Point(444_000, 115_500)], crs=BNG),
+        venues=gpd.GeoDataFrame(
+            {**one, "status": ["running"]}, geometry=[Point(444_000, 115_500)], crs=BNG
+        ),
         schools=gpd.GeoDataFrame(one, geometry=[Point(441_000, 115_200)], crs=BNG),
         stations=gpd.GeoDataFrame(one, geometry=[Point(445_000, 115_800)], crs=BNG),
-        labels=gpd.GeoDataFrame({"name": ["Eastleigh"]}, geometry=[Point(443_000, 115_500)],
-                                crs=BNG),
+        labels=gpd.GeoDataFrame(
+            {"name": ["Eastleigh"]}, geometry=[Point(443_000, 115_500)], crs=BNG
+        ),
     )
 
 
@@ -81,13 +98,19 @@ def _html(layers: MapLayers) -> str:
 
 def _catchments() -> gpd.GeoDataFrame:
     streets = gpd.GeoDataFrame(
-        {"name": ["Market Street"], "road_class": ["local"], "start_node": ["a"],
-         "end_node": ["b"], "length_m": [2000.0]},
+        {
+            "name": ["Market Street"],
+            "road_class": ["local"],
+            "start_node": ["a"],
+            "end_node": ["b"],
+            "length_m": [2000.0],
+        },
         geometry=[LineString([(441_500, 115_500), (443_500, 115_500)])],
         crs=BNG,
     )
-    venues = gpd.GeoDataFrame({"name": ["Hall"]}, geometry=gpd.points_from_xy([442_500],
-                                                                             [115_500]), crs=BNG)
+    venues = gpd.GeoDataFrame(
+        {"name": ["Hall"]}, geometry=gpd.points_from_xy([442_500], [115_500]), crs=BNG
+    )
     return venue_catchments(build_walk_network(streets), venues, 800)
 
 
@@ -101,7 +124,7 @@ def test_one_legend_explains_every_symbol() -> None:
     layers = _all_layers()
     layers.catchments = _catchments()
     html = _html(layers)
-    assert html.count("L.DomUtil.create(\"div\", \"eh-legend leaflet-control") == 1
+    assert html.count('L.DomUtil.create("div", "eh-legend leaflet-control') == 1
     legend = _legends(html)
     for kind in ("areas", "hotspots", "ranks", "change", "venues", "incidents", "places"):
         assert kind in legend, kind
@@ -121,9 +144,13 @@ def test_labels_are_decluttered_and_area_polygons_have_no_popup() -> None:
     assert "function declutter()" in html
     # The area layer (property "klass") is bound to a tooltip with its whole table and
     # to no popup, so a click anywhere in an area reaches the map.
-    area_layer = re.search(r"var (geo_json_\w+) = L\.geoJson\(null, \{[^;]*?\}\);\s*"
-                           r"function \1_add \(data\) \{\s*\1\s*\.addData\(data\);\s*\}\s*"
-                           r"\1_add\((\{.*?\"klass\".*?\})\);", html, re.S)
+    area_layer = re.search(
+        r"var (geo_json_\w+) = L\.geoJson\(null, \{[^;]*?\}\);\s*"
+        r"function \1_add \(data\) \{\s*\1\s*\.addData\(data\);\s*\}\s*"
+        r"\1_add\((\{.*?\"klass\".*?\})\);",
+        html,
+        re.S,
+    )
     assert area_layer, "no area layer"
     name = area_layer.group(1)
     assert f"{name}.bindTooltip(" in html

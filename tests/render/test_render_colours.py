@@ -30,8 +30,17 @@ OLD_YLORRD = {
     6: ("#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026"),
     7: ("#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#fc4e2a", "#e31a1c", "#b10026"),
     8: ("#ffffcc", "#ffeda0", "#fed976", "#feb24c", "#fd8d3c", "#fc4e2a", "#e31a1c", "#b10026"),
-    9: ("#ffffcc", "#ffeda0", "#fed976", "#feb24c", "#fd8d3c", "#fc4e2a", "#e31a1c",
-        "#bd0026", "#800026"),
+    9: (
+        "#ffffcc",
+        "#ffeda0",
+        "#fed976",
+        "#feb24c",
+        "#fd8d3c",
+        "#fc4e2a",
+        "#e31a1c",
+        "#bd0026",
+        "#800026",
+    ),
 }
 
 
@@ -58,8 +67,14 @@ def test_density_ramp_is_the_old_lookup_table():
         "b2209545aec2e450ad56e4a83fec34447f667d90e45c8d31c411985f8efaeb3a"
     )
     assert lut[[0, 1, 63, 64, 127, 128, 191, 255]].tolist() == [
-        [140, 150, 198], [140, 149, 198], [140, 108, 177], [140, 107, 177],
-        [136, 65, 157], [136, 65, 157], [129, 15, 124], [77, 0, 75],
+        [140, 150, 198],
+        [140, 149, 198],
+        [140, 108, 177],
+        [140, 107, 177],
+        [136, 65, 157],
+        [136, 65, 157],
+        [129, 15, 124],
+        [77, 0, 75],
     ]
     # the ends are the ramp's anchors
     assert "#" + bytes(lut[0]).hex() == DENSITY_ANCHORS[0]
@@ -91,7 +106,9 @@ def test_change_colours_are_defined_once():
         text = path.read_text(encoding="utf-8")
         tree = ast.parse(text)
         consts = {
-            n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)
+            n.value
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Constant) and isinstance(n.value, str)
         }
         shared = [c for c in CHANGE_COLOURS.values() if c in consts]
         # a single colour may recur in an unrelated palette, the set of them may not

@@ -343,8 +343,10 @@ def test_every_layer_is_named_in_the_layer_control() -> None:
 
 def test_density_is_drawn_over_the_area_fills_and_under_the_hotspots() -> None:
     html = _html(_all_layers())
-    z = {name: int(v) for name, v in re.findall(
-        r'createPane\(\s*"(\w+)"\);\s*\w+\.style\.zIndex = (\d+);', html)}
+    z = {
+        name: int(v)
+        for name, v in re.findall(r'createPane\(\s*"(\w+)"\);\s*\w+\.style\.zIndex = (\d+);', html)
+    }
     # Leaflet's overlay pane (hotspots, venues, points) is at 400.
     assert z["ehAreas"] < z["ehDensity"] < 400 < z["ehLabels"], z
     assert re.search(r'"pane": "ehAreas"', html) and re.search(r'"pane": "ehDensity"', html)

@@ -67,7 +67,9 @@ def incidents(shipped_result):
 
 @pytest.fixture(scope="module")
 def review(incidents):
-    return review_pack(("2021-04", "2022-03"), incidents, review_tables=REVIEW_TABLES, area=EASTLEIGH)
+    return review_pack(
+        ("2021-04", "2022-03"), incidents, review_tables=REVIEW_TABLES, area=EASTLEIGH
+    )
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +89,9 @@ def tasking_files(tasking, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def suppressed(incidents):
-    return tasking_pack("2017-03..2017-05", incidents, suppress_below=5, bandwidth_m=100, area=EASTLEIGH)
+    return tasking_pack(
+        "2017-03..2017-05", incidents, suppress_below=5, bandwidth_m=100, area=EASTLEIGH
+    )
 
 
 def _pages(files) -> list[str]:
@@ -146,7 +150,9 @@ def test_review_page_and_csvs_carry_the_figures(review_files):
 
 
 def test_review_for_a_period_the_data_covers_is_computed_from_it(incidents):
-    pack = review_pack("2017-02..2017-05", incidents, bandwidth_m=100, review_tables=REVIEW_TABLES, area=EASTLEIGH)
+    pack = review_pack(
+        "2017-02..2017-05", incidents, bandwidth_m=100, review_tables=REVIEW_TABLES, area=EASTLEIGH
+    )
     note = "computed from police.uk data for February 2017 to May 2017"
     tables = {t.key: t for t in pack}
     for key in ("CCTV", "hate", "arson", "domestic"):
@@ -157,13 +163,19 @@ def test_review_for_a_period_the_data_covers_is_computed_from_it(incidents):
     sub = filter_incidents(incidents, month_from="2017-02", month_to="2017-05")
     assert tables["crime_by_type"].frame.iloc[-1]["count"] == int((sub["crime_type"] != ASB).sum())
     rates = area_rates(
-        incidents, EASTLEIGH.level("local_area"), types=[ASB], month_from="2017-02", month_to="2017-05"
+        incidents,
+        EASTLEIGH.level("local_area"),
+        types=[ASB],
+        month_from="2017-02",
+        month_to="2017-05",
     )
     la = tables["asb_by_local_area"].frame.set_index("local_area")
     for r in rates.itertuples():
         assert la.loc[r.code, "count"] == r.count
         assert la.loc[r.code, "per_1000"] == round(r.rate_per_1000, 2)
-    wards = area_rates(incidents, EASTLEIGH.level("ward"), types=[ASB], month_from="2017-02", month_to="2017-05")
+    wards = area_rates(
+        incidents, EASTLEIGH.level("ward"), types=[ASB], month_from="2017-02", month_to="2017-05"
+    )
     top = tables["top_wards"].frame
     assert top["name"].tolist() == wards["name"].head(4).tolist()
     assert top["ci_low"].tolist() == wards["ci_low"].head(4).round(2).tolist()
@@ -183,13 +195,17 @@ def test_tasking_may_2017_reconciles_with_area_rates(tasking, incidents):
     for level, key, col in (("ward", "wards", "name"), ("local_area", "local_areas", "local_area")):
         frame = t[key].frame.set_index(col)
         for month, label in (("2017-05", "this_month"), ("2017-04", "last_month")):
-            rates = area_rates(incidents, EASTLEIGH.level(level), types=[ASB], month_from=month, month_to=month)
+            rates = area_rates(
+                incidents, EASTLEIGH.level(level), types=[ASB], month_from=month, month_to=month
+            )
             for r in rates.itertuples():
                 assert frame.loc[r.name if level == "ward" else r.code, label] == r.count
     by_type = t["by_type"].frame.set_index("crime_type")
     assert by_type.loc["All types", "this_month"] == int((incidents["month"] == "2017-05").sum())
     assert by_type.loc["All types", "last_month"] == int((incidents["month"] == "2017-04").sum())
-    may = area_rates(incidents, EASTLEIGH.level("ward"), types=[ASB], month_from="2017-05", month_to="2017-05")
+    may = area_rates(
+        incidents, EASTLEIGH.level("ward"), types=[ASB], month_from="2017-05", month_to="2017-05"
+    )
     higher = may[may["vs_borough"] == "higher"]["name"].tolist()
     assert t["wards_above"].frame["name"].tolist() == higher
     assert "May 2016" in " ".join(tasking.notes) and "not in the loaded data" in tasking.notes[0]
@@ -238,8 +254,12 @@ def test_suppressed_wards_cannot_be_recovered_from_the_local_area_table(suppress
             )
         cells["total"] = las.loc["Borough", label]
         eqs.append(([k for k in cells if k.startswith("l:")], "total"))
-        w = area_rates(incidents, EASTLEIGH.level("ward"), types=[ASB], month_from=month, month_to=month)
-        la_r = area_rates(incidents, EASTLEIGH.level("local_area"), types=[ASB], month_from=month, month_to=month)
+        w = area_rates(
+            incidents, EASTLEIGH.level("ward"), types=[ASB], month_from=month, month_to=month
+        )
+        la_r = area_rates(
+            incidents, EASTLEIGH.level("local_area"), types=[ASB], month_from=month, month_to=month
+        )
         truth = {f"w:{r.name}": r.count for r in w.itertuples()}
         truth |= {f"l:{r.code}": r.count for r in la_r.itertuples()}
         truth["total"] = int(w["count"].sum())

@@ -43,15 +43,20 @@ def _hostile_basemap(basemap: BaseMap) -> BaseMap:
 def _pack(basemap: BaseMap) -> Pack:
     square = shapely.box(445000, 118500, 445400, 118900)
     hot = gpd.GeoDataFrame(
-        {"rank": [1], "name": [f"Hotspot {SCRIPT}{ATTR}"], "method": ["kde"], "count": [12],
-         "share": [0.5], "area_m2": [square.area], "top_streets": [ATTR],
-         "peak_months": ["2017-05 (12)"]},
+        {
+            "rank": [1],
+            "name": [f"Hotspot {SCRIPT}{ATTR}"],
+            "method": ["kde"],
+            "count": [12],
+            "share": [0.5],
+            "area_m2": [square.area],
+            "top_streets": [ATTR],
+            "peak_months": ["2017-05 (12)"],
+        },
         geometry=[square],
         crs=BNG,
     )
-    frame = pd.DataFrame(
-        {"ward": [f"Cell {SCRIPT}", f"Cell {ATTR}", "Botley"], "count": [7, 9, 3]}
-    )
+    frame = pd.DataFrame({"ward": [f"Cell {SCRIPT}", f"Cell {ATTR}", "Botley"], "count": [7, 9, 3]})
     table = Table(
         "wards",
         f"Title {SCRIPT}{ATTR}",
@@ -123,7 +128,8 @@ def test_markup_is_made_only_where_svg_is_drawn():
     for path in RENDER_DIR.glob("*.py"):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         calls = [
-            n for n in ast.walk(tree)
+            n
+            for n in ast.walk(tree)
             if isinstance(n, ast.Call) and getattr(n.func, "id", None) == "Markup"
         ]
         assert not calls or path.name in allowed, path.name
