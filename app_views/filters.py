@@ -324,8 +324,8 @@ def sidebar(ds: Dataset) -> Filters:
     rings = sb.multiselect(
         "Venue reach rings (m)", _RING_CHOICES, default=[400, 800], key="rings_m"
     )
-    show_density = method == "kde" and sb.checkbox(
-        "Density surface",
+    show_density = method in ("kde", "patrol") and sb.checkbox(
+        "Risk surface (expected per cell)" if method == "patrol" else "Density surface",
         key="show_density",
         help="The KDE surface as a transparent image. When the hotspots' bandwidth is under "
         "50 m (the auto choice on police.uk data is usually 6.25 m, about the count per 50 m "

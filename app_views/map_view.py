@@ -9,8 +9,10 @@ the map) opens its profile.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 import streamlit as st
@@ -28,6 +30,7 @@ from geo.errors import InputError
 from render.map import MapLayers, build_map
 
 __all__ = [
+    "RiskCells",
     "patrol_accuracy",
     "MAIN_MAP_HEIGHT",
     "PROFILE_KEY",
@@ -97,6 +100,14 @@ def place_labels() -> gpd.GeoDataFrame | None:
     return gaz[["name", "kind", "geometry"]]
 
 
+@dataclass(frozen=True)
+class RiskCells:
+    """The risk surface's expected counts as a raster the map draws (``values``, ``grid``)."""
+
+    values: np.ndarray
+    grid: object
+
+
 def map_layers(
     ds: Dataset,
     f: Filters,
@@ -112,9 +123,14 @@ def map_layers(
     located = located[located["has_location"].to_numpy(bool)]
     surface, bandwidth = (
         state.display_density(ds, f.types, f.month_from, f.month_to, hs)
-        if density and hs is not None
+        if density and hs is not None and hs.risk is None
         else (None, "")
     )
+    density_label = f"{f.types_label}: kernel density ({bandwidth})"
+    if density and hs is not None and hs.risk is not None:
+        # The risk surface's cells: the expected count next month per 50 m cell.
+        surface = RiskCells(values=hs.risk.expected, grid=hs.risk.grid)
+        density_label = f"{f.types_label}: expected next month per 50 m cell (risk surface)"
     return MapLayers(
         borough=state.borough(),
         areas=choropleth(ds, f) if areas else None,
@@ -125,7 +141,7 @@ def map_layers(
         classification="natural_breaks",
         k=5,
         density=surface,
-        density_label=f"{f.types_label}: kernel density ({bandwidth})",
+        density_label=density_label,
         hotspots=hs.hotspots if hs is not None and len(hs.hotspots) else None,
         points=located[["x", "y", "crime_type", "month", "location"]] if points else None,
         venues=optional_layer("Venues", state.venues) if venues else None,

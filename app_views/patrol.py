@@ -23,6 +23,8 @@ from app_views.state import Dataset
 from geo.crs import WGS84
 from geo.writers import csv_bytes
 from packs.patrol import patrol_pack
+from render.elements import HtmlControl
+from render.html import esc
 from render.map import MapLayers, build_map, save_standalone_html
 
 __all__ = [
@@ -103,9 +105,15 @@ def gpkg_bytes(hotspots: gpd.GeoDataFrame, layer: str = "hotspots") -> bytes:
         return path.read_bytes()
 
 
-def html_map_bytes(layers: MapLayers) -> bytes:
-    """A standalone HTML map (Leaflet inlined, no tiles) of the layers."""
+def html_map_bytes(layers: MapLayers, title: str = "") -> bytes:
+    """A standalone HTML map (Leaflet inlined, no tiles) of the layers, with its title.
+
+    The title (what, where, when and how, escaped) sits at the top left of the map; the
+    legend and the labels are the map's own.
+    """
     m = build_map(layers, tiles=None)
+    if title:
+        HtmlControl(f"<b>{esc(title)}</b>", position="topleft", kind="title").add_to(m)
     with tempfile.TemporaryDirectory() as tmp:
         path = save_standalone_html(m, Path(tmp) / "hotspots.html")
         return path.read_bytes()
@@ -154,7 +162,11 @@ def _downloads(
         "csv": plan_csv_bytes(_hs.hotspots),
         "geojson": geojson_bytes(_hs.hotspots),
         "gpkg": gpkg_bytes(_hs.hotspots),
-        "html": html_map_bytes(layers),
+        "html": html_map_bytes(
+            layers,
+            f"{state.core_area().name}: {f.types_label}, {f.period_label}; hotspots by "
+            f"{METHOD_LABELS[f.method].split(':')[0]} ({f.method_label})",
+        ),
     }
 
 

@@ -82,3 +82,18 @@ def test_the_printed_plan_has_title_period_method_and_ranks(tmp_path):
     assert first["name"].split()[0] in text
     html = files["html"].decode("utf-8")
     assert "<svg" in html and ">1<" in html  # the static map, with rank 1 written on it
+
+
+def test_the_standalone_html_map_has_its_title_legend_and_labels():
+    from app_views.patrol import html_map_bytes
+    from render.model import MapLayers
+    from tests.areas import EASTLEIGH
+
+    layers = MapLayers(borough=EASTLEIGH.outline, outlines=EASTLEIGH.areas("ward"),
+                       labels=EASTLEIGH.gazetteer[["name", "kind", "geometry"]])
+    page = html_map_bytes(layers, "Eastleigh: ASB, 2017-02 to 2017-05 <script>x</script>")
+    text = page.decode("utf-8")
+    assert "Eastleigh: ASB, 2017-02 to 2017-05" in text
+    # Escaped for HTML, then written as a JSON string (tojson escapes < > & again).
+    assert "\\u0026lt;script\\u0026gt;x" in text and "<script>x</script>" not in text
+    assert "eh-legend" in text and "Eastleigh town centre" in text
