@@ -20,7 +20,10 @@ from app_views import drill, map_view, state
 from app_views.filters import METHOD_LABELS, Filters
 from app_views.printing import pack_files
 from app_views.state import Dataset
+from app_views.streets import streets as loaded_streets
+from app_views.streets import streets_path
 from geo.crs import WGS84
+from geo.errors import InputError
 from geo.writers import csv_bytes
 from packs.patrol import patrol_pack
 from render.elements import HtmlControl
@@ -184,8 +187,17 @@ def _plan_files(
         types_label=f.types_label,
         method_label=f.method_label,
         notes=[_tidy(n) for n in _hs.notes],
+        streets=_streets_or_none(),
     )
     return pack_files(pack)
+
+
+def _streets_or_none() -> gpd.GeoDataFrame | None:
+    """The loaded streets for the printed map (the Map view says why there are none)."""
+    try:
+        return loaded_streets()
+    except InputError:
+        return None
 
 
 def _tidy(note: str) -> str:
@@ -296,7 +308,9 @@ def render(ds: Dataset, f: Filters) -> None:
     if st.button("Prepare the patrol plan to download", key="prepare_plan"):
         st.session_state["plan_ready"] = state.results_key(ds)
     if st.session_state.get("plan_ready") == state.results_key(ds):
-        plan = _plan_files(ds, hs, state.results_key(ds), f)
+        where = streets_path()
+        key = f"{state.results_key(ds)}:{state.file_stamp(where) if where else ''}"
+        plan = _plan_files(ds, hs, key, f)
         p1, p2 = st.columns(2)
         if "pdf" in plan:
             p1.download_button(

@@ -256,7 +256,7 @@ def venue_table(
     )
 
 
-def basemap_for(area: StudyArea) -> BaseMap:
+def basemap_for(area: StudyArea, streets: gpd.GeoDataFrame | None = None) -> BaseMap:
     """What a pack's maps are drawn on: the area's outline, its wards and named places.
 
     Stations, the airport and the foreshore are left out of the labels (they crowd the
@@ -267,4 +267,14 @@ def basemap_for(area: StudyArea) -> BaseMap:
         labels = gpd.GeoDataFrame({"name": []}, geometry=[], crs=area.outline.crs)
     else:
         labels = labels[~labels["kind"].isin(["station", "airport", "foreshore"])]
-    return BaseMap(outline=area.outline, areas=area.local_names, labels=labels)
+    key = "ward" if "ward" in area.levels else "borough"
+    label = {"Wards (2018)": "2018 ward boundaries", "Wards (2025)": "2025 ward boundaries"}.get(
+        area.levels[key].label, f"{area.name} outline"
+    )
+    return BaseMap(
+        outline=area.outline,
+        areas=area.local_names,
+        labels=labels,
+        streets=streets,
+        areas_label=label,
+    )

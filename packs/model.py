@@ -202,8 +202,15 @@ class BaseMap:
         The areas drawn as thin outlines (wards), with ``code`` and ``name``.
     labels
         Named places to label, with ``name`` (points, EPSG:27700); may be empty.
+    streets
+        Road links (lines, EPSG:27700) with ``road_class``, drawn thinly under the
+        rest, when the user has loaded a streets file; None otherwise.
+    areas_label
+        What the area outlines are, for the map's caption (e.g. "2018 ward boundaries").
     """
 
     outline: gpd.GeoDataFrame
     areas: gpd.GeoDataFrame
     labels: gpd.GeoDataFrame
+    streets: gpd.GeoDataFrame | None = None
+    areas_label: str = "2018 ward boundaries"

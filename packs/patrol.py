@@ -46,6 +46,7 @@ def patrol_pack(
     types_label: str,
     method_label: str,
     notes: Sequence[str] = (),
+    streets: gpd.GeoDataFrame | None = None,
 ) -> Pack:
     """The patrol plan of ``hotspots`` as a pack with a map.
 
@@ -62,6 +63,8 @@ def patrol_pack(
         The crime types and the method, in words, for the title and notes.
     notes
         Notes on the method (how the bandwidth or the risk surface was chosen).
+    streets
+        Road links to draw under the map (when the user has loaded a streets file).
 
     Returns
     -------
@@ -99,5 +102,5 @@ def patrol_pack(
         period,
         [table],
         notes=[f"{area.name}; {types_label}; {span}; {method_label}."],
-        basemap=basemap_for(area),
+        basemap=basemap_for(area, streets),
     )

@@ -194,6 +194,7 @@ def _article(t: Table, maps: str, basemap: BaseMap | None) -> dict[str, object]:
         "chart": table_chart_svg(t) if t.available else None,
         "table": _table_view(t) if t.available and len(t.frame) else None,
         "static_map": static,
+        "areas_label": basemap.areas_label if basemap is not None else "",
         "interactive_map": interactive,
         "map_open": maps == "interactive",
     }

@@ -39,6 +39,17 @@ def _path(geom: shapely.Geometry, tx: Callable[[np.ndarray], np.ndarray]) -> str
     return "".join(parts)
 
 
+def _line_path(geom: shapely.Geometry, tx) -> str:
+    """SVG path data of a line or multi-line (no closing)."""
+    parts = []
+    for line in getattr(geom, "geoms", [geom]):
+        if line.is_empty or line.geom_type != "LineString":
+            continue
+        px = tx(np.asarray(line.coords)[:, :2])
+        parts.append("M" + "L".join(f"{a:.1f},{b:.1f}" for a, b in px))
+    return "".join(parts)
+
+
 def static_map_svg(
     layers: dict[str, gpd.GeoDataFrame],
     *,
@@ -85,6 +96,16 @@ def static_map_svg(
     wards["geometry"] = wards.geometry.simplify(15)
     for g in wards.geometry:
         out.append(f'<path d="{_path(g, tx)}" fill="#ffffff" stroke="#b8bcc2" stroke-width="0.8"/>')
+    streets = getattr(basemap, "streets", None)
+    if streets is not None and len(streets):
+        major = streets["road_class"].isin(["motorway", "a_road", "b_road"]).to_numpy()
+        for g, big in zip(streets.geometry.simplify(5), major, strict=True):
+            d = _line_path(g, tx)
+            if d:
+                out.append(
+                    f'<path d="{d}" fill="none" stroke="{"#8a6d3b" if big else "#c9c2b3"}" '
+                    f'stroke-width="{0.9 if big else 0.45}"/>'
+                )
     for g in basemap.outline.geometry.simplify(15):
         out.append(f'<path d="{_path(g, tx)}" fill="none" stroke="#30363d" stroke-width="1.8"/>')
     for _, p in basemap.labels.iterrows():
