@@ -308,6 +308,13 @@ def _audit(
 def _protect(
     system: _System, primary: np.ndarray, threshold: int, link_columns: bool
 ) -> tuple[np.ndarray, list[tuple[int, int, float, float]]]:
+    """Withhold more cells until no withheld one can be pinned; ``primary`` may be changed.
+
+    When every cell around a pinned one is already withheld, the pin comes from the
+    ranges the markers give: a small total shown as "<T" over children each shown as
+    "<T" (at least 1) can force them (four children under a total of four are 1 each).
+    Such a total (or parent) is then shown as withheld without its range.
+    """
     supp = _apply_rule(system, primary, link_columns)
     for _ in range(system.values.size + 1):
         audit = _audit(system, supp, primary, threshold)
@@ -327,6 +334,19 @@ def _protect(
             if added:
                 break
         if not added:  # everything around the pinned cells is already withheld
+            totals = {t for _, t in system.equations}
+            ranged = [(c, j) for c, j in pinned if c in totals and primary[c, j]]
+            if not ranged:  # the pinned cells are children: a total's range pins them
+                ranged = [
+                    (t, j)
+                    for c, j in pinned
+                    for m, t in system.equations
+                    if c in m and primary[t, j]
+                ]
+            if ranged:
+                for c, j in ranged:
+                    primary[c, j] = False
+                continue
             supp[:, :] = supp | (system.values > 0)
         supp = _apply_rule(system, supp, link_columns)
     return supp, _audit(system, supp, primary, threshold)
@@ -460,7 +480,7 @@ def suppress(
     system = _build_system(child_values, parent_of, parent_values)
     primary = (system.values >= 1) & (system.values < threshold)
     if threshold > 1:
-        supp, audit_rows = _protect(system, primary, threshold, link_columns)
+        supp, audit_rows = _protect(system, primary, threshold, link_columns)  # may demote
     else:
         supp, audit_rows = np.zeros_like(primary), []
 

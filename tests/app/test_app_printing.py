@@ -89,8 +89,11 @@ def test_the_standalone_html_map_has_its_title_legend_and_labels():
     from render.model import MapLayers
     from tests.areas import EASTLEIGH
 
-    layers = MapLayers(borough=EASTLEIGH.outline, outlines=EASTLEIGH.areas("ward"),
-                       labels=EASTLEIGH.gazetteer[["name", "kind", "geometry"]])
+    layers = MapLayers(
+        borough=EASTLEIGH.outline,
+        outlines=EASTLEIGH.areas("ward"),
+        labels=EASTLEIGH.gazetteer[["name", "kind", "geometry"]],
+    )
     page = html_map_bytes(layers, "Eastleigh: ASB, 2017-02 to 2017-05 <script>x</script>")
     text = page.decode("utf-8")
     assert "Eastleigh: ASB, 2017-02 to 2017-05" in text

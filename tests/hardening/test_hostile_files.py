@@ -270,12 +270,17 @@ def test_member_names_never_write_anything(tmp_path, monkeypatch):
 
 
 def test_no_code_extracts_archives():
-    """The proof that names cannot write: nothing in the product calls extract/extractall."""
+    """The proof that names cannot write: nothing in the product calls extract/extractall.
+
+    pandas' ``Series.str.extract`` (a regular expression on text) is not an archive call.
+    """
     hits = []
     for folder in ("geo", "analysis", "packs", "render", "app_views"):
         for path in (ROOT / folder).rglob("*.py"):
             text = path.read_text(encoding="utf-8")
-            hits += [f"{path.name}: {m}" for m in re.findall(r"\.extract(?:all)?\(", text)]
+            hits += [
+                f"{path.name}: {m}" for m in re.findall(r"(?<!\.str)\.extract(?:all)?\(", text)
+            ]
     app = ROOT / "app.py"
     if app.exists():
         hits += re.findall(r"\.extract(?:all)?\(", app.read_text(encoding="utf-8"))

@@ -345,3 +345,18 @@ def test_random_hierarchies_over_two_periods_resist_both_attacks(data):
     assert st_.mask[["before", "after"]][small].fillna(True).all().all()
     assert (st_.mask["before"] == st_.mask["after"]).all()
     assert_safe(st_)
+
+
+def test_a_small_total_over_small_children_is_withheld_without_its_range():
+    # Four wards of 1 under two local areas: shown as "<5" each with the total "<5" (1-4),
+    # an attacker knows four cells of at least 1 sum to at most 4: each is 1. The total
+    # is therefore withheld without its range, and nothing can be pinned (found by the
+    # property test above).
+    wards = pd.DataFrame(
+        {"local_area": ["L0", "L0", "L1", "L1"], "before": [0, 0, 0, 0], "after": [1, 1, 1, 1]}
+    )
+    st_ = suppress(wards, count_cols=["before", "after"], threshold=T, parent_col="local_area")
+    assert list(st_.frame["after"]) == ["<5"] * 4
+    assert st_.total["after"] == COMPLEMENTARY_MARKER
+    assert not st_.audit["recoverable"].any()
+    assert_safe(st_)
