@@ -1052,28 +1052,8 @@ def _pause(n: int) -> None:
         time.sleep(float(secs or 3600))
 
 
-_OUT_COLUMNS = ", ".join(
-    [
-        "source_file",
-        '"row"',
-        "crime_id",
-        "force",
-        "reported_by",
-        "lon",
-        "lat",
-        "no_location",
-        "location",
-        "lsoa_code",
-        "lsoa_name",
-        "crime_type",
-        "outcome",
-        "context",
-        "reason",
-        "raw",
-        "source_mtime",
-        "source_parts",
-    ]
-)
+_OUT_COLUMNS = ", ".join(f'"{c}"' if c == "row" else c for c in STORE_COLUMNS)
+"""The partition columns as a SELECT list (``row`` quoted: a keyword in SQL)."""
 
 
 def _write_partitions(con: duckdb.DuckDBPyConnection, work: Path, winners: pd.DataFrame) -> Path:
