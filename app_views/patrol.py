@@ -255,12 +255,13 @@ def render(ds: Dataset, f: Filters) -> None:
         c1.metric("Hotspots", len(table))
         c2.metric("Incidents inside", f"{total:,}")
         c3.metric("Share of all", f"{float(hs.hotspots['share'].sum()) * 100:.1f}%")
+    shown = table.assign(share=table["share"] * 100) if "share" in table else table
     st.dataframe(
-        table.rename(columns=PLAN_COLUMNS),
+        shown.rename(columns=PLAN_COLUMNS),
         hide_index=True,
         width="stretch",
         column_config={
-            "Share": st.column_config.NumberColumn(format="percent"),
+            "Share": st.column_config.NumberColumn(format="%.1f%%"),
             "Expected next month": st.column_config.NumberColumn(format="%.1f"),
         },
     )
