@@ -282,10 +282,10 @@ def _emerging_section(ds: Dataset, f: Filters) -> None:
         }
     )
     st.dataframe(
-        shown,
+        shown.assign(**{"share of incidents": shown["share of incidents"] * 100}),
         hide_index=True,
         width="stretch",
-        column_config={"share of incidents": st.column_config.NumberColumn(format="percent")},
+        column_config={"share of incidents": st.column_config.NumberColumn(format="%.1f%%")},
     )
     hot = res.cells[res.cells["class"].str.contains("hot", case=False)]
     if len(hot):
