@@ -18,7 +18,7 @@ from geo.schema import POLICE_UK_COLUMNS
 from geo.sources import SourceText, read_records
 from geo.validate import check_coordinates, check_field_count, check_month, first_reason
 
-__all__ = ["REQUIRED", "ParsedFile", "parse_police_uk"]
+__all__ = ["REQUIRED", "ParsedFile", "header_problem", "parse_police_uk"]
 
 REQUIRED = ("Month", "Longitude", "Latitude", "LSOA code", "Crime type")
 """Columns without which a file is not a police.uk street file."""
@@ -61,7 +61,8 @@ class ParsedFile:
     raw_of: Callable[[np.ndarray], list[str]] | None = None
 
 
-def _header_problem(name: str, header: list[str]) -> str | None:
+def header_problem(name: str, header: list[str]) -> str | None:
+    """Why a header is not a police.uk street file's (one line naming the file), or None."""
     found = [h.strip() for h in header]
     missing = [c for c in REQUIRED if c not in found]
     if not missing:
@@ -95,7 +96,7 @@ def parse_police_uk(src: SourceText) -> ParsedFile:
         has a header but no data rows.
     """
     recs = read_records(src)
-    problem = _header_problem(src.name, recs.header)
+    problem = header_problem(src.name, recs.header)
     if problem:
         raise InputError(problem)
     if not len(recs.frame):

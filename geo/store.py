@@ -61,7 +61,7 @@ import pyarrow as pa
 
 from geo.crs import GB_BOUNDS_LONLAT
 from geo.errors import InputError
-from geo.police_uk import REQUIRED
+from geo.police_uk import header_problem
 from geo.sources import (
     MAX_ARCHIVE_BYTES,
     MAX_FILE_BYTES,
@@ -691,20 +691,6 @@ def _count_lines(data: bytes) -> int:
     return breaks + (0 if data.endswith((b"\n", b"\r")) else 1)
 
 
-def _header_problem(name: str, header: list[str]) -> str | None:
-    missing = [c for c in REQUIRED if c not in header]
-    if not missing:
-        return None
-    lower = {h.lower(): h for h in header}
-    near = [f"'{lower[c.lower()]}' for '{c}'" for c in missing if c.lower() in lower]
-    hint = f" (found {', '.join(near)}: column names are case-sensitive)" if near else ""
-    return (
-        f"{name}: not a police.uk street file: missing column(s) {missing}{hint}; the first "
-        f"line has {header[:12]}. Use the street-level CSV from a police.uk download, or "
-        "load your own log with the CSP log reader and a column mapping."
-    )
-
-
 def _prepare(fid: int, name: str, mtime: float, read: Callable[[], bytes], work: Path) -> _File:
     """Decode one CSV as the reader does and write it to ``work`` as UTF-8."""
     data = read()
@@ -718,7 +704,7 @@ def _prepare(fid: int, name: str, mtime: float, read: Callable[[], bytes], work:
     except csv.Error as exc:
         msg = f"{name}: line {reader.line_num}: {exc}. The file is damaged; save or download it again."
         raise InputError(msg) from exc
-    problem = _header_problem(name, header)
+    problem = header_problem(name, header)
     if problem:
         raise InputError(problem)
     if src.encoding == "utf-8-sig":
