@@ -1,6 +1,6 @@
 """What the browser tests and the app benchmarks share: Chromium, the app's server, the map.
 
-Used by ``tests/test_app_browser.py``, ``tests/test_render_offline.py`` and
+Used by ``tests/app/test_app_browser*.py``, ``tests/render/test_render_offline.py`` and
 ``benchmarks/bench_app.py`` / ``bench_load_sessions.py`` (which put the repository on
 ``sys.path`` to import it).
 """
@@ -10,7 +10,9 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlparse
 
 from app_views.serve import APP, server_command, wait_healthy
 
@@ -31,6 +33,9 @@ CHROMIUM_ARGS = [
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 """Hosts a page may reach; every other request is blocked and recorded."""
+
+MAP_IFRAME = "iframe[title='streamlit_folium.st_folium']"
+"""The CSS selector of a folium map drawn by ``st_folium``."""
 
 MAP_READY = """([areas, text]) => {
   const frames = Array.from(document.querySelectorAll(
@@ -98,3 +103,57 @@ def stop(proc: subprocess.Popen) -> None:
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+def outside_guard(outside: list[str]) -> Callable:
+    """A Playwright route handler that lets local requests through and blocks the rest.
+
+    Pass it to ``context.route("**/*", ...)``; every blocked URL is appended to
+    ``outside``, so a test can assert the page reached nothing beyond the machine.
+    """
+
+    def guard(route) -> None:
+        url = route.request.url
+        host = urlparse(url).hostname
+        if url.startswith(("data:", "blob:", "about:")) or host in LOCAL_HOSTS:
+            route.continue_()
+        else:
+            outside.append(url)
+            route.abort()
+
+    return guard
+
+
+def wait_idle(page, timeout_ms: int = 60_000) -> None:
+    """Wait until Streamlit has finished the script run and removed stale elements."""
+    page.wait_for_timeout(300)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+        " && !document.querySelector('[data-stale=\"true\"]')",
+        timeout=timeout_ms,
+    )
+
+
+def map_frame(page, height: int, timeout_ms: int = 60_000):
+    """The view's st_folium iframe, once it is the only fresh one and Leaflet drew in it.
+
+    Maps left over from the previous run are marked stale by Streamlit until removed;
+    the main map and the other views' maps also differ in height.
+    """
+    sel = f"[data-stale='false'] {MAP_IFRAME}[height='{height}']"
+    page.wait_for_function(
+        f'() => document.querySelectorAll("{MAP_IFRAME}").length === 1'
+        f' && document.querySelectorAll("{sel}").length === 1',
+        timeout=timeout_ms,
+    )
+    frame = page.locator(sel).element_handle().content_frame()
+    frame.locator("path.leaflet-interactive").first.wait_for(timeout=timeout_ms)
+    return frame
+
+
+def open_view(page, name: str) -> None:
+    """Pick the view ``name`` in the sidebar and wait until its heading is drawn and idle."""
+    page.locator("[data-testid='stSidebar'] label").filter(has_text=name).first.click()
+    main = page.locator("[data-testid='stMain']")  # the sidebar has a 'Map' subheader too
+    main.get_by_role("heading", name=name, exact=True).wait_for(timeout=60_000)
+    wait_idle(page)

@@ -19,16 +19,25 @@ import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
 
 from app_views.map_view import MAIN_MAP_HEIGHT, VIEW_MAP_HEIGHT
-from tests.browser_kit import CHROMIUM, CHROMIUM_ARGS, LOCAL_HOSTS, free_port, start_app, stop
+from tests.browser_kit import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    MAP_IFRAME,
+    free_port,
+    map_frame,
+    open_view,
+    outside_guard,
+    start_app,
+    stop,
+    wait_idle,
+)
 
 pytestmark = pytest.mark.browser
 
-MAP_IFRAME = "iframe[title='streamlit_folium.st_folium']"
 
 # Counts the Leaflet layers of the map in an st_folium iframe: area features (their
 # code property starts E0), hotspot features (a rank, no change status) and the venue
@@ -98,40 +107,13 @@ def app_url(chromium: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         stop(proc)
 
 
-def _wait_idle(page, timeout_ms: int = 60_000) -> None:
-    """Wait until Streamlit has finished the script run and removed stale elements."""
-    page.wait_for_timeout(300)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-        " && !document.querySelector('[data-stale=\"true\"]')",
-        timeout=timeout_ms,
-    )
-
-
-def _map_frame(page, height: int, timeout_ms: int = 60_000):
-    """The view's st_folium iframe, once it is the only fresh one and Leaflet drew in it.
-
-    Maps left over from the previous run are marked stale by Streamlit until removed;
-    the main map and the other views' maps also differ in height.
-    """
-    sel = f"[data-stale='false'] {MAP_IFRAME}[height='{height}']"
-    page.wait_for_function(
-        f'() => document.querySelectorAll("{MAP_IFRAME}").length === 1'
-        f' && document.querySelectorAll("{sel}").length === 1',
-        timeout=timeout_ms,
-    )
-    frame = page.locator(sel).element_handle().content_frame()
-    frame.locator("path.leaflet-interactive").first.wait_for(timeout=timeout_ms)
-    return frame
-
-
 def _layers_when(page, height: int, done, timeout_s: float = 60.0) -> dict:
     """Layer counts of the view's map once ``done(counts)`` holds (the map may be redrawn)."""
     deadline = time.monotonic() + timeout_s
     counts: dict = {}
     while time.monotonic() < deadline:
         try:
-            counts = _map_frame(page, height).evaluate(COUNT_LAYERS)
+            counts = map_frame(page, height).evaluate(COUNT_LAYERS)
         except Exception:  # noqa: BLE001 - the iframe was replaced while we looked
             counts = {}
         if counts and done(counts):
@@ -140,37 +122,21 @@ def _layers_when(page, height: int, done, timeout_s: float = 60.0) -> dict:
     pytest.fail(f"the map did not reach the expected layers; last counts {counts}")
 
 
-def _view(page, name: str) -> None:
-    page.locator("[data-testid='stSidebar'] label").filter(has_text=name).first.click()
-    main = page.locator("[data-testid='stMain']")  # the sidebar has a 'Map' subheader too
-    main.get_by_role("heading", name=name, exact=True).wait_for(timeout=60_000)
-    _wait_idle(page)
-
-
 def test_the_app_works_with_every_outside_request_blocked(app_url, chromium, shots):
     from playwright.sync_api import sync_playwright  # noqa: PLC0415 - only with a browser
 
     outside: list[str] = []
 
-    def guard(route) -> None:
-        url = route.request.url
-        host = urlparse(url).hostname
-        if url.startswith(("data:", "blob:", "about:")) or host in LOCAL_HOSTS:
-            route.continue_()
-        else:
-            outside.append(url)
-            route.abort()
-
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
         context = browser.new_context(viewport={"width": 1440, "height": 2200})
-        context.route("**/*", guard)
+        context.route("**/*", outside_guard(outside))
         page = context.new_page()
         page.goto(app_url)
 
         # Map: the 14 wards, the hotspots and the venues drawn by Leaflet.
-        _wait_idle(page)
-        frame = _map_frame(page, MAIN_MAP_HEIGHT)
+        wait_idle(page)
+        frame = map_frame(page, MAIN_MAP_HEIGHT)
         counts = frame.evaluate(COUNT_LAYERS)
         assert counts["areas"] == 14, counts
         assert counts["hotspots"] > 0, counts
@@ -185,7 +151,7 @@ def test_the_app_works_with_every_outside_request_blocked(app_url, chromium, sho
         pt = frame.evaluate("() => map_div.latLngToContainerPoint([50.9700, -1.3600])")
         page.mouse.click(box["x"] + pt["x"], box["y"] + pt["y"])
         page.get_by_role("heading", name="Eastleigh Central").wait_for(timeout=60_000)
-        _wait_idle(page)
+        wait_idle(page)
         page.locator(
             "[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg"
         ).first.wait_for(timeout=60_000)
@@ -196,21 +162,21 @@ def test_the_app_works_with_every_outside_request_blocked(app_url, chromium, sho
         thumb = page.locator("[data-testid='stSidebar'] input[type='range']").first
         thumb.focus()
         page.keyboard.press("ArrowRight")
-        _wait_idle(page)
-        legend = _map_frame(page, MAIN_MAP_HEIGHT).locator(".eh-legend-areas")
+        wait_idle(page)
+        legend = map_frame(page, MAIN_MAP_HEIGHT).locator(".eh-legend-areas")
         legend.filter(has_text="2017-03 to 2017-05").wait_for(timeout=60_000)
         thumb.focus()
         page.keyboard.press("ArrowLeft")
-        _wait_idle(page)
-        legend = _map_frame(page, MAIN_MAP_HEIGHT).locator(".eh-legend-areas")
+        wait_idle(page)
+        legend = map_frame(page, MAIN_MAP_HEIGHT).locator(".eh-legend-areas")
         legend.filter(has_text="2017-02 to 2017-05").wait_for(timeout=60_000)
 
         # More layers: the KDE density surface and the incident points.
         page.locator("[data-testid='stSidebar'] label").filter(has_text="Density surface").click()
-        _wait_idle(page)
+        wait_idle(page)
         page.locator("[data-testid='stSidebar'] label").filter(has_text="Incident points").click()
-        _wait_idle(page)
-        frame = _map_frame(page, MAIN_MAP_HEIGHT)
+        wait_idle(page)
+        frame = map_frame(page, MAIN_MAP_HEIGHT)
         assert frame.locator("img.leaflet-image-layer").count() == 1
         # The auto bandwidth (6.25 m) is drawn smoothed so it can be read, and says so;
         # the image lies in its pane between the area fills and the hotspots.
@@ -220,31 +186,31 @@ def test_the_app_works_with_every_outside_request_blocked(app_url, chromium, sho
         page.locator(MAP_IFRAME).scroll_into_view_if_needed()
         page.screenshot(path=str(shots / "3_map_density_points.png"))
 
-        _view(page, "Patrol plan")
-        frame = _map_frame(page, VIEW_MAP_HEIGHT)
+        open_view(page, "Patrol plan")
+        frame = map_frame(page, VIEW_MAP_HEIGHT)
         assert frame.evaluate(COUNT_LAYERS)["hotspots"] > 0
         page.screenshot(path=str(shots / "4_patrol_plan.png"))
         page.locator("[data-testid='stMain'] [data-testid='stSelectbox']").first.click()
         page.get_by_role("option", name=re.compile(r"^Zoom to hotspot #1 ")).click()
-        _wait_idle(page)
+        wait_idle(page)
         _layers_when(page, VIEW_MAP_HEIGHT, lambda c: c["hotspots"] == 1)
-        frame = _map_frame(page, VIEW_MAP_HEIGHT)
+        frame = map_frame(page, VIEW_MAP_HEIGHT)
         frame.wait_for_function("() => !map_div._animatingZoom")
         assert frame.evaluate("() => map_div.getZoom()") >= 15
         page.screenshot(path=str(shots / "4b_patrol_hotspot_1.png"))
 
-        _view(page, "Tasking review")
+        open_view(page, "Tasking review")
         page.get_by_text("The sidebar's months: the period before").click()
-        _wait_idle(page)
+        wait_idle(page)
         page.get_by_role("button", name="Compare 2017-04 to 2017-05", exact=False).click()
         page.get_by_text("Previous period (2017-02 to 2017-03)").wait_for(timeout=60_000)
-        _wait_idle(page)
-        frame = _map_frame(page, VIEW_MAP_HEIGHT)
+        wait_idle(page)
+        frame = map_frame(page, VIEW_MAP_HEIGHT)
         assert frame.evaluate(COUNT_LAYERS)["change"] > 0
         page.screenshot(path=str(shots / "5_tasking_review.png"))
 
-        _view(page, "Venue siting")
-        frame = _map_frame(page, VIEW_MAP_HEIGHT)
+        open_view(page, "Venue siting")
+        frame = map_frame(page, VIEW_MAP_HEIGHT)
         assert frame.evaluate(COUNT_LAYERS)["venues"] >= 4
         page.get_by_text("After adding Friday Night Football Hedge End").wait_for()
         page.screenshot(path=str(shots / "6_venue_siting.png"))
@@ -253,11 +219,11 @@ def test_the_app_works_with_every_outside_request_blocked(app_url, chromium, sho
         pt = frame.evaluate(FREE_POINT, [50.95, -1.31])
         page.mouse.click(box["x"] + pt["x"], box["y"] + pt["y"])
         page.get_by_text("Clicked point:", exact=False).wait_for(timeout=60_000)
-        _wait_idle(page)
+        wait_idle(page)
         assert page.get_by_text("named places and the clicked point", exact=False).count() == 1
         page.screenshot(path=str(shots / "6b_venue_siting_clicked_point.png"))
 
-        _view(page, "Data")
+        open_view(page, "Data")
         page.get_by_text("Where every layer comes from").wait_for()
         page.screenshot(path=str(shots / "7_data.png"))
 
@@ -266,12 +232,12 @@ def test_the_app_works_with_every_outside_request_blocked(app_url, chromium, sho
 
         # The guard does see the map iframe's requests: with map tiles switched on, the
         # tile requests are caught (and blocked) by the same route.
-        _view(page, "Map")
+        open_view(page, "Map")
         page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").filter(
             has_text="Background"
         ).click()
         page.get_by_role("option", name="OpenStreetMap", exact=False).click()
-        _wait_idle(page)
+        wait_idle(page)
         deadline = time.monotonic() + 30
         while not outside and time.monotonic() < deadline:
             page.wait_for_timeout(200)

@@ -17,7 +17,6 @@ import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
 import shapely
@@ -25,8 +24,19 @@ import shapely
 from app_views.map_view import MAIN_MAP_HEIGHT, VIEW_MAP_HEIGHT
 from geo.crs import BNG, WGS84, transformer
 from geo.study_area import load_study_area
-from tests.app.test_app_browser import FREE_POINT, MAP_IFRAME
-from tests.browser_kit import CHROMIUM, CHROMIUM_ARGS, LOCAL_HOSTS, free_port, start_app, stop
+from tests.app.test_app_browser import FREE_POINT
+from tests.browser_kit import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    MAP_IFRAME,
+    free_port,
+    map_frame,
+    open_view,
+    outside_guard,
+    start_app,
+    stop,
+    wait_idle,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -59,36 +69,6 @@ STREET_COUNT = """() => {
   const end = html.indexOf(';\\n', start);
   return JSON.parse(html.slice(start, end)).features.length;
 }"""
-
-
-def _wait_idle(page, timeout_ms: int = 60_000) -> None:
-    """Wait until Streamlit has finished the script run and removed stale elements."""
-    page.wait_for_timeout(300)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-        " && !document.querySelector('[data-stale=\"true\"]')",
-        timeout=timeout_ms,
-    )
-
-
-def _map_frame(page, height: int, timeout_ms: int = 60_000):
-    """The view's fresh st_folium iframe, once Leaflet drew in it."""
-    sel = f"[data-stale='false'] {MAP_IFRAME}[height='{height}']"
-    page.wait_for_function(
-        f'() => document.querySelectorAll("{MAP_IFRAME}").length === 1'
-        f' && document.querySelectorAll("{sel}").length === 1',
-        timeout=timeout_ms,
-    )
-    frame = page.locator(sel).element_handle().content_frame()
-    frame.locator("path.leaflet-interactive").first.wait_for(timeout=timeout_ms)
-    return frame
-
-
-def _view(page, name: str) -> None:
-    page.locator("[data-testid='stSidebar'] label").filter(has_text=name).first.click()
-    main = page.locator("[data-testid='stMain']")
-    main.get_by_role("heading", name=name, exact=True).wait_for(timeout=60_000)
-    _wait_idle(page)
 
 
 @pytest.fixture(scope="module")
@@ -148,23 +128,14 @@ def test_streets_ward_clicks_and_bubble_click(app_url, shots):
 
     outside: list[str] = []
 
-    def guard(route) -> None:
-        url = route.request.url
-        host = urlparse(url).hostname
-        if url.startswith(("data:", "blob:", "about:")) or host in LOCAL_HOSTS:
-            route.continue_()
-        else:
-            outside.append(url)
-            route.abort()
-
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         context = browser.new_context(viewport={"width": 1440, "height": 2000})
-        context.route("**/*", guard)
+        context.route("**/*", outside_guard(outside))
         page = context.new_page()
         page.goto(app_url)
-        _wait_idle(page)
-        frame = _map_frame(page, MAIN_MAP_HEIGHT)
+        wait_idle(page)
+        frame = map_frame(page, MAIN_MAP_HEIGHT)
 
         # The streets: every one of the fixture's 1,466 links, drawn as canvas tiles.
         count = frame.evaluate(STREET_COUNT)
@@ -181,7 +152,7 @@ def test_streets_ward_clicks_and_bubble_click(app_url, shots):
         page.locator(MAP_IFRAME).screenshot(path=str(shots / "s1_borough_zoom.png"))
 
         # Hovering an area shows its table (a tooltip, not a popup).
-        frame = _map_frame(page, MAIN_MAP_HEIGHT)
+        frame = map_frame(page, MAIN_MAP_HEIGHT)
         box = page.locator(MAP_IFRAME).bounding_box()
         name, lat, lon = _five_wards()[2]
         pt = frame.evaluate(FREE_POINT, [lat, lon])
@@ -192,7 +163,7 @@ def test_streets_ward_clicks_and_bubble_click(app_url, shots):
         # Five wards: a click inside each opens its profile.
         opened = []
         for name, lat, lon in _five_wards():
-            frame = _map_frame(page, MAIN_MAP_HEIGHT)
+            frame = map_frame(page, MAIN_MAP_HEIGHT)
             box = page.locator(MAP_IFRAME).bounding_box()
             pt = frame.evaluate(FREE_POINT, [lat, lon])
             clicked = frame.evaluate(
@@ -204,13 +175,13 @@ def test_streets_ward_clicks_and_bubble_click(app_url, shots):
             assert expect is not None, (name, clicked)
             page.mouse.click(box["x"] + pt["x"], box["y"] + pt["y"])
             page.get_by_role("heading", name=expect, exact=True).wait_for(timeout=60_000)
-            _wait_idle(page)
+            wait_idle(page)
             opened.append(expect)
         print(f"ward profiles opened by clicks: {opened}")
         assert len(set(opened)) == 5
 
         # Street zoom over Shirley: street names written along the streets.
-        frame = _map_frame(page, MAIN_MAP_HEIGHT)
+        frame = map_frame(page, MAIN_MAP_HEIGHT)
         frame.evaluate("() => map_div.setView([50.9235, -1.4330], 17, {animate: false})")
         page.wait_for_timeout(2500)
         labels = frame.locator(".eh-street-label").count()
@@ -220,17 +191,17 @@ def test_streets_ward_clicks_and_bubble_click(app_url, shots):
         frame.locator(".eh-legend-all").screenshot(path=str(shots / "s3_legend.png"))
 
         # Venue siting: a click on a cluster bubble registers that point as a candidate.
-        _view(page, "Venue siting")
-        frame = _map_frame(page, VIEW_MAP_HEIGHT)
+        open_view(page, "Venue siting")
+        frame = map_frame(page, VIEW_MAP_HEIGHT)
         bubble = frame.locator(".eh-cluster").first
         bubble.wait_for(timeout=60_000)
         page.locator(MAP_IFRAME).screenshot(path=str(shots / "s4_siting_map.png"))
         bubble.click()
         page.get_by_text("Clicked point:", exact=False).wait_for(timeout=60_000)
-        _wait_idle(page)
+        wait_idle(page)
         assert page.get_by_text("named places and the clicked point", exact=False).count() == 1
         page.get_by_role("button", name="Add a venue at the clicked point").click()
-        _wait_idle(page)
+        wait_idle(page)
         grid = page.locator("[data-testid='stDataFrame'], [data-testid='stDataFrameResizable']")
         assert grid.count() >= 1
         page.screenshot(path=str(shots / "s5_siting_after_bubble_click.png"), full_page=True)
