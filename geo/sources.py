@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import lzma
+import re
 import stat
 import zipfile
 import zlib
@@ -144,6 +145,40 @@ def _read_capped(fh: BinaryIO, name: str) -> bytes:
     return b"".join(chunks)
 
 
+_NOT_SPACE = re.compile(rb"[^ \t\n\r\x0b\x0c]")
+
+
+def check_bytes(data: bytes, name: str) -> tuple[int, int]:
+    """Refuse an empty or binary file, or one with too many lines, before decoding it.
+
+    Parameters
+    ----------
+    data
+        The file's bytes.
+    name
+        Its name, for messages.
+
+    Returns
+    -------
+    tuple of int
+        The numbers of line feeds and of carriage returns in ``data``.
+
+    Raises
+    ------
+    InputError
+        If the file is empty (or only blanks), binary, or has more than
+        :data:`MAX_FILE_LINES` lines.
+    """
+    if not _NOT_SPACE.search(data, 3 if data.startswith(b"\xef\xbb\xbf") else 0):
+        msg = f"{name}: the file is empty. Download the month again or pick another file."
+        raise InputError(msg)
+    _refuse_binary(data[:_HEAD], name)
+    lf, cr = data.count(b"\n"), data.count(b"\r")
+    if max(lf, cr) > MAX_FILE_LINES:
+        raise _too_many_lines(name, max(lf, cr))
+    return lf, cr
+
+
 def decode(data: bytes, name: str) -> SourceText:
     """Decode a CSV's bytes, refusing empty and binary files.
 
@@ -166,13 +201,7 @@ def decode(data: bytes, name: str) -> SourceText:
     InputError
         If the file is empty, binary, or has more than :data:`MAX_FILE_LINES` lines.
     """
-    if not data.removeprefix(b"\xef\xbb\xbf").strip():
-        msg = f"{name}: the file is empty. Download the month again or pick another file."
-        raise InputError(msg)
-    _refuse_binary(data[:_HEAD], name)
-    lines = max(data.count(b"\n"), data.count(b"\r"))
-    if lines > MAX_FILE_LINES:
-        raise _too_many_lines(name, lines)
+    check_bytes(data, name)
     if data.startswith(b"\xef\xbb\xbf"):
         try:
             return SourceText(name, data[3:].decode("utf-8"), "utf-8-sig")

@@ -41,6 +41,7 @@ import datetime as dt
 import errno
 import fcntl
 import io
+import itertools
 import json
 import os
 import re
@@ -51,6 +52,7 @@ import uuid
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,6 +69,7 @@ from geo.sources import (
     MAX_FILE_BYTES,
     NOT_STREET_SUFFIXES,
     SourceText,
+    check_bytes,
     decode,
     expand_paths,
     read_limited,
@@ -495,7 +498,11 @@ class _File:
     path: Path
     header: list[str]
     lines: int
-    text: SourceText | None = None
+    encoding: str
+
+    def text(self) -> SourceText:
+        """The file as the reader decodes it (read back from its UTF-8 copy)."""
+        return SourceText(self.name, self.path.read_bytes().decode("utf-8"), self.encoding)
 
 
 @dataclass
@@ -686,16 +693,35 @@ def _archive_batch(path: Path, out: IngestResult) -> list[tuple[str, float, Call
     return batch
 
 
-def _count_lines(data: bytes) -> int:
-    breaks = data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
+def _count_lines(data: bytes, lf: int, cr: int) -> int:
+    """Lines in ``data`` given its numbers of line feeds and carriage returns."""
+    breaks = lf + cr - (data.count(b"\r\n") if lf and cr else 0)
     return breaks + (0 if data.endswith((b"\n", b"\r")) else 1)
 
 
 def _prepare(fid: int, name: str, mtime: float, read: Callable[[], bytes], work: Path) -> _File:
-    """Decode one CSV as the reader does and write it to ``work`` as UTF-8."""
+    """Check one CSV as the reader does and write it to ``work`` as UTF-8.
+
+    An ASCII file (police.uk's own) is written as it is and decoded later only if its
+    records must be split by the reader (:func:`_stage_slow`); any other is decoded now.
+    """
     data = read()
-    src = decode(data, name)
-    reader = csv.reader(io.StringIO(src.text, newline=""))
+    if data.isascii():
+        lf, cr = check_bytes(data, name)
+        encoding = "utf-8"
+        end = data.find(b"\n") + 1 or len(data)
+        first = data[:end]
+        # A header with an open quote runs past its line: read the whole text.
+        head = (data if first.count(b'"') % 2 else first).decode("ascii")
+    else:
+        src = decode(data, name)
+        encoding, head = src.encoding, src.text
+        if encoding == "utf-8-sig":
+            data = data[3:]
+        elif encoding != "utf-8":
+            data = head.encode("utf-8")
+        lf, cr = data.count(b"\n"), data.count(b"\r")
+    reader = csv.reader(io.StringIO(head, newline=""))
     try:
         header = [h.strip() for h in next(reader)]
     except StopIteration as exc:
@@ -707,15 +733,11 @@ def _prepare(fid: int, name: str, mtime: float, read: Callable[[], bytes], work:
     problem = header_problem(name, header)
     if problem:
         raise InputError(problem)
-    if src.encoding == "utf-8-sig":
-        data = data[3:]
-    elif src.encoding != "utf-8":
-        data = src.text.encode("utf-8")
     path = work / f"{fid:06d}.csv"
     path.write_bytes(data)
-    lines = _count_lines(data)
+    lines = _count_lines(data, lf, cr)
     odd = reader.line_num != 1
-    return _File(fid, name, mtime, path, header, -1 if odd else lines, src)
+    return _File(fid, name, mtime, path, header, -1 if odd else lines, encoding)
 
 
 # --------------------------------------------------------------------------- SQL
@@ -729,6 +751,17 @@ def _serialise(cols: list[str]) -> str:
         for c in cols
     ]
     return " || ',' || ".join(parts)
+
+
+_SERIALISE_CELLS = (
+    "array_to_string(list_transform(cells, lambda x: CASE WHEN "
+    "regexp_matches(coalesce(x, ''), '[,\"\\r\\n]') THEN '\"' || replace(x, '\"', '\"\"') || '\"' "
+    "ELSE coalesce(x, '') END), ',')"
+)
+"""SQL for :func:`_serialise` of a record kept as the list ``cells``.
+
+A fast-path record carries its fields as a list and is serialised only where the row
+is rejected (a CASE branch runs on its own rows only), not for every row."""
 
 
 def _strip(expr: str) -> str:
@@ -757,7 +790,7 @@ reason joined by "; "; then the "No location" rule of geo.io.finish_incidents)."
 _VALIDATE = """
 CREATE OR REPLACE TEMP TABLE v AS
 WITH s AS (
-  SELECT fid, "row", width_reason, raw_text, {crime_id} AS crime_id, {month} AS month,
+  SELECT fid, "row", width_reason, raw_text, cells, {crime_id} AS crime_id, {month} AS month,
     {force} AS f0, {rep} AS reported_by, {lsoa} AS lsoa_code, {ctype} AS crime_type,
     {location} AS location, {lsoa_name} AS lsoa_name, {outcome} AS outcome,
     {context} AS context, {lon} AS lo, {lat} AS la
@@ -780,7 +813,7 @@ WITH s AS (
       )) AS py_check
   FROM n
 ), r AS (
-  SELECT fid, "row", width_reason, raw_text, crime_id, month,
+  SELECT fid, "row", width_reason, raw_text, cells, crime_id, month,
     CASE WHEN f0 = '' THEN reported_by ELSE f0 END AS force, reported_by, location, lsoa_code,
     lsoa_name, crime_type, outcome, context, py_check, lo, la,
     lo_e AND la_e AS no_location,
@@ -805,8 +838,8 @@ WITH s AS (
       AS type_reason
   FROM c
 )
-SELECT * EXCLUDE (raw_text), {reason} AS reason,
-  CASE WHEN py_check OR {reason} <> '' THEN raw_text END AS raw
+SELECT * EXCLUDE (raw_text, cells), {reason} AS reason,
+  CASE WHEN py_check OR {reason} <> '' THEN coalesce(raw_text, {cells}) END AS raw
 FROM r
 """
 
@@ -827,6 +860,7 @@ def _validate_sql() -> str:
         lat=_strip("lat_s"),
         month_re=_MONTH_RE,
         reason=_REASON,
+        cells=_SERIALISE_CELLS,
     )
 
 
@@ -898,8 +932,12 @@ def _stage(con: duckdb.DuckDBPyConnection, files: list[_File], result: IngestRes
                         min(rowid) AS r0 FROM rawcsv{g} GROUP BY filename""")
         src = f"""(SELECT r.*, ff.fid, r.rowid - f.r0 + 2 AS "row" FROM rawcsv{g} r
                    JOIN fastfiles{g} ff USING (filename) JOIN first{g} f USING (filename))"""
-        raw = _serialise([f"c{i}" for i in range(width)])
-        parts.append(_canon_select(list(header), src, "fid, \"row\", '' AS width_reason", raw))
+        cells = "[" + ", ".join(f"c{i}" for i in range(width)) + "]"
+        parts.append(
+            _canon_select(
+                list(header), src, "fid, \"row\", '' AS width_reason", "NULL::VARCHAR", cells
+            )
+        )
     for i, f in enumerate(slow):
         sel = _stage_slow(con, f, i, result)
         if sel:
@@ -911,20 +949,25 @@ def _stage(con: duckdb.DuckDBPyConnection, files: list[_File], result: IngestRes
                 "(SELECT 1 AS c0 WHERE false)",
                 "0 AS fid, 0 AS \"row\", '' AS width_reason",
                 "''",
+                "NULL::VARCHAR[]",
             )
         )
     con.execute("CREATE OR REPLACE TEMP VIEW staged AS " + " UNION ALL ".join(parts))
 
 
-def _canon_select(header: list[str], source: str, extra: str, raw: str) -> str:
-    """SELECT mapping a group's positional columns to the canonical raw columns."""
+def _canon_select(header: list[str], source: str, extra: str, raw: str, cells: str) -> str:
+    """SELECT mapping a group's positional columns to the canonical raw columns.
+
+    ``raw`` is SQL for the record as text (NULL where ``cells``, SQL for the record as a
+    list of fields, is serialised later, for the rejected rows only).
+    """
     cols = []
     for old, new in _CANON.items():
         if old in header:
             cols.append(f"coalesce(c{header.index(old)}, '') AS {new}")
         else:
             cols.append(f"'' AS {new}")
-    return f"SELECT {extra}, {', '.join(cols)}, {raw} AS raw_text FROM {source}"
+    return f"SELECT {extra}, {', '.join(cols)}, {raw} AS raw_text, {cells} AS cells FROM {source}"
 
 
 def _stage_slow(
@@ -932,7 +975,7 @@ def _stage_slow(
 ) -> str | None:
     """Split a file with the reader's own record splitter; return its SELECT."""
     try:
-        recs = read_records(f.text, engine="csv")
+        recs = read_records(f.text(), engine="csv")
     except InputError as exc:
         result.problems.append(str(exc))
         return None
@@ -957,7 +1000,7 @@ def _stage_slow(
     con.execute(f"CREATE OR REPLACE TEMP TABLE slow{i} AS SELECT * FROM slowarrow{i}")
     con.unregister(f"slowarrow{i}")
     raw = "coalesce(orig_raw, " + _serialise([f"c{k}" for k in range(len(header))]) + ")"
-    return _canon_select(header, f"slow{i}", 'fid, "row", width_reason', raw)
+    return _canon_select(header, f"slow{i}", 'fid, "row", width_reason', raw, "NULL::VARCHAR[]")
 
 
 def _validate(con: duckdb.DuckDBPyConnection) -> int:
@@ -1050,7 +1093,7 @@ def _write_partitions(con: duckdb.DuckDBPyConnection, work: Path, winners: pd.Da
         f"""COPY (SELECT {_OUT_COLUMNS}, pmonth, pkey FROM keyed
             JOIN winners_df USING (pmonth, pkey, fid))
             TO '{str(out).replace("'", "''")}'
-            (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (pmonth, pkey),
+            (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, PARTITION_BY (pmonth, pkey),
              ROW_GROUP_SIZE 122880)"""
     )
     con.unregister("winners_df")
@@ -1165,20 +1208,29 @@ def _ingest_locked(
     con = connect(temp_dir=work_root / "spill")
     bar = _progress_bar(progress)
     reasons: dict[str, int] = {}
-    state = {"written": 0, "fid": 0}
+    state = {"written": 0}
+    fids = itertools.count(1)
+    stored = dict(have)  # the store as it was: files in it are not read again
+    batches = _sources(paths, result)
+    # One thread unzips and checks the next batch while DuckDB works on this one.
+    pool = ThreadPoolExecutor(max_workers=1)
     try:
-        for batch in _sources(paths, result):
-            work = work_root / uuid.uuid4().hex
-            work.mkdir()
+        batch = next(batches, None)
+        job = pool.submit(_prepare_batch, batch, work_root, fids, stored) if batch else None
+        while job is not None:
+            work, prepared = job.result()
+            batch = next(batches, None)
+            job = pool.submit(_prepare_batch, batch, work_root, fids, stored) if batch else None
             files: dict[int, _File] = {}
-            for name, mtime, read in batch:
+            for name, mtime, read, got in prepared:
                 if _already_stored(name, mtime, have, result):
                     continue
-                state["fid"] += 1
-                try:
-                    files[state["fid"]] = _prepare(state["fid"], name, mtime, read, work)
-                except InputError as exc:
-                    result.problems.append(str(exc))
+                if got is None:  # in the store when the ingest began, replaced since
+                    got = _try_prepare(next(fids), name, mtime, read, work)
+                if isinstance(got, InputError):
+                    result.problems.append(str(got))
+                else:
+                    files[got.fid] = got
             if files:
                 n_rows = _ingest_batch(con, root, work, files, have, result, reasons, state)
                 if bar is not None:
@@ -1191,23 +1243,64 @@ def _ingest_locked(
             raise _disk_error(root, exc) from exc
         raise
     finally:
+        pool.shutdown(wait=True, cancel_futures=True)
         if bar is not None:
             bar.close()
         con.close()
     result.reject_reasons = dict(sorted(reasons.items(), key=lambda kv: -kv[1]))
 
 
-def _already_stored(name: str, mtime: float, have: dict, result: IngestResult) -> bool:
-    """Whether every partition a file made is in the store from this very file.
+def _try_prepare(
+    fid: int, name: str, mtime: float, read: Callable[[], bytes], work: Path
+) -> _File | InputError:
+    try:
+        return _prepare(fid, name, mtime, read, work)
+    except InputError as exc:
+        return exc
 
-    The same name and modification time: then it is not read again, and its force-months
-    are reported as duplicates from the store's record.
+
+def _prepare_batch(
+    batch: list[tuple[str, float, Callable[[], bytes]]],
+    work_root: Path,
+    fids: Iterator[int],
+    stored: dict,
+) -> tuple[Path, list[tuple[str, float, Callable[[], bytes], _File | InputError | None]]]:
+    """Unzip and check a batch's files into a new work folder (run in a worker thread).
+
+    A file already in ``stored`` is not read (``None``); a file that cannot be used
+    carries its error. Nothing here touches the account: the caller decides.
+    """
+    work = work_root / uuid.uuid4().hex
+    work.mkdir()
+    out = []
+    for name, mtime, read in batch:
+        if _stored_parts(name, mtime, stored):
+            out.append((name, mtime, read, None))
+        else:
+            out.append((name, mtime, read, _try_prepare(next(fids), name, mtime, read, work)))
+    return work, out
+
+
+def _stored_parts(name: str, mtime: float, have: dict) -> list[dict]:
+    """The partitions ``have`` holds from this very file, if it holds them all.
+
+    The same name and modification time; an empty list when any is missing.
     """
     mine = [
         r for r in have.values() if r["source_file"] == name and float(r["source_mtime"]) == mtime
     ]
     if not mine or len(mine) != int(mine[0].get("source_parts") or 0):
-        return False
+        return []
+    return mine
+
+
+def _already_stored(name: str, mtime: float, have: dict, result: IngestResult) -> bool:
+    """Whether every partition a file made is in the store from this very file.
+
+    Then it is not read again, and its force-months are reported as duplicates from the
+    store's record.
+    """
+    mine = _stored_parts(name, mtime, have)
     for r in mine:
         result.rows_read += int(r["rows"])
         result.duplicate_force_months.append(
@@ -1220,7 +1313,7 @@ def _already_stored(name: str, mtime: float, have: dict, result: IngestResult) -
                 "why": "this file is already in the store",
             }
         )
-    return True
+    return bool(mine)
 
 
 def _ingest_batch(
@@ -1235,8 +1328,6 @@ def _ingest_batch(
 ) -> int:
     _stage(con, list(files.values()), result)
     n_rows = _validate(con)
-    for f in files.values():
-        f.text = None
     seen = {r[0] for r in con.execute("SELECT DISTINCT fid FROM v").fetchall()}
     for k in sorted(set(files) - seen):
         name = files[k].name
