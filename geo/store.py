@@ -6,10 +6,12 @@
   force-month (the force key is the "Falls within" name in lower case with every run of
   other characters turned into ``-``, e.g. ``hampshire-constabulary``). Each file holds
   every row of that force-month as read, accepted rows with ``reason == ""`` and rejected
-  rows with their reason, file, line and the line as read (``raw``); its Parquet
-  key-value metadata names the source file, its modification time and the counts.
-  ``<store>/STORE_FORMAT.json`` holds the format version; ``<store>/ingest.lock`` is
-  locked while an ingest runs; ``<store>/tmp/`` holds work files.
+  rows with their reason, file, line and the line as read (``raw``), sorted by LSOA code
+  in row groups of :data:`ROW_GROUP_ROWS` rows (so a query for a few LSOAs reads few of
+  them); its columns ``source_file``, ``source_mtime`` and ``source_parts`` name the file
+  it came from. ``<store>/STORE_FORMAT.json`` holds the format version;
+  ``<store>/ingest.lock`` is locked while an ingest runs; ``<store>/tmp/`` holds work
+  files; ``<store>/cache/`` holds derived tables (:mod:`geo.store_counts`).
 * **Validation.** The rules and reasons of the row-by-row reader
   (:func:`geo.police_uk.parse_police_uk` and the "No location" rule of
   :func:`geo.io.finish_incidents`), evaluated in SQL on all-VARCHAR columns; the rare
@@ -79,8 +81,11 @@ from geo.validate import check_coordinates, check_field_count
 
 __all__ = [
     "BATCH_BYTES",
+    "DATA_DIR",
     "DUCKDB_MEMORY_LIMIT",
+    "PART_FILE",
     "PAUSE_ENV",
+    "ROW_GROUP_ROWS",
     "STORE_COLUMNS",
     "STORE_FORMAT",
     "UNPLACED",
@@ -1085,16 +1090,21 @@ _OUT_COLUMNS = ", ".join(f'"{c}"' if c == "row" else c for c in STORE_COLUMNS)
 """The partition columns as a SELECT list (``row`` quoted: a keyword in SQL)."""
 
 
+ROW_GROUP_ROWS = 4096
+"""Rows per Parquet row group: a partition's rows are sorted by LSOA code, so the row
+groups' statistics let a query for a few LSOAs skip the rest of a force's month."""
+
+
 def _write_partitions(con: duckdb.DuckDBPyConnection, work: Path, winners: pd.DataFrame) -> Path:
     """Write the partitions taken to ``work/out/pmonth=../pkey=../`` in one pass."""
     con.register("winners_df", winners[["pmonth", "pkey", "fid", "source_mtime", "source_parts"]])
     out = work / "out"
     con.execute(
         f"""COPY (SELECT {_OUT_COLUMNS}, pmonth, pkey FROM keyed
-            JOIN winners_df USING (pmonth, pkey, fid))
+            JOIN winners_df USING (pmonth, pkey, fid) ORDER BY lsoa_code)
             TO '{str(out).replace("'", "''")}'
             (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, PARTITION_BY (pmonth, pkey),
-             ROW_GROUP_SIZE 122880)"""
+             ROW_GROUP_SIZE {ROW_GROUP_ROWS})"""
     )
     con.unregister("winners_df")
     return out
@@ -1156,7 +1166,9 @@ def ingest(
     -------
     IngestResult
         The account (see the module docstring). Files that cannot be used are listed in
-        :attr:`IngestResult.problems`; every other file is ingested.
+        :attr:`IngestResult.problems`; every other file is ingested. The store's count
+        table is not brought up to date here: the first question does it, or
+        :func:`geo.store_counts.refresh_counts` (``hotspots ingest`` calls it).
 
     Raises
     ------

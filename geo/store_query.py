@@ -38,9 +38,9 @@ from geo.store import (
     data_glob,
     force_key,
     open_store,
-    partitions,
     spatial_extension_path,
 )
+from geo.store_counts import refresh_counts, run_query
 from geo.study_area import AreaLevel, StudyArea
 
 __all__ = [
@@ -360,7 +360,8 @@ def area_populations(level: str, files: NationalFiles | None = None) -> pd.DataF
 
 
 def _months_sql(month_from: str | None, month_to: str | None) -> tuple[str, list]:
-    where, params = ["reason = ''"], []
+    """SQL (and parameters) keeping the months from ``month_from`` to ``month_to``."""
+    where, params = ["true"], []
     if month_from:
         where.append("month >= ?")
         params.append(month_from)
@@ -375,24 +376,6 @@ def _scan() -> str:
         "read_parquet(?, hive_partitioning=true, "
         "hive_types={'month': VARCHAR, 'force_key': VARCHAR})"
     )
-
-
-def _run(con: duckdb.DuckDBPyConnection, store: Path, sql: str, params: list) -> pd.DataFrame:
-    """Run a query over the store, naming a damaged partition if one stops it."""
-    try:
-        return con.execute(sql, params).fetchdf()
-    except duckdb.Error as exc:
-        bad = partitions(store)
-        bad = bad[bad["damaged"] != ""]
-        if len(bad):
-            row = bad.iloc[0]
-            msg = (
-                f"{row['path']}: damaged partition ({row['damaged']}); delete the folder "
-                f"{Path(row['path']).parent} and ingest {row['month']} of that force again "
-                f"(the rest of the store is intact; {len(bad)} damaged in all)."
-            )
-            raise StoreError(msg) from exc
-        raise
 
 
 def _has_data(store: Path) -> bool:
@@ -435,8 +418,10 @@ def national_counts(
     """
     root = open_store(store)
     lk = area_lookup(level, files)
-    if not _has_data(root):
+    counts = refresh_counts(root, month_from, month_to)
+    if counts is None:
         return pd.DataFrame(columns=["code", *by, "count"])
+    # The count table holds accepted rows only.
     where, params = _months_sql(month_from, month_to)
     if types:
         where += f" AND crime_type IN ({', '.join('?' * len(types))})"
@@ -455,15 +440,16 @@ def national_counts(
         con.register("lk_df", lk[["lsoa_code", "code"]])
         con.execute("CREATE TEMP TABLE lk AS SELECT * FROM lk_df")
         con.unregister("lk_df")
-        coded = _run(
+        coded = run_query(
             con,
             root,
-            f"""SELECT coalesce(lk.code, '') AS code{outer}, count(*) AS n
-                FROM (SELECT {sel} FROM {_scan()} WHERE {where} AND lsoa_code <> '') a
+            f"""SELECT coalesce(lk.code, '') AS code{outer}, sum(n) AS n
+                FROM (SELECT {sel}, sum(n) AS n FROM read_parquet(?)
+                      WHERE {where} AND lsoa_code <> '' GROUP BY ALL) a
                 LEFT JOIN lk USING (lsoa_code) GROUP BY ALL""",
-            [data_glob(root), *params],
+            [str(counts), *params],
         )
-        placed = _place_uncoded(con, root, where, params, names, extra, files)
+        placed = _place_uncoded(con, root, counts, where, params, names, extra, files)
     finally:
         con.close()
     agg = pd.concat([coded, placed], ignore_index=True) if len(placed) else coded
@@ -474,6 +460,7 @@ def national_counts(
 def _place_uncoded(
     con: duckdb.DuckDBPyConnection,
     root: Path,
+    counts: Path,
     where: str,
     params: list,
     names: list[str],
@@ -490,9 +477,9 @@ def _place_uncoded(
     sel = ", ".join(["lon", "lat", *extra])
     outer = "".join(", a." + n for n in names)
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE uncoded AS SELECT {sel}, count(*) AS n FROM {_scan()}
-            WHERE {where} AND lsoa_code = '' GROUP BY ALL""",
-        [data_glob(root), *params],
+        f"""CREATE OR REPLACE TEMP TABLE uncoded AS SELECT {sel}, sum(n) AS n
+            FROM read_parquet(?) WHERE {where} AND lsoa_code = '' GROUP BY ALL""",
+        [str(counts), *params],
     )
     if not con.execute("SELECT count(*) FROM uncoded WHERE lon IS NOT NULL").fetchone()[0]:
         return con.execute(
@@ -594,12 +581,16 @@ def _select_rows(
         'source_file, "row", crime_id, month, "force", location, lsoa_code, lsoa_name, '
         "crime_type, outcome, context, lon, lat, no_location"
     )
-    if not _has_data(root):
-        return pd.DataFrame(columns=[c.strip().strip('"') for c in cols.split(",")])
-    where, params = _months_sql(month_from, month_to)
+    empty = pd.DataFrame(columns=[c.strip().strip('"') for c in cols.split(",")])
+    counts = refresh_counts(root, month_from, month_to)
+    if counts is None:
+        return empty
+    # The count table holds accepted rows only; the partitions hold rejected rows too.
+    count_where, params = _months_sql(month_from, month_to)
     if types:
-        where += f" AND crime_type IN ({', '.join('?' * len(types))})"
+        count_where += f" AND crime_type IN ({', '.join('?' * len(types))})"
         params += list(types)
+    where = f"reason = '' AND {count_where}"
     con = connect()
     try:
         place = "lsoa_code IN (SELECT code FROM codes)"
@@ -614,23 +605,22 @@ def _select_rows(
                 f"({place} OR (lsoa_code = '' AND lon BETWEEN {x0!r} AND {x1!r} "
                 f"AND lat BETWEEN {y0!r} AND {y1!r}))"
             )
-        # Two passes: the files holding any wanted row (reading two columns of every
-        # file), then every column of those files only.
-        hits = _run(
+        # The partitions holding any wanted row, from the count table (sorted by LSOA
+        # code); then the rows of those partitions only.
+        hits = run_query(
             con,
             root,
-            f"""SELECT DISTINCT filename FROM {_scan().replace(")", ", filename=true)", 1)}
-                WHERE {where} AND {place}""",
-            [data_glob(root), *params],
+            f"SELECT DISTINCT part FROM read_parquet(?) WHERE {count_where} AND {place}",
+            [str(counts), *params],
         )
         if not len(hits):
-            return pd.DataFrame(columns=[c.strip().strip('"') for c in cols.split(",")])
-        return _run(
+            return empty
+        return run_query(
             con,
             root,
             f"""SELECT {cols} FROM {_scan()} WHERE {where} AND {place}
                 ORDER BY month, source_file, "row" """,
-            [sorted(hits["filename"]), *params],
+            [sorted(str(root / p) for p in hits["part"]), *params],
         )
     finally:
         con.close()
@@ -795,10 +785,10 @@ def store_rejects(
     if not _has_data(root):
         return pd.DataFrame(columns=cols)
     where, params = _months_sql(month_from, month_to)
-    where = where.replace("reason = ''", "reason <> ''")
+    where = f"reason <> '' AND {where}"
     con = connect()
     try:
-        return _run(
+        return run_query(
             con,
             root,
             f"""SELECT {", ".join(f'"{c}"' for c in cols)} FROM {_scan()}

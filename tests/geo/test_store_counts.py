@@ -1,0 +1,97 @@
+"""The store's count table follows its partitions: new, replaced and damaged ones."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from geo.schema import POLICE_UK_COLUMNS
+from geo.store import StoreError, ingest
+from geo.store_counts import COUNTS_FILE, refresh_counts
+from geo.store_query import store_incidents
+
+HEADER = ",".join(POLICE_UK_COLUMNS)
+CODED = (
+    ",{m},Hampshire Constabulary,Hampshire Constabulary,-1.372801,50.988212,On or near "
+    "Petrol Station,E01022705,Eastleigh 001A,{t},,"
+)
+UNCODED = ",{m},Hampshire Constabulary,Hampshire Constabulary,-1.37,50.98,On or near X,,,{t},,"
+BAD = ",{m},Hampshire Constabulary,Hampshire Constabulary,-1.37,50.98,On or near X,,,,,"
+
+
+def police_csv(path: Path, month: str, rows: list[str], mtime: float | None = None) -> Path:
+    body = [r.format(m=month, t="Anti-social behaviour") for r in rows]
+    path.write_text(HEADER + "\r\n" + "\r\n".join(body) + "\r\n")
+    if mtime is not None:
+        os.utime(path, (mtime, mtime))
+    return path
+
+
+def table(path: Path) -> list[tuple]:
+    return duckdb.sql(
+        f"""SELECT month, coalesce(lsoa_code, 'marker'), lon IS NOT NULL, sum(n)
+            FROM read_parquet('{path}') GROUP BY ALL ORDER BY ALL"""
+    ).fetchall()
+
+
+def test_counts_follow_partitions(tmp_path: Path) -> None:
+    store = tmp_path / "s"
+    a = police_csv(tmp_path / "a.csv", "2021-01", [CODED] * 3 + [UNCODED] * 2, 1_600_000_000)
+    b = police_csv(tmp_path / "b.csv", "2021-02", [CODED, BAD], 1_600_000_000)
+    ingest([a, b], store)
+    path = refresh_counts(store)
+    assert path == store / COUNTS_FILE
+    # Accepted rows only (the row without a type is rejected), uncoded rows keep their
+    # point, and one marker row of n 0 per partition.
+    assert table(path) == [
+        ("2021-01", "", True, 2),
+        ("2021-01", "E01022705", False, 3),
+        ("2021-01", "marker", False, 0),
+        ("2021-02", "E01022705", False, 1),
+        ("2021-02", "marker", False, 0),
+    ]
+    # Up to date: not written again.
+    stamp = path.stat().st_mtime_ns
+    assert refresh_counts(store) == path and path.stat().st_mtime_ns == stamp
+    # A newer download of February replaces its partition; the table follows.
+    b2 = police_csv(tmp_path / "b2.csv", "2021-02", [CODED] * 4, 1_700_000_000)
+    ingest([b2], store)
+    assert table(refresh_counts(store))[3:] == [
+        ("2021-02", "E01022705", False, 4),
+        ("2021-02", "marker", False, 0),
+    ]
+    assert len(store_incidents(store, ["E01022705"], "2021-02", "2021-02")) == 4
+
+
+def test_damaged_partition_stops_only_its_months(tmp_path: Path) -> None:
+    store = tmp_path / "s"
+    ingest(
+        [
+            police_csv(tmp_path / "a.csv", "2021-01", [CODED] * 3),
+            police_csv(tmp_path / "b.csv", "2021-02", [CODED] * 2),
+        ],
+        store,
+    )
+    (store / COUNTS_FILE).unlink(missing_ok=True)
+    part = next((store / "data" / "month=2021-02").rglob("part.parquet"))
+    part.write_bytes(b"PAR1 not really parquet")
+    assert table(refresh_counts(store, "2021-01", "2021-01")) == [
+        ("2021-01", "E01022705", False, 3),
+        ("2021-01", "marker", False, 0),
+    ]
+    with pytest.raises(StoreError, match=r"damaged partition .*ingest 2021-02 of that force"):
+        refresh_counts(store)
+
+
+def test_damaged_table_is_rebuilt(tmp_path: Path) -> None:
+    store = tmp_path / "s"
+    ingest([police_csv(tmp_path / "a.csv", "2021-01", [CODED] * 3)], store)
+    path = refresh_counts(store)
+    path.write_bytes(b"not parquet")
+    assert table(refresh_counts(store)) == [
+        ("2021-01", "E01022705", False, 3),
+        ("2021-01", "marker", False, 0),
+    ]
