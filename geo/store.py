@@ -1092,7 +1092,9 @@ _OUT_COLUMNS = ", ".join(f'"{c}"' if c == "row" else c for c in STORE_COLUMNS)
 
 ROW_GROUP_ROWS = 4096
 """Rows per Parquet row group: a partition's rows are sorted by LSOA code, so the row
-groups' statistics let a query for a few LSOAs skip the rest of a force's month."""
+groups' statistics let a query for a few LSOAs skip the rest of a force's month.
+Partitions are compressed with Snappy: 1.7 times zstd's size, but one district's 60
+months (210 partitions) are read in 0.36 s against 0.55 s."""
 
 
 def _write_partitions(con: duckdb.DuckDBPyConnection, work: Path, winners: pd.DataFrame) -> Path:
@@ -1103,7 +1105,7 @@ def _write_partitions(con: duckdb.DuckDBPyConnection, work: Path, winners: pd.Da
         f"""COPY (SELECT {_OUT_COLUMNS}, pmonth, pkey FROM keyed
             JOIN winners_df USING (pmonth, pkey, fid) ORDER BY lsoa_code)
             TO '{str(out).replace("'", "''")}'
-            (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, PARTITION_BY (pmonth, pkey),
+            (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (pmonth, pkey),
              ROW_GROUP_SIZE {ROW_GROUP_ROWS})"""
     )
     con.unregister("winners_df")
@@ -1120,7 +1122,7 @@ def _place(store: Path, out: Path, month: str, key: str, n: int) -> None:
         try:
             con.execute(
                 f"COPY (SELECT * FROM read_parquet(?)) TO '{str(tmp).replace(chr(39), chr(39) * 2)}'"
-                " (FORMAT parquet, COMPRESSION zstd)",
+                " (FORMAT parquet, COMPRESSION snappy)",
                 [[str(f) for f in found]],
             )
         finally:

@@ -444,8 +444,8 @@ def national_counts(
             con,
             root,
             f"""SELECT coalesce(lk.code, '') AS code{outer}, sum(n) AS n
-                FROM (SELECT {sel}, sum(n) AS n FROM read_parquet(?)
-                      WHERE {where} AND lsoa_code <> '' GROUP BY ALL) a
+                FROM (SELECT {sel}, n FROM read_parquet(?)
+                      WHERE {where} AND lsoa_code <> '') a
                 LEFT JOIN lk USING (lsoa_code) GROUP BY ALL""",
             [str(counts), *params],
         )
@@ -460,7 +460,7 @@ def national_counts(
 def _place_uncoded(
     con: duckdb.DuckDBPyConnection,
     root: Path,
-    counts: Path,
+    counts: str,
     where: str,
     params: list,
     names: list[str],
@@ -567,6 +567,14 @@ _FRAME_TYPES = {
 }
 
 
+def _in_list(column: str, values: list[str]) -> str:
+    """SQL ``column IN ('a', 'b', ...)`` with the values quoted (``false`` for none)."""
+    vals = sorted({str(v) for v in values})
+    if not vals:
+        return "false"
+    return f"{column} IN (" + ", ".join("'" + v.replace("'", "''") + "'" for v in vals) + ")"
+
+
 def _select_rows(
     store: str | Path,
     codes: list[str] | None,
@@ -593,34 +601,48 @@ def _select_rows(
     where = f"reason = '' AND {count_where}"
     con = connect()
     try:
-        place = "lsoa_code IN (SELECT code FROM codes)"
-        if codes is None:
-            place = "true"
-        else:
-            con.register("codes_df", pd.DataFrame({"code": sorted(set(codes))}))
-            con.execute("CREATE TEMP TABLE codes AS SELECT * FROM codes_df")
-        if bbox is not None:
+        # Where the wanted rows are, as conditions that are never combined with OR
+        # (an OR stops DuckDB from using a condition to skip row groups: 1.15 s against
+        # 0.06 s for Newcastle's parts): one query each, their results put together.
+        # The codes are a literal list, which DuckDB checks against each row group's
+        # statistics (on the count table 0.05 s against 0.21 s as a join, for
+        # Newcastle's 175 codes over 60 months; on its 210 partitions 0.36 s against
+        # 0.46 s).
+        count_places, row_places = ["true"], ["true"]
+        if codes is not None:
+            count_places = [_in_list("lsoa_code", codes)]
+            row_places = [_in_list("lsoa_code", codes)]
+        if bbox is not None and codes is not None:
             x0, y0, x1, y1 = (float(v) for v in bbox)
-            place = (
-                f"({place} OR (lsoa_code = '' AND lon BETWEEN {x0!r} AND {x1!r} "
-                f"AND lat BETWEEN {y0!r} AND {y1!r}))"
+            near = (
+                f"lsoa_code = '' AND lon BETWEEN {x0!r} AND {x1!r} "
+                f"AND lat BETWEEN {y0!r} AND {y1!r}"
             )
-        # The partitions holding any wanted row, from the count table (sorted by LSOA
-        # code); then the rows of those partitions only.
+            count_places.append(near)
+            row_places.append(near)
+        # The partitions holding any wanted row, from the count table; then the rows of
+        # those partitions only.
         hits = run_query(
             con,
             root,
-            f"SELECT DISTINCT part FROM read_parquet(?) WHERE {count_where} AND {place}",
-            [str(counts), *params],
+            " UNION ".join(
+                f"SELECT DISTINCT part FROM read_parquet(?) WHERE {count_where} AND {p}"
+                for p in count_places
+            ),
+            [v for _ in count_places for v in (str(counts), *params)],
         )
         if not len(hits):
             return empty
+        files = sorted(str(root / p) for p in hits["part"])
         return run_query(
             con,
             root,
-            f"""SELECT {cols} FROM {_scan()} WHERE {where} AND {place}
-                ORDER BY month, source_file, "row" """,
-            [sorted(str(root / p) for p in hits["part"]), *params],
+            " UNION ALL ".join(
+                f"SELECT {cols} FROM {_scan()} WHERE {where} AND {p}" for p in row_places
+            )
+            + ' ORDER BY month, source_file, "row"',
+            [v for _ in row_places for v in (files, *params)],
+            arrow=True,
         )
     finally:
         con.close()

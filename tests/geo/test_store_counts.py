@@ -10,7 +10,7 @@ import pytest
 
 from geo.schema import POLICE_UK_COLUMNS
 from geo.store import StoreError, ingest
-from geo.store_counts import COUNTS_FILE, refresh_counts
+from geo.store_counts import COUNTS_DIR, refresh_counts
 from geo.store_query import store_incidents
 
 HEADER = ",".join(POLICE_UK_COLUMNS)
@@ -30,10 +30,10 @@ def police_csv(path: Path, month: str, rows: list[str], mtime: float | None = No
     return path
 
 
-def table(path: Path) -> list[tuple]:
+def table(glob: str) -> list[tuple]:
     return duckdb.sql(
         f"""SELECT month, coalesce(lsoa_code, 'marker'), lon IS NOT NULL, sum(n)
-            FROM read_parquet('{path}') GROUP BY ALL ORDER BY ALL"""
+            FROM read_parquet('{glob}') GROUP BY ALL ORDER BY ALL"""
     ).fetchall()
 
 
@@ -43,7 +43,7 @@ def test_counts_follow_partitions(tmp_path: Path) -> None:
     b = police_csv(tmp_path / "b.csv", "2021-02", [CODED, BAD], 1_600_000_000)
     ingest([a, b], store)
     path = refresh_counts(store)
-    assert path == store / COUNTS_FILE
+    assert path == str(store / COUNTS_DIR / "*.parquet")
     # Accepted rows only (the row without a type is rejected), uncoded rows keep their
     # point, and one marker row of n 0 per partition.
     assert table(path) == [
@@ -54,15 +54,18 @@ def test_counts_follow_partitions(tmp_path: Path) -> None:
         ("2021-02", "marker", False, 0),
     ]
     # Up to date: not written again.
-    stamp = path.stat().st_mtime_ns
-    assert refresh_counts(store) == path and path.stat().st_mtime_ns == stamp
-    # A newer download of February replaces its partition; the table follows.
+    jan, feb = store / COUNTS_DIR / "2021-01.parquet", store / COUNTS_DIR / "2021-02.parquet"
+    stamps = jan.stat().st_mtime_ns, feb.stat().st_mtime_ns
+    assert refresh_counts(store) == path
+    assert (jan.stat().st_mtime_ns, feb.stat().st_mtime_ns) == stamps
+    # A newer download of February replaces its partition; only February is counted again.
     b2 = police_csv(tmp_path / "b2.csv", "2021-02", [CODED] * 4, 1_700_000_000)
     ingest([b2], store)
     assert table(refresh_counts(store))[3:] == [
         ("2021-02", "E01022705", False, 4),
         ("2021-02", "marker", False, 0),
     ]
+    assert jan.stat().st_mtime_ns == stamps[0] and feb.stat().st_mtime_ns != stamps[1]
     assert len(store_incidents(store, ["E01022705"], "2021-02", "2021-02")) == 4
 
 
@@ -75,7 +78,8 @@ def test_damaged_partition_stops_only_its_months(tmp_path: Path) -> None:
         ],
         store,
     )
-    (store / COUNTS_FILE).unlink(missing_ok=True)
+    for f in (store / COUNTS_DIR).glob("*.parquet"):
+        f.unlink()
     part = next((store / "data" / "month=2021-02").rglob("part.parquet"))
     part.write_bytes(b"PAR1 not really parquet")
     assert table(refresh_counts(store, "2021-01", "2021-01")) == [
@@ -89,8 +93,8 @@ def test_damaged_partition_stops_only_its_months(tmp_path: Path) -> None:
 def test_damaged_table_is_rebuilt(tmp_path: Path) -> None:
     store = tmp_path / "s"
     ingest([police_csv(tmp_path / "a.csv", "2021-01", [CODED] * 3)], store)
-    path = refresh_counts(store)
-    path.write_bytes(b"not parquet")
+    refresh_counts(store)
+    (store / COUNTS_DIR / "2021-01.parquet").write_bytes(b"not parquet")
     assert table(refresh_counts(store)) == [
         ("2021-01", "E01022705", False, 3),
         ("2021-01", "marker", False, 0),
