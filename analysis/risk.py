@@ -357,7 +357,9 @@ class RiskSurface:
     validation
         One row per candidate and split: ``model``, ``bandwidth_m``, ``origin``
         (last month it learnt from), ``test_months``, ``hit_1``, ``hit_5``, ``hit_10``,
-        ``score`` (their mean), ``chosen``.
+        ``pei_1``, ``pei_5``, ``pei_10`` (the hit rate over the best any surface could
+        reach with as many cells, Hunt 2016), ``score`` (the hit rates' mean),
+        ``chosen``.
     dispersion
         Pearson dispersion (at least 1 = Poisson) of the chosen model's counts in the
         top 5% of cells over the validation splits, used for intervals.
@@ -552,6 +554,8 @@ def fit_risk(
             last = min(last_t, s + test_months)
             test = own_flat[s + 1 : last + 1].sum(axis=0)
             hits = hit_rates(pred.reshape(grid.shape), mask, test.reshape(grid.shape), coverages)
+            # The best any surface could do with as many cells: the test period's own top.
+            best = hit_rates(test.reshape(grid.shape), mask, test.reshape(grid.shape), coverages)
             # Dispersion where it matters: the top 5% of cells (patrol areas lie there).
             top = top_cells(pred.reshape(grid.shape), mask, 0.05)
             mu = pred[top] * (last - s)
@@ -566,6 +570,10 @@ def fit_risk(
                     "origin": months[s],
                     "test_months": f"{months[s + 1]}..{months[last]}",
                     **{f"hit_{round(c * 100)}": h for c, h in zip(coverages, hits, strict=True)},
+                    **{
+                        f"pei_{round(c * 100)}": h / b if b > 0 else np.nan
+                        for c, h, b in zip(coverages, hits, best, strict=True)
+                    },
                     "score": float(np.nanmean(hits)),
                 }
             )

@@ -31,6 +31,7 @@ from render.map import MapLayers, build_map
 
 __all__ = [
     "RiskCells",
+    "method_accuracy",
     "patrol_accuracy",
     "MAIN_MAP_HEIGHT",
     "PROFILE_KEY",
@@ -286,20 +287,61 @@ def patrol_accuracy(hs: HotspotResult) -> None:
     v = hs.risk.validation
     chosen = v[v["chosen"]] if "chosen" in v.columns else v
     parts = []
-    for col, cov in (("hit_1", 1), ("hit_5", 5), ("hit_10", 10)):
+    for cov in (1, 5, 10):
+        col, pei_col = f"hit_{cov}", f"pei_{cov}"
         if col in chosen.columns and len(chosen):
             hit = float(chosen[col].mean())
+            pei = float(chosen[pei_col].mean()) if pei_col in chosen.columns else float("nan")
             parts.append(
                 f"the top {cov}% of the area held {hit:.0%} of the following months' "
-                f"incidents (PAI {hit / (cov / 100):.1f})"
+                f"incidents (PAI {hit / (cov / 100):.1f}"
+                + (f", PEI {pei:.2f}" if pei == pei else "")
+                + ")"
             )
     if parts:
         st.caption(
             f"How far to trust it: scored by rolling origin on the loaded months "
             f"({chosen['origin'].nunique() if 'origin' in chosen else len(chosen)} splits, each fitted on "
             f"the months before and scored on the months after), {'; '.join(parts)}. "
-            f"Model {hs.risk.model}, neighbours within {hs.risk.bandwidth_m:.0f} m."
+            f"Model {hs.risk.model}, neighbours within {hs.risk.bandwidth_m:.0f} m. PAI is the "
+            "hit rate over the area's share; PEI the hit rate over the best any map could "
+            "reach with as much area (1 = as good as knowing the future)."
         )
+
+
+def _rolling_method(f: Filters) -> str:
+    """The rolling-origin name of the sidebar's method."""
+    if f.method == "kde":
+        return "kde auto" if f.bandwidth_m == "auto" else f"kde {float(f.bandwidth_m):.0f} m"
+    return f.method
+
+
+def method_accuracy(ds: Dataset, f: Filters) -> None:
+    """How far to trust KDE, DBSCAN or Gi*: scored on request on months it did not see."""
+    if not st.toggle(
+        f"Measure how well {METHOD_LABELS[f.method].split(':')[0]} predicts the following months",
+        key="measure_method",
+        help="Rolling origin on the months chosen: fitted on the months before each origin "
+        "and scored on the three after it (several splits). Takes a few seconds.",
+    ):
+        return
+    try:
+        summ = state.method_accuracy(ds, f.types, f.month_from, f.month_to, _rolling_method(f))
+    except InputError as exc:
+        state.show_input_error("Accuracy not measured", exc)
+        return
+    parts = [
+        f"cells over {r.area_share:.1%} of the area held {r.hit_rate:.0%} of the following "
+        f"months' incidents (PAI {r.pai:.1f}, PEI {r.pei:.2f})"
+        for r in summ.itertuples()
+        if r.hit_rate == r.hit_rate
+    ]
+    st.caption(
+        f"How far to trust it: scored by rolling origin on the months chosen "
+        f"({int(summ['splits'].max())} splits, each fitted on the months before and scored "
+        f"on the months after): {'; '.join(parts)}. The patrol areas' own figures are "
+        "shown when Patrol areas is the method."
+    )
 
 
 def render(ds: Dataset, f: Filters) -> None:
@@ -330,6 +372,8 @@ def render(ds: Dataset, f: Filters) -> None:
         st.caption(" ".join(hs.notes))
     if hs is not None and hs.risk is not None:
         patrol_accuracy(hs)
+    elif hs is not None:
+        method_accuracy(ds, f)
     drill.hotspot_drill(typed, layers.hotspots, key="map_drill")
 
     areas = layers.areas if layers.areas is not None else state.level_areas(f.level)

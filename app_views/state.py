@@ -25,6 +25,7 @@ import streamlit as st
 from analysis.hotspots import HotspotResult, detect_hotspots
 from analysis.kde import DensitySurface, kde_surface
 from analysis.rates import area_rates, filter_incidents
+from analysis.rolling import rolling_evaluation
 from geo.boundaries import load_layer
 from geo.errors import InputError
 from geo.io import LoadResult, load_incidents
@@ -640,6 +641,50 @@ def _hotspots(
         # The other crime types of the same months are inputs of the risk surface.
         kwargs["history"] = filtered(_ds, (), month_from, month_to)
     return detect_hotspots(filtered(_ds, types, month_from, month_to), study_area(), **kwargs)
+
+
+@st.cache_data(
+    max_entries=16, ttl=RESULTS_TTL, show_spinner="Scoring the method on the loaded months\u2026"
+)
+def _method_accuracy(
+    _ds: Dataset,
+    cache_key: str,  # noqa: ARG001 - keys the cache for the unhashed frames
+    types: tuple[str, ...],
+    month_from: str,
+    month_to: str,
+    method: str,
+) -> pd.DataFrame:
+    return rolling_evaluation(
+        filtered(_ds, (), month_from, month_to),
+        types=types,
+        study_area=study_area().geometry,
+        methods=(method,),
+    ).summary
+
+
+def method_accuracy(
+    ds: Dataset, types: tuple[str, ...], month_from: str, month_to: str, method: str
+) -> pd.DataFrame:
+    """Rolling-origin accuracy of one method on the chosen months (cached).
+
+    Parameters
+    ----------
+    ds
+        The loaded data.
+    types
+        The chosen crime types.
+    month_from, month_to
+        The months whose splits are scored (each fitted on the months before its origin
+        and scored on the three after).
+    method
+        A method of :data:`analysis.rolling.ROLLING_METHODS` (or ``kde N m``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        :attr:`analysis.rolling.RollingResult.summary`: one row per coverage.
+    """
+    return _method_accuracy(ds, results_key(ds), tuple(types), month_from, month_to, method)
 
 
 DISPLAY_BANDWIDTH_M = 150.0

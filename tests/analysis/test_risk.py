@@ -72,6 +72,12 @@ def test_the_bandwidth_weights_and_validation_are_reported(surface):
     v = surface.validation
     assert v["chosen"].any()
     assert {"hit_1", "hit_5", "hit_10", "score", "origin", "test_months"} <= set(v.columns)
+    # PEI: the hit rate over the best any surface could do with as many cells, so at
+    # most 1, and never below the hit rate (the best is at most 1).
+    for c in (1, 5, 10):
+        pei = v[f"pei_{c}"].dropna()
+        assert len(pei) and (pei <= 1 + 1e-12).all() and (pei >= 0).all()
+        assert (pei >= v.loc[pei.index, f"hit_{c}"] - 1e-12).all()
 
 
 def test_validation_scores_only_months_after_each_origin_and_within_the_loaded_ones(surface):

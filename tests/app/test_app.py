@@ -360,3 +360,22 @@ def test_a_csp_log_with_times_loads_through_the_mapping_form_and_shows_peak_hour
     assert {"Peak days", "Peak hours"} <= set(plan.columns)
     assert plan["Peak days"].iloc[0].startswith("Fri")
     assert "20:00-21:00" in plan["Peak hours"].iloc[0]
+
+
+def test_kde_accuracy_is_measured_on_request_with_hit_rate_pai_and_pei(monkeypatch):
+    # The 15 Hampshire months: enough for rolling-origin splits.
+    monkeypatch.setenv("HOTSPOTS_DATASET", "hampshire")
+    at = run_app(method="kde")
+    assert not any("How far to trust it" in c.value for c in at.caption)
+    at.toggle(key="measure_method").set_value(True)
+    rerun(at)
+    found = [c.value for c in at.caption if "How far to trust it" in c.value]
+    assert len(found) == 1, [c.value for c in at.caption]
+    assert found[0].count("PEI") == 3 and "splits" in found[0]
+
+
+def test_too_few_months_say_why_the_accuracy_is_not_measured():
+    # The test data's longest run is four months: too few for a split.
+    at = run_app(method="kde", measure_method=True)
+    assert not any("How far to trust it" in c.value for c in at.caption)
+    assert any("Accuracy not measured" in e.value for e in [*at.error, *at.warning])
