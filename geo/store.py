@@ -1038,10 +1038,10 @@ def _validate(con: duckdb.DuckDBPyConnection) -> int:
 
 def _keys(con: duckdb.DuckDBPyConnection, files: dict[int, _File]) -> pd.DataFrame:
     """Give every row a partition: its own valid force-month, else its file's commonest."""
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE fk AS
+    con.execute("""CREATE OR REPLACE TEMP TABLE fk AS
       SELECT fid, arg_max(month, n) AS fmonth, arg_max(force, n) AS fforce FROM (
         SELECT fid, month, force, count(*) AS n FROM v
-        WHERE regexp_full_match(month, '{_MONTH_RE}') AND force <> ''
+        WHERE month_reason = '' AND force <> ''
         GROUP BY ALL) GROUP BY fid""")
     names = pd.DataFrame(
         {
@@ -1053,11 +1053,11 @@ def _keys(con: duckdb.DuckDBPyConnection, files: dict[int, _File]) -> pd.DataFra
     con.register("names_df", names)
     con.execute("CREATE OR REPLACE TEMP TABLE fnames AS SELECT * FROM names_df")
     con.unregister("names_df")
-    con.execute(f"""CREATE OR REPLACE TEMP VIEW pk AS
+    con.execute("""CREATE OR REPLACE TEMP VIEW pk AS
       SELECT v.*,
-        CASE WHEN regexp_full_match(v.month, '{_MONTH_RE}') AND v.force <> ''
+        CASE WHEN v.month_reason = '' AND v.force <> ''
              THEN v.month ELSE coalesce(fk.fmonth, 'unknown') END AS pmonth,
-        CASE WHEN regexp_full_match(v.month, '{_MONTH_RE}') AND v.force <> ''
+        CASE WHEN v.month_reason = '' AND v.force <> ''
              THEN v.force ELSE coalesce(fk.fforce, fnames.fallback) END AS pforce,
         fnames.source_file
       FROM v LEFT JOIN fk USING (fid) LEFT JOIN fnames USING (fid)""")
