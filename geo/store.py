@@ -800,13 +800,16 @@ WITH s AS (
     {location} AS location, {lsoa_name} AS lsoa_name, {outcome} AS outcome,
     {context} AS context, {lon} AS lo, {lat} AS la
   FROM staged
-), n AS (
+), p AS (
   SELECT *,
     lo = '' AS lo_e, la = '' AS la_e,
-    regexp_matches(lo, $plain) AS lo_p, regexp_matches(la, $plain) AS la_p,
-    TRY_CAST(CASE WHEN regexp_matches(lo, $plain) THEN lo END AS DOUBLE) AS lon0,
-    TRY_CAST(CASE WHEN regexp_matches(la, $plain) THEN la END AS DOUBLE) AS lat0
+    regexp_matches(lo, $plain) AS lo_p, regexp_matches(la, $plain) AS la_p
   FROM s
+), n AS (
+  SELECT *,
+    TRY_CAST(CASE WHEN lo_p THEN lo END AS DOUBLE) AS lon0,
+    TRY_CAST(CASE WHEN la_p THEN la END AS DOUBLE) AS lat0
+  FROM p
 ), c AS (
   SELECT *,
     (NOT lo_e AND NOT lo_p) OR (NOT la_e AND NOT la_p)
