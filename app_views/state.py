@@ -11,10 +11,12 @@ cache key, so a file's stamp is always passed under a plain name.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import os
 import re
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,7 +46,7 @@ from geo.paths import (
 )
 from geo.places import load_gazetteer, load_schools, load_stations, load_venues
 from geo.published import load_review_tables
-from geo.store_query import area_lookup, load_from_store, national_study_area
+from geo.store_query import area_lookup, load_from_store, national_study_area, warm_national
 from geo.study_area import EASTLEIGH, DataFiles, StudyArea, load_study_area
 
 __all__ = [
@@ -147,6 +149,20 @@ def _national_choices(stamp: tuple[str, float]) -> dict[str, str]:  # noqa: ARG0
     return out
 
 
+def _warm_quietly() -> None:
+    # A failure here is reported where the tables are used, with its fix.
+    with contextlib.suppress(Exception):
+        warm_national()
+
+
+@st.cache_resource(max_entries=1)
+def _warm_national(stamp: tuple[str, float]) -> threading.Thread:  # noqa: ARG001 - keys the cache
+    """Start building the national tables in the background, once per process."""
+    thread = threading.Thread(target=_warm_quietly, name="warm-national", daemon=True)
+    thread.start()
+    return thread
+
+
 def area_choices() -> dict[str, str]:
     """The areas to pick, code -> label.
 
@@ -156,6 +172,7 @@ def area_choices() -> dict[str, str]:
     hampshire = _area_choices(file_stamp(HAMPSHIRE_GPKG))
     if store_dir() is None:
         return hampshire
+    _warm_national(file_stamp(NATIONAL_DIR))
     try:
         national = _national_choices(file_stamp(NATIONAL_DIR))
     except (InputError, OSError) as exc:  # no national files: the Hampshire areas only

@@ -55,6 +55,7 @@ __all__ = [
     "national_study_area",
     "store_incidents",
     "store_rejects",
+    "warm_national",
 ]
 
 LEVELS = ("district", "csp", "force")
@@ -153,23 +154,21 @@ def _lookup_all(files: NationalFiles) -> pd.DataFrame:
         one[["LAD19CD", "CSP19CD", "CSP19NM", "PFA19CD", "PFA19NM"]], on="LAD19CD", how="left"
     )
     multi = csp.groupby("LAD19CD").filter(lambda g: len(g) > 1)
+    cols = ["CSP19CD", "CSP19NM", "PFA19CD", "PFA19NM"]
     for lad, g in multi.groupby("LAD19CD"):
         rows = lk.index[lk["LAD19CD"] == lad]
-        names = lk.loc[rows, "LSOA11NM"]
-        taken = {c: names.str.startswith(c + " ") for c in g["CSP19NM"]}
+        names = lk.loc[rows, "LSOA11NM"].astype(str)
+        taken = {c: names.str.startswith(c + " ").to_numpy() for c in g["CSP19NM"]}
         rest = [c for c, m in taken.items() if not m.any()]
-        for r, name in zip(rows, names, strict=True):
-            pick = next(
-                (c for c in g["CSP19NM"] if name.startswith(c + " ")),
-                rest[0] if rest else g["CSP19NM"].iloc[0],
-            )
-            row = g[g["CSP19NM"] == pick].iloc[0]
-            lk.loc[r, ["CSP19CD", "CSP19NM", "PFA19CD", "PFA19NM"]] = (
-                row["CSP19CD"],
-                row["CSP19NM"],
-                row["PFA19CD"],
-                row["PFA19NM"],
-            )
+        pick = np.full(len(rows), rest[0] if rest else g["CSP19NM"].iloc[0], dtype=object)
+        for c in reversed(list(g["CSP19NM"])):  # the first CSP a name starts with wins
+            pick[taken[c]] = c
+        by_name = g.drop_duplicates("CSP19NM").set_index("CSP19NM")
+        lk.loc[rows, cols] = (
+            by_name.loc[pick, ["CSP19CD", "PFA19CD", "PFA19NM"]]
+            .assign(CSP19NM=pick)[cols]
+            .to_numpy()
+        )
     return lk.rename(
         columns={
             "LSOA11CD": "lsoa_code",
@@ -317,6 +316,24 @@ def covered_months(store: str | Path, level: str, files: NationalFiles | None = 
                 months |= m
         out[code] = months
     return out
+
+
+def warm_national(files: NationalFiles | None = None) -> None:
+    """Read the national files and derive their tables now, once per process.
+
+    The area lookup and the LSOA 2021 table (residents, land area, the LSOA 2011 each is
+    carried to) take a few seconds to build from the national files and are cached for
+    the process; an app on a store builds them in the background at start, so that the
+    first area a user picks does not wait for them.
+
+    Parameters
+    ----------
+    files
+        The national files (the shared ones by default).
+    """
+    f = _files(files)
+    _lookup_all(f)
+    _lsoa21_table(f)
 
 
 def area_populations(level: str, files: NationalFiles | None = None) -> pd.DataFrame:
