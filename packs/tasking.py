@@ -107,7 +107,8 @@ def tasking_pack(
         KDE bandwidth in metres, or ``auto``: chosen by cross-validation across the
         loaded months up to this month, and used for both months compared.
     top_n
-        Hotspots printed in the change table and the patrol list (the CSV holds all).
+        Hotspots printed in the change table and the patrol list, and three times as
+        many emerging hot spot bins (the CSV holds all).
     alpha
         Significance level of the change tests.
 
@@ -609,7 +610,6 @@ def _emerging_table(
         )["count"].to_numpy()
     bins = cells["class"].value_counts()
     present = [c for c in EMERGING_CLASSES if c in bins.index]
-    shown = 3 * top_n
     notes = [
         f"Months used: {months_in_words(run)} ({len(run)} consecutive months ending this "
         f"month; at most {_EMERGING_MAX_MONTHS}). Each 200 m bin with an incident in "
@@ -630,12 +630,8 @@ def _emerging_table(
             if "no pattern detected" in bins.index
             else []
         ),
-        (
-            f"One row per hot spot bin, by pattern and then incidents; the first {shown} are "
-            f"printed, the CSV holds all {len(frame)}."
-            if len(frame) > shown
-            else "One row per hot spot bin, by pattern and then incidents."
-        )
+        "One row per hot spot bin, by pattern (in the order above) and then incidents; the "
+        "map draws every hot and cold spot bin."
         if len(frame)
         else "No bin is a hot spot in these months.",
         "'trend_z': Mann-Kendall z of the bin's monthly Gi* z-scores (above 0: more "
@@ -650,5 +646,5 @@ def _emerging_table(
         notes,
         "hotspots",
         layers={"emerging": layer},
-        show_rows=shown,
+        show_rows=3 * top_n,
     )
