@@ -256,8 +256,12 @@ def _emerging(
     return emerging_hotspots(inc, study_area=state.core_area().geometry, months=months)
 
 
-def _emerging_section(ds: Dataset, f: Filters) -> None:
-    """Emerging hot spots over the chosen months: a space-time cube of 200 m bins."""
+def _emerging_section(ds: Dataset, f: Filters, *, maps: bool = True) -> None:
+    """Emerging hot spots over the chosen months: a space-time cube of 200 m bins.
+
+    The summary by class, then (when ``maps``) the bins drawn by class, then the hot
+    spot bins one by one.
+    """
     st.subheader("Emerging hot spots")
     months = [m for m in ds.months if f.month_from <= m <= f.month_to]
     run = max(contiguous_runs(months), key=len) if months else []
@@ -287,6 +291,19 @@ def _emerging_section(ds: Dataset, f: Filters) -> None:
         width="stretch",
         column_config={"share of incidents": st.column_config.NumberColumn(format="%.1f%%")},
     )
+    cells = res.cells[res.cells["class"] != "no pattern detected"]
+    if maps and len(cells):
+        map_view.show_map(
+            MapLayers(
+                borough=state.borough(),
+                outlines=state.level_areas(f.level)[["name", "geometry"]],
+                emerging=cells,
+                labels=map_view.place_labels(),
+            ),
+            f,
+            key="emerging_map",
+            height=map_view.VIEW_MAP_HEIGHT,
+        )
     hot = res.cells[res.cells["class"].str.contains("hot", case=False)]
     if len(hot):
         names = (

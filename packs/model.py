@@ -105,8 +105,8 @@ class Table:
     chart
         A chart to draw from ``frame``, if any.
     layers
-        Map layers in EPSG:27700 (``hotspots``, ``change``, ``reference``, ``venues``),
-        with withheld counts already replaced; None for no map.
+        Map layers in EPSG:27700 (``hotspots``, ``change``, ``emerging``, ``reference``,
+        ``venues``), with withheld counts already replaced; None for no map.
     show_rows
         Rows to print (the first ones); None for all. The CSV always holds every row.
     total_row

@@ -2,8 +2,9 @@
 
 :func:`tasking_pack` compares this month with the last and with the same month a year
 before, by type, local area and ward, with an exact test of each change; lists the wards
-above the borough's rate; classes this month's hotspots against last month's; and gives
-the patrol list. Also importable from :mod:`packs`.
+above the borough's rate; classes this month's hotspots against last month's; gives
+the patrol list; and classes 200 m bins as emerging hot and cold spots over the
+consecutive months up to this one. Also importable from :mod:`packs`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,10 @@ import pandas as pd
 from scipy import stats
 
 from analysis.change import classify_change
+from analysis.emerging import EMERGING_CLASSES, emerging_hotspots
 from analysis.hotspots import detect_hotspots
+from analysis.naming import names_for
+from analysis.periods import contiguous_runs
 from analysis.rates import area_rates, filter_incidents
 from geo.errors import InputError
 from geo.schema import ASB
@@ -31,6 +35,7 @@ from packs.tables import (
     computed_note,
     month_name,
     month_range,
+    months_in_words,
     parse_period,
     percent_change,
     population,
@@ -78,8 +83,10 @@ def tasking_pack(
     data holds them; the pack says when it does not), by crime type, local area and
     ward, with the exact test of whether each change is more than noise; the wards
     above the borough's rate per 1,000; the hotspots of this month classed new,
-    persistent, intensifying, diminishing or gone against last month's; and the patrol
-    list with streets.
+    persistent, intensifying, diminishing or gone against last month's; the patrol
+    list with streets; and the emerging hot spots (ArcGIS Pro's classes of 200 m bins)
+    over the consecutive loaded months ending this month (at most 12, at least 4; with
+    fewer the pack's notes say why there is no such table).
 
     Parameters
     ----------
@@ -100,7 +107,8 @@ def tasking_pack(
         KDE bandwidth in metres, or ``auto``: chosen by cross-validation across the
         loaded months up to this month, and used for both months compared.
     top_n
-        Hotspots printed in the change table and the patrol list (the CSV holds all).
+        Hotspots printed in the change table and the patrol list, and three times as
+        many emerging hot spot bins (the CSV holds all).
     alpha
         Significance level of the change tests.
 
@@ -145,7 +153,7 @@ def tasking_pack(
             else f" The same month a year before ({month_name(year_before)}) is not "
             "in the loaded data, so there is no year-on-year comparison."
         ),
-        f"Area tables, hotspots and the patrol list: {what}.",
+        f"Area tables, hotspots, the patrol list and emerging hot spots: {what}.",
         *suppression_note(threshold),
     ]
     tables: list[Table] = []
@@ -341,6 +349,17 @@ def tasking_pack(
         bandwidth_m=bandwidth_m,
         top_n=top_n,
     )
+    run = contiguous_runs([m for m in present if m <= this])[-1][-_EMERGING_MAX_MONTHS:]
+    if len(run) >= _EMERGING_MIN_MONTHS:
+        tables.append(
+            _emerging_table(inc, run, area=area, types=types, threshold=threshold, top_n=top_n)
+        )
+    else:
+        pack_notes.append(
+            f"No emerging hot spots: they need at least {_EMERGING_MIN_MONTHS} consecutive "
+            f"months ending {month_name(this)}, and the data holds {len(run)} "
+            f"({months_in_words(run)})."
+        )
     title = f"District Tasking and Priority pack, {month_name(this)}"
     return Pack(
         "tasking", title, (first, this), tables, pack_notes, threshold, basemap=basemap_for(area)
@@ -523,3 +542,109 @@ def _tasking_hotspots(
         )
     )
     return tables
+
+
+_EMERGING_MIN_MONTHS = 4
+_EMERGING_MAX_MONTHS = 12
+
+# What each pattern means, in plain words ({k}: hot or cold, {o}: the opposite).
+_PATTERN_MEANINGS = {
+    "new": "a {k} spot this month for the first time in these months",
+    "consecutive": (
+        "a {k} spot for two or more months in a row up to this month, and never before that run"
+    ),
+    "intensifying": (
+        "a {k} spot in at least 90% of the months, this month included, and getting more intense"
+    ),
+    "persistent": (
+        "a {k} spot in at least 90% of the months, this month included, with no clear trend"
+    ),
+    "diminishing": (
+        "a {k} spot in at least 90% of the months, this month included, but getting less intense"
+    ),
+    "sporadic": "a {k} spot this month and on and off before, never a {o} spot",
+    "oscillating": "a {k} spot this month that was a {o} spot in an earlier month",
+    "historical": "a {k} spot in at least 90% of the months, but not this month",
+}
+
+
+def _meaning(klass: str) -> str:
+    """Plain-language meaning of an emerging hot spot class."""
+    pattern, kind, _ = klass.split(" ")
+    return _PATTERN_MEANINGS[pattern].format(k=kind, o="cold" if kind == "hot" else "hot")
+
+
+def _emerging_table(
+    inc: gpd.GeoDataFrame,
+    run: list[str],
+    *,
+    area: StudyArea,
+    types: list[str] | None,
+    threshold: int | None,
+    top_n: int,
+) -> Table:
+    """Emerging hot spots over ``run`` (consecutive months ending this month)."""
+    sub = filter_incidents(inc, types=types, month_from=run[0], month_to=run[-1])
+    res = emerging_hotspots(sub, study_area=area.geometry, months=run)
+    cells = res.cells
+    order = {c: i for i, c in enumerate(EMERGING_CLASSES)}
+    hot = cells[cells["class"].str.endswith(" hot spot")].copy()
+    hot["order"] = hot["class"].map(order)
+    hot = hot.sort_values(["order", "count"], ascending=[True, False], kind="stable")
+    frame = pd.DataFrame({"class": hot["class"].to_numpy()})
+    if area.gazetteer is not None and len(area.gazetteer) and len(hot):
+        centres = gpd.GeoDataFrame(geometry=hot.geometry.centroid, crs=hot.crs)
+        frame["place"] = names_for(centres, area.gazetteer).to_numpy()
+    frame["incidents"] = hot["count"].astype(int).to_numpy()
+    frame["hot_months"] = hot["hot_months"].astype(int).to_numpy()
+    frame["trend_z"] = hot["trend_z"].round(2).to_numpy()
+    drawn = cells["class"] != "no pattern detected"
+    layer = cells.loc[drawn, ["class", "count", "hot_months", "cold_months", "trend_z", "geometry"]]
+    layer = layer.reset_index(drop=True)
+    if threshold:
+        frame = suppress_small(frame, count_cols=["incidents"], threshold=threshold)
+        layer["count"] = suppress_small(
+            pd.DataFrame({"count": layer["count"].astype(int)}),
+            count_cols=["count"],
+            threshold=threshold,
+        )["count"].to_numpy()
+    bins = cells["class"].value_counts()
+    present = [c for c in EMERGING_CLASSES if c in bins.index]
+    notes = [
+        f"Months used: {months_in_words(run)} ({len(run)} consecutive months ending this "
+        f"month; at most {_EMERGING_MAX_MONTHS}). Each 200 m bin with an incident in "
+        "those months is classed by the pattern of its monthly hot and cold spots.",
+        "A bin is a hot (cold) spot in a month when it and the bins within 400 m, that "
+        "month and the month before, hold significantly more (fewer) incidents than the "
+        "average bin.",
+        *(
+            f"{c.capitalize()} ({int(bins[c])} bin{'s' * (int(bins[c]) != 1)}): {_meaning(c)}."
+            for c in present
+            if c != "no pattern detected"
+        ),
+        *(
+            [
+                f"No pattern detected: {int(bins['no pattern detected'])} bins with "
+                "incidents but none of these patterns (not listed, not drawn)."
+            ]
+            if "no pattern detected" in bins.index
+            else []
+        ),
+        "One row per hot spot bin, by pattern (in the order above) and then incidents; the "
+        "map draws every hot and cold spot bin."
+        if len(frame)
+        else "No bin is a hot spot in these months.",
+        "'trend_z': Mann-Kendall z of the bin's monthly Gi* z-scores (above 0: more "
+        "clustered over time).",
+        tidy_note(res.description),
+    ]
+    return Table(
+        "emerging",
+        f"Emerging hot spots, {months_in_words(run)}",
+        frame,
+        computed_note(run),
+        notes,
+        "hotspots",
+        layers={"emerging": layer},
+        show_rows=3 * top_n,
+    )

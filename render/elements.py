@@ -50,6 +50,7 @@ LAYER_NAMES = {
     "density": "Density",
     "hotspots": "Hotspots",
     "change": "Hotspot change",
+    "emerging": "Emerging hot spots",
     "points": "Incidents",
     "venues": "Diversion venues",
     "schools": "Schools",

@@ -3,7 +3,8 @@
 Each ``add_*`` function draws one :class:`render.model.MapLayers` field into its own
 layer group: the borough outline, area outlines, the choropleth with its legend, the
 density overlay, hotspots (coloured by method), hotspot change (coloured by
-:data:`CHANGE_COLOURS`), diversion venues with their reach rings, schools, stations,
+:data:`CHANGE_COLOURS`), emerging hot spot bins (coloured by :data:`EMERGING_COLOURS`),
+diversion venues with their reach rings, schools, stations,
 place labels and area names. Every string from data is escaped before it reaches the
 page. :func:`render.map.build_map` calls them.
 """
@@ -19,9 +20,16 @@ import pandas as pd
 import shapely
 import shapely.ops
 
+from analysis.emerging import EMERGING_CLASSES
 from geo.crs import BNG
 from geo.errors import InputError
-from render.colours import CHANGE_COLOURS, CHANGE_STATUSES, DENSITY_ANCHORS, NO_DATA_COLOUR
+from render.colours import (
+    CHANGE_COLOURS,
+    CHANGE_STATUSES,
+    DENSITY_ANCHORS,
+    EMERGING_COLOURS,
+    NO_DATA_COLOUR,
+)
 from render.elements import (
     LAYER_NAMES,
     HtmlControl,
@@ -48,6 +56,7 @@ __all__ = [
     "add_borough",
     "add_change",
     "add_density",
+    "add_emerging",
     "add_hotspots",
     "add_labels",
     "add_named_points",
@@ -465,6 +474,87 @@ def add_change(m: folium.Map, change: gpd.GeoDataFrame) -> None:
     counts = gdf["status"].value_counts()
     rows = [(CHANGE_COLOURS[s], s, f"({int(counts.get(s, 0))})") for s in CHANGE_STATUSES]
     HtmlControl(legend_html("Hotspot change", rows), kind="change").add_to(m)
+
+
+def _fmt_z(value: object) -> str:
+    if value is None or pd.isna(value):
+        return "\u2013"
+    return f"{float(value):+.2f}"  # type: ignore[arg-type]
+
+
+# (column, label, formatter) of the emerging hot spot tooltips; a column the frame lacks
+# is left out. ``count`` may hold a withheld marker (text), which fmt_number escapes.
+_EMERGING_FIELDS = (
+    ("class", "Pattern", _fmt_text),
+    ("count", "Incidents", _fmt_int),
+    ("hot_months", "Months hot", _fmt_int),
+    ("cold_months", "Months cold", _fmt_int),
+    ("trend_z", "Trend z", _fmt_z),
+)
+
+_NO_PATTERN = "no pattern detected"
+
+
+def add_emerging(m: folium.Map, emerging: gpd.GeoDataFrame) -> None:
+    """Draw emerging hot spot bins coloured by :data:`EMERGING_COLOURS`, with a legend.
+
+    Bins with "no pattern detected" are not drawn. The legend lists the classes drawn,
+    hot first, each with its number of bins.
+
+    Parameters
+    ----------
+    m : folium.Map
+        The map.
+    emerging : geopandas.GeoDataFrame
+        Bins with ``class`` (one of :data:`analysis.emerging.EMERGING_CLASSES`) and
+        optionally ``count``, ``hot_months``, ``cold_months``, ``trend_z``.
+
+    Raises
+    ------
+    InputError
+        If the frame is not in EPSG:27700, has no ``class`` or a class is not known.
+    """
+    check_frame(emerging, "layers.emerging", ["class"])
+    gdf = clean_polygons(emerging).reset_index(drop=True)
+    gdf["class"] = gdf["class"].astype(str).str.strip().str.lower()
+    unknown = sorted(set(gdf["class"]) - set(EMERGING_CLASSES))
+    if unknown:
+        msg = (
+            f"layers.emerging: column 'class' values {unknown} are not known; "
+            f"use {list(EMERGING_CLASSES)}."
+        )
+        raise InputError(msg)
+    gdf = gdf[gdf["class"] != _NO_PATTERN].reset_index(drop=True)
+    props, fields, aliases = _field_props(gdf, _EMERGING_FIELDS)
+    for prop, klass in zip(props, gdf["class"], strict=True):
+        prop["colour"] = EMERGING_COLOURS[klass]
+    group = layer_group(m, "emerging")
+    if props:
+        folium.GeoJson(
+            geojson_features(gdf, props),
+            style_function=lambda f: {
+                "stroke": False,
+                "fillColor": f["properties"]["colour"],
+                "fillOpacity": 0.6,
+            },
+            highlight_function=lambda _f: {
+                "stroke": True,
+                "color": "#222222",
+                "weight": 2,
+                "fillOpacity": 0.8,
+            },
+            tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, sticky=True),
+        ).add_to(group)
+    counts = gdf["class"].value_counts()
+    rows = [
+        (EMERGING_COLOURS[c], c, f"({int(counts[c])} bin{'s' * (int(counts[c]) != 1)})")
+        for c in EMERGING_COLOURS
+        if c in counts.index
+    ]
+    legend = legend_html("Emerging hot spots", rows, opacity=0.6)
+    if not rows:
+        legend += '<div class="eh-n">no hot or cold spot</div>'
+    HtmlControl(legend, kind="emerging").add_to(m)
 
 
 def _plain(value: object) -> object:

@@ -57,7 +57,7 @@ import numpy as np
 from geo.crs import BNG, WGS84
 from geo.errors import InputError
 from render.cluster import add_points, cluster_cell_sizes, point_xy
-from render.colours import CHANGE_COLOURS, CHANGE_STATUSES
+from render.colours import CHANGE_COLOURS, CHANGE_STATUSES, EMERGING_COLOURS
 from render.elements import (
     LAYER_NAMES,
     Attribution,
@@ -77,6 +77,7 @@ from render.layers import (
     add_borough,
     add_change,
     add_density,
+    add_emerging,
     add_hotspots,
     add_labels,
     add_named_points,
@@ -97,12 +98,14 @@ from render.streets import add_streets, add_walk_catchment
 __all__ = [
     "CHANGE_COLOURS",
     "CHANGE_STATUSES",
+    "EMERGING_COLOURS",
     "LAYER_NAMES",
     "Classification",
     "DensityGrid",
     "DensityImage",
     "DensitySurfaceLike",
     "MapLayers",
+    "add_emerging",
     "build_map",
     "classify",
     "cluster_cell_sizes",
@@ -322,7 +325,17 @@ def _one_legend(m: folium.Map, layers: MapLayers) -> None:
     sections += _symbol_rows(layers)
     if not sections:
         return
-    order = ["areas", "density", "hotspots", "ranks", "change", "venues", "incidents", "places"]
+    order = [
+        "areas",
+        "density",
+        "hotspots",
+        "ranks",
+        "change",
+        "emerging",
+        "venues",
+        "incidents",
+        "places",
+    ]
     sections.sort(key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order))
     body = "".join(
         f'<div class="eh-legend-section eh-legend-{kind}">{html}</div>' for kind, html in sections
@@ -386,6 +399,7 @@ def build_map(
         layers.areas,
         layers.hotspots,
         layers.change,
+        layers.emerging,
         layers.venues,
         layers.schools,
         layers.stations,
@@ -397,6 +411,7 @@ def build_map(
         ("areas", layers.areas),
         ("hotspots", layers.hotspots),
         ("change", layers.change),
+        ("emerging", layers.emerging),
         ("venues", layers.venues),
         ("schools", layers.schools),
         ("stations", layers.stations),
@@ -444,6 +459,8 @@ def build_map(
         add_borough(m, layers.borough)
     if layers.change is not None:
         add_change(m, layers.change)
+    if layers.emerging is not None:
+        add_emerging(m, layers.emerging)
     if layers.hotspots is not None:
         add_hotspots(m, layers.hotspots)
     if layers.catchments is not None and len(layers.catchments):

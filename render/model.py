@@ -52,6 +52,13 @@ class MapLayers:
         Hotspot polygons with a ``status`` column (one of :data:`CHANGE_STATUSES`) and
         any of ``name``, ``count_before``, ``count_after``, ``change_pct``,
         ``p_value`` and the hotspot columns.
+    emerging
+        Emerging hot spot bins (as :attr:`analysis.emerging.EmergingResult.cells`) with
+        a ``class`` column (one of :data:`analysis.emerging.EMERGING_CLASSES`) and
+        optionally ``count`` (incidents, or a withheld marker), ``hot_months``,
+        ``cold_months`` and ``trend_z``; coloured by
+        :data:`render.colours.EMERGING_COLOURS`. Bins with "no pattern detected" are
+        not drawn.
     points
         Incident points: a GeoDataFrame, or a DataFrame with ``x``, ``y`` (metres);
         optional ``crime_type``, ``month``, ``location``.
@@ -94,6 +101,7 @@ class MapLayers:
     density_label: str = "Incident density"
     hotspots: gpd.GeoDataFrame | None = None
     change: gpd.GeoDataFrame | None = None
+    emerging: gpd.GeoDataFrame | None = None
     points: pd.DataFrame | None = None
     venues: gpd.GeoDataFrame | None = None
     venue_rings_m: tuple[float, ...] = field(default=(400.0, 800.0))

@@ -147,6 +147,7 @@ def _interactive_page(layers: dict[str, gpd.GeoDataFrame], basemap: BaseMap) -> 
         outlines=basemap.areas[["code", "name", "geometry"]],
         hotspots=layers.get("hotspots"),
         change=layers.get("change"),
+        emerging=layers.get("emerging"),
         venues=layers.get("venues"),
         labels=basemap.labels[["name", "geometry"]].copy(),
     )

@@ -2,8 +2,9 @@
 
 :func:`static_map_svg` draws the pack's :class:`packs.BaseMap` (area outlines, the
 outline of the study area, place names) with the table's layers (venues and their reach,
-the review's named hotspots, hotspot change in :data:`render.colours.CHANGE_COLOURS`,
-ranked hotspots), a legend, a scale bar and a north arrow. It reads no file. Every
+the review's named hotspots, emerging hot spot bins in
+:data:`render.colours.EMERGING_COLOURS`, hotspot change in
+:data:`render.colours.CHANGE_COLOURS`, ranked hotspots), a legend, a scale bar and a north arrow. It reads no file. Every
 string from data is escaped here with :func:`render.html.esc`, so the SVG is returned as
 :class:`markupsafe.Markup`.
 """
@@ -19,7 +20,7 @@ import shapely
 from markupsafe import Markup
 
 from packs import BaseMap
-from render.colours import CHANGE_COLOURS
+from render.colours import CHANGE_COLOURS, EMERGING_COLOURS
 from render.html import esc
 
 __all__ = ["static_map_svg"]
@@ -64,7 +65,9 @@ def static_map_svg(
     ----------
     layers
         ``hotspots`` (ranked polygons), ``change`` (polygons with ``status``),
-        ``reference`` (the review's named places: reach circles with ``review_name``),
+        ``emerging`` (bins with ``class``, one of
+        :data:`analysis.emerging.EMERGING_CLASSES`; "no pattern detected" and unknown
+        classes are not drawn), ``reference`` (the review's named places: reach circles with ``review_name``),
         ``venues`` (points with ``name``, ``status``); all in EPSG:27700.
     basemap
         What the map is drawn on: the outline (its extent sets the view), the areas
@@ -142,6 +145,18 @@ def static_map_svg(
                 'stroke-width="1.6" stroke-dasharray="5 3"/>'
             )
         legend.append(("ring", "#0969da", "The review's named hotspots"))
+    emerging = layers.get("emerging")
+    if emerging is not None and len(emerging):
+        classes = emerging["class"].astype(str).str.strip().str.lower()
+        for klass, colour in EMERGING_COLOURS.items():
+            sub = emerging[(classes == klass).to_numpy()]
+            if not len(sub):
+                continue
+            # One path per class: bins that share an edge are filled once, with no seam.
+            d = "".join(_path(g, tx) for g in sub.geometry)
+            out.append(f'<path d="{d}" fill="{colour}" fill-opacity="0.6" stroke="none"/>')
+            n = len(sub)
+            legend.append(("box", colour, f"{klass} ({n} bin{'s' * (n != 1)})"))
     change = layers.get("change")
     if change is not None and len(change):
         for status, colour in CHANGE_COLOURS.items():

@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from analysis.emerging import emerging_hotspots
 from analysis.hotspots import detect_hotspots
 from analysis.periods import contiguous_runs, default_months, previous_period
 from analysis.rates import area_rates, filter_incidents
@@ -28,7 +29,9 @@ from app_views.uploads import safe_name
 from geo.paths import VENUES_PATH, shipped_incident_paths
 from geo.places import load_venues
 from geo.schema import ASB, LOCAL_AREAS
+from render.map import EMERGING_COLOURS
 from tests.areas import EASTLEIGH
+from tests.render.test_emerging_layer import legend_rows, legend_sections
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
 ASB_MONTHS = ("2017-02", "2017-05")  # the app's default: the longest run of months
@@ -216,6 +219,29 @@ def test_tasking_review_compares_this_period_with_the_previous_one(shipped_resul
     )
     assert statuses > 0
     assert len(map_scripts(at)) == 1
+
+
+def test_tasking_review_maps_the_emerging_hot_spots_of_the_sidebar_months(shipped_result):
+    # The sidebar opens on 2017-02..2017-05, four consecutive months: the emerging hot
+    # spots are classed over them and drawn (the latest month, 2022-02, has neither its
+    # month before nor its year before loaded, so the comparison draws no map).
+    at = run_app(view="Tasking review")
+    (script,) = map_scripts(at)
+    res = emerging_hotspots(
+        asb(shipped_result),
+        study_area=EASTLEIGH.geometry,
+        months=["2017-02", "2017-03", "2017-04", "2017-05"],
+    )
+    drawn = res.summary[res.summary["class"] != "no pattern detected"]
+    assert len(drawn) and "persistent hot spot" in set(drawn["class"])
+    for klass in drawn["class"]:
+        assert f'"colour": "{EMERGING_COLOURS[klass]}"' in script, klass
+    rows = legend_rows(legend_sections(script)["emerging"])
+    assert rows == [
+        f"{c} ({n} bin{'s' * (n != 1)})" for c, n in zip(drawn["class"], drawn["bins"], strict=True)
+    ]
+    summary = at.dataframe[0].value
+    assert list(summary["pattern"]) == list(res.summary["class"])
 
 
 def test_venue_siting_states_the_share_before_and_after_hedge_end(shipped_result):

@@ -162,6 +162,12 @@ def _all_layers(hostile: str = "Plain") -> MapLayers:
         crs=BNG,
     )
     change = hotspots.assign(status="new")
+    # An emerging hot spot bin whose (withheld) count is text from data.
+    emerging = gpd.GeoDataFrame(
+        {"class": ["persistent hot spot"], "count": [hostile], "hot_months": [4]},
+        geometry=[box(443_600, 115_200, 443_800, 115_400)],
+        crs=BNG,
+    )
     points = pd.DataFrame(
         {
             "x": [442_500.0, 442_500.0, 443_000.0],
@@ -190,6 +196,7 @@ def _all_layers(hostile: str = "Plain") -> MapLayers:
         density_label=hostile,
         hotspots=hotspots,
         change=change,
+        emerging=emerging,
         points=points,
         venues=venues,
         schools=schools,

@@ -23,6 +23,7 @@ import pytest
 import shapely
 
 from analysis.change import STATUSES
+from analysis.emerging import EMERGING_CLASSES
 from analysis.rates import area_rates, filter_incidents
 from cli import main
 from geo.crs import BNG
@@ -34,10 +35,12 @@ from packs import (
     Chart,
     Pack,
     Table,
+    computed_note,
     review_pack,
     tasking_pack,
 )
 from packs.maps import basemap_for
+from render.colours import EMERGING_COLOURS
 from render.leaflet_offline import remote_assets
 from render.report import write_report
 from tests.areas import EASTLEIGH, REVIEW_TABLES
@@ -222,14 +225,105 @@ def test_tasking_says_when_last_month_is_missing(incidents):
     assert change.frame.empty and "cannot be classed" in change.notes[0]
     with pytest.raises(InputError, match="not in the incident data"):
         tasking_pack("2018-05", incidents, area=EASTLEIGH)
+    # one month, not four consecutive ones: no emerging hot spots, and the notes say why
+    assert "emerging" not in [t.key for t in pack]
+    assert (
+        "No emerging hot spots: they need at least 4 consecutive months ending February 2022, "
+        "and the data holds 1 (February 2022)." in pack.notes
+    )
+
+
+def _located_asb(incidents, months):
+    asb = filter_incidents(incidents, types=[ASB])
+    return asb[asb["has_location"].to_numpy(bool) & asb["month"].isin(months)]
+
+
+def test_tasking_may_2017_classes_emerging_hot_spots_over_february_to_may(tasking, incidents):
+    t = tasking["emerging"]
+    months = ["2017-02", "2017-03", "2017-04", "2017-05"]
+    assert t.title == "Emerging hot spots, February 2017 to May 2017"
+    assert t.section == "hotspots" and t.source_note == computed_note(months)
+    assert t.notes[0].startswith("Months used: February 2017 to May 2017 (4 consecutive months")
+    layer = t.layers["emerging"]
+    assert len(layer) and "no pattern detected" not in set(layer["class"])
+    # Each drawn bin's count is the located ASB incidents inside its 200 m square in
+    # those four months, counted here from the points.
+    asb = _located_asb(incidents, months)
+    x, y = asb["x"].to_numpy(), asb["y"].to_numpy()
+    for geom, count in zip(layer.geometry, layer["count"], strict=True):
+        x0, y0, x1, y1 = geom.bounds
+        assert (x1 - x0, y1 - y0) == (200, 200)
+        assert count == int(((x >= x0) & (x < x1) & (y >= y0) & (y < y1)).sum())
+    # The table: one row per hot spot bin of the map, by class (hot first), then incidents.
+    frame = t.frame
+    hot = layer[layer["class"].str.endswith(" hot spot")]
+    assert list(frame.columns) == ["class", "place", "incidents", "hot_months", "trend_z"]
+    assert len(frame) == len(hot) > 0
+    assert sorted(frame["incidents"]) == sorted(hot["count"])
+    order = frame["class"].map(EMERGING_CLASSES.index)
+    assert order.is_monotonic_increasing
+    for _, rows in frame.groupby("class"):
+        assert rows["incidents"].is_monotonic_decreasing
+    # ArcGIS's definitions over four months: new = hot in May only; persistent = hot in
+    # at least 90% of months, so all four; consecutive = a run of two or three up to May.
+    by_class = frame.groupby("class")["hot_months"]
+    assert set(by_class.get_group("new hot spot")) == {1}
+    assert set(by_class.get_group("persistent hot spot")) == {4}
+    assert set(by_class.get_group("consecutive hot spot")) <= {2, 3}
+    # Every bin is named after the gazetteer, as the hotspots are.
+    names = set(EASTLEIGH.gazetteer["name"])
+    assert all(p.removeprefix("near ") in names for p in frame["place"])
+    # The notes say what each class present means, with its bins.
+    counts = layer["class"].value_counts()
+    for klass, n in counts.items():
+        line = next(x for x in t.notes if x.startswith(klass.capitalize() + " ("))
+        assert line.startswith(f"{klass.capitalize()} ({n} bin")
+    assert any(x.startswith("Persistent hot spot") and "no clear trend" in x for x in t.notes)
+
+
+def test_tasking_emerging_hot_spots_need_four_months_and_use_at_most_twelve(incidents):
+    april = tasking_pack("2017-04", incidents, bandwidth_m=100, area=EASTLEIGH)
+    assert "emerging" not in [t.key for t in april]
+    assert (
+        "No emerging hot spots: they need at least 4 consecutive months ending April 2017, "
+        "and the data holds 3 (February 2017 to April 2017)." in april.notes
+    )
+    # Sixteen consecutive months (the four of 2017 shifted back by 4, 8 and 12 months):
+    # the last twelve are used.
+    spring = incidents[incidents["month"].between("2017-02", "2017-05")]
+    copies = [
+        spring.assign(month=spring["month"].map(lambda m, k=k: str(pd.Period(m, freq="M") - 4 * k)))
+        for k in range(4)
+    ]
+    long = pd.concat(copies, ignore_index=True)
+    assert len(set(long["month"])) == 16
+    pack = tasking_pack("2017-05", long, bandwidth_m=100, area=EASTLEIGH)
+    t = pack["emerging"]
+    assert t.title == "Emerging hot spots, June 2016 to May 2017"
+    assert t.notes[0].startswith("Months used: June 2016 to May 2017 (12 consecutive months")
+    assert int(t.frame["hot_months"].max()) <= 12
 
 
 def test_suppressed_tasking_pack_withholds_small_counts_everywhere(suppressed):
-    counts = {"last_month", "this_month", "year_before", "count", "2017-03", "2017-04", "2017-05"}
+    counts = {
+        "last_month",
+        "this_month",
+        "year_before",
+        "count",
+        "incidents",
+        "2017-03",
+        "2017-04",
+        "2017-05",
+    }
     for t in suppressed:
         for col in counts & set(t.frame.columns):
             shown = [v for v in t.frame[col] if not isinstance(v, str)]
             assert not any(1 <= v <= 4 for v in shown), (t.key, col)
+    # the emerging hot spots: the table and the map's bins alike
+    emerging = suppressed["emerging"]
+    for counted in (emerging.frame["incidents"], emerging.layers["emerging"]["count"]):
+        assert (counted == "<5").any()
+        assert not any(1 <= v <= 4 for v in counted if not isinstance(v, str))
     wards = suppressed["wards"].frame
     withheld = wards["this_month"].map(lambda v: isinstance(v, str))
     assert withheld.any()
@@ -290,6 +384,27 @@ def test_no_remote_asset_in_any_page(which, request):
             assert pattern.search(page) is None, pattern.pattern
     assert "default-src 'none'" in html.unescape(pages[0].split("</head>")[0])
     assert pages[0].count("<svg") >= 3  # charts and static maps are drawn inline
+
+
+def test_the_tasking_report_maps_and_lists_the_emerging_hot_spots(tasking, tasking_files):
+    t = tasking["emerging"]
+    classes = set(t.layers["emerging"]["class"])
+    page = tasking_files.html.read_text(encoding="utf-8")
+    article = page.split('id="t-emerging"', 1)[1].split("</article>", 1)[0]
+    svg = article.split("<svg", 2)[-1]  # the static map (the last SVG of the article)
+    for klass in classes:
+        assert f'fill="{EMERGING_COLOURS[klass]}" fill-opacity="0.6" stroke="none"' in svg, klass
+    for klass in set(EMERGING_COLOURS) - classes:
+        assert EMERGING_COLOURS[klass] not in svg, klass
+    (srcdoc,) = re.findall(r'srcdoc="([^"]*)"', article)
+    interactive = html.unescape(srcdoc)
+    assert "eh-legend-emerging" in interactive and "Emerging hot spots" in interactive
+    # every hot spot bin in the CSV, the first 30 printed
+    (csv_path,) = [c for c in tasking_files.csvs if c.name.endswith("_emerging.csv")]
+    with csv_path.open(encoding="utf-8", newline="") as fh:
+        assert len(list(csv.DictReader(fh))) == len(t.frame) > 30
+    assert t.show_rows == 30
+    assert article.count("<tr") == 31  # the header and 30 rows
 
 
 class _Tags(HTMLParser):
@@ -379,6 +494,11 @@ def _hostile_pack() -> Pack:
         geometry=[shapely.Point(445516, 118757).buffer(400)],
         crs=BNG,
     )
+    emerging = gpd.GeoDataFrame(
+        {"class": ["new hot spot"], "count": [HOSTILE], "hot_months": [1]},
+        geometry=[shapely.box(445400, 118500, 445600, 118700)],
+        crs=BNG,
+    )
     frame = pd.DataFrame({"ward": [HOSTILE, "Eastleigh Central"], "count": [7, 9]})
     return Pack(
         "tasking",
@@ -393,7 +513,13 @@ def _hostile_pack() -> Pack:
                 [HOSTILE],
                 "areas",
                 chart=Chart("hbar", "ward", ("count",), HOSTILE),
-                layers={"hotspots": hot, "change": change, "venues": venues, "reference": ref},
+                layers={
+                    "hotspots": hot,
+                    "change": change,
+                    "emerging": emerging,
+                    "venues": venues,
+                    "reference": ref,
+                },
             )
         ],
         notes=[HOSTILE],
