@@ -590,7 +590,8 @@ def _emerging_table(
     order = {c: i for i, c in enumerate(EMERGING_CLASSES)}
     hot = cells[cells["class"].str.endswith(" hot spot")].copy()
     hot["order"] = hot["class"].map(order)
-    hot = hot.sort_values(["order", "count"], ascending=[True, False], kind="stable")
+    # The busiest first, so that the rows the page prints are where most incidents are.
+    hot = hot.sort_values(["count", "order"], ascending=[False, True], kind="stable")
     frame = pd.DataFrame({"class": hot["class"].to_numpy()})
     if area.gazetteer is not None and len(area.gazetteer) and len(hot):
         centres = gpd.GeoDataFrame(geometry=hot.geometry.centroid, crs=hot.crs)
@@ -630,8 +631,8 @@ def _emerging_table(
             if "no pattern detected" in bins.index
             else []
         ),
-        "One row per hot spot bin, by pattern (in the order above) and then incidents; the "
-        "map draws every hot and cold spot bin."
+        "One row per hot spot bin, by incidents (most first) and then pattern (in the "
+        "order above); the map draws every hot and cold spot bin."
         if len(frame)
         else "No bin is a hot spot in these months.",
         "'trend_z': Mann-Kendall z of the bin's monthly Gi* z-scores (above 0: more "

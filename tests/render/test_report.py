@@ -254,16 +254,15 @@ def test_tasking_may_2017_classes_emerging_hot_spots_over_february_to_may(taskin
         x0, y0, x1, y1 = geom.bounds
         assert (x1 - x0, y1 - y0) == (200, 200)
         assert count == int(((x >= x0) & (x < x1) & (y >= y0) & (y < y1)).sum())
-    # The table: one row per hot spot bin of the map, by class (hot first), then incidents.
+    # The table: one row per hot spot bin of the map, by incidents (most first), then class.
     frame = t.frame
     hot = layer[layer["class"].str.endswith(" hot spot")]
     assert list(frame.columns) == ["class", "place", "incidents", "hot_months", "trend_z"]
     assert len(frame) == len(hot) > 0
     assert sorted(frame["incidents"]) == sorted(hot["count"])
-    order = frame["class"].map(EMERGING_CLASSES.index)
-    assert order.is_monotonic_increasing
-    for _, rows in frame.groupby("class"):
-        assert rows["incidents"].is_monotonic_decreasing
+    assert frame["incidents"].is_monotonic_decreasing
+    for _, rows in frame.groupby("incidents"):
+        assert rows["class"].map(EMERGING_CLASSES.index).is_monotonic_increasing
     # ArcGIS's definitions over four months: new = hot in May only; persistent = hot in
     # at least 90% of months, so all four; consecutive = a run of two or three up to May.
     by_class = frame.groupby("class")["hot_months"]
