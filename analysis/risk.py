@@ -135,11 +135,17 @@ def top_cells(score: np.ndarray, mask: np.ndarray, coverage: float) -> np.ndarra
     if score.shape != mask.shape:
         msg = f"score has shape {score.shape}, the mask {mask.shape}."
         raise InputError(msg)
-    flat = np.flatnonzero(mask.ravel())
-    s = np.nan_to_num(score.ravel()[flat], nan=-np.inf)
-    order = np.lexsort((flat, -s))
+    flat, order = _ranked(score, mask)
     n = int(round(float(coverage) * len(flat)))
     return flat[order[:n]]
+
+
+def _ranked(score: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The area's flat cell indices and their order, best first, ties to the lower index."""
+    flat = np.flatnonzero(mask.ravel())
+    s = np.nan_to_num(score.ravel()[flat], nan=-np.inf)
+    # A stable sort of the descending scores keeps tied cells in index order.
+    return flat, np.argsort(-s, kind="stable")
 
 
 def hit_rates(
@@ -166,7 +172,18 @@ def hit_rates(
     total = te[np.asarray(mask, bool).ravel()].sum()
     if total <= 0:
         return np.full(len(coverages), np.nan)
-    return np.array([te[top_cells(score, mask, c)].sum() / total for c in coverages])
+    for c in coverages:
+        if not 0.0 <= float(c) <= 1.0:
+            msg = f"coverage must be a share in [0, 1], got {c!r}."
+            raise InputError(msg)
+    score, mask = np.asarray(score, dtype=float), np.asarray(mask, dtype=bool)
+    if score.shape != mask.shape:
+        msg = f"score has shape {score.shape}, the mask {mask.shape}."
+        raise InputError(msg)
+    flat, order = _ranked(score, mask)
+    # One ranking for every coverage: the running total of the test counts, best first.
+    running = np.concatenate([[0.0], np.cumsum(te[flat[order]])])
+    return np.array([running[int(round(float(c) * len(flat)))] / total for c in coverages])
 
 
 def month_cubes(
