@@ -372,3 +372,23 @@ def test_national_rates_by_hand(tmp_path: Path) -> None:
     csp = national_rates(store, "csp").set_index("code")
     assert csp.loc[EASTLEIGH_CSP, "count"] == 4
     assert csp.loc[EASTLEIGH_CSP, "population"] == 136_435
+
+
+def test_blanks_at_field_edges_are_stripped_as_the_reader_does(tmp_path: Path) -> None:
+    # A tab after the LSOA code, a space before the type, a form feed as the whole last
+    # field: each file is checked for such blanks, and fields are stripped where any is.
+    blank = write(
+        tmp_path / "blank.csv",
+        [row(lsoa="E01022705\t"), row(ctype=" Burglary"), row() + "\x0c"],
+    )
+    plain = write(tmp_path / "plain.csv", [row(month="2021-07")])
+    store = tmp_path / "s"
+    r = ingest([blank, plain], store)
+    assert (r.rows_in, r.accepted) == (4, 4)
+    got = store_incidents(store, ["E01022705"])
+    assert sorted(got["crime_type"]) == ["Anti-social behaviour"] * 3 + ["Burglary"]
+    assert set(got["lsoa_code"]) == {"E01022705"} and set(got["context"]) == {""}
+    li = load_incidents([blank], EASTLEIGH)
+    assert sorted(li.incidents["crime_type"]) == sorted(
+        got.loc[got["month"] == "2021-06", "crime_type"]
+    )
