@@ -52,7 +52,7 @@ def damaged_partition_error(store: Path) -> StoreError | None:
     Returns
     -------
     StoreError or None
-        None when every partition can be read (``exc`` had another cause).
+        None when every partition can be read (the query failed for another reason).
     """
     bad = partitions(store)
     bad = bad[bad["damaged"] != ""]
