@@ -69,6 +69,7 @@ __all__ = [
     "gazetteer",
     "hotspots",
     "level_areas",
+    "method_accuracy",
     "rates",
     "results_key",
     "review_tables",

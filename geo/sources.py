@@ -38,6 +38,7 @@ __all__ = [
     "NOT_STREET_SUFFIXES",
     "CsvRecords",
     "SourceText",
+    "check_bytes",
     "decode",
     "expand_paths",
     "iter_sources",
