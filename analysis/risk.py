@@ -62,6 +62,7 @@ __all__ = [
     "FEATURES",
     "MODELS",
     "RiskSurface",
+    "best_hit_rate",
     "fit_risk",
     "hit_rates",
     "month_cubes",
@@ -127,21 +128,27 @@ def top_cells(score: np.ndarray, mask: np.ndarray, coverage: float) -> np.ndarra
     InputError
         If ``coverage`` is outside ``[0, 1]`` or the shapes differ.
     """
-    if not 0.0 <= float(coverage) <= 1.0:
-        msg = f"coverage must be a share in [0, 1], got {coverage!r}."
-        raise InputError(msg)
+    flat, order = _ranked(score, mask, (coverage,))
+    n = int(round(float(coverage) * len(flat)))
+    return flat[order[:n]]
+
+
+def _ranked(
+    score: np.ndarray, mask: np.ndarray, coverages: tuple[float, ...] | list[float]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The area's flat cell indices and their order, best first, ties to the lower index.
+
+    Raises :class:`InputError` if a coverage is outside ``[0, 1]`` or the shapes differ.
+    """
+    for c in coverages:
+        if not 0.0 <= float(c) <= 1.0:
+            msg = f"coverage must be a share in [0, 1], got {c!r}."
+            raise InputError(msg)
     score = np.asarray(score, dtype=float)
     mask = np.asarray(mask, dtype=bool)
     if score.shape != mask.shape:
         msg = f"score has shape {score.shape}, the mask {mask.shape}."
         raise InputError(msg)
-    flat, order = _ranked(score, mask)
-    n = int(round(float(coverage) * len(flat)))
-    return flat[order[:n]]
-
-
-def _ranked(score: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The area's flat cell indices and their order, best first, ties to the lower index."""
     flat = np.flatnonzero(mask.ravel())
     s = np.nan_to_num(score.ravel()[flat], nan=-np.inf)
     # A stable sort of the descending scores keeps tied cells in index order.
@@ -172,18 +179,32 @@ def hit_rates(
     total = te[np.asarray(mask, bool).ravel()].sum()
     if total <= 0:
         return np.full(len(coverages), np.nan)
-    for c in coverages:
-        if not 0.0 <= float(c) <= 1.0:
-            msg = f"coverage must be a share in [0, 1], got {c!r}."
-            raise InputError(msg)
-    score, mask = np.asarray(score, dtype=float), np.asarray(mask, dtype=bool)
-    if score.shape != mask.shape:
-        msg = f"score has shape {score.shape}, the mask {mask.shape}."
-        raise InputError(msg)
-    flat, order = _ranked(score, mask)
+    flat, order = _ranked(score, mask, coverages)
     # One ranking for every coverage: the running total of the test counts, best first.
     running = np.concatenate([[0.0], np.cumsum(te[flat[order]])])
     return np.array([running[int(round(float(c) * len(flat)))] / total for c in coverages])
+
+
+def best_hit_rate(test: np.ndarray, mask: np.ndarray, n_cells: int) -> float:
+    """The best possible hit rate with ``n_cells`` cells: the test period's own top cells.
+
+    Parameters
+    ----------
+    test
+        ``[ny, nx]`` test counts.
+    mask
+        ``[ny, nx]`` the area's cells.
+    n_cells
+        How many cells.
+
+    Returns
+    -------
+    float
+        NaN when the test period is empty.
+    """
+    t = np.sort(np.asarray(test, float)[np.asarray(mask, bool)])[::-1]
+    total = t.sum()
+    return float(t[: int(n_cells)].sum() / total) if total > 0 else float("nan")
 
 
 def month_cubes(
@@ -572,7 +593,10 @@ def fit_risk(
             test = own_flat[s + 1 : last + 1].sum(axis=0)
             hits = hit_rates(pred.reshape(grid.shape), mask, test.reshape(grid.shape), coverages)
             # The best any surface could do with as many cells: the test period's own top.
-            best = hit_rates(test.reshape(grid.shape), mask, test.reshape(grid.shape), coverages)
+            best = [
+                best_hit_rate(test.reshape(grid.shape), mask, round(c * len(cells)))
+                for c in coverages
+            ]
             # Dispersion where it matters: the top 5% of cells (patrol areas lie there).
             top = top_cells(pred.reshape(grid.shape), mask, 0.05)
             mu = pred[top] * (last - s)

@@ -32,7 +32,7 @@ from scipy import signal
 from analysis.evaluate import cell_counts, evaluate_methods, score_hit_rates
 from analysis.grid import Grid, area_geometry
 from analysis.patrol import patrol_cells
-from analysis.risk import fit_risk, month_cubes
+from analysis.risk import best_hit_rate, fit_risk, month_cubes
 from geo.crs import require_bng
 from geo.errors import InputError
 
@@ -121,28 +121,6 @@ def rolling_splits(
         Split(months[: t + 1], months[t + 1 : t + 1 + test_months])
         for t in range(first_origin, last_origin + 1)
     ]
-
-
-def best_hit_rate(test: np.ndarray, mask: np.ndarray, n_cells: int) -> float:
-    """The best possible hit rate with ``n_cells`` cells: the test period's own top cells.
-
-    Parameters
-    ----------
-    test
-        ``[ny, nx]`` test counts.
-    mask
-        ``[ny, nx]`` the area's cells.
-    n_cells
-        How many cells.
-
-    Returns
-    -------
-    float
-        NaN when the test period is empty.
-    """
-    t = np.sort(np.asarray(test, float)[np.asarray(mask, bool)])[::-1]
-    total = t.sum()
-    return float(t[: int(n_cells)].sum() / total) if total > 0 else float("nan")
 
 
 def prospective_surface(
@@ -342,11 +320,9 @@ def rolling_evaluation(
             t.insert(0, "method", m)
             rows.append(t)
         block = pd.concat(rows, ignore_index=True)
+        best = [best_hit_rate(te, mask, round(s * n_area)) for s in block["area_share"]]
         block["pei"] = [
-            h / best_hit_rate(te, mask, round(s * n_area))
-            if best_hit_rate(te, mask, round(s * n_area)) > 0
-            else np.nan
-            for h, s in zip(block["hit_rate"], block["area_share"], strict=True)
+            h / b if b > 0 else np.nan for h, b in zip(block["hit_rate"], best, strict=True)
         ]
         block.insert(0, "test_months", f"{split.test_months[0]}..{split.test_months[-1]}")
         block.insert(0, "origin", split.origin)
