@@ -48,6 +48,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import sys
 import time
 import uuid
@@ -81,9 +82,7 @@ from geo.validate import check_coordinates, check_field_count
 
 __all__ = [
     "BATCH_BYTES",
-    "DATA_DIR",
     "DUCKDB_MEMORY_LIMIT",
-    "PART_FILE",
     "PAUSE_ENV",
     "ROW_GROUP_ROWS",
     "STORE_COLUMNS",
@@ -97,6 +96,8 @@ __all__ = [
     "force_key",
     "ingest",
     "open_store",
+    "partition_files",
+    "partition_paths",
     "partitions",
     "spatial_extension_path",
 ]
@@ -271,6 +272,56 @@ def data_glob(store: str | Path) -> str:
     return str(Path(store) / DATA_DIR / "month=*" / "force_key=*" / PART_FILE)
 
 
+def partition_files(store: str | Path) -> list[tuple[Path, os.stat_result]]:
+    """Every partition file of a store, with its size and times, sorted by path.
+
+    The files :func:`data_glob` matches, each stat'ed once.
+
+    Parameters
+    ----------
+    store
+        The store folder.
+
+    Returns
+    -------
+    list of (pathlib.Path, os.stat_result)
+        ``<store>/data/month=M/force_key=K/part.parquet``, sorted by path.
+    """
+    data = Path(store) / DATA_DIR
+    if not data.is_dir():
+        return []
+    found = []
+    for month in os.scandir(data):
+        if not (month.name.startswith("month=") and month.is_dir()):
+            continue
+        for key in os.scandir(month.path):
+            if not key.name.startswith("force_key="):
+                continue
+            part = os.path.join(key.path, PART_FILE)
+            try:
+                st = os.stat(part)
+            except OSError:
+                continue
+            if stat.S_ISREG(st.st_mode):
+                found.append((part, st))
+    return [(Path(p), st) for p, st in sorted(found, key=lambda f: f[0])]
+
+
+def partition_paths(store: str | Path) -> list[Path]:
+    """Every partition file of a store, sorted by path (see :func:`partition_files`).
+
+    Parameters
+    ----------
+    store
+        The store folder.
+
+    Returns
+    -------
+    list of pathlib.Path
+    """
+    return [p for p, _ in partition_files(store)]
+
+
 # --------------------------------------------------------------------------- store files
 
 
@@ -431,9 +482,7 @@ def partitions(store: str | Path) -> pd.DataFrame:
         "path",
         "damaged",
     ]
-    files = sorted(
-        str(p) for p in (Path(store) / DATA_DIR).glob(f"month=*/force_key=*/{PART_FILE}")
-    )
+    files = [str(p) for p in partition_paths(store)]
     if not files:
         return pd.DataFrame(columns=cols)
     con = connect()

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from geo.store import DATA_DIR, PART_FILE, StoreError, connect, open_store, partitions
+from geo.store import StoreError, connect, open_store, partition_files, partitions
 
 __all__ = ["COUNTS_DIR", "damaged_partition_error", "refresh_counts", "run_query"]
 
@@ -114,32 +114,18 @@ def run_query(
 
 def _partition_files(root: Path) -> pd.DataFrame:
     rows = []
-    data = root / DATA_DIR
-    months = (
-        sorted((e for e in os.scandir(data) if e.name.startswith("month=")), key=lambda e: e.name)
-        if data.is_dir()
-        else []
-    )
-    for m in months:
-        month = m.name.removeprefix("month=")
-        for k in sorted(os.scandir(m.path), key=lambda e: e.name):
-            if not k.name.startswith("force_key="):
-                continue
-            path = os.path.join(k.path, PART_FILE)
-            try:
-                st = os.stat(path)
-            except OSError:
-                continue
-            rows.append(
-                (
-                    path,
-                    f"{DATA_DIR}/{m.name}/{k.name}/{PART_FILE}",
-                    st.st_size,
-                    st.st_mtime_ns,
-                    month,
-                    k.name.removeprefix("force_key="),
-                )
+    for path, st in partition_files(root):
+        month, key = path.parts[-3], path.parts[-2]
+        rows.append(
+            (
+                str(path),
+                "/".join(path.parts[-4:]),
+                st.st_size,
+                st.st_mtime_ns,
+                month.removeprefix("month="),
+                key.removeprefix("force_key="),
             )
+        )
     return pd.DataFrame(
         rows, columns=["path", "part", "part_size", "part_mtime", "month", "force_key"]
     )

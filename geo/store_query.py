@@ -38,6 +38,7 @@ from geo.store import (
     data_glob,
     force_key,
     open_store,
+    partition_paths,
     spatial_extension_path,
 )
 from geo.store_counts import refresh_counts, run_query
@@ -305,7 +306,7 @@ def covered_months(store: str | Path, level: str, files: NationalFiles | None = 
     """
     root = open_store(store)
     present: dict[str, set[str]] = {}
-    for part in (root / "data").glob("month=*/force_key=*/part.parquet"):
+    for part in partition_paths(root):
         month = part.parent.parent.name.removeprefix("month=")
         present.setdefault(part.parent.name.removeprefix("force_key="), set()).add(month)
     out = {}
@@ -376,8 +377,10 @@ def area_populations(level: str, files: NationalFiles | None = None) -> pd.DataF
     return out[["code", "name", "population", "area_km2"]].sort_values("code", ignore_index=True)
 
 
-def _months_sql(month_from: str | None, month_to: str | None) -> tuple[str, list]:
-    """SQL (and parameters) keeping the months from ``month_from`` to ``month_to``."""
+def _months_sql(
+    month_from: str | None, month_to: str | None, types: list[str] | None = None
+) -> tuple[str, list]:
+    """SQL (and parameters) keeping some months, and some crime types when given."""
     where, params = ["true"], []
     if month_from:
         where.append("month >= ?")
@@ -385,6 +388,9 @@ def _months_sql(month_from: str | None, month_to: str | None) -> tuple[str, list
     if month_to:
         where.append("month <= ?")
         params.append(month_to)
+    if types:
+        where.append(f"crime_type IN ({', '.join('?' * len(types))})")
+        params += list(types)
     return " AND ".join(where), params
 
 
@@ -396,7 +402,7 @@ def _scan() -> str:
 
 
 def _has_data(store: Path) -> bool:
-    return any((store / "data").glob("month=*/force_key=*/part.parquet"))
+    return bool(partition_paths(store))
 
 
 def national_counts(
@@ -439,10 +445,7 @@ def national_counts(
     if counts is None:
         return pd.DataFrame(columns=["code", *by, "count"])
     # The count table holds accepted rows only.
-    where, params = _months_sql(month_from, month_to)
-    if types:
-        where += f" AND crime_type IN ({', '.join('?' * len(types))})"
-        params += list(types)
+    where, params = _months_sql(month_from, month_to, types)
     keys = {
         "month": "month",
         "crime_type": "crime_type",
@@ -611,10 +614,7 @@ def _select_rows(
     if counts is None:
         return empty
     # The count table holds accepted rows only; the partitions hold rejected rows too.
-    count_where, params = _months_sql(month_from, month_to)
-    if types:
-        count_where += f" AND crime_type IN ({', '.join('?' * len(types))})"
-        params += list(types)
+    count_where, params = _months_sql(month_from, month_to, types)
     where = f"reason = '' AND {count_where}"
     con = connect()
     try:
