@@ -58,6 +58,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import duckdb
 import numpy as np
@@ -96,6 +97,8 @@ __all__ = [
     "force_key",
     "ingest",
     "open_store",
+    "PartitionEntry",
+    "partition_entries",
     "partition_files",
     "partition_paths",
     "partitions",
@@ -272,10 +275,62 @@ def data_glob(store: str | Path) -> str:
     return str(Path(store) / DATA_DIR / "month=*" / "force_key=*" / PART_FILE)
 
 
+class PartitionEntry(NamedTuple):
+    """One partition file as found on disk (see :func:`partition_entries`)."""
+
+    path: str
+    month: str
+    force_key: str
+    stat: os.stat_result
+
+
+def partition_entries(
+    store: str | Path, month_from: str | None = None, month_to: str | None = None
+) -> list[PartitionEntry]:
+    """Every partition file of a store (of some months), each stat'ed once.
+
+    The files :func:`data_glob` matches, sorted by path; folders of months outside the
+    bounds are not looked into. Plain strings, no ``Path`` objects: listing the 2,400
+    partitions of 60 national months takes 0.02 s.
+
+    Parameters
+    ----------
+    store
+        The store folder.
+    month_from, month_to
+        Inclusive ``YYYY-MM`` bounds (all months by default).
+
+    Returns
+    -------
+    list of PartitionEntry
+        ``path`` (``<store>/data/month=M/force_key=K/part.parquet``), ``month`` (M),
+        ``force_key`` (K) and ``stat``.
+    """
+    data = os.path.join(str(store), DATA_DIR)
+    if not os.path.isdir(data):
+        return []
+    lo, hi = month_from or "0000-00", month_to or "9999-99"
+    found = []
+    for month in os.scandir(data):
+        m = month.name.removeprefix("month=")
+        if m == month.name or not lo <= m <= hi or not month.is_dir():
+            continue
+        for key in os.scandir(month.path):
+            k = key.name.removeprefix("force_key=")
+            if k == key.name:
+                continue
+            part = os.path.join(key.path, PART_FILE)
+            try:
+                st = os.stat(part)
+            except OSError:
+                continue
+            if stat.S_ISREG(st.st_mode):
+                found.append(PartitionEntry(part, m, k, st))
+    return sorted(found, key=lambda e: e.path)
+
+
 def partition_files(store: str | Path) -> list[tuple[Path, os.stat_result]]:
     """Every partition file of a store, with its size and times, sorted by path.
-
-    The files :func:`data_glob` matches, each stat'ed once.
 
     Parameters
     ----------
@@ -287,24 +342,7 @@ def partition_files(store: str | Path) -> list[tuple[Path, os.stat_result]]:
     list of (pathlib.Path, os.stat_result)
         ``<store>/data/month=M/force_key=K/part.parquet``, sorted by path.
     """
-    data = Path(store) / DATA_DIR
-    if not data.is_dir():
-        return []
-    found = []
-    for month in os.scandir(data):
-        if not (month.name.startswith("month=") and month.is_dir()):
-            continue
-        for key in os.scandir(month.path):
-            if not key.name.startswith("force_key="):
-                continue
-            part = os.path.join(key.path, PART_FILE)
-            try:
-                st = os.stat(part)
-            except OSError:
-                continue
-            if stat.S_ISREG(st.st_mode):
-                found.append((part, st))
-    return [(Path(p), st) for p, st in sorted(found, key=lambda f: f[0])]
+    return [(Path(e.path), e.stat) for e in partition_entries(store)]
 
 
 def partition_paths(store: str | Path) -> list[Path]:

@@ -30,7 +30,15 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from geo.store import StoreError, connect, open_store, partition_files, partitions
+from geo.store import (
+    DATA_DIR,
+    PART_FILE,
+    StoreError,
+    connect,
+    open_store,
+    partition_entries,
+    partitions,
+)
 
 __all__ = ["COUNTS_DIR", "damaged_partition_error", "refresh_counts", "run_query"]
 
@@ -112,20 +120,18 @@ def run_query(
         raise
 
 
-def _partition_files(root: Path) -> pd.DataFrame:
-    rows = []
-    for path, st in partition_files(root):
-        month, key = path.parts[-3], path.parts[-2]
-        rows.append(
-            (
-                str(path),
-                "/".join(path.parts[-4:]),
-                st.st_size,
-                st.st_mtime_ns,
-                month.removeprefix("month="),
-                key.removeprefix("force_key="),
-            )
+def _partition_files(root: Path, month_from: str | None, month_to: str | None) -> pd.DataFrame:
+    rows = [
+        (
+            e.path,
+            f"{DATA_DIR}/month={e.month}/force_key={e.force_key}/{PART_FILE}",
+            e.stat.st_size,
+            e.stat.st_mtime_ns,
+            e.month,
+            e.force_key,
         )
+        for e in partition_entries(root, month_from, month_to)
+    ]
     return pd.DataFrame(
         rows, columns=["path", "part", "part_size", "part_mtime", "month", "force_key"]
     )
@@ -173,9 +179,8 @@ def refresh_counts(
         If a partition to be counted cannot be read (the message names it).
     """
     root = open_store(store)
-    files = _partition_files(root)
+    files = _partition_files(root, month_from, month_to)
     lo, hi = month_from or "0000-00", month_to or "9999-99"
-    files = files[(files["month"] >= lo) & (files["month"] <= hi)]
     if not len(files):
         return None
     folder = root / COUNTS_DIR
@@ -187,56 +192,76 @@ def refresh_counts(
     except OSError:
         folder = _fallback_dir(root)
         folder.mkdir(parents=True, exist_ok=True)
-    con = connect()
-    try:
-        have = _signatures(_cached_parts(con, folder))
-        wanted = _signatures(files)
-        for month, mine in files.groupby("month"):
-            if have.get(month) != wanted[month]:
+    wanted = _signatures(files)
+    have = _cached_signatures(folder, set(wanted))
+    todo = [m for m in wanted if have.get(m) != wanted[m]]
+    if todo:
+        con = connect()
+        try:
+            for month, mine in files[files["month"].isin(todo)].groupby("month"):
                 _count_month(con, root, folder, str(month), mine)
-        for stale in folder.glob("*.parquet"):
-            if lo <= stale.stem <= hi and stale.stem not in wanted:
-                stale.unlink(missing_ok=True)  # every partition of the month is gone
-    finally:
-        con.close()
+        finally:
+            con.close()
+    for stale in folder.glob("*.parquet"):
+        if lo <= stale.stem <= hi and stale.stem not in wanted:
+            stale.unlink(missing_ok=True)  # every partition of the month is gone
     return str(folder / "*.parquet")
 
 
-def _cached_parts(con: duckdb.DuckDBPyConnection, folder: Path) -> pd.DataFrame | None:
-    """The partitions the table's files were counted from, read from their footers.
+_SEEN: dict[tuple[str, int, int, int], frozenset[tuple[str, int, int]]] = {}
+"""Partitions named by a month file's footer, by the file's path, inode, size and
+modification time: a file is replaced (a new inode), never changed in place, so a
+footer read once need not be read again by this process."""
+
+
+def _cached_signatures(folder: Path, months: set[str]) -> dict[str, frozenset]:
+    """Month -> the partitions its file of the table was counted from (its footer).
 
     Each month's file names its partitions in its Parquet key-value metadata (written
     with it, so the two cannot disagree); a file that cannot be read is dropped, to be
-    counted again.
+    counted again. Footers already read by this process are not read again.
     """
-    files = sorted(folder.glob("*.parquet"))
-    if not files:
-        return None
-    try:  # every footer in one read
-        metas = con.execute(
-            "SELECT file_name, value FROM parquet_kv_metadata(?) WHERE key = ?",
-            [[str(f) for f in files], _META_KEY],
-        ).fetchall()
-    except duckdb.Error:  # one file is damaged: find it
-        metas = []
-        for f in files:
-            with contextlib.suppress(duckdb.Error):
-                metas += con.execute(
-                    "SELECT file_name, value FROM parquet_kv_metadata(?) WHERE key = ?",
-                    [str(f), _META_KEY],
-                ).fetchall()
-    found = {Path(name): value for name, value in metas}
-    frames = []
-    for f in files:
+    out: dict[str, frozenset] = {}
+    unread: dict[Path, tuple[str, int, int, int]] = {}
+    for month in months:
+        f = folder / f"{month}.parquet"
         try:
-            parts = json.loads(found[f])
-        except (KeyError, ValueError):
-            parts = None
-        if not isinstance(parts, list):
+            st = f.stat()
+        except OSError:
+            continue
+        key = (str(f), st.st_ino, st.st_size, st.st_mtime_ns)
+        if key in _SEEN:
+            out[month] = _SEEN[key]
+        else:
+            unread[f] = key
+    if not unread:
+        return out
+    con = connect()
+    try:
+        try:  # every footer in one read
+            metas = con.execute(
+                "SELECT file_name, value FROM parquet_kv_metadata(?) WHERE key = ?",
+                [[str(f) for f in unread], _META_KEY],
+            ).fetchall()
+        except duckdb.Error:  # one file is damaged: find it
+            metas = []
+            for f in unread:
+                with contextlib.suppress(duckdb.Error):
+                    metas += con.execute(
+                        "SELECT file_name, value FROM parquet_kv_metadata(?) WHERE key = ?",
+                        [str(f), _META_KEY],
+                    ).fetchall()
+    finally:
+        con.close()
+    found = {Path(name): value for name, value in metas}
+    for f, key in unread.items():
+        try:
+            parts = frozenset((str(p), int(n), int(t)) for p, n, t in json.loads(found[f]))
+        except (KeyError, ValueError, TypeError):
             f.unlink(missing_ok=True)  # derived data: counted again
             continue
-        frames.append(pd.DataFrame(parts, columns=_KEYS).assign(month=f.stem))
-    return pd.concat(frames, ignore_index=True) if frames else None
+        _SEEN[key] = out[f.stem] = parts
+    return out
 
 
 _META_KEY = "hotspots_partitions"
@@ -246,16 +271,14 @@ _META_KEY = "hotspots_partitions"
 _KEYS = ["part", "part_size", "part_mtime"]
 
 
-def _signatures(df: pd.DataFrame | None) -> dict[str, set[tuple[str, int, int]]]:
+def _signatures(df: pd.DataFrame) -> dict[str, frozenset[tuple[str, int, int]]]:
     """Month -> the set of its partitions' ``(part, size, mtime)``."""
     out: dict[str, set[tuple[str, int, int]]] = {}
-    if df is None:
-        return out
     for month, part, size, mtime in zip(
         df["month"], df["part"], df["part_size"], df["part_mtime"], strict=True
     ):
         out.setdefault(str(month), set()).add((str(part), int(size), int(mtime)))
-    return out
+    return {m: frozenset(v) for m, v in out.items()}
 
 
 def _count_month(

@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from geo.schema import POLICE_UK_COLUMNS
-from geo.store import StoreError, ingest
+from geo.store import StoreError, ingest, partition_entries
 from geo.store_counts import COUNTS_DIR, refresh_counts
 from geo.store_query import store_incidents
 
@@ -99,3 +99,23 @@ def test_damaged_table_is_rebuilt(tmp_path: Path) -> None:
         ("2021-01", "E01022705", False, 3),
         ("2021-01", "marker", False, 0),
     ]
+
+
+def test_partition_entries_list_only_the_months_asked(tmp_path: Path) -> None:
+    store = tmp_path / "s"
+    ingest(
+        [
+            police_csv(tmp_path / "a.csv", "2021-01", [CODED]),
+            police_csv(tmp_path / "b.csv", "2021-02", [CODED]),
+            police_csv(tmp_path / "c.csv", "2021-03", [CODED]),
+        ],
+        store,
+    )
+    every = partition_entries(store)
+    assert [(e.month, e.force_key) for e in every] == [
+        (m, "hampshire-constabulary") for m in ("2021-01", "2021-02", "2021-03")
+    ]
+    assert all(Path(e.path).stat().st_size == e.stat.st_size for e in every)
+    assert [e.month for e in partition_entries(store, "2021-02", "2021-02")] == ["2021-02"]
+    assert [e.month for e in partition_entries(store, "2021-02")] == ["2021-02", "2021-03"]
+    assert partition_entries(tmp_path / "nothing-here") == []
