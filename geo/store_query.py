@@ -30,7 +30,7 @@ import shapely
 
 from geo import paths
 from geo.crs import BNG
-from geo.io import LoadResult, finish_incidents, project_lonlat
+from geo.io import LoadResult, finish_incidents, lonlat_points
 from geo.schema import INCIDENT_COLUMNS
 from geo.store import (
     StoreError,
@@ -697,7 +697,7 @@ def store_incidents(
     if lsoas is not None and len(lsoas):
         bbox = tuple(lsoas.to_crs("EPSG:4326").total_bounds)
     df = _select_rows(store, list(lsoa_codes), month_from, month_to, types, bbox)
-    x, y = project_lonlat(df["lon"].to_numpy(float), df["lat"].to_numpy(float))
+    x, y, geom = lonlat_points(df["lon"].to_numpy(float), df["lat"].to_numpy(float))
     keep = np.ones(len(df), dtype=bool)
     if bbox is not None:
         from geo.join import lsoa_at  # noqa: PLC0415
@@ -713,7 +713,7 @@ def store_incidents(
             df.loc[need, "lsoa_name"] = pd.Series(found).map(names).fillna("").to_numpy()
             keep = df["lsoa_code"].isin(set(lsoa_codes)).to_numpy()
     df = df[keep].reset_index(drop=True)
-    x, y = x[keep], y[keep]
+    x, y, geom = x[keep], y[keep], geom[keep]
     has = np.isfinite(x) & np.isfinite(y)
     out = pd.DataFrame(
         {
@@ -736,8 +736,6 @@ def store_incidents(
     )
     out["datetime"] = out["datetime"].astype("datetime64[ns]")
     out = out.astype(_FRAME_TYPES)
-    geom = shapely.points(x, y)
-    geom[~has] = None
     cols = [*INCIDENT_COLUMNS[:11], "context", *INCIDENT_COLUMNS[11:]]
     return gpd.GeoDataFrame(out[cols], geometry=geom, crs=BNG)
 
