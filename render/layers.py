@@ -35,6 +35,7 @@ from render.elements import (
     HtmlControl,
     HtmlPopup,
     HtmlTooltip,
+    TextLabels,
     check_frame,
     clean_polygons,
     geojson_features,
@@ -420,11 +421,13 @@ def _rank_numbers(group: folium.FeatureGroup, gdf: gpd.GeoDataFrame) -> None:
         [shapely.ops.polylabel(_largest_part(g), tolerance=5.0) for g in gdf.geometry],
         crs=gdf.crs,
     )
+    labels = []
     for rank, latlon in zip(ranks, to_latlon(anchors), strict=True):
         if pd.notna(rank):
             # Beyond the ten highest, ranks are written only from zoom 14 (CSS, ZoomBand).
             css = "eh-rank" if int(rank) <= 10 else "eh-rank eh-rank-minor"
-            _label(group, latlon, f'<div class="{css}">{int(rank)}</div>')
+            labels.append((latlon, f'<div class="{css}">{int(rank)}</div>'))
+    _labels(group, labels)
 
 
 _TIP_FIELDS = {"p_rank", "p_status", "p_name", "p_count", "p_count_after"}
@@ -710,6 +713,7 @@ def add_labels(m: folium.Map, labels: gpd.GeoDataFrame) -> None:
     clean = labels[labels.geometry.notna() & ~labels.geometry.is_empty].reset_index(drop=True)
     group = layer_group(m, "labels")
     anchors = clean.geometry.representative_point()
+    labels = []
     for (_, row), latlon in zip(clean.iterrows(), to_latlon(anchors), strict=True):
         kind = str(value_or_none(row, "kind") or "").lower()
         css = "eh-label"
@@ -717,18 +721,14 @@ def add_labels(m: folium.Map, labels: gpd.GeoDataFrame) -> None:
             css += " eh-small eh-right eh-station"
         elif str(value_or_none(row, "size") or "").lower() == "small" or kind in _SMALL_KINDS:
             css += " eh-small eh-minor"
-        _label(group, latlon, f'<div class="{css}">{esc(row["name"])}</div>')
+        labels.append((latlon, f'<div class="{css}">{esc(row["name"])}</div>'))
+    _labels(group, labels)
 
 
-def _label(group: folium.FeatureGroup, latlon: tuple[float, float], html: str) -> None:
-    """A text label (already escaped HTML) in the label pane, never catching the mouse."""
-    folium.Marker(
-        latlon,
-        icon=folium.DivIcon(html=html, icon_size=(0, 0), class_name="eh-label-icon"),
-        interactive=False,
-        keyboard=False,
-        pane=LABEL_PANE,
-    ).add_to(group)
+def _labels(group: folium.FeatureGroup, labels: list[tuple[tuple[float, float], str]]) -> None:
+    """Text labels (already escaped HTML) in the label pane, never catching the mouse."""
+    if labels:
+        TextLabels([(lat, lon, html) for (lat, lon), html in labels], pane=LABEL_PANE).add_to(group)
 
 
 def add_area_names(m: folium.Map, areas: gpd.GeoDataFrame) -> None:
@@ -746,8 +746,13 @@ def add_area_names(m: folium.Map, areas: gpd.GeoDataFrame) -> None:
     anchors = gpd.GeoSeries(
         [shapely.ops.polylabel(_largest_part(g), tolerance=10.0) for g in gdf.geometry], crs=gdf.crs
     )
-    for name, latlon in zip(gdf["name"], to_latlon(anchors), strict=True):
-        _label(group, latlon, f'<div class="eh-label eh-area">{esc(name)}</div>')
+    _labels(
+        group,
+        [
+            (latlon, f'<div class="eh-label eh-area">{esc(name)}</div>')
+            for name, latlon in zip(gdf["name"], to_latlon(anchors), strict=True)
+        ],
+    )
 
 
 def _largest_part(geom: shapely.Geometry) -> shapely.Polygon:
