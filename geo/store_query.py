@@ -870,9 +870,10 @@ def national_study_area(code_or_name: str, files: NationalFiles | None = None) -
     district = old_to_new.get(want)
     rows = pd.DataFrame()
     for level, key in (("district", district), ("district", None), ("csp", None)):
-        names = lk[f"{level}_name"].map(_loose)
+        # Names compared once each (a few hundred), not once per LSOA row.
+        named = {n for n in lk[f"{level}_name"].unique() if _loose(n) == want}
         codes = lk[level].str.lower()
-        hit = (codes == (key.lower() if key else want)) | (names == want)
+        hit = (codes == (key.lower() if key else want)) | lk[f"{level}_name"].isin(named)
         if hit.any():
             rows = lk[hit]
             code = rows[level].iloc[0]
@@ -885,16 +886,23 @@ def national_study_area(code_or_name: str, files: NationalFiles | None = None) -
         )
         raise StoreError(msg)
     lsoa_codes = set(rows["lsoa_code"])
-    l11 = gpd.read_parquet(f.lsoa11, columns=["LSOA11CD", "LSOA11NM", "geometry"])
-    l11 = l11[l11["LSOA11CD"].isin(lsoa_codes)].to_crs(BNG)
+    # Only the area's rows are read (filtered in pyarrow, before their geometry is parsed).
+    l11 = gpd.read_parquet(
+        f.lsoa11,
+        columns=["LSOA11CD", "LSOA11NM", "geometry"],
+        filters=[("LSOA11CD", "in", sorted(lsoa_codes))],
+    ).to_crs(BNG)
     l11 = l11.rename(columns={"LSOA11CD": "code", "LSOA11NM": "name"}).reset_index(drop=True)
     l11["geometry"] = shapely.make_valid(l11.geometry.to_numpy())
     t = _lsoa21_table(f)
     t = t[t["lsoa_code"].isin(lsoa_codes)]
     l11["population"] = l11["code"].map(t.groupby("lsoa_code")["population"].sum()).fillna(0)
     l11["population"] = l11["population"].astype(int)
-    l21 = gpd.read_parquet(f.lsoa21, columns=["LSOA21CD", "LSOA21NM", "geometry"])
-    l21 = l21[l21["LSOA21CD"].isin(set(t["lsoa21"]))].to_crs(BNG)
+    l21 = gpd.read_parquet(
+        f.lsoa21,
+        columns=["LSOA21CD", "LSOA21NM", "geometry"],
+        filters=[("LSOA21CD", "in", sorted(set(t["lsoa21"])))],
+    ).to_crs(BNG)
     l21 = l21.rename(columns={"LSOA21CD": "code", "LSOA21NM": "name"}).reset_index(drop=True)
     l21["geometry"] = shapely.make_valid(l21.geometry.to_numpy())
     l21["population"] = l21["code"].map(t.set_index("lsoa21")["population"]).fillna(0)
