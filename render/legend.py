@@ -13,6 +13,7 @@ import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import jenkspy
 import mapclassify
 import numpy as np
 
@@ -23,9 +24,23 @@ from render.html import esc, fmt_number
 __all__ = ["Classification", "classify", "legend_html"]
 
 
+class _FisherJenks:
+    """Fisher-Jenks natural breaks with mapclassify's interface (``bins``, ``yb``).
+
+    jenkspy's compiled Fisher-Jenks gives mapclassify's breaks (the same in 200 random
+    trials with ties) in 3 ms for Birmingham's 639 LSOAs, where mapclassify without
+    numba takes 0.7-0.8 s.
+    """
+
+    def __init__(self, y: np.ndarray, k: int) -> None:
+        y = np.asarray(y, dtype=float)
+        self.bins = np.asarray(jenkspy.jenks_breaks(y, n_classes=int(k))[1:], dtype=float)
+        self.yb = np.searchsorted(self.bins, y, side="left")
+
+
 _SCHEMES = {
     "quantiles": mapclassify.Quantiles,
-    "natural_breaks": mapclassify.FisherJenks,
+    "natural_breaks": _FisherJenks,
     "equal_interval": mapclassify.EqualInterval,
 }
 
@@ -115,8 +130,8 @@ def classify(
         yb = np.zeros(yf.size, dtype=int)
     else:
         with warnings.catch_warnings():
-            # FisherJenks says numba is missing (it is only slower); Quantiles warns and
-            # merges classes when ties leave fewer distinct breaks than k.
+            # Quantiles warns and merges classes when ties leave fewer distinct breaks
+            # than k.
             warnings.simplefilter("ignore", UserWarning)
             classifier = _SCHEMES[scheme](yf, k=k_eff)
         bins = np.asarray(classifier.bins, dtype=float)

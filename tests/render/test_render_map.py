@@ -6,9 +6,11 @@ import json
 import re
 import struct
 import types
+import warnings
 import zlib
 
 import geopandas as gpd
+import mapclassify
 import numpy as np
 import pandas as pd
 import pytest
@@ -276,7 +278,23 @@ def test_equal_interval_and_natural_breaks() -> None:
     assert classify(list(range(0, 11)), "equal_interval", 5).bins == pytest.approx([2, 4, 6, 8, 10])
     # Three obvious groups: Fisher-Jenks puts the breaks at the top of each group.
     groups = [1, 2, 3, 20, 21, 22, 50, 51]
-    assert classify(groups, "natural_breaks", 3).bins == pytest.approx([3, 22, 51])
+    c = classify(groups, "natural_breaks", 3)
+    assert c.bins == pytest.approx([3, 22, 51])
+    assert c.classes.tolist() == [0, 0, 0, 1, 1, 1, 2, 2] and c.counts == (3, 3, 2)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_natural_breaks_are_mapclassify_fisher_jenks(seed: int) -> None:
+    # Rates with ties (rounded) and a long tail, as area rates are.
+    rng = np.random.default_rng(seed)
+    y = np.round(rng.gamma(1.5, 12.0, int(rng.integers(40, 400))), seed % 3)
+    k = 3 + seed % 5
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # mapclassify: numba is missing
+        want = mapclassify.FisherJenks(y, k=k)
+    c = classify(y, "natural_breaks", k)
+    assert c.bins == pytest.approx(want.bins.tolist())
+    assert c.classes.tolist() == want.yb.tolist()
 
 
 def test_missing_values_are_no_data_and_k_shrinks_to_distinct_values() -> None:
