@@ -374,28 +374,25 @@ data), so a kilometre means the coordinates or the code are wrong."""
 
 
 def _far_from_lsoa(
-    x: np.ndarray, y: np.ndarray, code: np.ndarray, ok: np.ndarray, lsoas: gpd.GeoDataFrame
+    points: np.ndarray, code: np.ndarray, ok: np.ndarray, lsoas: gpd.GeoDataFrame
 ) -> np.ndarray:
     polys = lsoas.set_index("code").geometry
-    check = ok & np.isfinite(x) & pd.Series(code).isin(polys.index).to_numpy()
-    far = np.zeros(len(x), dtype=bool)
+    check = ok & pd.notna(points) & pd.Series(code).isin(polys.index).to_numpy()
+    far = np.zeros(len(points), dtype=bool)
     if check.any():
         idx = np.flatnonzero(check)
         geoms = polys.reindex(code[idx]).to_numpy()
-        d = shapely.distance(geoms, shapely.points(x[idx], y[idx]))
+        d = shapely.distance(geoms, points[idx])
         far[idx[d > MAX_LSOA_GAP_M]] = True
     return far
 
 
 def _far_reasons(
-    df: pd.DataFrame, far: np.ndarray, code: np.ndarray, lsoas: gpd.GeoDataFrame
+    points: np.ndarray, far: np.ndarray, code: np.ndarray, lsoas: gpd.GeoDataFrame
 ) -> np.ndarray:
     polys = lsoas.set_index("code").geometry
     idx = np.flatnonzero(far)
-    d = shapely.distance(
-        polys.reindex(code[idx]).to_numpy(),
-        shapely.points(df["x"].to_numpy(float)[idx], df["y"].to_numpy(float)[idx]),
-    )
+    d = shapely.distance(polys.reindex(code[idx]).to_numpy(), points[idx])
     return np.array(
         [
             f"Longitude/Latitude vs LSOA code: the point lies {m / 1000:.1f} km outside {c}, the LSOA "
@@ -478,9 +475,14 @@ def finish_incidents(
         "(police.uk 'No location' row)"
     )
     ok &= ~unplaced
-    far = _far_from_lsoa(df["x"].to_numpy(float), df["y"].to_numpy(float), code, ok, lsoas)
+    # Each kept row's point is made once: checked against its LSOA, then the geometry.
+    x, y = df["x"].to_numpy(float), df["y"].to_numpy(float)
+    located = ok & np.isfinite(x) & np.isfinite(y)
+    points = np.full(len(df), None, dtype=object)
+    points[located] = shapely.points(x[located], y[located])
+    far = _far_from_lsoa(points, code, ok, lsoas)
     if far.any():
-        reason[far] = _far_reasons(df, far, code, lsoas)
+        reason[far] = _far_reasons(points, far, code, lsoas)
         ok &= ~far
     inside = ok & (pd.Series(code).isin(study).to_numpy() | ((code == "") & preset))
     outside = ok & ~inside
@@ -499,8 +501,7 @@ def finish_incidents(
         if col in acc.columns:
             acc[col] = acc[col].astype(str).str.strip()
     acc["has_location"] = np.isfinite(acc["x"].to_numpy(float))
-    geom = shapely.points(acc["x"].to_numpy(float), acc["y"].to_numpy(float))
-    geom[~acc["has_location"].to_numpy()] = None
+    geom = points[inside]
     for col in _KEEP:
         if col not in acc.columns:
             acc[col] = ""

@@ -38,12 +38,23 @@ def lsoa_at(x: np.ndarray, y: np.ndarray, lsoas: gpd.GeoDataFrame) -> np.ndarray
     return _polygon_at(x, y, lsoas, "code")
 
 
-def _polygon_at(x: np.ndarray, y: np.ndarray, polys: gpd.GeoDataFrame, col: str) -> np.ndarray:
+def _polygon_at(
+    x: np.ndarray,
+    y: np.ndarray,
+    polys: gpd.GeoDataFrame,
+    col: str,
+    points: np.ndarray | None = None,
+) -> np.ndarray:
+    """``col`` of the polygon each point lies in ("" for none).
+
+    ``points`` (the same points as shapely geometries, when the caller has them) saves
+    making them again.
+    """
     out = np.full(len(x), "", dtype=object)
     ok = np.isfinite(x) & np.isfinite(y)
     if not ok.any():
         return out
-    pts = shapely.points(x[ok], y[ok])
+    pts = shapely.points(x[ok], y[ok]) if points is None else np.asarray(points)[ok]
     tree = shapely.STRtree(polys.geometry.to_numpy())
     pi, gi = tree.query(pts, predicate="within")
     hit = np.full(ok.sum(), "", dtype=object)
@@ -79,7 +90,13 @@ def join_areas(incidents: gpd.GeoDataFrame, area: StudyArea) -> gpd.GeoDataFrame
     lookup = area.lsoa_wards
     w18 = area.levels["ward"].areas.set_index("code")
     w02 = area.levels["ward2002"].areas.set_index("code")
-    oa_code = _polygon_at(out["x"].to_numpy(float), out["y"].to_numpy(float), oas, "code")
+    oa_code = _polygon_at(
+        out["x"].to_numpy(float),
+        out["y"].to_numpy(float),
+        oas,
+        "code",
+        points=incidents.geometry.to_numpy(),
+    )
     oa = oas.set_index("code")
     oa_lsoa = pd.Series(oa_code).map(oa["lsoa_code"]).to_numpy()
     own = (oa_code != "") & (oa_lsoa == out["lsoa_code"].to_numpy())
@@ -111,11 +128,12 @@ def _join_by_polygons(incidents: gpd.GeoDataFrame, area: StudyArea) -> gpd.GeoDa
     """
     out = incidents.copy()
     x, y = out["x"].to_numpy(float), out["y"].to_numpy(float)
+    points = incidents.geometry.to_numpy()
     lsoa = out["lsoa_code"].fillna("").to_numpy(dtype=object)
     lookup = area.lsoa_wards
     if "ward" in area.levels:
         wards = area.levels["ward"].areas
-        ward = _polygon_at(x, y, wards, "code")
+        ward = _polygon_at(x, y, wards, "code", points=points)
         fallback = pd.Series(lsoa).map(lookup["ward_code"]).fillna("").to_numpy(dtype=object)
         out["ward_code"] = pd.Series(np.where(ward != "", ward, fallback), index=out.index).replace(
             "", None
@@ -123,7 +141,12 @@ def _join_by_polygons(incidents: gpd.GeoDataFrame, area: StudyArea) -> gpd.GeoDa
         out["ward_name"] = out["ward_code"].map(wards.set_index("code")["name"])
     if area.lsoas_2021 is not None:
         same = pd.Series(lsoa).isin(set(area.lsoas_2021["code"])).to_numpy()
-        by_point = _polygon_at(x, y, area.lsoas_2021, "code")
+        # Only rows whose LSOA changed code in 2021 are looked up by their point.
+        by_point = np.full(len(out), "", dtype=object)
+        if (~same).any():
+            by_point[~same] = _polygon_at(
+                x[~same], y[~same], area.lsoas_2021, "code", points=points[~same]
+            )
         out["lsoa21_code"] = pd.Series(np.where(same, lsoa, by_point), index=out.index).replace(
             "", None
         )
