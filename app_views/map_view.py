@@ -58,6 +58,9 @@ test can tell a map left over from the previous view from the new one."""
 PROFILE_KEY = "profile_area"
 """Session key of the area whose profile is open."""
 
+STATIC_TABLE_ROWS = 150
+"""Longest table of areas drawn as a static (printable) table; longer ones scroll."""
+
 
 def optional_layer(name: str, loader: Callable[[], gpd.GeoDataFrame]) -> gpd.GeoDataFrame | None:
     """Load a supporting layer; on failure say so in a caption and carry on without it."""
@@ -405,13 +408,25 @@ def render(ds: Dataset, f: Filters) -> None:
             "vs_borough": "Against the borough",
         }
     )
-    # Static tables: they print in full and need none of the data-grid's script, so the
-    # map draws sooner. Counts with thousands separators, rates with two decimals.
-    for col in ("Incidents", "Residents"):
-        show[col] = show[col].map(lambda v: "\u2013" if pd.isna(v) else f"{v:,.0f}")
-    for col in ("Rate per 1,000 a year", "95% low", "95% high"):
-        show[col] = show[col].map("{:.2f}".format)
-    st.table(show.set_index("Area"))
+    if len(show) > STATIC_TABLE_ROWS:
+        # A long table (Birmingham's 639 LSOAs) as a static table took the browser
+        # about a second after the map had arrived: the scrolling grid draws only the
+        # rows in view, and sorts and searches them.
+        st.dataframe(
+            show.set_index("Area"),
+            column_config={
+                c: st.column_config.NumberColumn(format="%.2f")
+                for c in ("Rate per 1,000 a year", "95% low", "95% high")
+            },
+        )
+    else:
+        # Static tables: they print in full and need none of the data-grid's script, so
+        # the map draws sooner. Counts with thousands separators, rates with two decimals.
+        for col in ("Incidents", "Residents"):
+            show[col] = show[col].map(lambda v: "\u2013" if pd.isna(v) else f"{v:,.0f}")
+        for col in ("Rate per 1,000 a year", "95% low", "95% high"):
+            show[col] = show[col].map("{:.2f}".format)
+        st.table(show.set_index("Area"))
     if hs is not None and hs.reference is not None and len(hs.reference):
         st.subheader("The review's named hotspots in this data")
         ref = pd.DataFrame(hs.reference.drop(columns="geometry"))

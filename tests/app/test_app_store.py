@@ -52,3 +52,18 @@ def test_the_national_view_rates_every_area_of_the_store(tmp_path, monkeypatch):
     csps = set(load_layer("districts", HAMPSHIRE_GPKG)["csp_code"])
     assert set(counted["code"]) == csps and "North Hampshire" in set(counted["name"])
     assert len(at.get("component_instance")) == 1  # the choropleth
+
+
+def test_a_long_table_of_areas_scrolls_and_keeps_every_row(tmp_path, monkeypatch):
+    if not (NATIONAL_DIR / "boundaries" / "england_wales").exists():
+        return  # the national files live beside the repository (../shared/data)
+    ingest([shipped_incident_paths("hampshire")[0]], tmp_path / "store")
+    monkeypatch.setenv("HOTSPOTS_STORE", str(tmp_path / "store"))
+    at = AppTest.from_file(str(APP), default_timeout=300)
+    at.session_state["area"] = "E08000021"  # Newcastle upon Tyne: 175 LSOAs (2011)
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    # Over STATIC_TABLE_ROWS rows: a scrolling table, not a static one, with every area.
+    assert not at.table
+    (table,) = [d.value for d in at.dataframe if d.value.index.name == "Area"]
+    assert len(table) == 175 and table.index.str.startswith("Newcastle upon Tyne ").all()
