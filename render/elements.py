@@ -315,25 +315,32 @@ class Declutter(MacroElement):
                     var els = Array.prototype.slice.call(
                         map.getContainer().querySelectorAll(".eh-rank, .eh-label"));
                     els.forEach(function (el) { el.style.visibility = ""; });
-                    els.sort(function (a, b) { return rank(a) - rank(b); });
+                    // Every box is read before any label is hidden: reading a box
+                    // after a label changed makes the browser lay the page out again,
+                    // once per label (seconds for Birmingham's 639 area names).
                     // The legend and the other controls count as placed: a label
                     // half under them is hidden rather than cut.
                     var placed = Array.prototype.slice.call(
                         map.getContainer().querySelectorAll(".leaflet-control")
                     ).map(function (el) { return el.getBoundingClientRect(); });
-                    els = els.filter(function (el) {
+                    var items = els.filter(function (el) {
                         return !el.closest(".leaflet-control");
+                    }).map(function (el, i) {
+                        return {el: el, r: el.getBoundingClientRect(), k: rank(el), i: i};
                     });
-                    els.forEach(function (el) {
-                        var r = el.getBoundingClientRect();
+                    items.sort(function (a, b) { return a.k - b.k || a.i - b.i; });
+                    var hide = [];
+                    items.forEach(function (it) {
+                        var r = it.r;
                         if (!r.width || !r.height) { return; }
                         var clash = placed.some(function (o) {
                             return r.left < o.right + 2 && o.left < r.right + 2 &&
                                 r.top < o.bottom + 1 && o.top < r.bottom + 1;
                         });
-                        if (clash) { el.style.visibility = "hidden"; }
+                        if (clash) { hide.push(it.el); }
                         else { placed.push(r); }
                     });
+                    hide.forEach(function (el) { el.style.visibility = "hidden"; });
                 }
                 map.on("zoomend moveend overlayadd overlayremove", function () {
                     setTimeout(declutter, 0);
