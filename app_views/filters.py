@@ -198,8 +198,11 @@ def sidebar(ds: Dataset) -> Filters:
     choices = area_choices()
     sb.title(f"{choices.get(ds.area, ds.area).split(' (')[0]} hotspots")
     views = [*VIEWS, "National"] if state_store() is not None else list(VIEWS)
+    # A choice that no longer exists is replaced by the first option, not forgotten: a
+    # keyed widget whose value is only dropped keeps showing the old choice in the
+    # browser while the app uses the first.
     if st.session_state.get("view") not in views:
-        st.session_state.pop("view", None)
+        st.session_state["view"] = views[0]
     view = sb.radio("View", views, key="view")
     if st.session_state.get(AREA_KEY) not in choices:
         st.session_state[AREA_KEY] = ds.area
@@ -246,7 +249,7 @@ def sidebar(ds: Dataset) -> Filters:
         sb.caption(f"Months: {month_from or 'none'} (the data holds one month)")
     labels = level_labels()
     if st.session_state.get("level") not in labels:
-        st.session_state.pop("level", None)
+        st.session_state["level"] = next(iter(labels))
     level = sb.selectbox("Boundary set", list(labels), format_func=labels.__getitem__, key="level")
     measure = sb.radio(
         "Measure",
@@ -261,7 +264,7 @@ def sidebar(ds: Dataset) -> Filters:
     patrol_ok = bool(runs) and max(len(r) for r in runs) >= MIN_PATROL_MONTHS
     methods = [m for m in METHOD_LABELS if m != "patrol" or patrol_ok]
     if st.session_state.get("method") not in methods:
-        st.session_state.pop("method", None)
+        st.session_state["method"] = methods[0]
     method = sb.selectbox(
         "Method",
         methods,

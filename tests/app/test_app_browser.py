@@ -244,3 +244,36 @@ def test_the_app_works_with_every_outside_request_blocked(app_url, chromium, sho
         assert outside, "tile requests from the map iframe were not seen by the guard"
         browser.close()
     assert shutil.which(str(chromium))
+
+
+def test_a_choice_the_new_area_lacks_is_replaced_on_screen_too(app_url, chromium):
+    """Local areas exist for Eastleigh only: after moving to Winchester the boundary set
+    shows, in the browser, the set the app uses (a dropped choice used to stay shown)."""
+    from playwright.sync_api import sync_playwright  # noqa: PLC0415 - only with a browser
+
+    def shown(label: str) -> str:
+        box = page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']")
+        return box.filter(has_text=label).first.locator("input").input_value()
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1440, "height": 1400})
+        page.goto(app_url)
+        wait_idle(page)
+        page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").filter(
+            has_text="Boundary set"
+        ).first.click()
+        page.get_by_role("option", name="Local areas").click()
+        wait_idle(page)
+        assert shown("Boundary set") == "Local areas"
+        page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").filter(
+            has_text="Area"
+        ).first.click()
+        page.keyboard.type("Winchester")
+        page.keyboard.press("Enter")
+        page.get_by_text("Winchester hotspots").first.wait_for(timeout=60_000)
+        wait_idle(page)
+        assert shown("Boundary set") == "Wards (2025)"  # Winchester's first boundary set
+        # And the map draws Winchester's 16 wards (2025).
+        _layers_when(page, MAIN_MAP_HEIGHT, lambda c: c["areas"] == 16)
+        browser.close()
