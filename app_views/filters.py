@@ -23,6 +23,7 @@ __all__ = [
     "TILE_OPTIONS",
     "VIEWS",
     "Filters",
+    "keep_choice",
     "sidebar",
 ]
 
@@ -181,6 +182,37 @@ def _reset_for(ds: Dataset) -> None:
         st.session_state.pop("months")
 
 
+def keep_choice(key: str, options: list[str]) -> None:
+    """Make the widget ``key``'s value one of ``options``, remembering a dropped choice.
+
+    A choice the new area lacks (local areas outside Eastleigh, patrol areas with too few
+    months) is replaced by the first option in the session state, so the browser shows
+    what the app uses (a keyed widget whose value is only dropped keeps showing the old
+    one). The dropped choice comes back in the next area that has it, unless the user has
+    chosen something else meanwhile.
+
+    Parameters
+    ----------
+    key
+        The widget's session state key.
+    options
+        The options the widget is drawn with.
+    """
+    wanted, forced = f"_{key}_wanted", f"_{key}_forced"
+    current = st.session_state.get(key)
+    if forced in st.session_state and current != st.session_state[forced]:
+        # The user chose since the replacement: their choice stands.
+        st.session_state.pop(wanted, None)
+        st.session_state.pop(forced, None)
+    if st.session_state.get(wanted) in options:
+        st.session_state[key] = st.session_state.pop(wanted)
+        st.session_state.pop(forced, None)
+    elif current not in options:
+        if current is not None and wanted not in st.session_state:
+            st.session_state[wanted] = current
+        st.session_state[key] = st.session_state[forced] = options[0]
+
+
 def sidebar(ds: Dataset) -> Filters:
     """Draw the sidebar and return what was chosen.
 
@@ -198,11 +230,7 @@ def sidebar(ds: Dataset) -> Filters:
     choices = area_choices()
     sb.title(f"{choices.get(ds.area, ds.area).split(' (')[0]} hotspots")
     views = [*VIEWS, "National"] if state_store() is not None else list(VIEWS)
-    # A choice that no longer exists is replaced by the first option, not forgotten: a
-    # keyed widget whose value is only dropped keeps showing the old choice in the
-    # browser while the app uses the first.
-    if st.session_state.get("view") not in views:
-        st.session_state["view"] = views[0]
+    keep_choice("view", views)
     view = sb.radio("View", views, key="view")
     if st.session_state.get(AREA_KEY) not in choices:
         st.session_state[AREA_KEY] = ds.area
@@ -248,8 +276,7 @@ def sidebar(ds: Dataset) -> Filters:
         month_from = month_to = months[0] if months else ""
         sb.caption(f"Months: {month_from or 'none'} (the data holds one month)")
     labels = level_labels()
-    if st.session_state.get("level") not in labels:
-        st.session_state["level"] = next(iter(labels))
+    keep_choice("level", list(labels))
     level = sb.selectbox("Boundary set", list(labels), format_func=labels.__getitem__, key="level")
     measure = sb.radio(
         "Measure",
@@ -263,8 +290,7 @@ def sidebar(ds: Dataset) -> Filters:
     runs = contiguous_runs(ds.months)
     patrol_ok = bool(runs) and max(len(r) for r in runs) >= MIN_PATROL_MONTHS
     methods = [m for m in METHOD_LABELS if m != "patrol" or patrol_ok]
-    if st.session_state.get("method") not in methods:
-        st.session_state["method"] = methods[0]
+    keep_choice("method", methods)
     method = sb.selectbox(
         "Method",
         methods,

@@ -405,3 +405,26 @@ def test_too_few_months_say_why_the_accuracy_is_not_measured():
     at = run_app(method="kde", measure_method=True)
     assert not any("How far to trust it" in c.value for c in at.caption)
     assert any("Accuracy not measured" in e.value for e in [*at.error, *at.warning])
+
+
+def test_a_choice_the_next_area_lacks_comes_back_where_it_exists():
+    at = run_app()
+    at.selectbox(key="level").set_value("local_area")
+    rerun(at)
+    # Winchester has no local areas: its first boundary set is used, and shown.
+    at.sidebar.selectbox(key="area").set_value("E07000094")
+    rerun(at)
+    assert at.selectbox(key="level").value == "ward"
+    assert at.selectbox(key="level").options[0] == "Wards (2025)"
+    # Back in Eastleigh, the local areas chosen there come back.
+    at.sidebar.selectbox(key="area").set_value("E07000086")
+    rerun(at)
+    assert at.selectbox(key="level").value == "local_area"
+    # A choice made meanwhile stands: LSOAs chosen in Winchester stay LSOAs.
+    at.sidebar.selectbox(key="area").set_value("E07000094")
+    rerun(at)
+    at.selectbox(key="level").set_value("lsoa")
+    rerun(at)
+    at.sidebar.selectbox(key="area").set_value("E07000086")
+    rerun(at)
+    assert at.selectbox(key="level").value == "lsoa"
