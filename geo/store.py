@@ -83,7 +83,9 @@ from geo.validate import check_coordinates, check_field_count
 
 __all__ = [
     "BATCH_BYTES",
+    "DATA_DIR",
     "DUCKDB_MEMORY_LIMIT",
+    "PART_FILE",
     "PAUSE_ENV",
     "ROW_GROUP_ROWS",
     "STORE_COLUMNS",
@@ -99,8 +101,6 @@ __all__ = [
     "open_store",
     "PartitionEntry",
     "partition_entries",
-    "partition_files",
-    "partition_paths",
     "partitions",
     "spatial_extension_path",
 ]
@@ -329,37 +329,6 @@ def partition_entries(
     return sorted(found, key=lambda e: e.path)
 
 
-def partition_files(store: str | Path) -> list[tuple[Path, os.stat_result]]:
-    """Every partition file of a store, with its size and times, sorted by path.
-
-    Parameters
-    ----------
-    store
-        The store folder.
-
-    Returns
-    -------
-    list of (pathlib.Path, os.stat_result)
-        ``<store>/data/month=M/force_key=K/part.parquet``, sorted by path.
-    """
-    return [(Path(e.path), e.stat) for e in partition_entries(store)]
-
-
-def partition_paths(store: str | Path) -> list[Path]:
-    """Every partition file of a store, sorted by path (see :func:`partition_files`).
-
-    Parameters
-    ----------
-    store
-        The store folder.
-
-    Returns
-    -------
-    list of pathlib.Path
-    """
-    return [p for p, _ in partition_files(store)]
-
-
 # --------------------------------------------------------------------------- store files
 
 
@@ -520,7 +489,7 @@ def partitions(store: str | Path) -> pd.DataFrame:
         "path",
         "damaged",
     ]
-    files = [str(p) for p in partition_paths(store)]
+    files = [e.path for e in partition_entries(store)]
     if not files:
         return pd.DataFrame(columns=cols)
     con = connect()

@@ -38,7 +38,7 @@ from geo.store import (
     data_glob,
     force_key,
     open_store,
-    partition_paths,
+    partition_entries,
     spatial_extension_path,
 )
 from geo.store_counts import refresh_counts, run_query
@@ -306,9 +306,8 @@ def covered_months(store: str | Path, level: str, files: NationalFiles | None = 
     """
     root = open_store(store)
     present: dict[str, set[str]] = {}
-    for part in partition_paths(root):
-        month = part.parent.parent.name.removeprefix("month=")
-        present.setdefault(part.parent.name.removeprefix("force_key="), set()).add(month)
+    for e in partition_entries(root):
+        present.setdefault(e.force_key, set()).add(e.month)
     out = {}
     for code, fkey in home_forces(level, files)[["code", "force_key"]].itertuples(index=False):
         months: set[str] = set()
@@ -402,7 +401,7 @@ def _scan() -> str:
 
 
 def _has_data(store: Path) -> bool:
-    return bool(partition_paths(store))
+    return bool(partition_entries(store))
 
 
 def national_counts(
