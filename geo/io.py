@@ -447,12 +447,14 @@ def finish_incidents(
     ok = reason == ""
     code = df["lsoa_code"].to_numpy(dtype=object)
     has_code = code != ""
+    projected = None  # the points of the rows projected here
     if "x" not in df.columns:
         # Project only the rows that may be kept: a whole force file is mostly outside.
         may_keep = ok & ~(has_code & ~pd.Series(code).isin(study).to_numpy())
         x = np.full(len(df), np.nan)
         y = np.full(len(df), np.nan)
-        x[may_keep], y[may_keep] = project_lonlat(
+        projected = np.full(len(df), None, dtype=object)
+        x[may_keep], y[may_keep], projected[may_keep] = lonlat_points(
             df["lon"].to_numpy(float)[may_keep], df["lat"].to_numpy(float)[may_keep]
         )
         df["x"], df["y"] = x, y
@@ -479,7 +481,10 @@ def finish_incidents(
     x, y = df["x"].to_numpy(float), df["y"].to_numpy(float)
     located = ok & np.isfinite(x) & np.isfinite(y)
     points = np.full(len(df), None, dtype=object)
-    points[located] = shapely.points(x[located], y[located])
+    if projected is not None:
+        points[located] = projected[located]
+    else:  # a reader that gave metres (a CSP log)
+        points[located] = shapely.points(x[located], y[located])
     far = _far_from_lsoa(points, code, ok, lsoas)
     if far.any():
         reason[far] = _far_reasons(points, far, code, lsoas)
