@@ -421,13 +421,13 @@ def _rank_numbers(group: folium.FeatureGroup, gdf: gpd.GeoDataFrame) -> None:
         [shapely.ops.polylabel(_largest_part(g), tolerance=5.0) for g in gdf.geometry],
         crs=gdf.crs,
     )
-    labels = []
-    for rank, latlon in zip(ranks, to_latlon(anchors), strict=True):
+    items = []
+    for rank, (lat, lon) in zip(ranks, to_latlon(anchors), strict=True):
         if pd.notna(rank):
             # Beyond the ten highest, ranks are written only from zoom 14 (CSS, ZoomBand).
             css = "eh-rank" if int(rank) <= 10 else "eh-rank eh-rank-minor"
-            labels.append((latlon, f'<div class="{css}">{int(rank)}</div>'))
-    _labels(group, labels)
+            items.append((lat, lon, f'<div class="{css}">{int(rank)}</div>'))
+    _labels(group, items)
 
 
 _TIP_FIELDS = {"p_rank", "p_status", "p_name", "p_count", "p_count_after"}
@@ -713,22 +713,25 @@ def add_labels(m: folium.Map, labels: gpd.GeoDataFrame) -> None:
     clean = labels[labels.geometry.notna() & ~labels.geometry.is_empty].reset_index(drop=True)
     group = layer_group(m, "labels")
     anchors = clean.geometry.representative_point()
-    labels = []
-    for (_, row), latlon in zip(clean.iterrows(), to_latlon(anchors), strict=True):
+    items = []
+    for (_, row), (lat, lon) in zip(clean.iterrows(), to_latlon(anchors), strict=True):
         kind = str(value_or_none(row, "kind") or "").lower()
         css = "eh-label"
         if kind == "station":
             css += " eh-small eh-right eh-station"
         elif str(value_or_none(row, "size") or "").lower() == "small" or kind in _SMALL_KINDS:
             css += " eh-small eh-minor"
-        labels.append((latlon, f'<div class="{css}">{esc(row["name"])}</div>'))
-    _labels(group, labels)
+        items.append((lat, lon, f'<div class="{css}">{esc(row["name"])}</div>'))
+    _labels(group, items)
 
 
-def _labels(group: folium.FeatureGroup, labels: list[tuple[tuple[float, float], str]]) -> None:
-    """Text labels (already escaped HTML) in the label pane, never catching the mouse."""
-    if labels:
-        TextLabels([(lat, lon, html) for (lat, lon), html in labels], pane=LABEL_PANE).add_to(group)
+def _labels(group: folium.FeatureGroup, items: list[tuple[float, float, str]]) -> None:
+    """Text labels ``(lat, lon, html)`` in the label pane, never catching the mouse.
+
+    The HTML is escaped by the caller.
+    """
+    if items:
+        TextLabels(items, pane=LABEL_PANE).add_to(group)
 
 
 def add_area_names(m: folium.Map, areas: gpd.GeoDataFrame) -> None:
@@ -749,8 +752,8 @@ def add_area_names(m: folium.Map, areas: gpd.GeoDataFrame) -> None:
     _labels(
         group,
         [
-            (latlon, f'<div class="eh-label eh-area">{esc(name)}</div>')
-            for name, latlon in zip(gdf["name"], to_latlon(anchors), strict=True)
+            (lat, lon, f'<div class="eh-label eh-area">{esc(name)}</div>')
+            for name, (lat, lon) in zip(gdf["name"], to_latlon(anchors), strict=True)
         ],
     )
 
