@@ -14,21 +14,31 @@ from geo.store import ingest
 from geo.study_area import load_study_area
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
+ARCHIVE = shipped_incident_paths("hampshire")[0]
+
+
+def app_on_store(tmp_path: Path, monkeypatch, **session: object) -> AppTest:
+    """The app run once on a store of the shipped Hampshire archive.
+
+    ``session`` is set in the session state first; any exception fails the test.
+    """
+    ingest([ARCHIVE], tmp_path / "store")
+    monkeypatch.setenv("HOTSPOTS_STORE", str(tmp_path / "store"))
+    at = AppTest.from_file(str(APP), default_timeout=300)
+    for key, value in session.items():
+        at.session_state[key] = value
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
 
 
 def test_the_app_reads_an_area_out_of_the_store(tmp_path, monkeypatch):
-    archive = shipped_incident_paths("hampshire")[0]
-    ingest([archive], tmp_path / "store")
-    monkeypatch.setenv("HOTSPOTS_STORE", str(tmp_path / "store"))
-    at = AppTest.from_file(str(APP), default_timeout=300)
-    at.session_state["area"] = "E06000045"
-    at.run()
-    assert not at.exception, [e.message for e in at.exception]
+    at = app_on_store(tmp_path, monkeypatch, area="E06000045")
     assert not at.error, [e.value for e in at.error]
     ds = at.session_state["dataset"]
     assert ds.key.startswith("store:") and ds.area == "E06000045"
     # The same rows as the files give for Southampton, for the months on the slider.
-    files = load_incidents([archive], load_study_area("E06000045")).incidents
+    files = load_incidents([ARCHIVE], load_study_area("E06000045")).incidents
     first, last = at.sidebar.select_slider(key="months").value
     want = filter_incidents(files, types=["Anti-social behaviour"], month_from=first, month_to=last)
     got = next(m.value for m in at.metric if m.label == "Incidents")
@@ -40,12 +50,7 @@ def test_the_app_reads_an_area_out_of_the_store(tmp_path, monkeypatch):
 def test_the_national_view_rates_every_area_of_the_store(tmp_path, monkeypatch):
     if not (NATIONAL_DIR / "boundaries" / "england_wales").exists():
         return  # the national files live beside the repository (../shared/data)
-    ingest([shipped_incident_paths("hampshire")[0]], tmp_path / "store")
-    monkeypatch.setenv("HOTSPOTS_STORE", str(tmp_path / "store"))
-    at = AppTest.from_file(str(APP), default_timeout=300)
-    at.session_state["view"] = "National"
-    at.run()
-    assert not at.exception, [e.message for e in at.exception]
+    at = app_on_store(tmp_path, monkeypatch, view="National")
     table = at.dataframe[0].value
     counted = table[table["vs national"] != "no data"]
     # Only Hampshire's own force is in this store: its CSPs are the areas counted.
@@ -57,12 +62,8 @@ def test_the_national_view_rates_every_area_of_the_store(tmp_path, monkeypatch):
 def test_a_long_table_of_areas_scrolls_and_keeps_every_row(tmp_path, monkeypatch):
     if not (NATIONAL_DIR / "boundaries" / "england_wales").exists():
         return  # the national files live beside the repository (../shared/data)
-    ingest([shipped_incident_paths("hampshire")[0]], tmp_path / "store")
-    monkeypatch.setenv("HOTSPOTS_STORE", str(tmp_path / "store"))
-    at = AppTest.from_file(str(APP), default_timeout=300)
-    at.session_state["area"] = "E08000021"  # Newcastle upon Tyne: 175 LSOAs (2011)
-    at.run()
-    assert not at.exception, [e.message for e in at.exception]
+    # Newcastle upon Tyne: 175 LSOAs (2011).
+    at = app_on_store(tmp_path, monkeypatch, area="E08000021")
     # Over STATIC_TABLE_ROWS rows: a scrolling table, not a static one, with every area.
     assert not at.table
     (table,) = [d.value for d in at.dataframe if d.value.index.name == "Area"]
