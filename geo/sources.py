@@ -42,6 +42,7 @@ __all__ = [
     "decode",
     "expand_paths",
     "iter_sources",
+    "plain_records",
     "read_limited",
     "read_records",
 ]
@@ -282,21 +283,36 @@ class CsvRecords:
         return out
 
 
-def _read_fast(text: str, width: int) -> pd.DataFrame | None:
-    """Parse the records after a one-line header with pyarrow, or None to take the slow path.
+def plain_records(data: bytes, width: int, lines: int | None = None) -> pa.Table | None:
+    """The records after a one-line header as an all-string Arrow table, if the file is plain.
 
     Only a file where every record is one line of exactly ``width`` fields (no blank
-    line, no quoted line break) is read here; anything else returns None and is read
-    by the ``csv`` module, which keeps line numbers and reports each odd record.
+    line, no quoted line break) is read here (by pyarrow, in parallel); for anything
+    else the answer is None and the file must be split by the ``csv`` module
+    (:func:`read_records` with ``engine="csv"``), which keeps line numbers and reports
+    each odd record. Record ``i`` of the table is line ``i + 2`` of the file.
+
+    Parameters
+    ----------
+    data
+        The file as UTF-8 bytes, without a byte-order mark, header line first.
+    width
+        Fields in the header.
+    lines
+        Lines in ``data`` if already counted (as :func:`read_records` counts them).
+
+    Returns
+    -------
+    pyarrow.Table or None
+        Columns ``c0`` ... ``c{width-1}``, every value a string (empty, never null).
     """
-    if width < 2:
+    if pacsv is None or width < 2:
         # pyarrow keeps a line of spaces as a one-field record; the csv path drops it.
         return None
-    data = text.encode("utf-8")
-    names = [str(i) for i in range(width)]
+    names = [f"c{i}" for i in range(width)]
     try:
         table = pacsv.read_csv(
-            io.BytesIO(data),
+            pa.py_buffer(data),
             read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
             # Blank lines are dropped here, so they make the row count short of the line
             # count and send the file to the csv module, which numbers lines exactly.
@@ -309,9 +325,21 @@ def _read_fast(text: str, width: int) -> pd.DataFrame | None:
         )
     except (pa.ArrowException, ValueError):
         return None
-    breaks = data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
-    lines = breaks + (0 if data.endswith((b"\n", b"\r")) else 1)
+    if lines is None:
+        breaks = data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
+        lines = breaks + (0 if data.endswith((b"\n", b"\r")) else 1)
     if table.num_rows + 1 != lines:
+        return None
+    return table
+
+
+def _read_fast(text: str, width: int) -> pd.DataFrame | None:
+    """Parse the records after a one-line header with pyarrow, or None to take the slow path.
+
+    See :func:`plain_records`.
+    """
+    table = plain_records(text.encode("utf-8"), width)
+    if table is None:
         return None
     frame = table.to_pandas()
     frame.columns = range(width)

@@ -17,10 +17,12 @@
   :func:`geo.io.finish_incidents`), evaluated in SQL on all-VARCHAR columns; the rare
   values the SQL does not decide (numbers not written as plain decimals, points near the
   edges of Great Britain) are checked by :func:`geo.validate.check_coordinates` itself.
-  Records are split by DuckDB's ``read_csv``; a file DuckDB cannot split one record a
-  line (a short or long record, a blank line, a quoted line break) is split by
-  :func:`geo.sources.read_records` instead, so line numbers and field counts are those of
-  the reader. The check that a point lies within 1 km of the LSOA its row names needs the
+  Records are split by pyarrow (:func:`geo.sources.plain_records`, as the reader's own
+  fast path); a file it cannot split one record a line (a short or long record, a blank
+  line, a quoted line break) is split by :func:`geo.sources.read_records` instead, so
+  line numbers and field counts are those of the reader. DuckDB computes only what
+  validation adds or changes (coordinates, reasons, fields stripped of blanks); fields it
+  leaves as read go from the Arrow records to the Parquet partitions untouched. The check that a point lies within 1 km of the LSOA its row names needs the
   LSOA polygons, so it is made when an area is taken out
   (:func:`geo.store_query.store_incidents` with a study area).
 * **Duplicates.** A force-month is kept once. The copy kept is the *newer download*:
@@ -64,6 +66,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from geo.crs import GB_BOUNDS_LONLAT
 from geo.errors import InputError
@@ -76,6 +80,7 @@ from geo.sources import (
     check_bytes,
     decode,
     expand_paths,
+    plain_records,
     read_limited,
     read_records,
 )
@@ -551,20 +556,20 @@ def _partition_rows(con: duckdb.DuckDBPyConnection, files: list[str]) -> pd.Data
 
 @dataclass
 class _File:
-    """One CSV made ready for DuckDB: written as UTF-8 to the work folder."""
+    """One CSV made ready for DuckDB: its records as an Arrow table, or its text to split."""
 
     fid: int
     name: str
     mtime: float
-    path: Path
     header: list[str]
-    lines: int
     encoding: str
     needs_strip: bool = True
+    table: pa.Table | None = None
+    data: bytes | None = None
 
     def text(self) -> SourceText:
-        """The file as the reader decodes it (read back from its UTF-8 copy)."""
-        return SourceText(self.name, self.path.read_bytes().decode("utf-8"), self.encoding)
+        """The file as the reader decodes it (from its UTF-8 bytes)."""
+        return SourceText(self.name, (self.data or b"").decode("utf-8"), self.encoding)
 
 
 @dataclass
@@ -761,38 +766,46 @@ def _count_lines(data: bytes, lf: int, cr: int) -> int:
     return breaks + (0 if data.endswith((b"\n", b"\r")) else 1)
 
 
-def _may_need_strip(data: bytes) -> bool:
-    r"""Whether any field of an ASCII CSV might start or end with whitespace.
+_PRINTABLE = np.zeros(256, dtype=bool)
+_PRINTABLE[0x21:0x7F] = True
+"""Bytes that are a whole character str.strip keeps: printable ASCII other than space."""
 
-    False only when no space or tab touches a comma, a quote, a line break or an end of
-    the file, and no control character other than tab, line feed and carriage return
-    appears (``\x0b``, ``\x0c`` and ``\x1c``-``\x1f`` are whitespace to ``str.strip``):
-    then ``str.strip`` leaves every field as it is and the SQL need not test each one.
-    Nearly every police.uk file passes (38 of the 40 files of June 2021).
+
+def _edges_printable(column: pa.ChunkedArray) -> bool:
+    """Whether every non-empty value of a string column starts and ends in printable ASCII.
+
+    Then ``str.strip`` leaves every value as it is (any character it removes is a space,
+    an ASCII control character or outside ASCII). Read from the Arrow buffers: one byte
+    at each end of each value, not the whole text.
     """
-    a = np.frombuffer(data, dtype=np.uint8)
-    if not len(a):
-        return False
-    blank = (a == 32) | (a == 9)
-    if blank[0] or blank[-1]:
-        return True
-    border = (a == 44) | (a == 34) | (a == 10) | (a == 13)
-    if (blank[1:] & border[:-1]).any() or (blank[:-1] & border[1:]).any():
-        return True
-    return bool(((a < 32) & ~blank & (a != 10) & (a != 13)).any())
+    for chunk in column.chunks:
+        n = len(chunk)
+        if not n:
+            continue
+        _, offsets, data = chunk.buffers()
+        off = np.frombuffer(offsets, dtype=np.int32)[chunk.offset : chunk.offset + n + 1]
+        text = np.frombuffer(data, dtype=np.uint8) if data is not None else np.empty(0, np.uint8)
+        full = off[1:] > off[:-1]
+        if not full.any():
+            continue
+        first = text[off[:-1][full]]
+        last = text[off[1:][full] - 1]
+        if not (_PRINTABLE[first].all() and _PRINTABLE[last].all()):
+            return False
+    return True
 
 
-def _prepare(fid: int, name: str, mtime: float, read: Callable[[], bytes], work: Path) -> _File:
-    """Check one CSV as the reader does and write it to ``work`` as UTF-8.
+def _prepare(fid: int, name: str, mtime: float, read: Callable[[], bytes]) -> _File:
+    """Check one CSV as the reader does and split its records (run in a worker thread).
 
-    An ASCII file (police.uk's own) is written as it is and decoded later only if its
-    records must be split by the reader (:func:`_stage_slow`); any other is decoded now.
+    A plain file (every record one line of the header's width, as police.uk's are) is
+    split by pyarrow into an Arrow table now; any other keeps its UTF-8 text, to be split
+    by the reader's own record splitter (:func:`_stage_slow`). An ASCII file (police.uk's
+    own) is not decoded in Python; any other is decoded as the reader decodes it.
     """
     data = read()
-    needs_strip = True
     if data.isascii():
         lf, cr = check_bytes(data, name)
-        needs_strip = _may_need_strip(data)
         encoding = "utf-8"
         end = data.find(b"\n") + 1 or len(data)
         first = data[:end]
@@ -818,11 +831,24 @@ def _prepare(fid: int, name: str, mtime: float, read: Callable[[], bytes], work:
     problem = header_problem(name, header)
     if problem:
         raise InputError(problem)
-    path = work / f"{fid:06d}.csv"
-    path.write_bytes(data)
-    lines = _count_lines(data, lf, cr)
-    odd = reader.line_num != 1
-    return _File(fid, name, mtime, path, header, -1 if odd else lines, encoding, needs_strip)
+    table = None
+    if reader.line_num == 1:
+        table = plain_records(data, len(header), _count_lines(data, lf, cr))
+    if table is None:
+        return _File(fid, name, mtime, header, encoding, data=data)
+    n = table.num_rows
+    read_cols = [k for k, h in enumerate(header) if h in _CANON]
+    needs_strip = not all(_edges_printable(table[f"c{k}"]) for k in read_cols)
+    if needs_strip:
+        # Fields as str.strip leaves them (t<k> beside c<k>, kept as read for the record
+        # as text), for the columns validation reads.
+        for k in read_cols:
+            table = table.append_column(
+                f"t{k}", pc.utf8_trim(table[f"c{k}"], characters=_WHITESPACE)
+            )
+    table = table.append_column("fid", pa.array(np.full(n, fid, dtype=np.int32)))
+    table = table.append_column("row", pa.array(np.arange(2, n + 2, dtype=np.int64)))
+    return _File(fid, name, mtime, header, encoding, needs_strip, table=table)
 
 
 # --------------------------------------------------------------------------- SQL
@@ -838,28 +864,16 @@ def _serialise(cols: list[str]) -> str:
     return " || ',' || ".join(parts)
 
 
-_SERIALISE_CELLS = (
-    "array_to_string(list_transform(cells, lambda x: CASE WHEN "
-    "regexp_matches(coalesce(x, ''), '[,\"\\r\\n]') THEN '\"' || replace(x, '\"', '\"\"') || '\"' "
-    "ELSE coalesce(x, '') END), ',')"
-)
-"""SQL for :func:`_serialise` of a record kept as the list ``cells``.
-
-A fast-path record carries its fields as a list and is serialised only where the row
-is rejected (a CASE branch runs on its own rows only), not for every row."""
-
-
 def _strip(expr: str) -> str:
     """SQL for ``expr.strip()``.
 
-    Only in files that may need it (column ``ns``, from :func:`_may_need_strip`), the
-    full trim runs only where an end character sorts before ``!`` or from U+0085 on:
+    The full trim runs only where an end character sorts before ``!`` or from U+0085 on:
     every whitespace character does, and UTF-8 keeps code point order, so the byte-wise
     comparison is exact.
     """
     return (
-        f"CASE WHEN ns AND ({expr}[1] < '!' OR {expr}[-1] < '!' OR {expr}[1] >= '\u0085' "
-        f"OR {expr}[-1] >= '\u0085') THEN trim({expr}, $ws) ELSE {expr} END"
+        f"CASE WHEN {expr}[1] < '!' OR {expr}[-1] < '!' OR {expr}[1] >= '\u0085' "
+        f"OR {expr}[-1] >= '\u0085' THEN trim({expr}, $ws) ELSE {expr} END"
     )
 
 
@@ -873,14 +887,13 @@ _REASON = f"""CASE WHEN width_reason <> '' THEN width_reason
 """A row's reason, combined as the reader does (field count alone, else every other
 reason joined by "; "; then the "No location" rule of geo.io.finish_incidents)."""
 
-_VALIDATE = """
-CREATE OR REPLACE TEMP TABLE v AS
+_VALIDATED = """
 WITH s AS (
-  SELECT fid, "row", width_reason, raw_text, cells, ns, {crime_id} AS crime_id, {month} AS month,
+  SELECT *, {width_reason} AS width_reason, {crime_id} AS crime_id, {month} AS month,
     {force} AS f0, {rep} AS reported_by, {lsoa} AS lsoa_code, {ctype} AS crime_type,
     {location} AS location, {lsoa_name} AS lsoa_name, {outcome} AS outcome,
     {context} AS context, {lon} AS lo, {lat} AS la
-  FROM staged
+  FROM {source}
 ), p AS (
   SELECT *,
     lo = '' AS lo_e, la = '' AS la_e,
@@ -901,18 +914,19 @@ WITH s AS (
                     abs(lat0 - $x0), abs(lat0 - $x1), abs(lat0 - $y0), abs(lat0 - $y1)) < 1e-6
       )) AS py_check
   FROM n
+), cf AS (
+  {fixed}
 ), r AS (
-  SELECT fid, "row", width_reason, raw_text, cells, crime_id, month,
-    CASE WHEN f0 = '' THEN reported_by ELSE f0 END AS force, reported_by, location, lsoa_code,
-    lsoa_name, crime_type, outcome, context, py_check, lo, la,
-    lo_e AND la_e AS no_location,
-    CASE WHEN lo_e AND la_e OR py_check THEN NULL ELSE lon0 END AS lon,
-    CASE WHEN lo_e AND la_e OR py_check THEN NULL ELSE lat0 END AS lat,
+  SELECT *,
+    CASE WHEN f0 = '' THEN reported_by ELSE f0 END AS force,
+    {no_location} AS no_location,
+    {lon_out} AS lon,
+    {lat_out} AS lat,
     CASE WHEN regexp_full_match(month, '{month_re}') THEN ''
          ELSE 'Month: ''' || substring(month, 1, 20) || ''' is not a month in YYYY-MM form '
               || '(e.g. 2017-02); fix the value or drop the row' END AS month_reason,
     CASE
-      WHEN py_check THEN ''
+      WHEN py_check THEN {py_reason}
       WHEN lo_e AND NOT la_e THEN 'Longitude: missing while Latitude is present; give both or neither'
       WHEN la_e AND NOT lo_e THEN 'Latitude: missing while Longitude is present; give both or neither'
       WHEN lo_e AND la_e THEN ''
@@ -925,147 +939,159 @@ WITH s AS (
     END AS coord_reason,
     CASE WHEN crime_type = '' THEN 'Crime type: empty; every row needs a type' ELSE '' END
       AS type_reason
-  FROM c
+  FROM cf
+), q AS (
+  SELECT *, {reason} AS reason FROM r
 )
-SELECT * EXCLUDE (raw_text, cells), {reason} AS reason,
-  CASE WHEN py_check OR {reason} <> '' THEN coalesce(raw_text, {cells}) END AS raw
-FROM r
+SELECT {select}
 """
+"""One group of files validated: every record with its reason, as the reader decides it.
+
+The record as text (``raw``) is made for the rejected rows only (a CASE branch runs on
+its own rows only)."""
+
+_FIX_JOIN = (
+    "SELECT c.*, fx.lon_f, fx.lat_f, fx.nl, fx.cr FROM c "
+    'LEFT JOIN pyfix fx ON c.fid = fx.fid AND c."row" = fx.rw'
+)
+"""Rows whose coordinates the SQL does not decide take the reader's own verdict."""
 
 
-def _validate_sql() -> str:
-    return _VALIDATE.format(
-        crime_id=_strip("crime_id"),
-        month=_strip("month"),
-        force=_strip("falls_within"),
-        rep=_strip("reported_by"),
-        lsoa=_strip("lsoa_code"),
-        ctype=_strip("crime_type"),
-        location=_strip("location"),
-        lsoa_name=_strip("lsoa_name"),
-        outcome=_strip("outcome"),
-        context=_strip("context"),
-        lon=_strip("lon_s"),
-        lat=_strip("lat_s"),
+@dataclass
+class _Group:
+    """Files of one batch read alike: one header, one way of splitting, one strip rule.
+
+    ``source`` names the Arrow table (``table``) registered with DuckDB; ``slow`` files
+    were split by the reader's own splitter and are stripped in SQL (``strip``);
+    ``trimmed`` plain files carry their fields stripped in ``t<k>`` beside ``c<k>``.
+    """
+
+    header: tuple[str, ...]
+    source: str
+    strip: bool
+    slow: bool
+    table: pa.Table
+    trimmed: bool = False
+
+
+_CANON_OUT = (
+    "crime_id",
+    "month",
+    "force",
+    "reported_by",
+    "location",
+    "lsoa_code",
+    "lsoa_name",
+    "crime_type",
+    "outcome",
+    "context",
+)
+"""Text columns of a validated row (``force`` is "Falls within", else "Reported by")."""
+
+
+def _validated_sql(group: _Group, fixed: bool, select: str) -> str:
+    """SQL validating one group's records (see :data:`_VALIDATED`), selecting ``select``."""
+    header = list(group.header)
+    cols = {}
+    for old, new in _CANON.items():
+        if old not in header:
+            cols[new] = "''"
+            continue
+        expr = f"{'t' if group.trimmed else 'c'}{header.index(old)}"
+        if group.slow:
+            expr = f"coalesce({expr}, '')"
+        cols[new] = _strip(expr) if group.strip else expr
+    raw = _serialise([f"c{k}" for k in range(len(header))])
+    if group.slow:
+        raw = f"coalesce(orig_raw, {raw})"
+    sql = _VALIDATED.format(
+        source=group.source,
+        width_reason="width_reason_in" if group.slow else "''",
+        crime_id=cols["crime_id"],
+        month=cols["month"],
+        force=cols["falls_within"],
+        rep=cols["reported_by"],
+        lsoa=cols["lsoa_code"],
+        ctype=cols["crime_type"],
+        location=cols["location"],
+        lsoa_name=cols["lsoa_name"],
+        outcome=cols["outcome"],
+        context=cols["context"],
+        lon=cols["lon_s"],
+        lat=cols["lat_s"],
+        fixed=_FIX_JOIN if fixed else "SELECT * FROM c",
+        no_location="CASE WHEN py_check THEN nl ELSE lo_e AND la_e END"
+        if fixed
+        else "lo_e AND la_e",
+        lon_out="CASE WHEN py_check THEN lon_f WHEN lo_e AND la_e THEN NULL ELSE lon0 END"
+        if fixed
+        else "CASE WHEN lo_e AND la_e OR py_check THEN NULL ELSE lon0 END",
+        lat_out="CASE WHEN py_check THEN lat_f WHEN lo_e AND la_e THEN NULL ELSE lat0 END"
+        if fixed
+        else "CASE WHEN lo_e AND la_e OR py_check THEN NULL ELSE lat0 END",
+        py_reason="cr" if fixed else "''",
         month_re=_MONTH_RE,
         reason=_REASON,
-        cells=_SERIALISE_CELLS,
+        select=select.replace("RAW_TEXT", raw),
     )
+    constants = _constants()
+    return _CONSTANT.sub(lambda m: constants[m.group(1)], sql)
 
 
-def _params() -> dict:
+def _constants() -> dict[str, str]:
+    """The SQL literals of the validation's named constants (``$plain``, ``$x0``, ...)."""
     x0, y0, x1, y1 = GB_BOUNDS_LONLAT
     a0, b0, a1, b1 = _INNER_BOX
-    return {
-        "ws": _WHITESPACE,
-        "plain": _PLAIN_NUMBER,
-        "x0": x0,
-        "x1": x1,
-        "y0": y0,
-        "y1": y1,
-        "a0": a0,
-        "a1": a1,
-        "b0": b0,
-        "b1": b1,
-    }
+    numbers = {"x0": x0, "x1": x1, "y0": y0, "y1": y1, "a0": a0, "a1": a1, "b0": b0, "b1": b1}
+    out = {k: repr(float(v)) for k, v in numbers.items()}
+    out["plain"] = f"'{_sql_text(_PLAIN_NUMBER)}'"
+    out["ws"] = f"'{_sql_text(_WHITESPACE)}'"
+    return out
+
+
+_CONSTANT = re.compile(r"\$([a-z][a-z0-9]*)")
+
+
+def _sql_text(text: str) -> str:
+    """``text`` for a single-quoted SQL literal."""
+    return text.replace("'", "''")
 
 
 # --------------------------------------------------------------------------- ingest
 
 
-def _stage(con: duckdb.DuckDBPyConnection, files: list[_File], result: IngestResult) -> None:
-    """Make the view ``staged``: every record of a batch in the canonical raw columns.
+def _stage(
+    con: duckdb.DuckDBPyConnection, files: list[_File], result: IngestResult
+) -> list[_Group]:
+    """Give DuckDB every record of a batch, in groups of files read alike.
 
-    Files are split by DuckDB's ``read_csv``; a file it rejects a record of, or whose
-    record count differs from its line count (a blank line, a quoted line break), is
-    split again by the reader's own :func:`geo.sources.read_records`.
+    Plain files (split by pyarrow in :func:`_prepare`) of one header and one strip rule
+    are one Arrow table; every other file is split by the reader's own
+    :func:`geo.sources.read_records` into a table of its own.
     """
-    groups: dict[tuple[str, ...], list[_File]] = {}
-    slow: list[_File] = []
+    fast: dict[tuple[tuple[str, ...], bool], list[pa.Table]] = {}
+    groups: list[_Group] = []
     for f in files:
-        (slow if f.lines < 0 else groups.setdefault(tuple(f.header), [])).append(f)
-    parts: list[str] = []
-    for g, (header, group) in enumerate(groups.items()):
-        width = len(header)
-        cols = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
-        con.execute("DROP TABLE IF EXISTS reject_errors")
-        con.execute("DROP TABLE IF EXISTS reject_scans")
-        con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE rawcsv{g} AS SELECT * FROM read_csv(?,
-            columns={cols}, header=true, auto_detect=false, delim=',', quote='"', escape='"',
-            filename=true, store_rejects=true, strict_mode=true, max_line_size=4194304)""",
-            [[str(f.path) for f in group]],
-        )
-        bad = {
-            r[0]
-            for r in con.execute(
-                "SELECT DISTINCT s.file_path FROM reject_errors e JOIN reject_scans s "
-                "USING (scan_id, file_id)"
-            ).fetchall()
-        }
-        counts = dict(
-            con.execute(f"SELECT filename, count(*) FROM rawcsv{g} GROUP BY filename").fetchall()
-        )
-        fast = []
-        for f in group:
-            if str(f.path) in bad or counts.get(str(f.path), 0) + 1 != f.lines:
-                slow.append(f)
-            else:
-                fast.append(f)
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE fastfiles{g} (filename VARCHAR, fid INTEGER, ns BOOLEAN)"
-        )
-        if fast:
-            con.executemany(
-                f"INSERT INTO fastfiles{g} VALUES (?, ?, ?)",
-                [(str(f.path), f.fid, f.needs_strip) for f in fast],
-            )
-        con.execute(f"""CREATE OR REPLACE TEMP TABLE first{g} AS SELECT filename,
-                        min(rowid) AS r0 FROM rawcsv{g} GROUP BY filename""")
-        src = f"""(SELECT r.*, ff.fid, ff.ns, r.rowid - f.r0 + 2 AS "row" FROM rawcsv{g} r
-                   JOIN fastfiles{g} ff USING (filename) JOIN first{g} f USING (filename))"""
-        cells = "[" + ", ".join(f"c{i}" for i in range(width)) + "]"
-        parts.append(
-            _canon_select(
-                list(header), src, "fid, \"row\", '' AS width_reason, ns", "NULL::VARCHAR", cells
-            )
-        )
-    for i, f in enumerate(slow):
-        sel = _stage_slow(con, f, i, result)
-        if sel:
-            parts.append(sel)
-    if not parts:
-        parts.append(
-            _canon_select(
-                list(_CANON),
-                "(SELECT 1 AS c0 WHERE false)",
-                "0 AS fid, 0 AS \"row\", '' AS width_reason, true AS ns",
-                "''",
-                "NULL::VARCHAR[]",
-            )
-        )
-    con.execute("CREATE OR REPLACE TEMP VIEW staged AS " + " UNION ALL ".join(parts))
+        if f.table is not None:
+            fast.setdefault((tuple(f.header), f.needs_strip), []).append(f.table)
+    for g, ((header, strip), tables) in enumerate(fast.items()):
+        table = pa.concat_tables(tables)
+        con.register(f"fast{g}", table)
+        groups.append(_Group(header, f"fast{g}", False, slow=False, table=table, trimmed=strip))
+    for i, f in enumerate(x for x in files if x.table is None):
+        got = _stage_slow(f, result)
+        if got is not None:
+            header, table = got
+            con.register(f"slow{i}", table)
+            groups.append(_Group(tuple(header), f"slow{i}", strip=True, slow=True, table=table))
+    return groups
 
 
-def _canon_select(header: list[str], source: str, extra: str, raw: str, cells: str) -> str:
-    """SELECT mapping a group's positional columns to the canonical raw columns.
+def _stage_slow(f: _File, result: IngestResult) -> tuple[list[str], pa.Table] | None:
+    """Split a file with the reader's own record splitter: its header and records.
 
-    ``raw`` is SQL for the record as text (NULL where ``cells``, SQL for the record as a
-    list of fields, is serialised later, for the rejected rows only).
+    None when it holds no record (or cannot be split: the problem is reported).
     """
-    cols = []
-    for old, new in _CANON.items():
-        if old in header:
-            cols.append(f"coalesce(c{header.index(old)}, '') AS {new}")
-        else:
-            cols.append(f"'' AS {new}")
-    return f"SELECT {extra}, {', '.join(cols)}, {raw} AS raw_text, {cells} AS cells FROM {source}"
-
-
-def _stage_slow(
-    con: duckdb.DuckDBPyConnection, f: _File, i: int, result: IngestResult
-) -> str | None:
-    """Split a file with the reader's own record splitter; return its SELECT."""
     try:
         recs = read_records(f.text(), engine="csv")
     except InputError as exc:
@@ -1082,84 +1108,137 @@ def _stage_slow(
     }
     table["fid"] = pa.array(np.full(n, f.fid, dtype=np.int32))
     table["row"] = pa.array(recs.lines.astype(np.int64))
-    table["width_reason"] = pa.array(width_reason.tolist(), pa.string())
+    table["width_reason_in"] = pa.array(width_reason.tolist(), pa.string())
     origin = np.full(n, None, dtype=object)
     if recs.originals:
         idx = np.array(sorted(recs.originals), dtype=np.int64)
         origin[idx] = recs.raw(idx)
     table["orig_raw"] = pa.array(origin.tolist(), pa.string())
-    con.register(f"slowarrow{i}", pa.table(table))
-    con.execute(f"CREATE OR REPLACE TEMP TABLE slow{i} AS SELECT * FROM slowarrow{i}")
-    con.unregister(f"slowarrow{i}")
-    raw = "coalesce(orig_raw, " + _serialise([f"c{k}" for k in range(len(header))]) + ")"
-    return _canon_select(
-        header, f"slow{i}", 'fid, "row", width_reason, true AS ns', raw, "NULL::VARCHAR[]"
+    return header, pa.table(table)
+
+
+def _check_group(con: duckdb.DuckDBPyConnection, group: _Group) -> pa.Table:
+    """Every record of one group validated, in the group's order, as an Arrow table.
+
+    Columns ``fid``, ``row``, the text columns of :data:`_CANON_OUT`, ``lon``, ``lat``,
+    ``no_location``, ``reason``, ``raw`` (the record as text, for rejected rows only)
+    and ``keyed`` (the row's month is valid and its force not empty). DuckDB computes
+    what validation changes; a column it leaves as read (a file needing no strip) is
+    taken from the records as they are. The rare coordinates the SQL does not decide
+    are checked by :func:`geo.validate.check_coordinates` first.
+    """
+    select = (
+        "fid, \"row\", lon, lat, no_location, reason, month_reason = '' AND force <> '' AS keyed"
     )
+    if group.strip:
+        select += ", CASE WHEN reason <> '' THEN RAW_TEXT END AS raw, " + ", ".join(_CANON_OUT)
+    else:
+        # The record as text is made below, for the rejected rows only: naming every field
+        # here would make DuckDB convert every field of every row from Arrow.
+        select += ", CASE WHEN f0 = '' THEN reported_by END AS force"
+    out = con.execute(_validated_sql(group, False, select + ", py_check FROM q")).to_arrow_table()
+    src = group.table
+    if not (
+        out["fid"].equals(src["fid"].cast(out["fid"].type))
+        and out["row"].equals(src["row"].cast(out["row"].type))
+    ):  # pragma: no cover - DuckDB keeps the order of a scan without joins
+        out = out.take(pc.sort_indices(out, [("fid", "ascending"), ("row", "ascending")]))
+    if pc.any(out["py_check"]).as_py():
+        out = _check_odd(con, group, out, select)
+    cols = {"fid": src["fid"], "row": src["row"]}
+    if group.strip:
+        for c in _CANON_OUT:
+            cols[c] = out[c]
+    else:
+        header = list(group.header)
+        n = src.num_rows
+        blank = pa.array([""], pa.string())
+        for old, new in _CANON.items():
+            if new in ("lon_s", "lat_s"):
+                continue
+            name = "force" if new == "falls_within" else new
+            if old in header:
+                cols[name] = src[f"{'t' if group.trimmed else 'c'}{header.index(old)}"]
+            else:
+                cols[name] = blank.take(pa.array(np.zeros(n, dtype=np.int32)))
+        cols["force"] = pc.coalesce(out["force"], cols["force"])
+        cols["raw"] = _records_text(src, out["reason"], len(header))
+    for c in ("lon", "lat", "no_location", "reason", "keyed"):
+        cols[c] = out[c]
+    if group.strip:
+        cols["raw"] = out["raw"]
+    order = ["fid", "row", *_CANON_OUT, "lon", "lat", "no_location", "reason", "raw", "keyed"]
+    return pa.table({c: cols[c] for c in order})
 
 
-def _validate(con: duckdb.DuckDBPyConnection) -> int:
-    """Build table ``v``: every staged row with its reason, as the reader decides it."""
-    con.execute(_validate_sql(), _params())
-    odd = con.execute('SELECT fid, "row", lo, la FROM v WHERE py_check').fetchdf()
-    if len(odd):
-        lon, lat, no_loc, reason = check_coordinates(
-            odd["lo"].astype(object), odd["la"].astype(object)
-        )
-        fix = pd.DataFrame(
-            {
-                "fid": odd["fid"].to_numpy(),
-                "rw": odd["row"].to_numpy(),
-                "lon_f": lon,
-                "lat_f": lat,
-                "nl": no_loc,
-                "cr": reason.to_numpy(dtype=object).astype(str),
-            }
-        )
-        con.register("pyfix", fix)
-        con.execute("""UPDATE v SET lon = pyfix.lon_f, lat = pyfix.lat_f, no_location = pyfix.nl,
-                       coord_reason = pyfix.cr FROM pyfix
-                       WHERE v.fid = pyfix.fid AND v."row" = pyfix.rw""")
-        con.unregister("pyfix")
-        con.execute(f"UPDATE v SET reason = {_REASON} WHERE py_check")
-        con.execute("UPDATE v SET raw = NULL WHERE py_check AND reason = ''")
-    return con.execute("SELECT count(*) FROM v").fetchone()[0]
+def _check_odd(
+    con: duckdb.DuckDBPyConnection, group: _Group, out: pa.Table, select: str
+) -> pa.Table:
+    """``out`` with the rows the SQL does not decide (``py_check``) decided by the reader.
 
-
-def _keys(con: duckdb.DuckDBPyConnection, files: dict[int, _File]) -> pd.DataFrame:
-    """Give every row a partition: its own valid force-month, else its file's commonest."""
-    con.execute("""CREATE OR REPLACE TEMP TABLE fk AS
-      SELECT fid, arg_max(month, n) AS fmonth, arg_max(force, n) AS fforce FROM (
-        SELECT fid, month, force, count(*) AS n FROM v
-        WHERE month_reason = '' AND force <> ''
-        GROUP BY ALL) GROUP BY fid""")
-    names = pd.DataFrame(
+    Their coordinates are checked by :func:`geo.validate.check_coordinates` and their
+    columns made again with its verdicts (in the group's order, as ``out``'s rows are).
+    """
+    # Only the odd rows are validated again, from a table of their own.
+    mask = out["py_check"].combine_chunks()
+    records = group.table.filter(mask)
+    con.register("odd_records", records)
+    small = _Group(
+        group.header, "odd_records", group.strip, group.slow, records, trimmed=group.trimmed
+    )
+    odd = con.execute(_validated_sql(small, False, 'fid, "row", lo, la FROM q')).fetchdf()
+    lon, lat, no_loc, reason = check_coordinates(odd["lo"].astype(object), odd["la"].astype(object))
+    fix = pd.DataFrame(
         {
-            "fid": list(files),
-            "source_file": [files[k].name for k in files],
-            "fallback": ["file " + re.split(r"[/!\\]", files[k].name)[-1] for k in files],
+            "fid": odd["fid"].to_numpy(),
+            "rw": odd["row"].to_numpy(),
+            "lon_f": lon,
+            "lat_f": lat,
+            "nl": no_loc,
+            "cr": reason.to_numpy(dtype=object).astype(str),
         }
     )
-    con.register("names_df", names)
-    con.execute("CREATE OR REPLACE TEMP TABLE fnames AS SELECT * FROM names_df")
-    con.unregister("names_df")
-    con.execute("""CREATE OR REPLACE TEMP VIEW pk AS
-      SELECT v.*,
-        CASE WHEN v.month_reason = '' AND v.force <> ''
-             THEN v.month ELSE coalesce(fk.fmonth, 'unknown') END AS pmonth,
-        CASE WHEN v.month_reason = '' AND v.force <> ''
-             THEN v.force ELSE coalesce(fk.fforce, fnames.fallback) END AS pforce,
-        fnames.source_file
-      FROM v LEFT JOIN fk USING (fid) LEFT JOIN fnames USING (fid)""")
-    forces = [r[0] for r in con.execute("SELECT DISTINCT pforce FROM pk").fetchall()]
-    keys = pd.DataFrame({"pforce": forces, "pkey": [force_key(f) for f in forces]})
-    con.register("keys_df", keys)
-    con.execute("CREATE OR REPLACE TEMP TABLE fkeys AS SELECT * FROM keys_df")
-    con.unregister("keys_df")
-    con.execute("""CREATE OR REPLACE TEMP VIEW keyed AS
-      SELECT pk.*, fkeys.pkey FROM pk JOIN fkeys USING (pforce)""")
-    return con.execute("""SELECT pmonth, pkey, fid, any_value(pforce) AS force, count(*) AS rows,
-        count(*) FILTER (WHERE reason = '') AS accepted FROM keyed GROUP BY ALL
-        ORDER BY fid, pmonth, pkey""").fetchdf()
+    con.register("pyfix_df", fix)
+    con.execute("CREATE OR REPLACE TEMP TABLE pyfix AS SELECT * FROM pyfix_df")
+    con.unregister("pyfix_df")
+    try:
+        sql = _validated_sql(small, True, select + ' FROM q ORDER BY fid, "row"')
+        fixed = con.execute(sql).to_arrow_table()
+    finally:
+        con.execute("DROP TABLE IF EXISTS pyfix")
+        con.unregister("odd_records")
+    cols = {}
+    for name in out.column_names:
+        col = out[name]
+        if name in ("lon", "lat", "no_location", "reason", "raw"):
+            col = pc.replace_with_mask(col.combine_chunks(), mask, fixed[name].combine_chunks())
+        cols[name] = col
+    return pa.table(cols)
+
+
+def _records_text(table: pa.Table, reasons: pa.ChunkedArray, width: int) -> pa.Array:
+    """Each rejected record as the csv module writes it (the reader's ``raw``), else null.
+
+    ``table`` holds the records' fields as ``c0`` ... ``c{width-1}``; a record is rejected
+    where its reason is not empty.
+    """
+    bad = np.flatnonzero(pc.not_equal(reasons, "").to_numpy(zero_copy_only=False))
+    out = np.full(table.num_rows, None, dtype=object)
+    if len(bad):
+        keep = pc.not_equal(reasons, "")
+        fields = table.select([f"c{k}" for k in range(width)]).filter(keep)
+        buf = io.StringIO()
+        # As geo.sources.CsvRecords.raw: with "\r\n" ending a line, a value holding a line
+        # break is quoted; the ending is cut off.
+        writer = csv.writer(buf, lineterminator="\r\n")
+        texts = []
+        for rec in zip(*(fields[c].to_pylist() for c in fields.column_names), strict=True):
+            buf.seek(0)
+            buf.truncate()
+            writer.writerow(rec)
+            texts.append(buf.getvalue()[:-2])
+        out[bad] = texts
+    return pa.array(out, pa.string())
 
 
 def _pause(n: int) -> None:
@@ -1175,10 +1254,6 @@ def _pause(n: int) -> None:
         time.sleep(float(secs or 3600))
 
 
-_OUT_COLUMNS = ", ".join(f'"{c}"' if c == "row" else c for c in STORE_COLUMNS)
-"""The partition columns as a SELECT list (``row`` quoted: a keyword in SQL)."""
-
-
 ROW_GROUP_ROWS = 4096
 """Rows per Parquet row group: a partition's rows are sorted by LSOA code, so the row
 groups' statistics let a query for a few LSOAs skip the rest of a force's month.
@@ -1186,36 +1261,172 @@ Partitions are compressed with Snappy: 1.7 times zstd's size, but one district's
 months (210 partitions) are read in 0.36 s against 0.55 s."""
 
 
-def _write_partitions(con: duckdb.DuckDBPyConnection, work: Path, winners: pd.DataFrame) -> Path:
-    """Write the partitions taken to ``work/out/pmonth=../pkey=../`` in one pass."""
-    con.register("winners_df", winners[["pmonth", "pkey", "fid", "source_mtime", "source_parts"]])
-    out = work / "out"
-    con.execute(
-        f"""COPY (SELECT {_OUT_COLUMNS}, pmonth, pkey FROM keyed
-            JOIN winners_df USING (pmonth, pkey, fid) ORDER BY lsoa_code)
-            TO '{str(out).replace("'", "''")}'
-            (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (pmonth, pkey),
-             ROW_GROUP_SIZE {ROW_GROUP_ROWS})"""
+def _keys(
+    rows: pa.Table, files: dict[int, _File]
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str]]:
+    """Give every row a partition: its own valid force-month, else its file's commonest.
+
+    Parameters
+    ----------
+    rows
+        The batch's validated rows (:func:`_check_group`).
+    files
+        The batch's files by ``fid``.
+
+    Returns
+    -------
+    groups
+        ``pmonth``, ``pkey``, ``fid``, ``force``, ``rows``: the rows each file gives
+        each partition.
+    fallback
+        ``fid``, ``fmonth``, ``fforce``: the partition of a file's rows with no valid
+        month or force (its commonest valid force-month; ``unknown`` and the file's name
+        when it has none).
+    keys
+        Every force name met and its partition key.
+    """
+    keyed = (
+        rows.select(["fid", "month", "force", "keyed"])
+        .group_by(["fid", "month", "force", "keyed"], use_threads=False)
+        .aggregate([([], "count_all")])
+        .to_pandas()
+        .rename(columns={"month": "m", "force": "f", "count_all": "n"})
     )
-    con.unregister("winners_df")
-    return out
+    keyed.loc[~keyed["keyed"], ["m", "f"]] = None
+    keyed = keyed.groupby(["fid", "m", "f"], dropna=False, sort=True)["n"].sum().reset_index()
+    valid = keyed[keyed["m"].notna()]
+    best = valid.sort_values(["fid", "n", "m", "f"], ascending=[True, False, True, True])
+    best = best.drop_duplicates("fid").set_index("fid")
+    months, names = best["m"].to_dict(), best["f"].to_dict()
+    fallback = pd.DataFrame(
+        {
+            "fid": list(files),
+            "fmonth": [months.get(k, "unknown") for k in files],
+            "fforce": [
+                names.get(k) or "file " + re.split(r"[/!\\]", files[k].name)[-1] for k in files
+            ],
+        }
+    )
+    fb = fallback.set_index("fid")
+    bad = keyed["m"].isna()
+    keyed.loc[bad, "m"] = keyed.loc[bad, "fid"].map(fb["fmonth"])
+    keyed.loc[bad, "f"] = keyed.loc[bad, "fid"].map(fb["fforce"])
+    keys = {f: force_key(f) for f in keyed["f"].unique()}
+    keyed["pkey"] = keyed["f"].map(keys)
+    groups = (
+        keyed.groupby(["fid", "m", "pkey"], sort=True)
+        .agg(force=("f", "first"), rows=("n", "sum"))
+        .reset_index()
+        .rename(columns={"m": "pmonth"})
+    )
+    groups["rows"] = groups["rows"].astype("int64")
+    return groups[["pmonth", "pkey", "fid", "force", "rows"]], fallback, keys
+
+
+def _by_fid(fids: pa.ChunkedArray, values: dict[int, object], typ: pa.DataType) -> pa.Array:
+    """``values[fid]`` for every row (``fids``), as an Arrow array of type ``typ``."""
+    order = sorted(values)
+    pos = pc.index_in(fids, value_set=pa.array(order, pa.int32()))
+    return pc.take(pa.array([values[k] for k in order], typ), pos)
+
+
+def _partition_tables(
+    rows: pa.Table,
+    files: dict[int, _File],
+    fallback: pd.DataFrame,
+    keys: dict[str, str],
+    winners: pd.DataFrame,
+    parts: pd.Series,
+) -> tuple[pa.Table, dict[tuple[str, str], np.ndarray]]:
+    """The batch's rows in the store's columns, and the rows of each partition taken.
+
+    A partition's rows are given in the order they are written: by LSOA code.
+    """
+    fb = fallback.set_index("fid")
+    fids = rows["fid"]
+    keyed = rows["keyed"]
+    pmonth = pc.if_else(keyed, rows["month"], _by_fid(fids, fb["fmonth"].to_dict(), pa.string()))
+    pforce = pc.if_else(keyed, rows["force"], _by_fid(fids, fb["fforce"].to_dict(), pa.string()))
+    names = list(keys)
+    pkey = pc.take(
+        pa.array([keys[f] for f in names], pa.string()),
+        pc.index_in(pforce, value_set=pa.array(names, pa.string())),
+    )
+    pk = pc.binary_join_element_wise(pmonth, pkey, "\n")
+    wk = (winners["pmonth"] + "\n" + winners["pkey"]).tolist()
+    # A row is taken when its partition is taken from its own file.
+    part = pc.index_in(pk, value_set=pa.array(wk, pa.string()))
+    taker = pc.take(pa.array(winners["fid"].astype("int32").tolist(), pa.int32()), part)
+    take = pc.fill_null(pc.equal(taker, fids.cast(pa.int32())), False)
+    idx = np.flatnonzero(take.to_numpy(zero_copy_only=False))
+    # Sorted by partition, then LSOA code: integer keys (the codes' ranks) sort fast.
+    codes = rows["lsoa_code"].combine_chunks().dictionary_encode()
+    rank = np.empty(len(codes.dictionary), dtype=np.int64)
+    rank[pc.sort_indices(codes.dictionary).to_numpy()] = np.arange(len(rank))
+    key = part.to_numpy(zero_copy_only=False).astype(np.int64)[idx] << 32
+    key |= rank[codes.indices.to_numpy(zero_copy_only=False)[idx]]
+    order = idx[np.argsort(key, kind="stable")]
+    columns = {
+        "source_file": _by_fid(fids, {k: f.name for k, f in files.items()}, pa.string()),
+        "source_mtime": _by_fid(fids, {k: f.mtime for k, f in files.items()}, pa.float64()),
+        "source_parts": _by_fid(fids, parts.to_dict(), pa.int32()),
+    }
+    table = pa.table(
+        {c: columns.get(c, rows[c] if c in rows.column_names else None) for c in STORE_COLUMNS}
+    )
+    sizes = np.bincount(
+        part.to_numpy(zero_copy_only=False)[order].astype(np.int64), minlength=len(wk)
+    )
+    out = {}
+    start = 0
+    for (month, pkey_), size in zip(
+        zip(winners["pmonth"], winners["pkey"], strict=True), sizes.tolist(), strict=True
+    ):
+        if size:
+            out[(month, pkey_)] = order[start : start + size]
+        start += size
+    return table, out
+
+
+def _write_partitions(
+    work: Path, table: pa.Table, rows: dict[tuple[str, str], np.ndarray]
+) -> tuple[Path, dict[tuple[str, str], int], dict[str, int]]:
+    """Write each partition to ``work/out/pmonth=../pkey=../part.parquet``, two at a time.
+
+    ``rows`` gives each partition's rows of ``table`` in order. Returns the folder, each
+    partition's accepted rows, and the rejected rows by reason.
+    """
+    out = work / "out"
+
+    def write(item: tuple[tuple[str, str], np.ndarray]) -> tuple[int, pa.StructArray]:
+        (month, key), idx = item
+        # A partition's rows lie in its file's range: take from that slice (few chunks).
+        lo = int(idx.min())
+        part = table.slice(lo, int(idx.max()) - lo + 1).take(pa.array(idx - lo))
+        folder = out / f"pmonth={month}" / f"pkey={key}"
+        folder.mkdir(parents=True, exist_ok=True)
+        pq.write_table(
+            part, folder / PART_FILE, row_group_size=ROW_GROUP_ROWS, compression="snappy"
+        )
+        ok = pc.equal(part["reason"], "")
+        return int(pc.sum(ok).as_py() or 0), pc.value_counts(part["reason"].filter(pc.invert(ok)))
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        done = list(pool.map(write, rows.items()))
+    accepted = {}
+    rejected: dict[str, int] = {}
+    for key, (acc, counts) in zip(rows, done, strict=True):
+        accepted[key] = acc
+        for v, n in zip(
+            counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True
+        ):
+            rejected[v] = rejected.get(v, 0) + int(n)
+    return out, accepted, rejected
 
 
 def _place(store: Path, out: Path, month: str, key: str, n: int) -> None:
     """Move one written partition into the store atomically (fsync, then os.replace)."""
-    found = sorted((out / f"pmonth={month}" / f"pkey={key}").glob("*.parquet"))
-    tmp = found[0]
-    if len(found) > 1:  # pragma: no cover - DuckDB wrote the partition in pieces
-        tmp = out / f"merged-{uuid.uuid4().hex}.parquet"
-        con = connect()
-        try:
-            con.execute(
-                f"COPY (SELECT * FROM read_parquet(?)) TO '{str(tmp).replace(chr(39), chr(39) * 2)}'"
-                " (FORMAT parquet, COMPRESSION snappy)",
-                [[str(f) for f in found]],
-            )
-        finally:
-            con.close()
+    tmp = out / f"pmonth={month}" / f"pkey={key}" / PART_FILE
     with open(tmp, "rb+") as fh:
         os.fsync(fh.fileno())
     target_dir = store / DATA_DIR / f"month={month}" / f"force_key={key}"
@@ -1329,7 +1540,7 @@ def _ingest_locked(
                 if _already_stored(name, mtime, have, result):
                     continue
                 if got is None:  # in the store when the ingest began, replaced since
-                    got = _try_prepare(next(fids), name, mtime, read, work)
+                    got = _try_prepare(next(fids), name, mtime, read)
                 if isinstance(got, InputError):
                     result.problems.append(str(got))
                 else:
@@ -1354,10 +1565,10 @@ def _ingest_locked(
 
 
 def _try_prepare(
-    fid: int, name: str, mtime: float, read: Callable[[], bytes], work: Path
+    fid: int, name: str, mtime: float, read: Callable[[], bytes]
 ) -> _File | InputError:
     try:
-        return _prepare(fid, name, mtime, read, work)
+        return _prepare(fid, name, mtime, read)
     except InputError as exc:
         return exc
 
@@ -1380,7 +1591,7 @@ def _prepare_batch(
         if _stored_parts(name, mtime, stored):
             out.append((name, mtime, read, None))
         else:
-            out.append((name, mtime, read, _try_prepare(next(fids), name, mtime, read, work)))
+            out.append((name, mtime, read, _try_prepare(next(fids), name, mtime, read)))
     return work, out
 
 
@@ -1429,38 +1640,40 @@ def _ingest_batch(
     reasons: dict,
     state: dict,
 ) -> int:
-    _stage(con, list(files.values()), result)
-    n_rows = _validate(con)
-    seen = {r[0] for r in con.execute("SELECT DISTINCT fid FROM v").fetchall()}
+    groups = _stage(con, list(files.values()), result)
+    try:
+        checked = [_check_group(con, g) for g in groups]
+    finally:
+        for g in groups:
+            con.unregister(g.source)
+    rows = pa.concat_tables(checked) if checked else None
+    seen = set(pc.unique(rows["fid"]).to_pylist()) if rows is not None else set()
     for k in sorted(set(files) - seen):
         name = files[k].name
         if not any(p.startswith(f"{name}:") for p in result.problems):
             result.problems.append(
                 f"{name}: has a header but no data rows. Download the month again."
             )
+    n_rows = rows.num_rows if rows is not None else 0
     result.rows_read += n_rows
-    groups = _keys(con, files)
-    winners = _choose(groups, files, have, result)
-    if len(winners):
-        winners["source_mtime"] = [files[k].mtime for k in winners["fid"]]
-        parts = groups.groupby("fid").size()
-        winners["source_parts"] = winners["fid"].map(parts).astype("int32")
-        out = _write_partitions(con, work, winners)
-        for w in winners.to_dict(orient="records"):
-            state["written"] += 1
-            _place(root, out, w["pmonth"], w["pkey"], state["written"])
-            _account(w, files, have, result)
-        con.register("winners_df", winners[["pmonth", "pkey", "fid"]])
-        rej = con.execute("""SELECT reason FROM keyed JOIN winners_df USING (pmonth, pkey, fid)
-                             WHERE reason <> ''""").fetchdf()
-        con.unregister("winners_df")
-        for k, n in _reason_kind(rej["reason"]).value_counts().items():
-            reasons[k] = reasons.get(k, 0) + int(n)
-    con.execute("DROP VIEW IF EXISTS keyed")
-    con.execute("DROP VIEW IF EXISTS pk")
-    for t in ("v", "fk", "fnames", "fkeys"):
-        con.execute(f"DROP TABLE IF EXISTS {t}")
-    con.execute("DROP VIEW IF EXISTS staged")
+    if not n_rows:
+        return 0
+    groups_df, fallback, keys = _keys(rows, files)
+    winners = _choose(groups_df, files, have, result)
+    if not len(winners):
+        return n_rows
+    parts = groups_df.groupby("fid").size().astype("int32")
+    table, taken = _partition_tables(rows, files, fallback, keys, winners, parts)
+    out, accepted, rejected = _write_partitions(work, table, taken)
+    winners["source_parts"] = winners["fid"].map(parts).astype("int32")
+    for w in winners.to_dict(orient="records"):
+        w["accepted"] = accepted[(w["pmonth"], w["pkey"])]
+        state["written"] += 1
+        _place(root, out, w["pmonth"], w["pkey"], state["written"])
+        _account(w, files, have, result)
+    kinds = _reason_kind(pd.Series(list(rejected), dtype=object))
+    for k, n in zip(kinds, rejected.values(), strict=True):
+        reasons[k] = reasons.get(k, 0) + n
     return n_rows
 
 

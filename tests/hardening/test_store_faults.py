@@ -13,6 +13,8 @@ import sys
 import zipfile
 from pathlib import Path
 
+import numpy as np
+
 from cli import main
 from geo.schema import POLICE_UK_COLUMNS
 from geo.store import StoreLock, ingest, partitions
@@ -26,8 +28,12 @@ ROW = (
 )
 
 
-def police_csv(path: Path, month: str, n: int) -> Path:
-    path.write_text(HEADER + "\r\n" + "\r\n".join([ROW.format(m=month)] * n) + "\r\n")
+def police_csv(path: Path, month: str, n: int, *, ids: bool = False) -> Path:
+    rows = [ROW.format(m=month)] * n
+    if ids:  # a distinct 64-hex-digit crime ID per row, as police.uk gives: hard to compress
+        rng = np.random.default_rng(0)
+        rows = [rng.bytes(32).hex() + r for r in rows]
+    path.write_text(HEADER + "\r\n" + "\r\n".join(rows) + "\r\n")
     return path
 
 
@@ -50,6 +56,8 @@ def one_error_line(capsys) -> str:
 DISK_CHILD = """
 import resource, sys
 resource.setrlimit(resource.RLIMIT_FSIZE, (int(sys.argv[1]), int(sys.argv[1])))
+import numpy as np
+
 from cli import main
 sys.exit(main(["ingest", *sys.argv[3:], "--store", sys.argv[2]]))
 """
@@ -61,7 +69,8 @@ def test_disk_fills_part_way(tmp_path: Path) -> None:
     ingest([first], store)
     before = partitions(store)
     small = police_zip(tmp_path / "b.zip", "2021-02", 5)
-    big = police_csv(tmp_path / "c.csv", "2021-03", 3000)  # about 450 KB
+    # About 1.1 MB of CSV, whose partition (over 200 KB) cannot be written.
+    big = police_csv(tmp_path / "c.csv", "2021-03", 5000, ids=True)
     # Python ignores SIGXFSZ, so a write past the limit fails with EFBIG.
     run = subprocess.run(
         [sys.executable, "-c", DISK_CHILD, str(200_000), str(store), str(small), str(big)],
@@ -82,8 +91,8 @@ def test_disk_fills_part_way(tmp_path: Path) -> None:
     assert after.loc[0, "rows"] == before.loc[0, "rows"] == 3
     assert (after["damaged"] == "").all()
     again = ingest([small, big], store)
-    assert again.added == 3000
-    assert partitions(store)["rows"].tolist() == [3, 5, 3000]
+    assert again.added == 5000
+    assert partitions(store)["rows"].tolist() == [3, 5, 5000]
 
 
 def test_damaged_partition_one_line(tmp_path: Path, capsys) -> None:
