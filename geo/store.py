@@ -1359,7 +1359,7 @@ def _by_fid(fids: pa.ChunkedArray, values: dict[int, object], typ: pa.DataType) 
     return pc.take(pa.array([values[k] for k in order], typ), pos)
 
 
-def _partition_tables(
+def _taken_rows(
     rows: pa.Table,
     files: dict[int, _File],
     fallback: pd.DataFrame,
@@ -1400,9 +1400,7 @@ def _partition_tables(
         "source_mtime": _by_fid(fids, {k: f.mtime for k, f in files.items()}, pa.float64()),
         "source_parts": _by_fid(fids, parts.to_dict(), pa.int32()),
     }
-    table = pa.table(
-        {c: columns.get(c, rows[c] if c in rows.column_names else None) for c in STORE_COLUMNS}
-    )
+    table = pa.table({c: columns[c] if c in columns else rows[c] for c in STORE_COLUMNS})
     sizes = np.bincount(
         part.to_numpy(zero_copy_only=False)[order].astype(np.int64), minlength=len(wk)
     )
@@ -1692,7 +1690,7 @@ def _ingest_batch(
     if not len(winners):
         return n_rows
     parts = groups_df.groupby("fid").size().astype("int32")
-    table, taken = _partition_tables(rows, files, fallback, keys, winners, parts)
+    table, taken = _taken_rows(rows, files, fallback, keys, winners, parts)
     out, accepted, rejected = _write_partitions(work, table, taken)
     winners["source_parts"] = winners["fid"].map(parts).astype("int32")
     for w in winners.to_dict(orient="records"):

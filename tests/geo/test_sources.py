@@ -9,7 +9,7 @@ import pytest
 
 from geo.errors import InputError
 from geo.paths import shipped_incident_paths
-from geo.sources import SourceText, decode, iter_sources, read_records
+from geo.sources import SourceText, decode, iter_sources, plain_records, read_records
 from tests.conftest import DATA_DIR, POLICE_HEADER, police_line
 
 CAFE = "On or near Chandler\u2019s Ford caf\u00e9"
@@ -144,6 +144,26 @@ def test_fast_and_csv_engines_read_the_same(text):
     assert fast.widths.tolist() == slow.widths.tolist()
     idx = np.arange(len(fast.frame))
     assert fast.raw(idx) == slow.raw(idx)
+
+
+@pytest.mark.parametrize(
+    ("text", "rows"),
+    [
+        ("a,b,c\r\n1,2,3\r\n4,5,6", [["1", "2", "3"], ["4", "5", "6"]]),
+        ('a,b,c\n"x, y",,"say ""hi"""\n', [["x, y", "", 'say "hi"']]),
+        ("a,b,c\n1,2,3\n\n4,5,6\n", None),  # a blank line: lines would be misnumbered
+        ('a,b,c\n1,"2\n2",3\n', None),  # a quoted line break
+        ("a,b,c\n1,2\n", None),  # a short record
+        ("a\n1\n", None),  # one column: the csv module decides a line of spaces
+    ],
+)
+def test_plain_records_only_for_one_record_a_line(text, rows):
+    table = plain_records(text.encode("utf-8"), len(text.split("\n")[0].split(",")))
+    if rows is None:
+        assert table is None
+    else:
+        assert table.column_names == ["c0", "c1", "c2"]
+        assert [list(r.values()) for r in table.to_pylist()] == rows
 
 
 def test_fast_engine_reads_a_shipped_month_like_the_csv_module():
