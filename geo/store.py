@@ -40,6 +40,7 @@ rows of force-months new to the store.
 
 from __future__ import annotations
 
+import collections
 import csv
 import datetime as dt
 import errno
@@ -1165,7 +1166,13 @@ def _check_group(con: duckdb.DuckDBPyConnection, group: _Group) -> pa.Table:
         # The record as text is made below, for the rejected rows only: naming every field
         # here would make DuckDB convert every field of every row from Arrow.
         select += ", CASE WHEN f0 = '' THEN reported_by END AS force"
-    out = con.execute(_validated_sql(group, False, select + ", py_check FROM q")).to_arrow_table()
+    sql = _validated_sql(
+        group,
+        False,
+        select + ", py_check, CASE WHEN py_check THEN lo END AS lo_odd, "
+        "CASE WHEN py_check THEN la END AS la_odd FROM q",
+    )
+    out = con.execute(sql).to_arrow_table()
     src = group.table
     if not (
         out["fid"].equals(src["fid"].cast(out["fid"].type))
@@ -1215,12 +1222,14 @@ def _check_odd(
     small = _Group(
         group.header, "odd_records", group.strip, group.slow, records, trimmed=group.trimmed
     )
-    odd = con.execute(_validated_sql(small, False, 'fid, "row", lo, la FROM q')).fetchdf()
-    lon, lat, no_loc, reason = check_coordinates(odd["lo"].astype(object), odd["la"].astype(object))
+    odd = out.filter(mask).select(["fid", "row", "lo_odd", "la_odd"]).to_pydict()
+    lon, lat, no_loc, reason = check_coordinates(
+        pd.Series(odd["lo_odd"], dtype=object), pd.Series(odd["la_odd"], dtype=object)
+    )
     fix = pd.DataFrame(
         {
-            "fid": odd["fid"].to_numpy(),
-            "rw": odd["row"].to_numpy(),
+            "fid": np.asarray(odd["fid"], dtype=np.int32),
+            "rw": np.asarray(odd["row"], dtype=np.int64),
             "lon_f": lon,
             "lat_f": lat,
             "nl": no_loc,
@@ -1290,9 +1299,19 @@ Partitions are compressed with Snappy: 1.7 times zstd's size, but one district's
 months (210 partitions) are read in 0.36 s against 0.55 s."""
 
 
+class _Part(NamedTuple):
+    """The rows one file gives one partition."""
+
+    pmonth: str
+    pkey: str
+    fid: int
+    force: str
+    rows: int
+
+
 def _keys(
     rows: pa.Table, files: dict[int, _File]
-) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str]]:
+) -> tuple[list[_Part], dict[int, tuple[str, str]], dict[str, str]]:
     """Give every row a partition: its own valid force-month, else its file's commonest.
 
     Parameters
@@ -1304,52 +1323,43 @@ def _keys(
 
     Returns
     -------
-    groups
-        ``pmonth``, ``pkey``, ``fid``, ``force``, ``rows``: the rows each file gives
-        each partition.
+    parts
+        The rows each file gives each partition, by file, month and key.
     fallback
-        ``fid``, ``fmonth``, ``fforce``: the partition of a file's rows with no valid
-        month or force (its commonest valid force-month; ``unknown`` and the file's name
-        when it has none).
+        By ``fid``, the month and force of a file's rows with no valid month or force:
+        its commonest valid force-month (``unknown`` and the file's name when it has
+        none).
     keys
         Every force name met and its partition key.
     """
-    keyed = (
+    counted = (
         rows.select(["fid", "month", "force", "keyed"])
         .group_by(["fid", "month", "force", "keyed"], use_threads=False)
         .aggregate([([], "count_all")])
-        .to_pandas()
-        .rename(columns={"month": "m", "force": "f", "count_all": "n"})
+        .to_pylist()
     )
-    keyed.loc[~keyed["keyed"], ["m", "f"]] = None
-    keyed = keyed.groupby(["fid", "m", "f"], dropna=False, sort=True)["n"].sum().reset_index()
-    valid = keyed[keyed["m"].notna()]
-    best = valid.sort_values(["fid", "n", "m", "f"], ascending=[True, False, True, True])
-    best = best.drop_duplicates("fid").set_index("fid")
-    months, names = best["m"].to_dict(), best["f"].to_dict()
-    fallback = pd.DataFrame(
-        {
-            "fid": list(files),
-            "fmonth": [months.get(k, "unknown") for k in files],
-            "fforce": [
-                names.get(k) or "file " + re.split(r"[/!\\]", files[k].name)[-1] for k in files
-            ],
-        }
-    )
-    fb = fallback.set_index("fid")
-    bad = keyed["m"].isna()
-    keyed.loc[bad, "m"] = keyed.loc[bad, "fid"].map(fb["fmonth"])
-    keyed.loc[bad, "f"] = keyed.loc[bad, "fid"].map(fb["fforce"])
-    keys = {f: force_key(f) for f in keyed["f"].unique()}
-    keyed["pkey"] = keyed["f"].map(keys)
-    groups = (
-        keyed.groupby(["fid", "m", "pkey"], sort=True)
-        .agg(force=("f", "first"), rows=("n", "sum"))
-        .reset_index()
-        .rename(columns={"m": "pmonth"})
-    )
-    groups["rows"] = groups["rows"].astype("int64")
-    return groups[["pmonth", "pkey", "fid", "force", "rows"]], fallback, keys
+    best: dict[int, tuple[int, str, str]] = {}
+    for r in counted:
+        if r["keyed"]:
+            # The commonest force-month of the file; on a tie, the first by month, force.
+            rank = (-r["count_all"], r["month"], r["force"])
+            if r["fid"] not in best or rank < best[r["fid"]]:
+                best[r["fid"]] = rank
+    fallback = {
+        k: (best[k][1], best[k][2])
+        if k in best
+        else ("unknown", "file " + re.split(r"[/!\\]", files[k].name)[-1])
+        for k in files
+    }
+    keys: dict[str, str] = {}
+    sums: dict[tuple[int, str, str], list] = {}
+    for r in counted:
+        month, force = (r["month"], r["force"]) if r["keyed"] else fallback[r["fid"]]
+        key = keys.setdefault(force, force_key(force))
+        entry = sums.setdefault((r["fid"], month, key), [force, 0])
+        entry[1] += r["count_all"]
+    parts = [_Part(m, k, fid, f, n) for (fid, m, k), (f, n) in sorted(sums.items())]
+    return parts, fallback, keys
 
 
 def _by_fid(fids: pa.ChunkedArray, values: dict[int, object], typ: pa.DataType) -> pa.Array:
@@ -1362,30 +1372,31 @@ def _by_fid(fids: pa.ChunkedArray, values: dict[int, object], typ: pa.DataType) 
 def _taken_rows(
     rows: pa.Table,
     files: dict[int, _File],
-    fallback: pd.DataFrame,
+    fallback: dict[int, tuple[str, str]],
     keys: dict[str, str],
-    winners: pd.DataFrame,
-    parts: pd.Series,
+    winners: list[_Part],
+    parts: dict[int, int],
 ) -> tuple[pa.Table, dict[tuple[str, str], np.ndarray]]:
     """The batch's rows in the store's columns, and the rows of each partition taken.
 
     A partition's rows are given in the order they are written: by LSOA code.
     """
-    fb = fallback.set_index("fid")
     fids = rows["fid"]
     keyed = rows["keyed"]
-    pmonth = pc.if_else(keyed, rows["month"], _by_fid(fids, fb["fmonth"].to_dict(), pa.string()))
-    pforce = pc.if_else(keyed, rows["force"], _by_fid(fids, fb["fforce"].to_dict(), pa.string()))
+    months = {k: m for k, (m, _) in fallback.items()}
+    forces = {k: f for k, (_, f) in fallback.items()}
+    pmonth = pc.if_else(keyed, rows["month"], _by_fid(fids, months, pa.string()))
+    pforce = pc.if_else(keyed, rows["force"], _by_fid(fids, forces, pa.string()))
     names = list(keys)
     pkey = pc.take(
         pa.array([keys[f] for f in names], pa.string()),
         pc.index_in(pforce, value_set=pa.array(names, pa.string())),
     )
     pk = pc.binary_join_element_wise(pmonth, pkey, "\n")
-    wk = (winners["pmonth"] + "\n" + winners["pkey"]).tolist()
+    wk = [f"{w.pmonth}\n{w.pkey}" for w in winners]
     # A row is taken when its partition is taken from its own file.
     part = pc.index_in(pk, value_set=pa.array(wk, pa.string()))
-    taker = pc.take(pa.array(winners["fid"].astype("int32").tolist(), pa.int32()), part)
+    taker = pc.take(pa.array([w.fid for w in winners], pa.int32()), part)
     take = pc.fill_null(pc.equal(taker, fids.cast(pa.int32())), False)
     idx = np.flatnonzero(take.to_numpy(zero_copy_only=False))
     # Sorted by partition, then LSOA code: integer keys (the codes' ranks) sort fast.
@@ -1398,7 +1409,7 @@ def _taken_rows(
     columns = {
         "source_file": _by_fid(fids, {k: f.name for k, f in files.items()}, pa.string()),
         "source_mtime": _by_fid(fids, {k: f.mtime for k, f in files.items()}, pa.float64()),
-        "source_parts": _by_fid(fids, parts.to_dict(), pa.int32()),
+        "source_parts": _by_fid(fids, parts, pa.int32()),
     }
     table = pa.table({c: columns[c] if c in columns else rows[c] for c in STORE_COLUMNS})
     sizes = np.bincount(
@@ -1406,11 +1417,9 @@ def _taken_rows(
     )
     out = {}
     start = 0
-    for (month, pkey_), size in zip(
-        zip(winners["pmonth"], winners["pkey"], strict=True), sizes.tolist(), strict=True
-    ):
+    for w, size in zip(winners, sizes.tolist(), strict=True):
         if size:
-            out[(month, pkey_)] = order[start : start + size]
+            out[(w.pmonth, w.pkey)] = order[start : start + size]
         start += size
     return table, out
 
@@ -1685,19 +1694,17 @@ def _ingest_batch(
     result.rows_read += n_rows
     if not n_rows:
         return 0
-    groups_df, fallback, keys = _keys(rows, files)
-    winners = _choose(groups_df, files, have, result)
-    if not len(winners):
+    parts, fallback, keys = _keys(rows, files)
+    winners = _choose(parts, files, have, result)
+    if not winners:
         return n_rows
-    parts = groups_df.groupby("fid").size().astype("int32")
-    table, taken = _taken_rows(rows, files, fallback, keys, winners, parts)
+    per_file = collections.Counter(p.fid for p in parts)
+    table, taken = _taken_rows(rows, files, fallback, keys, winners, dict(per_file))
     out, accepted, rejected = _write_partitions(work, table, taken)
-    winners["source_parts"] = winners["fid"].map(parts).astype("int32")
-    for w in winners.to_dict(orient="records"):
-        w["accepted"] = accepted[(w["pmonth"], w["pkey"])]
+    for w in winners:
         state["written"] += 1
-        _place(root, out, w["pmonth"], w["pkey"], state["written"])
-        _account(w, files, have, result)
+        _place(root, out, w.pmonth, w.pkey, state["written"])
+        _account(w, accepted[(w.pmonth, w.pkey)], per_file[w.fid], files, have, result)
     kinds = _reason_kind(pd.Series(list(rejected), dtype=object))
     for k, n in zip(kinds, rejected.values(), strict=True):
         reasons[k] = reasons.get(k, 0) + n
@@ -1705,54 +1712,59 @@ def _ingest_batch(
 
 
 def _choose(
-    groups: pd.DataFrame, files: dict[int, _File], have: dict, result: IngestResult
-) -> pd.DataFrame:
+    parts: list[_Part], files: dict[int, _File], have: dict, result: IngestResult
+) -> list[_Part]:
     """One copy of each force-month, the copies not taken reported.
 
     The copy taken is the newer download; on a tie, the one in the store, else the one
     given first.
     """
-    take_rows = []
-    for (month, key), cands in groups.groupby(["pmonth", "pkey"], sort=False):
-        cands = cands.to_dict(orient="records")
-        best = max(cands, key=lambda c: (files[c["fid"]].mtime, -c["fid"]))
+    by_key: dict[tuple[str, str], list[_Part]] = {}
+    for p in parts:
+        by_key.setdefault((p.pmonth, p.pkey), []).append(p)
+    taken = []
+    for (month, key), cands in by_key.items():
+        best = max(cands, key=lambda c: (files[c.fid].mtime, -c.fid))
         old = have.get((month, key))
-        take = old is None or files[best["fid"]].mtime > float(old["source_mtime"])
-        kept = files[best["fid"]].name if take else old["source_file"]
+        take = old is None or files[best.fid].mtime > float(old["source_mtime"])
+        kept = files[best.fid].name if take else old["source_file"]
         for c in cands:
             if take and c is best:
                 continue
             if c is best:
                 why = (
                     "same modification time as the copy in the store, which is kept"
-                    if files[c["fid"]].mtime == float(old["source_mtime"])
+                    if files[c.fid].mtime == float(old["source_mtime"])
                     else "older than the copy in the store"
                 )
             else:
                 why = (
                     "same modification time; the copy given first is kept"
-                    if files[c["fid"]].mtime == files[best["fid"]].mtime
+                    if files[c.fid].mtime == files[best.fid].mtime
                     else "an older download"
                 )
             result.duplicate_force_months.append(
                 {
                     "month": month,
-                    "force": c["force"],
-                    "source_file": files[c["fid"]].name,
-                    "rows": int(c["rows"]),
+                    "force": c.force,
+                    "source_file": files[c.fid].name,
+                    "rows": int(c.rows),
                     "kept_from": kept,
                     "why": why,
                 }
             )
         if take:
-            take_rows.append(best)
-    return pd.DataFrame(take_rows, columns=["pmonth", "pkey", "fid", "force", "rows", "accepted"])
+            taken.append(best)
+    return taken
 
 
-def _account(w: dict, files: dict[int, _File], have: dict, result: IngestResult) -> None:
-    f = files[w["fid"]]
-    rows, acc = int(w["rows"]), int(w["accepted"])
-    month, key = w["pmonth"], w["pkey"]
+def _account(
+    w: _Part, acc: int, source_parts: int, files: dict[int, _File], have: dict, result: IngestResult
+) -> None:
+    """Take a partition written (``acc`` of its rows accepted) into the account."""
+    f = files[w.fid]
+    rows = int(w.rows)
+    month, key = w.pmonth, w.pkey
     old = have.get((month, key))
     result.partitions_written += 1
     result.rows_in += rows
@@ -1764,7 +1776,7 @@ def _account(w: dict, files: dict[int, _File], have: dict, result: IngestResult)
         result.replaced.append(
             {
                 "month": month,
-                "force": w["force"],
+                "force": w.force,
                 "old_source": old["source_file"],
                 "old_rows": int(old["rows"]),
                 "new_source": f.name,
@@ -1774,10 +1786,10 @@ def _account(w: dict, files: dict[int, _File], have: dict, result: IngestResult)
     have[(month, key)] = {
         "month": month,
         "force_key": key,
-        "force": w["force"],
+        "force": w.force,
         "source_file": f.name,
         "source_mtime": f.mtime,
-        "source_parts": int(w["source_parts"]),
+        "source_parts": int(source_parts),
         "rows": rows,
         "accepted": acc,
         "rejected": rows - acc,
