@@ -1399,11 +1399,12 @@ def _taken_rows(
     taker = pc.take(pa.array([w.fid for w in winners], pa.int32()), part)
     take = pc.fill_null(pc.equal(taker, fids.cast(pa.int32())), False)
     idx = np.flatnonzero(take.to_numpy(zero_copy_only=False))
+    part_of = pc.fill_null(part, -1).to_numpy(zero_copy_only=False).astype(np.int64)
     # Sorted by partition, then LSOA code: integer keys (the codes' ranks) sort fast.
     codes = rows["lsoa_code"].combine_chunks().dictionary_encode()
     rank = np.empty(len(codes.dictionary), dtype=np.int64)
     rank[pc.sort_indices(codes.dictionary).to_numpy()] = np.arange(len(rank))
-    key = part.to_numpy(zero_copy_only=False).astype(np.int64)[idx] << 32
+    key = part_of[idx] << 32
     key |= rank[codes.indices.to_numpy(zero_copy_only=False)[idx]]
     order = idx[np.argsort(key, kind="stable")]
     columns = {
@@ -1412,9 +1413,7 @@ def _taken_rows(
         "source_parts": _by_fid(fids, parts, pa.int32()),
     }
     table = pa.table({c: columns[c] if c in columns else rows[c] for c in STORE_COLUMNS})
-    sizes = np.bincount(
-        part.to_numpy(zero_copy_only=False)[order].astype(np.int64), minlength=len(wk)
-    )
+    sizes = np.bincount(part_of[order], minlength=len(wk))
     out = {}
     start = 0
     for w, size in zip(winners, sizes.tolist(), strict=True):

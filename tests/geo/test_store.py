@@ -139,6 +139,21 @@ def test_duplicate_force_month_newer_download_wins(tmp_path: Path) -> None:
     assert partitions(store2)["source_file"].tolist() == [str(new)]
 
 
+def test_batch_with_a_force_month_kept_from_the_store(tmp_path: Path) -> None:
+    """One batch: a force-month the store keeps (its copy is newer) beside one it takes."""
+    store = tmp_path / "store"
+    ingest([write(tmp_path / "new.csv", [row()] * 3, mtime=1_700_000_000)], store)
+    old = write(tmp_path / "old.csv", [row()] * 2, mtime=1_600_000_000)
+    july = write(tmp_path / "july.csv", [row(month="2021-07")] * 4, mtime=1_600_000_000)
+    r = ingest([old, july], store)
+    assert (r.rows_read, r.rows_in, r.accepted, r.added) == (6, 4, 4, 4)
+    [d] = r.duplicate_force_months
+    assert d["source_file"] == str(old) and d["why"] == "older than the copy in the store"
+    parts = partitions(store)
+    assert parts["month"].tolist() == ["2021-06", "2021-07"]
+    assert parts["rows"].tolist() == [3, 4]
+
+
 def test_tie_keeps_the_copy_given_first(tmp_path: Path) -> None:
     a = write(tmp_path / "a.csv", [row()], mtime=1_600_000_000)
     b = write(tmp_path / "b.csv", [row(), row()], mtime=1_600_000_000)
