@@ -886,6 +886,8 @@ def _national(args: argparse.Namespace) -> int:
             print(
                 f"\n{len(table)} areas ({args.level}); months {span} ({len(months)}); "
                 f"{int(table['count'].sum()):,} rows in areas, "
+                f"{table.attrs.get('uncounted', 0):,} in areas in months their own force's "
+                "file is not in the store (not counted), "
                 f"{table.attrs.get('unplaced', 0):,} in no area of England and Wales; "
                 f"national rate {table['national_rate'].iloc[0]:.2f} per 1,000 a year"
             )

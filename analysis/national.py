@@ -36,12 +36,17 @@ NATIONAL_COLUMNS = [
 ]
 
 
-def _rate_table(counts: pd.DataFrame, pops: pd.DataFrame, covered: dict) -> pd.DataFrame:
-    """Rates over each area's counted months (``counts``: code, month, count)."""
-    keep = np.array(
+def _counted(counts: pd.DataFrame, covered: dict) -> np.ndarray:
+    """Which rows of ``counts`` (code, month, count) fall in a month that counts for their area."""
+    return np.array(
         [m in covered.get(c, ()) for c, m in zip(counts["code"], counts["month"], strict=True)],
         dtype=bool,
     )
+
+
+def _rate_table(counts: pd.DataFrame, pops: pd.DataFrame, covered: dict) -> pd.DataFrame:
+    """Rates over each area's counted months (``counts``: code, month, count)."""
+    keep = _counted(counts, covered)
     n = counts[keep].groupby("code")["count"].sum()
     t = pops.copy()
     t["count"] = t["code"].map(n).fillna(0).astype("int64")
@@ -97,8 +102,11 @@ def national_rates(
         months / 12) × 1000``; ``ci_low``/``ci_high`` are the exact Poisson 95% interval on
         the same scale; ``national_rate`` pools every area's months; ``vs_national`` is
         ``above``/``below`` only when the national rate lies outside the interval.
-        ``attrs`` holds ``months`` (the months in the store in range) and ``unplaced``
-        (rows in no area of England and Wales, e.g. PSNI).
+        ``attrs`` holds ``months`` (the months in the store in range), ``unplaced``
+        (rows in no area of England and Wales, e.g. PSNI) and ``uncounted`` (rows in an
+        area in a month its own force's file is not in the store, e.g. British Transport
+        Police's rows in London: not in ``count``). ``count`` summed, ``uncounted`` and
+        ``unplaced`` add up to the accepted rows of the months.
     """
     counts = national_counts(
         store, level, month_from, month_to, types=types, by=("month",), files=files
@@ -110,6 +118,7 @@ def national_rates(
     covered = {
         c: {m for m in ms if m in months} for c, ms in covered_months(store, level, files).items()
     }
+    uncounted = int(counts.loc[~_counted(counts, covered), "count"].sum())
     t = _rate_table(counts, pops, covered)
     t = t.sort_values(
         ["rate_per_1000_year", "code"],
@@ -118,7 +127,7 @@ def national_rates(
         ignore_index=True,
     )
     out = t[NATIONAL_COLUMNS].copy()
-    out.attrs = {"months": months, "unplaced": unplaced, "level": level}
+    out.attrs = {"months": months, "unplaced": unplaced, "uncounted": uncounted, "level": level}
     return out
 
 

@@ -369,10 +369,22 @@ def test_national_rates_by_hand(tmp_path: Path) -> None:
 
     # The third row has no LSOA code: it is placed by its point (in Eastleigh 001A).
     f = write(tmp_path / "h.csv", [row(), row(), row(ctype="Drugs", lsoa="")])
-    btp = write(tmp_path / "btp.csv", [row(force="British Transport Police")])
+    # British Transport Police: one row in Eastleigh, one in the City of London, whose own
+    # force's file is not in the store (that row is counted nowhere, and said so).
+    btp = write(
+        tmp_path / "btp.csv",
+        [
+            row(force="British Transport Police"),
+            row(force="British Transport Police", lon="-0.0931", lat="51.5154", lsoa="E01000001"),
+        ],
+    )
     store = tmp_path / "s"
-    ingest([f, btp], store)
-    t = national_rates(store, "district").set_index("code")
+    r = ingest([f, btp], store)
+    assert r.accepted == 5
+    t = national_rates(store, "district")
+    assert (t.attrs["uncounted"], t.attrs["unplaced"]) == (1, 0)
+    assert t["count"].sum() + t.attrs["uncounted"] + t.attrs["unplaced"] == r.accepted
+    t = t.set_index("code")
     e = t.loc["E07000086"]
     assert e["count"] == 4 and e["months"] == 1 and e["population"] == 136_435
     assert e["rate_per_1000_year"] == pytest.approx(4 / 136_435 * 1000 * 12)
