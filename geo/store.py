@@ -244,8 +244,6 @@ def connect(
     con.execute(f"SET memory_limit='{DUCKDB_MEMORY_LIMIT}'")
     con.execute("SET preserve_insertion_order=true")
     con.execute("SET enable_progress_bar=false")
-    # One file per partition: DuckDB starts a new file for a partition it had to close.
-    con.execute("SET partitioned_write_max_open_files=100000")
     if threads:
         con.execute(f"SET threads={int(threads)}")
     if temp_dir is not None:
