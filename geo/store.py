@@ -975,8 +975,8 @@ SELECT {select}
 """
 """One group of files validated: every record with its reason, as the reader decides it.
 
-The record as text (``raw``) is made for the rejected rows only (a CASE branch runs on
-its own rows only)."""
+The last CTE, ``q``, holds every column; the caller's ``{select}`` picks those it needs
+(DuckDB then reads and computes only what they use)."""
 
 _FIX_JOIN = (
     "SELECT c.*, fx.lon_f, fx.lat_f, fx.nl, fx.cr FROM c "
@@ -1018,7 +1018,13 @@ _CANON_OUT = (
 
 
 def _validated_sql(group: _Group, fixed: bool, select: str) -> str:
-    """SQL validating one group's records (see :data:`_VALIDATED`), selecting ``select``."""
+    """SQL validating one group's records (see :data:`_VALIDATED`), selecting ``select``.
+
+    ``select`` is the query's tail after ``SELECT`` (columns, ``FROM q`` and any
+    clause); ``RAW_TEXT`` in it stands for the record as the csv module writes it.
+    ``fixed`` joins the verdicts of :func:`geo.validate.check_coordinates` (table
+    ``pyfix``) for the rows the SQL does not decide.
+    """
     header = list(group.header)
     cols = {}
     for old, new in _CANON.items():
