@@ -816,8 +816,9 @@ def main(argv: list[str] | None = None) -> int:
 
 @_command("ingest")
 def _ingest(args: argparse.Namespace) -> int:
-    from geo.store import StoreError, ingest  # noqa: PLC0415 - DuckDB only for this command
+    from geo.store import StoreError  # noqa: PLC0415 - DuckDB only for this command
     from geo.store_counts import refresh_counts  # noqa: PLC0415
+    from geo.store_ingest import ingest  # noqa: PLC0415
 
     result = ingest(args.paths, args.store)
     # The count table national questions read, brought up to date now rather than by

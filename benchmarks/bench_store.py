@@ -65,8 +65,8 @@ def stage_ingest(
     paths: list[str],
     store: str,
 ) -> dict:
-    from geo.store import ingest
     from geo.store_counts import refresh_counts
+    from geo.store_ingest import ingest
 
     shutil.rmtree(store, ignore_errors=True)
     t = time.perf_counter()

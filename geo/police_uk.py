@@ -18,12 +18,12 @@ from geo.schema import POLICE_UK_COLUMNS
 from geo.sources import SourceText, read_records
 from geo.validate import check_coordinates, check_field_count, check_month, first_reason
 
-__all__ = ["REQUIRED", "ParsedFile", "header_problem", "parse_police_uk"]
+__all__ = ["COLUMN_NAMES", "REQUIRED", "ParsedFile", "header_problem", "parse_police_uk"]
 
 REQUIRED = ("Month", "Longitude", "Latitude", "LSOA code", "Crime type")
 """Columns without which a file is not a police.uk street file."""
 
-_RENAME = {
+COLUMN_NAMES = {
     "Crime ID": "crime_id",
     "Month": "month",
     "Reported by": "reported_by",
@@ -37,6 +37,7 @@ _RENAME = {
     "Last outcome category": "outcome",
     "Context": "context",
 }
+"""The reader's name for each police.uk column (raw text columns end in ``_raw``)."""
 
 
 @dataclass
@@ -104,10 +105,10 @@ def parse_police_uk(src: SourceText) -> ParsedFile:
         raise InputError(msg)
     header = recs.header
     df = pd.DataFrame(
-        {new: recs.column(old) for old, new in _RENAME.items() if old in header},
+        {new: recs.column(old) for old, new in COLUMN_NAMES.items() if old in header},
         index=recs.frame.index,
     )
-    for col in _RENAME.values():
+    for col in COLUMN_NAMES.values():
         if col not in df.columns:
             df[col] = ""
     # Only the columns every row is checked or keyed on are converted here; the other

@@ -43,6 +43,7 @@ __all__ = [
     "expand_paths",
     "iter_sources",
     "plain_records",
+    "read_header",
     "read_limited",
     "read_records",
 ]
@@ -346,6 +347,37 @@ def _read_fast(text: str, width: int) -> pd.DataFrame | None:
     return frame
 
 
+def read_header(reader: Iterator[list[str]], name: str) -> list[str]:
+    """The first record of a ``csv.reader``, its names stripped of blanks.
+
+    Parameters
+    ----------
+    reader
+        A ``csv.reader`` at the start of a file (left after the header).
+    name
+        The file's name, for messages.
+
+    Returns
+    -------
+    list of str
+
+    Raises
+    ------
+    InputError
+        If there is no header line, or the csv module cannot split it (the message names
+        the line).
+    """
+    try:
+        return [h.strip() for h in next(reader)]
+    except StopIteration as exc:
+        msg = f"{name}: cannot read a header line. Is it a CSV file?"
+        raise InputError(msg) from exc
+    except csv.Error as exc:
+        line = getattr(reader, "line_num", "?")
+        msg = f"{name}: line {line}: {exc}. The file is damaged; save or download it again."
+        raise InputError(msg) from exc
+
+
 def read_records(src: SourceText, *, engine: str = "auto") -> CsvRecords:
     """Split a decoded CSV into its header and records, keeping line numbers.
 
@@ -372,14 +404,7 @@ def read_records(src: SourceText, *, engine: str = "auto") -> CsvRecords:
         If the text is not CSV the ``csv`` module can split (the message names the line).
     """
     reader = csv.reader(io.StringIO(src.text, newline=""))
-    try:
-        header = [h.strip() for h in next(reader)]
-    except StopIteration as exc:
-        msg = f"{src.name}: cannot read a header line. Is it a CSV file?"
-        raise InputError(msg) from exc
-    except csv.Error as exc:
-        msg = f"{src.name}: line {reader.line_num}: {exc}. The file is damaged; save or download it again."
-        raise InputError(msg) from exc
+    header = read_header(reader, src.name)
     width = len(header)
     if engine == "auto" and pacsv is not None and reader.line_num == 1:
         frame = _read_fast(src.text, width)

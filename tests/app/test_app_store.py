@@ -10,7 +10,7 @@ from analysis.rates import filter_incidents
 from geo.boundaries import load_layer
 from geo.io import load_incidents
 from geo.paths import HAMPSHIRE_GPKG, NATIONAL_DIR, shipped_incident_paths
-from geo.store import ingest
+from geo.store_ingest import ingest
 from geo.study_area import load_study_area
 
 APP = Path(__file__).resolve().parents[2] / "app.py"

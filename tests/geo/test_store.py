@@ -23,15 +23,14 @@ from geo.police_uk import parse_police_uk
 from geo.schema import POLICE_UK_COLUMNS
 from geo.sources import decode, read_limited
 from geo.store import (
-    PAUSE_ENV,
     STORE_FORMAT,
     StoreError,
     StoreLock,
     force_key,
-    ingest,
     open_store,
     partitions,
 )
+from geo.store_ingest import PAUSE_ENV, ingest
 from geo.store_query import load_from_store, store_incidents, store_rejects
 from tests.areas import EASTLEIGH
 
@@ -316,7 +315,7 @@ def test_damaged_partition_named_and_repaired(tmp_path: Path, three: Path) -> No
 
 KILL_CHILD = """
 import sys
-from geo.store import ingest
+from geo.store_ingest import ingest
 ingest(sys.argv[2:], sys.argv[1], progress=False)
 """
 

@@ -9,8 +9,9 @@ import duckdb
 import pytest
 
 from geo.schema import POLICE_UK_COLUMNS
-from geo.store import StoreError, ingest, partition_entries
+from geo.store import StoreError, partition_entries
 from geo.store_counts import COUNTS_DIR, refresh_counts
+from geo.store_ingest import ingest
 from geo.store_query import store_incidents
 
 HEADER = ",".join(POLICE_UK_COLUMNS)

@@ -29,7 +29,8 @@ from geo.errors import InputError
 from geo.police_uk import parse_police_uk
 from geo.schema import POLICE_UK_COLUMNS
 from geo.sources import decode
-from geo.store import UNPLACED, connect, data_glob, ingest
+from geo.store import UNPLACED, connect, data_glob
+from geo.store_ingest import ingest
 
 SCALE = max(1, int(os.environ.get("FUZZ_SCALE", "1")))
 

@@ -17,7 +17,8 @@ import numpy as np
 
 from cli import main
 from geo.schema import POLICE_UK_COLUMNS
-from geo.store import StoreLock, ingest, partitions
+from geo.store import StoreLock, partitions
+from geo.store_ingest import ingest
 from geo.store_query import store_incidents
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,8 +57,6 @@ def one_error_line(capsys) -> str:
 DISK_CHILD = """
 import resource, sys
 resource.setrlimit(resource.RLIMIT_FSIZE, (int(sys.argv[1]), int(sys.argv[1])))
-import numpy as np
-
 from cli import main
 sys.exit(main(["ingest", *sys.argv[3:], "--store", sys.argv[2]]))
 """
