@@ -92,9 +92,10 @@ def lonlat_points(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Project WGS84 degrees to British National Grid points, in parallel for many.
 
-    pyproj and shapely let go of Python's lock while they work, so the rows are cut in
-    ``threads`` pieces done at once (one district's 266,430 rows: 0.17 s against 0.27 s
-    on two cores).
+    Many rows on few points (police.uk's snap points) are projected once per distinct
+    point, the rows sharing its (immutable) shapely point. Otherwise pyproj and shapely
+    let go of Python's lock while they work, so the rows are cut in ``threads`` pieces
+    done at once.
 
     Parameters
     ----------
@@ -117,6 +118,14 @@ def lonlat_points(
     (449248, True)
     """
     lon, lat = np.asarray(lon, float), np.asarray(lat, float)
+    n = len(lon)
+    if n >= 10_000:
+        # police.uk snaps rows to a few thousand anonymised points: project and make each
+        # distinct point once (one district's 266,430 rows are on about 5,000 points).
+        where, back = np.unique(lon + 1j * lat, return_inverse=True)
+        if len(where) <= n // 4:
+            x, y, geom = lonlat_points(where.real, where.imag, threads=1)
+            return x[back], y[back], geom[back]
 
     def piece(a: int, b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         x, y = project_lonlat(lon[a:b], lat[a:b])
@@ -124,7 +133,6 @@ def lonlat_points(
         geom[~(np.isfinite(x) & np.isfinite(y))] = None
         return x, y, geom
 
-    n = len(lon)
     if threads < 2 or n < 50_000:
         return piece(0, n)
     cuts = np.linspace(0, n, threads + 1).astype(int)
