@@ -15,7 +15,7 @@ import re
 import stat
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -39,6 +39,8 @@ __all__ = [
     "CsvRecords",
     "SourceText",
     "check_bytes",
+    "count_lines",
+    "csv_lines",
     "decode",
     "expand_paths",
     "iter_sources",
@@ -271,17 +273,64 @@ class CsvRecords:
         """
         indices = np.asarray(indices, dtype=np.int64)
         values = self.frame.iloc[indices].to_numpy(dtype=object).tolist()
-        buf = io.StringIO()
-        # The csv module quotes a value holding a line break only if the break's characters
-        # are in the line terminator: write "\r\n" (not "") and cut it off.
-        writer = csv.writer(buf, lineterminator="\r\n")
-        out = []
-        for i, rec in zip(indices.tolist(), values, strict=True):
-            buf.seek(0)
-            buf.truncate()
-            writer.writerow(self.originals.get(i, rec))
-            out.append(buf.getvalue()[:-2])
-        return out
+        return csv_lines(
+            self.originals.get(i, rec) for i, rec in zip(indices.tolist(), values, strict=True)
+        )
+
+
+def csv_lines(records: Iterable[Sequence[str]]) -> list[str]:
+    r"""Each record as one CSV line, as the csv module writes it, without its line end.
+
+    Parameters
+    ----------
+    records
+        Records, each a sequence of fields.
+
+    Returns
+    -------
+    list of str
+
+    Examples
+    --------
+    >>> csv_lines([["a", "b, c"], ["x\ny", "d"]])
+    ['a,"b, c"', '"x\ny",d']
+    """
+    buf = io.StringIO()
+    # The csv module quotes a value holding a line break only if the break's characters
+    # are in the line terminator: write "\r\n" (not "") and cut it off.
+    writer = csv.writer(buf, lineterminator="\r\n")
+    out = []
+    for rec in records:
+        buf.seek(0)
+        buf.truncate()
+        writer.writerow(rec)
+        out.append(buf.getvalue()[:-2])
+    return out
+
+
+def count_lines(data: bytes, lf: int, cr: int) -> int:
+    r"""Lines in ``data`` given its numbers of line feeds and carriage returns.
+
+    A line ends at ``\n``, ``\r`` or ``\r\n``; a last line without an end counts.
+
+    Parameters
+    ----------
+    data
+        The file's bytes.
+    lf, cr
+        ``data.count(b"\n")`` and ``data.count(b"\r")`` (already counted by the caller).
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> count_lines(b"a\r\nb\rc", 1, 2)
+    3
+    """
+    breaks = lf + cr - (data.count(b"\r\n") if lf and cr else 0)
+    return breaks + (0 if data.endswith((b"\n", b"\r")) else 1)
 
 
 def plain_records(data: bytes, width: int, lines: int | None = None) -> pa.Table | None:
@@ -327,8 +376,7 @@ def plain_records(data: bytes, width: int, lines: int | None = None) -> pa.Table
     except (pa.ArrowException, ValueError):
         return None
     if lines is None:
-        breaks = data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
-        lines = breaks + (0 if data.endswith((b"\n", b"\r")) else 1)
+        lines = count_lines(data, data.count(b"\n"), data.count(b"\r"))
     if table.num_rows + 1 != lines:
         return None
     return table

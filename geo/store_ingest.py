@@ -67,6 +67,8 @@ from geo.sources import (
     NOT_STREET_SUFFIXES,
     SourceText,
     check_bytes,
+    count_lines,
+    csv_lines,
     decode,
     expand_paths,
     plain_records,
@@ -370,12 +372,6 @@ def _archive_members(
     return batch
 
 
-def _count_lines(data: bytes, lf: int, cr: int) -> int:
-    """Lines in ``data`` given its numbers of line feeds and carriage returns."""
-    breaks = lf + cr - (data.count(b"\r\n") if lf and cr else 0)
-    return breaks + (0 if data.endswith((b"\n", b"\r")) else 1)
-
-
 _PRINTABLE = np.zeros(256, dtype=bool)
 _PRINTABLE[0x21:0x7F] = True
 """Bytes that are a whole character str.strip keeps: printable ASCII other than space."""
@@ -436,7 +432,7 @@ def _prepare(fid: int, name: str, mtime: float, read: Callable[[], bytes]) -> _F
         raise InputError(problem)
     table = None
     if reader.line_num == 1:
-        table = plain_records(data, len(header), _count_lines(data, lf, cr))
+        table = plain_records(data, len(header), count_lines(data, lf, cr))
     if table is None:
         return _File(fid, name, mtime, header, encoding, data=data)
     n = table.num_rows
@@ -821,22 +817,12 @@ def _records_text(table: pa.Table, reasons: pa.ChunkedArray, width: int) -> pa.A
     ``table`` holds the records' fields as ``c0`` ... ``c{width-1}``; a record is rejected
     where its reason is not empty.
     """
-    bad = np.flatnonzero(pc.not_equal(reasons, "").to_numpy(zero_copy_only=False))
+    keep = pc.not_equal(reasons, "")
+    bad = np.flatnonzero(keep.to_numpy(zero_copy_only=False))
     out = np.full(table.num_rows, None, dtype=object)
     if len(bad):
-        keep = pc.not_equal(reasons, "")
         fields = table.select([f"c{k}" for k in range(width)]).filter(keep)
-        buf = io.StringIO()
-        # As geo.sources.CsvRecords.raw: with "\r\n" ending a line, a value holding a line
-        # break is quoted; the ending is cut off.
-        writer = csv.writer(buf, lineterminator="\r\n")
-        texts = []
-        for rec in zip(*(fields[c].to_pylist() for c in fields.column_names), strict=True):
-            buf.seek(0)
-            buf.truncate()
-            writer.writerow(rec)
-            texts.append(buf.getvalue()[:-2])
-        out[bad] = texts
+        out[bad] = csv_lines(zip(*(col.to_pylist() for col in fields.columns), strict=True))
     return pa.array(out, pa.string())
 
 
