@@ -39,19 +39,20 @@ plain-language description for the map.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from scipy import ndimage
 from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.linear_model import PoissonRegressor
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from analysis.describe import GENERIC_LOCATIONS
 from analysis.grid import Grid, area_geometry
+from analysis.smoothing import smoothed_running_sums
 from geo.crs import BNG, require_bng
 from geo.errors import InputError
 
@@ -129,16 +130,18 @@ def top_cells(score: np.ndarray, mask: np.ndarray, coverage: float) -> np.ndarra
         If ``coverage`` is outside ``[0, 1]`` or the shapes differ.
     """
     flat, order = _ranked(score, mask, (coverage,))
-    n = int(round(float(coverage) * len(flat)))
-    return flat[order[:n]]
+    return flat[order]
 
 
 def _ranked(
     score: np.ndarray, mask: np.ndarray, coverages: tuple[float, ...] | list[float]
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The area's flat cell indices and their order, best first, ties to the lower index.
+    """The area's flat cell indices and the order of its top cells, best first.
 
-    Raises :class:`InputError` if a coverage is outside ``[0, 1]`` or the shapes differ.
+    Only as many cells as the largest coverage takes are ordered (a partition finds
+    them, a sort orders them); ties go to the lower cell index, as a stable sort of
+    every cell would order them. Raises :class:`InputError` if a coverage is outside
+    ``[0, 1]`` or the shapes differ.
     """
     for c in coverages:
         if not 0.0 <= float(c) <= 1.0:
@@ -151,8 +154,20 @@ def _ranked(
         raise InputError(msg)
     flat = np.flatnonzero(mask.ravel())
     s = np.nan_to_num(score.ravel()[flat], nan=-np.inf)
+    k = max((int(round(float(c) * len(flat))) for c in coverages), default=0)
+    if k == 0:
+        return flat, np.empty(0, dtype=np.int64)
+    if k < len(s):
+        # The k-th best score; every cell above it is in, and of the cells equal to it
+        # the lowest-indexed fill the rest.
+        cut = -np.partition(-s, k - 1)[k - 1]
+        above = np.flatnonzero(s > cut)
+        tied = np.flatnonzero(s == cut)[: k - len(above)]
+        pick = np.sort(np.concatenate([above, tied]))
+    else:
+        pick = np.arange(len(s))
     # A stable sort of the descending scores keeps tied cells in index order.
-    return flat, np.argsort(-s, kind="stable")
+    return flat, pick[np.argsort(-s[pick], kind="stable")]
 
 
 def hit_rates(
@@ -297,9 +312,27 @@ def _recency_weights(n: int, half_life_months: float) -> np.ndarray:
     return 0.5 ** (age / half_life_months)
 
 
+def _running(cube: np.ndarray, decay: float = 1.0) -> np.ndarray:
+    """``out[t] = sum over k <= t of decay ** (t - k) * cube[k]`` along the first axis."""
+    if decay == 1.0:
+        return np.cumsum(cube, axis=0)
+    out = np.empty_like(cube)
+    out[0] = cube[0]
+    for t in range(1, len(cube)):
+        np.multiply(out[t - 1], decay, out=out[t])
+        out[t] += cube[t]
+    return out
+
+
 @dataclass(frozen=True, eq=False)
 class _History:
-    """Everything features are built from, computed once per fit."""
+    """Everything features are built from, computed once per fit.
+
+    Features are read from running sums over the months, so the features at any origin
+    cost one pass over the cells whatever the number of months. The unsmoothed sums are
+    kept for the source cells only (cells with a count in some month: 1,458 of
+    Winchester's 264,000), and spread to the cells asked for.
+    """
 
     grid: Grid
     mask: np.ndarray
@@ -307,58 +340,116 @@ class _History:
     own: np.ndarray
     other: np.ndarray
     points: _Points
+    cells: np.ndarray
+    half_life_months: float
+    first_origin: int
     cache: dict = field(default_factory=dict)
 
-    def smooth(self, bandwidth_m: float) -> tuple[np.ndarray, np.ndarray]:
-        """Own and other cubes smoothed by a Gaussian of ``bandwidth_m`` (cached)."""
-        if bandwidth_m not in self.cache:
-            sigma = bandwidth_m / self.grid.cell_m
-            own = ndimage.gaussian_filter(
-                self.own, sigma=(0, sigma, sigma), mode="constant", truncate=3.0
+    def sources(self) -> tuple[np.ndarray, np.ndarray]:
+        """Positions in ``cells`` of the source cells, and each cell's source number or -1."""
+        if "sources" not in self.cache:
+            any_count = (self.own != 0).any(axis=0) | (self.other != 0).any(axis=0)
+            src = np.flatnonzero(any_count.ravel()[self.cells])
+            number = np.full(len(self.cells), -1, dtype=np.int64)
+            number[src] = np.arange(len(src))
+            self.cache["sources"] = (src, number)
+        return self.cache["sources"]
+
+    def spread(self, row: np.ndarray, sel: np.ndarray | None = None) -> np.ndarray:
+        """A row over the source cells as a row over ``sel`` (every cell by default)."""
+        src, number = self.sources()
+        if sel is None:
+            out = np.zeros(len(self.cells))
+            out[src] = row
+            return out
+        j = number[sel]
+        has = j >= 0
+        out = np.zeros(len(sel))
+        out[has] = row[j[has]]
+        return out
+
+    def counts(self) -> np.ndarray:
+        """``[n_months, n_sources]`` counts of the chosen types at the sources (cached)."""
+        if "counts" not in self.cache:
+            flat = self.cells[self.sources()[0]]
+            self.cache["counts"] = self.own.reshape(len(self.months), -1)[:, flat]
+        return self.cache["counts"]
+
+    def sums(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Running sums at the sources: own, recency-weighted own, other (cached)."""
+        if "sums" not in self.cache:
+            own = self.counts()
+            hl = self.half_life_months
+            decay = 0.5 ** (1.0 / hl) if np.isfinite(hl) else 1.0
+            flat = self.cells[self.sources()[0]]
+            other = self.other.reshape(len(self.months), -1)[:, flat]
+            self.cache["sums"] = (_running(own), _running(own, decay), _running(other))
+        return self.cache["sums"]
+
+    def smooth_sums(self, bandwidth_m: float) -> tuple[np.ndarray, np.ndarray]:
+        """Running sums at the cells of the cubes smoothed by ``bandwidth_m`` (cached).
+
+        Row ``t - first_origin`` holds origin ``t``: features are asked at no earlier one.
+        """
+        key = ("smooth", bandwidth_m)
+        if key not in self.cache:
+            self.cache[key] = tuple(
+                smoothed_running_sums(
+                    (self.own, self.other),
+                    bandwidth_m / self.grid.cell_m,
+                    self.cells,
+                    self.first_origin,
+                )
             )
-            other = ndimage.gaussian_filter(
-                self.other, sigma=(0, sigma, sigma), mode="constant", truncate=3.0
-            )
-            own[:, ~self.mask] = 0
-            other[:, ~self.mask] = 0
-            self.cache[bandwidth_m] = (own, other)
-        return self.cache[bandwidth_m]
+        return self.cache[key]
+
+    def places(self, origin: int) -> tuple[np.ndarray, np.ndarray]:
+        """Place prior and map points seen by ``origin``, at the cells (cached)."""
+        key = ("places", origin)
+        if key not in self.cache:
+            n = origin + 1
+            pts = self.points
+            seen = pts.first <= origin
+            # Each kind's mean own count per map point and month, learnt from the points
+            # seen by the origin, summed over the cell's points.
+            kinds, kinv = np.unique(pts.kind[seen].astype(str), return_inverse=True)
+            own_by_point = pts.own[seen, :n].sum(axis=1)
+            per_kind = np.bincount(kinv, weights=own_by_point, minlength=len(kinds))
+            n_kind = np.bincount(kinv, minlength=len(kinds))
+            rate = per_kind / np.maximum(n_kind, 1) / n
+            ncell = self.grid.nx * self.grid.ny
+            place = np.bincount(pts.cell[seen], weights=rate[kinv], minlength=ncell)
+            mpts = np.bincount(pts.cell[seen], minlength=ncell).astype(float)
+            self.cache[key] = (place[self.cells], mpts[self.cells])
+        return self.cache[key]
 
 
 def _features(
-    hist: _History, origin: int, bandwidth_m: float, half_life_months: float
+    hist: _History, origin: int, bandwidth_m: float, sel: np.ndarray | None = None
 ) -> np.ndarray:
-    """``[n_features, n_cells]`` features at ``origin`` (months ``0..origin`` only)."""
+    """``[n_features, n]`` features at ``origin`` (months ``0..origin`` only).
+
+    ``sel`` picks positions in ``hist.cells`` (all of them by default).
+    """
     n = origin + 1
-    w = _recency_weights(n, half_life_months)
-    own = hist.own[:n].reshape(n, -1)
-    other = hist.other[:n].reshape(n, -1)
-    s_own, s_other = hist.smooth(bandwidth_m)
-    s_own = s_own[:n].reshape(n, -1)
-    s_other = s_other[:n].reshape(n, -1)
-    pts = hist.points
-    seen = pts.first <= origin
-    # Place prior: each kind's mean own count per map point and month, learnt from the
-    # points seen by the origin, summed over the cell's points.
-    kinds, kinv = np.unique(pts.kind[seen].astype(str), return_inverse=True)
-    own_by_point = pts.own[seen, :n].sum(axis=1)
-    per_kind = np.bincount(kinv, weights=own_by_point, minlength=len(kinds))
-    n_kind = np.bincount(kinv, minlength=len(kinds))
-    rate = per_kind / np.maximum(n_kind, 1) / n
-    ncell = hist.grid.nx * hist.grid.ny
-    place = np.bincount(pts.cell[seen], weights=rate[kinv], minlength=ncell)
-    mpts = np.bincount(pts.cell[seen], minlength=ncell).astype(float)
-    return np.vstack(
-        [
-            w @ own / w.sum(),
-            own.mean(axis=0),
-            s_own.mean(axis=0),
-            other.mean(axis=0),
-            s_other.mean(axis=0),
-            place,
-            mpts / 12.0,  # scaled so that log(1 + 12 x) is log(1 + points)
-        ]
-    )
+    wsum = _recency_weights(n, hist.half_life_months).sum()
+    own, recent, other = hist.sums()
+    s_own, s_other = hist.smooth_sums(bandwidth_m)
+    place, mpts = hist.places(origin)
+    at = slice(None) if sel is None else sel
+    out = np.empty((len(FEATURES), len(hist.cells) if sel is None else len(sel)))
+    out[0] = hist.spread(recent[origin], sel)
+    out[0] /= wsum
+    out[1] = hist.spread(own[origin], sel)
+    out[3] = hist.spread(other[origin], sel)
+    row = origin - hist.first_origin
+    out[2] = s_own[row, at]
+    out[4] = s_other[row, at]
+    out[1:5] /= n
+    out[5] = place[at]
+    out[6] = mpts[at]
+    out[6] /= 12.0  # scaled so that log(1 + 12 x) is log(1 + points)
+    return out
 
 
 def _design(feats: np.ndarray) -> np.ndarray:
@@ -429,6 +520,17 @@ class RiskSurface:
         return top_cells(self.expected, self.mask, coverage)
 
 
+@functools.cache
+def _threadpools() -> ThreadpoolController:
+    # Finding the loaded thread pools reads the process's libraries (about 6 ms): once.
+    return ThreadpoolController()
+
+
+def _one_openmp_thread():
+    """A context in which OpenMP pools run one thread (the panels are small)."""
+    return _threadpools().limit(limits=1, user_api="openmp")
+
+
 def _fit_model(kind: str, xm: np.ndarray, y: np.ndarray, w: np.ndarray, random_state: int):
     if kind == "glm":
         model = PoissonRegressor(alpha=1e-4, solver="newton-cholesky", max_iter=100)
@@ -446,50 +548,66 @@ def _fit_model(kind: str, xm: np.ndarray, y: np.ndarray, w: np.ndarray, random_s
         msg = f"unknown model {kind!r}; choose one of {', '.join(MODELS)}."
         raise InputError(msg)
     # One thread: the panels are small, and OpenMP threads only wait on a busy machine.
-    with threadpool_limits(limits=1, user_api="openmp"):
+    with _one_openmp_thread():
         model.fit(xm, y, sample_weight=w)
     return model
 
 
 _THIN = 8
-"""Cells with no map point yet enter the training panel one in ``_THIN``, weighted so."""
+"""Cells with no map point yet enter the training panel one in ``_THIN`` (at least),
+weighted so."""
+
+_EMPTY_ROWS = 8_000
+"""At most about this many cells without a map point enter the panel per origin: a large
+rural district (Winchester: 264,000 cells of 50 m, 1,500 with any report in a year)
+is thinned more than one in ``_THIN``, so its fit costs about what a town's does."""
 
 
-def _panel(hist, origins, bandwidth_m, half_life_months, cells):
-    """Stacked rows (origin, cell) for ``origins``.
+def _panel_rows(hist: _History, t: int, bandwidth_m: float):
+    """Training rows of origin ``t``: features at ``t``, target the count of ``t + 1``.
 
-    Cells with a map point are all kept; cells without one (most of a district) are
-    thinned to every ``_THIN``-th cell with weight ``_THIN`` (a deterministic sample
-    that leaves the fitted means unbiased).
+    Cells with a map point by ``t`` are all kept; cells without one (most of a district,
+    many with no feature at all) are thinned to every ``k``-th cell with weight ``k``
+    (a deterministic sample that leaves the fitted means unbiased): ``k`` is ``_THIN``,
+    or more where that would keep over ``_EMPTY_ROWS`` of them.
     """
-    xs, ys, ws = [], [], []
-    for t in origins:
-        xm, y, w = _panel_rows(hist, t, bandwidth_m, half_life_months, cells)
-        xs.append(xm)
-        ys.append(y)
-        ws.append(w)
-    return np.vstack(xs), np.concatenate(ys), np.concatenate(ws)
+    _, mpts = hist.places(t)
+    empty = mpts == 0
+    k = max(_THIN, -(-int(empty.sum()) // _EMPTY_ROWS))
+    y_all = hist.spread(hist.counts()[t + 1])
+    # Thinned harder than one in _THIN, a cell that gains a count would weigh k times:
+    # those few are all kept, with weight 1, and only the cells without one are thinned.
+    thinned = empty & (y_all == 0) if k > _THIN else empty
+    sel = np.flatnonzero(~thinned | (np.arange(len(hist.cells)) % k == 0))
+    xm = _design(_features(hist, t, bandwidth_m, sel))
+    return xm, y_all[sel], np.where(thinned[sel], float(k), 1.0)
 
 
-def _panel_rows(hist, t, bandwidth_m, half_life_months, cells):
-    key = ("rows", t, bandwidth_m, half_life_months)
-    if key in hist.cache:
-        return hist.cache[key]
-    own_flat = hist.own.reshape(len(hist.months), -1)
-    xm = _design(_features(hist, t, bandwidth_m, half_life_months)[:, cells])
-    y = own_flat[t + 1, cells]
-    # Cells without a map point yet (most of a district, many with no feature at
-    # all): every _THIN-th, weighted _THIN, so the fitted means stay unbiased.
-    empty = xm[:, FEATURES.index("map_points")] == 0
-    keep = ~empty | (np.arange(len(cells)) % _THIN == 0)
-    out = (xm[keep], y[keep], np.where(empty[keep], float(_THIN), 1.0))
-    hist.cache[key] = out
-    return out
+def _panel(hist: _History, first: int, stop: int, bandwidth_m: float):
+    """Stacked training rows of origins ``first..stop - 1``.
+
+    The rows of every origin up to the last month are stacked once per bandwidth, in
+    order of origin, so each split's panel is a prefix of them (a view, not a copy).
+    """
+    key = ("panel", first, bandwidth_m)
+    if key not in hist.cache:
+        parts = [_panel_rows(hist, t, bandwidth_m) for t in range(first, len(hist.months) - 1)]
+        ends = np.cumsum([len(p[1]) for p in parts])
+        hist.cache[key] = (
+            np.vstack([p[0] for p in parts]),
+            np.concatenate([p[1] for p in parts]),
+            np.concatenate([p[2] for p in parts]),
+            dict(zip(range(first + 1, len(hist.months)), ends.tolist(), strict=True)),
+        )
+    xm, y, w, end = hist.cache[key]
+    k = end[stop]
+    return xm[:k], y[:k], w[:k]
 
 
-def _predict(model, hist, origin, bandwidth_m, half_life_months, cells) -> np.ndarray:
-    xm = _design(_features(hist, origin, bandwidth_m, half_life_months)[:, cells])
-    with threadpool_limits(limits=1, user_api="openmp"):
+def _predict(model, hist: _History, origin: int, bandwidth_m: float) -> np.ndarray:
+    """Predicted counts at the area's cells for the month after ``origin``."""
+    xm = _design(_features(hist, origin, bandwidth_m))
+    with _one_openmp_thread():
         pred = model.predict(xm)
     # A diverging tree model can overflow; such a candidate then simply scores badly.
     return np.clip(np.nan_to_num(pred, nan=0.0, posinf=1e6), 0.0, 1e6)
@@ -569,26 +687,32 @@ def fit_risk(
     grid = Grid.covering(geom.bounds, cell_m)
     mask = grid.mask_from(geom)
     own, other = month_cubes(incidents, types, grid, mask, months)
-    hist = _History(
-        grid, mask, months, own, other, _map_points(incidents, types, grid, mask, months)
-    )
     cells = np.flatnonzero(mask.ravel())
     last_t = len(months) - 1
     min_origin = max(0, min(int(min_origin), last_t - 2))
+    hist = _History(
+        grid,
+        mask,
+        months,
+        own,
+        other,
+        _map_points(incidents, types, grid, mask, months),
+        cells,
+        float(half_life_months),
+        min_origin,
+    )
     split_origins = [s for s in range(last_t - n_splits, last_t) if s > min_origin]
     if not split_origins:
         split_origins = [last_t - 1]
     own_flat = own.reshape(len(months), -1)
-    rows = []
-    pearson: dict = {}
 
-    def run(kind: str, bw: float) -> float:
-        scores = []
+    def run(kind: str, bw: float) -> tuple[float, list[dict], list[tuple[float, int]]]:
+        scores, rows, chi = [], [], []
         for s in split_origins:
-            xm, y, w = _panel(hist, range(min_origin, s), bw, half_life_months, cells)
+            xm, y, w = _panel(hist, min_origin, s, bw)
             model = _fit_model(kind, xm, y, w, random_state)
             pred = np.zeros(grid.nx * grid.ny)
-            pred[cells] = _predict(model, hist, s, bw, half_life_months, cells)
+            pred[cells] = _predict(model, hist, s, bw)
             last = min(last_t, s + test_months)
             test = own_flat[s + 1 : last + 1].sum(axis=0)
             hits = hit_rates(pred.reshape(grid.shape), mask, test.reshape(grid.shape), coverages)
@@ -601,9 +725,7 @@ def fit_risk(
             top = top_cells(pred.reshape(grid.shape), mask, 0.05)
             mu = pred[top] * (last - s)
             obs = test[top]
-            pearson.setdefault((kind, bw), []).append(
-                (float(((obs - mu) ** 2 / np.maximum(mu, 1e-9)).sum()), len(top))
-            )
+            chi.append((float(((obs - mu) ** 2 / np.maximum(mu, 1e-9)).sum()), len(top)))
             rows.append(
                 {
                     "model": kind,
@@ -619,27 +741,31 @@ def fit_risk(
                 }
             )
             scores.append(float(np.nanmean(hits)))
-        return float(np.mean(scores))
+        return float(np.mean(scores)), rows, chi
 
     models = tuple(models)
     first = models[0]
-    bw_scores = {bw: run(first, float(bw)) for bw in bandwidths_m}
+    runs = [run(first, float(bw)) for bw in bandwidths_m]
+    results = {(first, float(bw)): r for bw, r in zip(bandwidths_m, runs, strict=True)}
+    bw_scores = {bw: results[(first, float(bw))][0] for bw in bandwidths_m}
     best_bw = max(bw_scores, key=lambda b: (bw_scores[b], -b))
     model_scores = {first: bw_scores[best_bw]}
     for kind in models[1:]:
-        model_scores[kind] = run(kind, float(best_bw))
+        results[(kind, float(best_bw))] = run(kind, float(best_bw))
+        model_scores[kind] = results[(kind, float(best_bw))][0]
     best_model = max(models, key=lambda k: (model_scores[k], -models.index(k)))
+    rows = [row for r in results.values() for row in r[1]]
     validation = pd.DataFrame(rows)
     validation["chosen"] = (validation["model"] == best_model) & (
         validation["bandwidth_m"] == best_bw
     )
-    chi = pearson[(best_model, float(best_bw))]
+    chi = results[(best_model, float(best_bw))][2]
     dispersion = max(1.0, sum(c for c, _ in chi) / max(1, sum(n for _, n in chi)))
 
-    xm, y, w = _panel(hist, range(min_origin, last_t), float(best_bw), half_life_months, cells)
+    xm, y, w = _panel(hist, min_origin, last_t, float(best_bw))
     model = _fit_model(best_model, xm, y, w, random_state)
     pred = np.zeros(grid.nx * grid.ny)
-    pred[cells] = _predict(model, hist, last_t, float(best_bw), half_life_months, cells)
+    pred[cells] = _predict(model, hist, last_t, float(best_bw))
     expected = pred.reshape(grid.shape)
     weights = _weights(best_model, model)
     points = _point_expected(hist, expected, last_t, half_life_months)

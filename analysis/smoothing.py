@@ -1,0 +1,144 @@
+"""Gaussian smoothing of monthly count cubes, read at an area's cells.
+
+The risk surface's neighbour features are running sums of monthly counts smoothed by a
+Gaussian. :func:`smoothed_running_sums` computes them either by filtering the whole
+grid (:func:`scipy.ndimage.gaussian_filter`, the usual way) or, where the counts sit
+on few cells, by adding up one kernel per cell with a count (a sparse matrix of kernel
+weights from those cells to the area's cells). Both use the same sampled, truncated
+kernel and give the same values up to rounding; the cheaper is chosen from the sizes.
+
+police.uk snaps every report to one of a few map points, so a large rural district has
+counts on a small share of its cells: Winchester's 264,000 cells of 50 m had reports on
+1,458 in a year, and the sparse sum took 0.03-0.11 s where filtering the grid took
+0.2-0.4 s for each bandwidth.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage, sparse
+
+__all__ = ["gaussian_kernel", "smoothed_running_sums"]
+
+TRUNCATE = 3.0
+"""The kernel is cut at this many standard deviations."""
+
+_SPARSE_SHARE = 0.04
+"""The sparse sum is chosen when (cells with a count) x (kernel width) is under this
+share of (slices x grid cells). Measured here on Winchester's two cubes: about 56 ns
+per kernel weight (cells with a count x width squared) for the sparse sum, about 2.5 ns
+per grid cell, slice and kernel tap for the filter: 2.5 / 56 is about 0.04."""
+
+
+def gaussian_kernel(sigma_cells: float) -> np.ndarray:
+    """The 1-D kernel :func:`scipy.ndimage.gaussian_filter1d` applies at ``sigma_cells``.
+
+    Parameters
+    ----------
+    sigma_cells
+        Standard deviation in cells.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``2 r + 1`` weights summing to 1, ``r = int(TRUNCATE * sigma_cells + 0.5)``.
+
+    Examples
+    --------
+    >>> k = gaussian_kernel(1.0)
+    >>> len(k), round(float(k.sum()), 12), bool(k[3] == k.max())
+    (7, 1.0, True)
+    """
+    r = int(TRUNCATE * float(sigma_cells) + 0.5)
+    impulse = np.zeros(2 * r + 1)
+    impulse[r] = 1.0
+    return ndimage.gaussian_filter1d(impulse, sigma_cells, mode="constant", truncate=TRUNCATE)
+
+
+def _by_filter(cubes, sigma_cells, cells, first):
+    out = []
+    for cube in cubes:
+        s = ndimage.gaussian_filter(
+            np.cumsum(cube, axis=0)[first:],
+            sigma=(0, sigma_cells, sigma_cells),
+            mode="constant",
+            truncate=TRUNCATE,
+        )
+        out.append(s.reshape(len(s), -1)[:, cells])
+    return out
+
+
+def _by_kernels(cubes, sigma_cells, cells, first, sources):
+    _, ny, nx = cubes[0].shape
+    k = gaussian_kernel(sigma_cells)
+    r = len(k) // 2
+    d = np.arange(-r, r + 1)
+    sy, sx = np.divmod(sources, nx)
+    ty = sy[:, None, None] + d[None, :, None]
+    tx = sx[:, None, None] + d[None, None, :]
+    inside = (ty >= 0) & (ty < ny) & (tx >= 0) & (tx < nx)
+    position = np.full(ny * nx, -1, dtype=np.int64)
+    position[cells] = np.arange(len(cells))
+    target = position[np.where(inside, ty * nx + tx, 0)]
+    keep = inside & (target >= 0)
+    weights = sparse.csr_matrix(
+        (
+            np.broadcast_to((k[:, None] * k[None, :])[None], keep.shape)[keep],
+            (
+                target[keep],
+                np.broadcast_to(np.arange(len(sources))[:, None, None], keep.shape)[keep],
+            ),
+        ),
+        shape=(len(cells), len(sources)),
+    )
+    out = []
+    for cube in cubes:
+        running = np.cumsum(cube.reshape(len(cube), -1)[:, sources], axis=0)[first:]
+        out.append(np.asarray((weights @ running.T).T))
+    return out
+
+
+def smoothed_running_sums(
+    cubes: tuple[np.ndarray, ...] | list[np.ndarray],
+    sigma_cells: float,
+    cells: np.ndarray,
+    first: int = 0,
+) -> list[np.ndarray]:
+    """Running sums over months of each cube, smoothed by a Gaussian, at ``cells``.
+
+    ``out[c][t - first]`` is the sum of ``cubes[c][:t + 1]`` filtered as
+    ``scipy.ndimage.gaussian_filter(..., sigma=sigma_cells, mode="constant",
+    truncate=TRUNCATE)`` would filter it, read at the flat grid indices ``cells``.
+
+    Parameters
+    ----------
+    cubes
+        ``[n_months, ny, nx]`` counts, zero outside the area.
+    sigma_cells
+        Standard deviation of the Gaussian, in cells.
+    cells
+        Flat grid indices (``iy * nx + ix``) to read, in order.
+    first
+        First month whose running sum is wanted.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        One ``[n_months - first, len(cells)]`` array per cube.
+
+    Examples
+    --------
+    >>> cube = np.zeros((2, 5, 5)); cube[0, 2, 2] = 1.0; cube[1, 2, 2] = 1.0
+    >>> (s,) = smoothed_running_sums([cube], 1.0, np.array([12, 13]))
+    >>> bool(s[1, 0] == 2 * s[0, 0]), bool(s[0, 0] > s[0, 1] > 0)
+    (True, True)
+    """
+    cubes = [np.asarray(c, dtype=float) for c in cubes]
+    cells = np.asarray(cells, dtype=np.int64)
+    n_slices, ny, nx = cubes[0].shape
+    n_slices -= first
+    sources = np.flatnonzero(np.any([np.any(c != 0, axis=0) for c in cubes], axis=0).ravel())
+    width = 2 * int(TRUNCATE * float(sigma_cells) + 0.5) + 1
+    if len(sources) * width < _SPARSE_SHARE * max(n_slices, 1) * ny * nx:
+        return _by_kernels(cubes, sigma_cells, cells, first, sources)
+    return _by_filter(cubes, sigma_cells, cells, first)
