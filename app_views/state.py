@@ -44,7 +44,7 @@ from geo.paths import (
     dataset_manifest,
     shipped_incident_paths,
 )
-from geo.places import load_gazetteer, load_schools, load_stations, load_venues
+from geo.places import load_gazetteer, load_schools, load_stations, load_venues, points_near
 from geo.published import load_review_tables
 from geo.store_query import area_lookup, load_from_store, national_study_area, warm_national
 from geo.study_area import EASTLEIGH, DataFiles, StudyArea, load_study_area
@@ -538,8 +538,7 @@ def stations() -> gpd.GeoDataFrame:
 @st.cache_resource(max_entries=4)
 def _near(what: str, keys: tuple, buffer_m: float) -> gpd.GeoDataFrame:  # noqa: ARG001 - keys the cache
     frame = schools() if what == "schools" else stations()
-    reach = core_area().geometry.buffer(buffer_m)
-    return frame[frame.geometry.intersects(reach)].reset_index(drop=True)
+    return points_near(frame, core_area().geometry, buffer_m)
 
 
 def schools_near(buffer_m: float = 1000.0) -> gpd.GeoDataFrame:

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from shapely.geometry import Point
+from shapely.geometry.base import BaseGeometry
 
 from geo.crs import BNG, GB_BOUNDS_BNG, GB_BOUNDS_LONLAT, WGS84, require_bng, transformer
 from geo.errors import DataValidationError, InputError
@@ -46,6 +47,7 @@ __all__ = [
     "load_schools",
     "load_stations",
     "load_venues",
+    "points_near",
     "save_venues",
 ]
 
@@ -707,6 +709,40 @@ def load_points_of_interest(schools_path: Path, stations_path: Path) -> gpd.GeoD
     ]
     out = pd.concat(parts, ignore_index=True)[["name", "kind", "source", "geometry"]]
     return gpd.GeoDataFrame(out, geometry="geometry", crs=BNG)
+
+
+def points_near(
+    points: gpd.GeoDataFrame, area: BaseGeometry, distance_m: float
+) -> gpd.GeoDataFrame:
+    """The points inside ``area`` or within ``distance_m`` of it.
+
+    A distance test against the prepared outline, not a buffer of it: buffering a
+    district's detailed coastline took 0.9 s (New Forest, 2,831 vertices) where the
+    distance test took 5 ms, and the distance is exact where a buffer's arcs are not.
+
+    Parameters
+    ----------
+    points
+        Points in EPSG:27700.
+    area
+        The outline, in BNG metres.
+    distance_m
+        How far outside the outline a point may lie, metres.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The rows kept, in their order, with a fresh index.
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy([5, 15, 30], [5, 5, 5]), crs=BNG)
+    >>> points_near(pts, box(0, 0, 10, 10), 5.0).geometry.x.tolist()
+    [5.0, 15.0]
+    """
+    shapely.prepare(area)
+    return points[points.geometry.dwithin(area, distance_m)].reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------- venues

@@ -22,6 +22,7 @@ from geo.places import (
     load_schools,
     load_stations,
     load_venues,
+    points_near,
     save_venues,
 )
 from tests.areas import EASTLEIGH, SHIPPED
@@ -386,3 +387,22 @@ def test_save_refuses_what_would_not_load(tmp_path):
     with pytest.raises(DataValidationError, match="'closed' is not one of"):
         save_venues(bad, tmp_path / "v.csv")
     assert not (tmp_path / "v.csv").exists()
+
+
+def test_points_near_keep_those_inside_or_within_the_distance_by_hand():
+    # A 100 m square; points inside, 49 m and 51 m beyond an edge, and 50 m beyond a
+    # corner diagonally (70.7 m away).
+    pts = gpd.GeoDataFrame(
+        {"name": ["in", "49 m", "51 m", "corner"]},
+        geometry=gpd.points_from_xy([50, 149, 151, 150], [50, 50, 50, 150]),
+        crs="EPSG:27700",
+    )
+    near = points_near(pts, box(0, 0, 100, 100), 50.0)
+    assert near["name"].tolist() == ["in", "49 m"]
+    assert near.index.tolist() == [0, 1]
+    assert points_near(pts, box(0, 0, 100, 100), 71.0)["name"].tolist() == [
+        "in",
+        "49 m",
+        "51 m",
+        "corner",
+    ]
