@@ -164,7 +164,7 @@ def patrol_cells(
         if not live.any():
             break
         focal = ndimage.convolve(live, disc, mode="constant").ravel()
-        centre = int(np.lexsort((np.arange(focal.size), -focal))[0])
+        centre = int(np.argmax(focal))  # the first of the largest: ties to the lower index
         cy, cx = divmod(centre, grid.nx)
         near = (ys - ys[cy, cx]) ** 2 + (xs - xs[cy, cx]) ** 2 <= radius_m**2 + 1e-9
         core = np.flatnonzero((near & hot & free).ravel())

@@ -81,13 +81,13 @@ def _by_kernels(cubes, sigma_cells, cells, first, sources):
     position[cells] = np.arange(len(cells))
     target = position[np.where(inside, ty * nx + tx, 0)]
     keep = inside & (target >= 0)
-    weights = sparse.csr_matrix(
+    # One column per source, its kernel's cells in the area: built column by column
+    # (no sort, no duplicate to merge).
+    weights = sparse.csc_matrix(
         (
             np.broadcast_to((k[:, None] * k[None, :])[None], keep.shape)[keep],
-            (
-                target[keep],
-                np.broadcast_to(np.arange(len(sources))[:, None, None], keep.shape)[keep],
-            ),
+            target[keep],
+            np.concatenate([[0], np.cumsum(keep.reshape(len(sources), -1).sum(axis=1))]),
         ),
         shape=(len(cells), len(sources)),
     )
