@@ -1,4 +1,4 @@
-"""Gaussian smoothing of monthly count cubes, read at an area's cells.
+"""Gaussian smoothing of monthly counts on a grid, read at an area's cells.
 
 The risk surface's neighbour features are running sums of monthly counts smoothed by a
 Gaussian. :func:`smoothed_running_sums` computes them either by filtering the whole
@@ -55,11 +55,14 @@ def gaussian_kernel(sigma_cells: float) -> np.ndarray:
     return ndimage.gaussian_filter1d(impulse, sigma_cells, mode="constant", truncate=TRUNCATE)
 
 
-def _by_filter(cubes, sigma_cells, cells, first):
+def _by_filter(values, sources, shape, sigma_cells, cells, first):
     out = []
-    for cube in cubes:
+    for v in values:
+        running = np.cumsum(v, axis=0)[first:]
+        grid = np.zeros((len(running), shape[0] * shape[1]))
+        grid[:, sources] = running
         s = ndimage.gaussian_filter(
-            np.cumsum(cube, axis=0)[first:],
+            grid.reshape(len(running), *shape),
             sigma=(0, sigma_cells, sigma_cells),
             mode="constant",
             truncate=TRUNCATE,
@@ -68,8 +71,8 @@ def _by_filter(cubes, sigma_cells, cells, first):
     return out
 
 
-def _by_kernels(cubes, sigma_cells, cells, first, sources):
-    _, ny, nx = cubes[0].shape
+def _by_kernels(values, sources, shape, sigma_cells, cells, first):
+    ny, nx = shape
     k = gaussian_kernel(sigma_cells)
     r = len(k) // 2
     d = np.arange(-r, r + 1)
@@ -92,53 +95,61 @@ def _by_kernels(cubes, sigma_cells, cells, first, sources):
         shape=(len(cells), len(sources)),
     )
     out = []
-    for cube in cubes:
-        running = np.cumsum(cube.reshape(len(cube), -1)[:, sources], axis=0)[first:]
+    for v in values:
+        running = np.cumsum(v, axis=0)[first:]
         out.append(np.asarray((weights @ running.T).T))
     return out
 
 
 def smoothed_running_sums(
-    cubes: tuple[np.ndarray, ...] | list[np.ndarray],
+    values: tuple[np.ndarray, ...] | list[np.ndarray],
+    sources: np.ndarray,
+    shape: tuple[int, int],
     sigma_cells: float,
     cells: np.ndarray,
     first: int = 0,
 ) -> list[np.ndarray]:
-    """Running sums over months of each cube, smoothed by a Gaussian, at ``cells``.
+    """Running sums over months of counts on a grid, smoothed by a Gaussian, at ``cells``.
 
-    ``out[c][t - first]`` is the sum of ``cubes[c][:t + 1]`` filtered as
-    ``scipy.ndimage.gaussian_filter(..., sigma=sigma_cells, mode="constant",
-    truncate=TRUNCATE)`` would filter it, read at the flat grid indices ``cells``.
+    The counts are given at their cells only: ``values[c][m, j]`` is month ``m``'s
+    count at flat grid index ``sources[j]`` (zero at every other cell). ``out[c][t -
+    first]`` is the sum of months ``0..t`` filtered as ``scipy.ndimage.gaussian_filter(
+    ..., sigma=sigma_cells, mode="constant", truncate=TRUNCATE)`` would filter it, read
+    at the flat grid indices ``cells``.
 
     Parameters
     ----------
-    cubes
-        ``[n_months, ny, nx]`` counts, zero outside the area.
+    values
+        ``[n_months, len(sources)]`` counts, one array per series.
+    sources
+        Flat grid indices (``iy * nx + ix``) of the cells with counts.
+    shape
+        ``(ny, nx)`` of the grid.
     sigma_cells
         Standard deviation of the Gaussian, in cells.
     cells
-        Flat grid indices (``iy * nx + ix``) to read, in order.
+        Flat grid indices to read, in order.
     first
         First month whose running sum is wanted.
 
     Returns
     -------
     list of numpy.ndarray
-        One ``[n_months - first, len(cells)]`` array per cube.
+        One ``[n_months - first, len(cells)]`` array per series.
 
     Examples
     --------
-    >>> cube = np.zeros((2, 5, 5)); cube[0, 2, 2] = 1.0; cube[1, 2, 2] = 1.0
-    >>> (s,) = smoothed_running_sums([cube], 1.0, np.array([12, 13]))
+    >>> counts = np.array([[1.0], [1.0]])  # one cell, months 0 and 1
+    >>> (s,) = smoothed_running_sums([counts], np.array([12]), (5, 5), 1.0, np.array([12, 13]))
     >>> bool(s[1, 0] == 2 * s[0, 0]), bool(s[0, 0] > s[0, 1] > 0)
     (True, True)
     """
-    cubes = [np.asarray(c, dtype=float) for c in cubes]
+    values = [np.asarray(v, dtype=float) for v in values]
+    sources = np.asarray(sources, dtype=np.int64)
     cells = np.asarray(cells, dtype=np.int64)
-    n_slices, ny, nx = cubes[0].shape
-    n_slices -= first
-    sources = np.flatnonzero(np.any([np.any(c != 0, axis=0) for c in cubes], axis=0).ravel())
+    ny, nx = shape
+    n_slices = max(len(values[0]) - first, 1)
     width = 2 * int(TRUNCATE * float(sigma_cells) + 0.5) + 1
-    if len(sources) * width < _SPARSE_SHARE * max(n_slices, 1) * ny * nx:
-        return _by_kernels(cubes, sigma_cells, cells, first, sources)
-    return _by_filter(cubes, sigma_cells, cells, first)
+    if len(sources) * width < _SPARSE_SHARE * n_slices * ny * nx:
+        return _by_kernels(values, sources, (ny, nx), sigma_cells, cells, first)
+    return _by_filter(values, sources, (ny, nx), sigma_cells, cells, first)

@@ -29,7 +29,9 @@ def test_both_ways_equal_the_filter_at_the_area_cells(share, sigma):
     mask = np.zeros((120, 150), bool)
     mask[5:, :140] = True
     cells = np.flatnonzero(mask.ravel())
-    got = smoothed_running_sums(cubes, sigma, cells, first=2)
+    sources = np.flatnonzero(np.any([c.any(axis=0) for c in cubes], axis=0).ravel())
+    values = [c.reshape(6, -1)[:, sources] for c in cubes]
+    got = smoothed_running_sums(values, sources, (120, 150), sigma, cells, first=2)
     for cube, out in zip(cubes, got, strict=True):
         assert out.shape == (4, len(cells))
         np.testing.assert_allclose(out, reference(cube.astype(float), sigma, cells, 2), atol=1e-12)
@@ -38,10 +40,8 @@ def test_both_ways_equal_the_filter_at_the_area_cells(share, sigma):
 def test_the_kernel_is_scipys_and_a_single_count_spreads_as_its_outer_product():
     k = gaussian_kernel(2.0)
     assert len(k) == 2 * 6 + 1 and k.sum() == pytest.approx(1.0)
-    cube = np.zeros((1, 21, 21))
-    cube[0, 10, 10] = 1.0
     cells = np.arange(21 * 21)
-    (s,) = smoothed_running_sums([cube], 2.0, cells)
+    (s,) = smoothed_running_sums([np.ones((1, 1))], np.array([10 * 21 + 10]), (21, 21), 2.0, cells)
     want = np.zeros((21, 21))
     want[4:17, 4:17] = np.outer(k, k)
     np.testing.assert_allclose(s[0].reshape(21, 21), want, atol=1e-15)
