@@ -26,8 +26,8 @@ def test_top_cells_fill_the_coverage_exactly_and_break_ties_by_cell_index():
 
 
 def test_top_cells_equal_a_stable_sort_of_every_cell_with_ties_and_gaps():
-    # Only the top cells are ordered (a partition first); the answer must be a stable
-    # descending sort of every cell's score, NaN last, ties in cell-index order.
+    # The answer is a stable descending sort of every cell's score, NaN last, ties in
+    # cell-index order, whatever the share of cells tied.
     rng = np.random.default_rng(3)
     score = rng.integers(0, 4, size=(30, 40)).astype(float)
     score[rng.random((30, 40)) < 0.1] = np.nan
