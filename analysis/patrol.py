@@ -92,6 +92,25 @@ def _across(iy: np.ndarray, ix: np.ndarray, cell_m: float) -> float:
     return float(cell_m * np.sqrt((dx**2 + dy**2).max()))
 
 
+def _refocus(
+    focal: np.ndarray, live: np.ndarray, disc: np.ndarray, taken: np.ndarray, nx: int
+) -> None:
+    """Update ``focal`` (the disc sums of ``live``) after ``taken`` cells left ``live``.
+
+    Only sums within the disc's radius of a taken cell change: they are summed again
+    from ``live`` around them, as the whole-grid sum would (same values, same ties).
+    """
+    r = disc.shape[0] // 2
+    ny, nx_ = live.shape
+    ty, tx = np.divmod(taken, nx)
+    a0, a1 = max(int(ty.min()) - r, 0), min(int(ty.max()) + r + 1, ny)
+    b0, b1 = max(int(tx.min()) - r, 0), min(int(tx.max()) + r + 1, nx_)
+    c0, c1 = max(a0 - r, 0), min(a1 + r, ny)
+    d0, d1 = max(b0 - r, 0), min(b1 + r, nx_)
+    part = ndimage.convolve(live[c0:c1, d0:d1], disc, mode="constant")
+    focal[a0:a1, b0:b1] = part[a0 - c0 : a1 - c0, b0 - d0 : b1 - d0]
+
+
 def patrol_cells(
     surface: RiskSurface,
     *,
@@ -159,11 +178,11 @@ def patrol_cells(
     counts = None if cell_counts is None else np.asarray(cell_counts, float).ravel()
     xs, ys = grid.centres()
     areas: list[np.ndarray] = []
+    live = np.where(hot & free, e, 0.0)
+    focal = ndimage.convolve(live, disc, mode="constant")
     while len(areas) < n_areas:
-        live = np.where(hot & free, e, 0.0)
         if not live.any():
             break
-        focal = ndimage.convolve(live, disc, mode="constant").ravel()
         centre = int(np.argmax(focal))  # the first of the largest: ties to the lower index
         cy, cx = divmod(centre, grid.nx)
         near = (ys - ys[cy, cx]) ** 2 + (xs - xs[cy, cx]) ** 2 <= radius_m**2 + 1e-9
@@ -175,6 +194,8 @@ def patrol_cells(
         inside = shapely.covered_by(grid.cell_boxes(cxx, cyy), hull)
         cells = np.union1d(core, cand[inside])
         free.ravel()[cells] = False
+        live.ravel()[cells] = 0.0
+        _refocus(focal, live, disc, cells, grid.nx)
         if counts is not None and counts[cells].sum() < min_count:
             continue
         areas.append(cells)

@@ -47,7 +47,7 @@ from geo.paths import (
 from geo.places import load_gazetteer, load_schools, load_stations, load_venues, points_near
 from geo.published import load_review_tables
 from geo.store_query import area_lookup, load_from_store, national_study_area, warm_national
-from geo.study_area import EASTLEIGH, DataFiles, StudyArea, load_study_area
+from geo.study_area import EASTLEIGH, DataFiles, StudyArea, load_study_area, warm_hampshire
 
 __all__ = [
     "DATASET_KEY",
@@ -150,16 +150,24 @@ def _national_choices(stamp: tuple[str, float]) -> dict[str, str]:  # noqa: ARG0
     return out
 
 
-def _warm_quietly() -> None:
+def _warm_quietly(national: bool) -> None:
     # A failure here is reported where the tables are used, with its fix.
     with contextlib.suppress(Exception):
-        warm_national()
+        warm_hampshire()
+    if national:
+        with contextlib.suppress(Exception):
+            warm_national()
 
 
-@st.cache_resource(max_entries=1)
-def _warm_national(stamp: tuple[str, float]) -> threading.Thread:  # noqa: ARG001 - keys the cache
-    """Start building the national tables in the background, once per process."""
-    thread = threading.Thread(target=_warm_quietly, name="warm-national", daemon=True)
+@st.cache_resource(max_entries=2)
+def _warm(national: bool, stamp: tuple[str, float]) -> threading.Thread:  # noqa: ARG001 - keys the cache
+    """Read the Hampshire layers (and national tables) in the background, once per process.
+
+    The first view of another area then does not wait for them.
+    """
+    thread = threading.Thread(
+        target=_warm_quietly, args=(national,), name="warm-areas", daemon=True
+    )
     thread.start()
     return thread
 
@@ -171,9 +179,9 @@ def area_choices() -> dict[str, str]:
     district and CSP of England and Wales too.
     """
     hampshire = _area_choices(file_stamp(HAMPSHIRE_GPKG))
+    _warm(store_dir() is not None, file_stamp(NATIONAL_DIR))
     if store_dir() is None:
         return hampshire
-    _warm_national(file_stamp(NATIONAL_DIR))
     try:
         national = _national_choices(file_stamp(NATIONAL_DIR))
     except (InputError, OSError) as exc:  # no national files: the Hampshire areas only

@@ -14,6 +14,7 @@ from geo.crs import BNG
 from geo.errors import DataValidationError, InputError
 from geo.paths import GPKG, POPULATION_PATH
 from geo.schema import LOCAL_AREAS
+from geo.study_area import DataFiles, warm_hampshire
 from tests.areas import EASTLEIGH
 
 BOROUGH_POPULATION = 136_435
@@ -260,3 +261,10 @@ def test_missing_code_column_lists_the_columns(broken_geojson):
         InputError, match=r"wards\.geojson: no column 'WD22CD'; found \['code', 'name'\]"
     ):
         read_boundary_file(broken_geojson, code_col="WD22CD")
+
+
+def test_warming_the_hampshire_layers_names_a_missing_geopackage_and_its_fix(tmp_path):
+    missing = tmp_path / "hampshire.gpkg"
+    with pytest.raises(InputError, match=r"hampshire\.gpkg: shipped file is missing\. Restore"):
+        warm_hampshire(DataFiles(hampshire=missing))
+    warm_hampshire()  # the shipped one reads
