@@ -66,6 +66,26 @@ def test_mask_from_square_counts_centres_inside():
         g.mask_from(gpd.GeoDataFrame(geometry=[square], crs=4326))
 
 
+def test_mask_from_equals_a_test_of_every_centre_on_a_ragged_outline_with_holes():
+    # Blocks of 16 x 16 cells wholly inside or outside are settled at once: the mask
+    # must equal testing each centre, on an outline that crosses many blocks, has a
+    # hole, a separate island, and edges running exactly through cell centres.
+    g = Grid(0.0, 0.0, 50.0, 150, 120)
+    rng = np.random.default_rng(5)
+    angles = np.sort(rng.uniform(0, 2 * np.pi, 60))
+    radii = rng.uniform(1500, 2600, 60)
+    coast = shapely.Polygon(
+        np.column_stack([3700 + radii * np.cos(angles), 3000 + radii * np.sin(angles)])
+    )
+    hole = shapely.box(3425.0, 2725.0, 3925.0, 3175.0)  # edges on centre lines
+    island = shapely.box(6825.0, 125.0, 7275.0, 875.0)
+    area = shapely.MultiPolygon([coast.difference(hole), island])
+    xs, ys = g.centres()
+    want = shapely.contains_xy(area, xs, ys)
+    assert 0 < want.sum() < want.size
+    assert (g.mask_from(area) == want).all()
+
+
 def test_cell_polygons_match_cells():
     g = Grid(1000.0, 2000.0, 50.0, 3, 2)
     mask = np.array([[True, False, False], [False, False, True]])
