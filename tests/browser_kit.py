@@ -157,3 +157,26 @@ def open_view(page, name: str) -> None:
     main = page.locator("[data-testid='stMain']")  # the sidebar has a 'Map' subheader too
     main.get_by_role("heading", name=name, exact=True).wait_for(timeout=60_000)
     wait_idle(page)
+
+
+def pick(page, box, option, attempts: int = 4) -> None:
+    """Open the select box ``box`` (a locator) and click its option ``option``.
+
+    ``option`` is the option's accessible name (a string or a compiled pattern). A rerun
+    that starts just as the box opens (the map reports its first view to the server
+    once drawn) redraws the page and closes the list: the box is opened again, up to
+    ``attempts`` times, before the wait fails.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: PLC0415
+
+    for attempt in range(attempts):
+        box.click()
+        choice = page.get_by_role("option", name=option).first
+        try:
+            choice.wait_for(timeout=10_000)
+            choice.click()
+            return
+        except PlaywrightTimeout:
+            if attempt == attempts - 1:
+                raise
+            wait_idle(page)

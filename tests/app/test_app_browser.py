@@ -31,6 +31,7 @@ from tests.browser_kit import (
     map_frame,
     open_view,
     outside_guard,
+    pick,
     start_app,
     stop,
     wait_idle,
@@ -190,8 +191,11 @@ def test_the_app_works_with_every_outside_request_blocked(app_url, chromium, sho
         frame = map_frame(page, VIEW_MAP_HEIGHT)
         assert frame.evaluate(COUNT_LAYERS)["hotspots"] > 0
         page.screenshot(path=str(shots / "4_patrol_plan.png"))
-        page.locator("[data-testid='stMain'] [data-testid='stSelectbox']").first.click()
-        page.get_by_role("option", name=re.compile(r"^Zoom to hotspot #1 ")).click()
+        pick(
+            page,
+            page.locator("[data-testid='stMain'] [data-testid='stSelectbox']").first,
+            re.compile(r"^Zoom to hotspot #1 "),
+        )
         wait_idle(page)
         _layers_when(page, VIEW_MAP_HEIGHT, lambda c: c["hotspots"] == 1)
         frame = map_frame(page, VIEW_MAP_HEIGHT)
@@ -233,10 +237,13 @@ def test_the_app_works_with_every_outside_request_blocked(app_url, chromium, sho
         # The guard does see the map iframe's requests: with map tiles switched on, the
         # tile requests are caught (and blocked) by the same route.
         open_view(page, "Map")
-        page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").filter(
-            has_text="Background"
-        ).click()
-        page.get_by_role("option", name="OpenStreetMap", exact=False).click()
+        pick(
+            page,
+            page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").filter(
+                has_text="Background"
+            ),
+            re.compile("OpenStreetMap"),
+        )
         wait_idle(page)
         deadline = time.monotonic() + 30
         while not outside and time.monotonic() < deadline:
@@ -260,10 +267,13 @@ def test_a_choice_the_new_area_lacks_is_replaced_on_screen_too(app_url, chromium
         page = browser.new_page(viewport={"width": 1440, "height": 1400})
         page.goto(app_url)
         wait_idle(page)
-        page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").filter(
-            has_text="Boundary set"
-        ).first.click()
-        page.get_by_role("option", name="Local areas").click()
+        pick(
+            page,
+            page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']")
+            .filter(has_text="Boundary set")
+            .first,
+            "Local areas",
+        )
         wait_idle(page)
         assert shown("Boundary set") == "Local areas"
         page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").filter(
