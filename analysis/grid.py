@@ -349,16 +349,16 @@ class Grid:
         blocks = shapely.box(bx[gx], by[gy], bx[gx + 1], by[gy + 1])
         inside = shapely.contains(geom, blocks)
         crossed = shapely.intersects(geom, blocks) & ~inside
-        iy, ix = np.divmod(np.arange(self.ny * self.nx), self.nx)
-        block = (iy // b) * nbx + ix // b
-        mask = inside.ravel()[block]
-        test = crossed.ravel()[block]
-        mask[test] = shapely.contains_xy(
-            geom,
-            self.x0 + (ix[test] + 0.5) * self.cell_m,
-            self.y0 + (iy[test] + 0.5) * self.cell_m,
+
+        def cells_of(flags: np.ndarray) -> np.ndarray:
+            return np.repeat(np.repeat(flags, b, axis=0), b, axis=1)[: self.ny, : self.nx]
+
+        mask = cells_of(inside)
+        iy, ix = np.nonzero(cells_of(crossed))
+        mask[iy, ix] = shapely.contains_xy(
+            geom, self.x0 + (ix + 0.5) * self.cell_m, self.y0 + (iy + 0.5) * self.cell_m
         )
-        return mask.reshape(self.ny, self.nx)
+        return mask
 
     def padded(self, n_cells: int) -> Grid:
         """The same grid grown by ``n_cells`` cells on every side."""
