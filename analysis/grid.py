@@ -18,6 +18,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import shapely
+from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
 from geo.crs import BNG
@@ -56,6 +57,8 @@ def area_geometry(area: Any, what: str = "study_area") -> BaseGeometry:
             )
             raise InputError(msg)
         geoms = np.asarray(area.geometry.values if hasattr(area, "geometry") else area.values)
+    elif isinstance(area, Polygon | MultiPolygon) and not area.is_empty and area.is_valid:
+        return area  # already one valid polygonal geometry: nothing to mend or union
     elif isinstance(area, BaseGeometry):
         geoms = np.asarray([area])
     else:

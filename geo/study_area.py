@@ -19,6 +19,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -208,9 +209,9 @@ class StudyArea:
     lsoas_2021: gpd.GeoDataFrame | None = None
     files: DataFiles | None = None
 
-    @property
+    @functools.cached_property
     def geometry(self) -> shapely.Geometry:
-        """The outline as one shapely geometry (EPSG:27700)."""
+        """The outline as one shapely geometry (EPSG:27700), unioned once."""
         return self.outline.geometry.union_all()
 
     @property
