@@ -29,6 +29,7 @@ import pandas as pd
 import shapely
 
 from geo import paths
+from geo.boundaries import outline_of_tiles
 from geo.crs import BNG
 from geo.io import LoadResult, finish_incidents, lonlat_points
 from geo.schema import INCIDENT_COLUMNS
@@ -909,7 +910,7 @@ def national_study_area(code_or_name: str, files: NationalFiles | None = None) -
     total = int(l11["population"].sum())
     outline = gpd.GeoDataFrame(
         {"code": [code], "name": [name]},
-        geometry=[shapely.union_all(l21.geometry.to_numpy())],
+        geometry=[outline_of_tiles(l21.geometry.to_numpy())],
         crs=BNG,
     )
     note = (

@@ -5,11 +5,18 @@ from __future__ import annotations
 import json
 
 import geopandas as gpd
+import numpy as np
 import pytest
 import shapely
 from shapely.geometry import box
 
-from geo.boundaries import list_layers, load_layer, load_populations, read_boundary_file
+from geo.boundaries import (
+    list_layers,
+    load_layer,
+    load_populations,
+    outline_of_tiles,
+    read_boundary_file,
+)
 from geo.crs import BNG
 from geo.errors import DataValidationError, InputError
 from geo.paths import GPKG, POPULATION_PATH
@@ -268,3 +275,14 @@ def test_warming_the_hampshire_layers_names_a_missing_geopackage_and_its_fix(tmp
     with pytest.raises(InputError, match=r"hampshire\.gpkg: shipped file is missing\. Restore"):
         warm_hampshire(DataFiles(hampshire=missing))
     warm_hampshire()  # the shipped one reads
+
+
+def test_the_outline_of_real_lsoas_is_their_union():
+    # Eastleigh's LSOAs tile the borough: the coverage union is the general union.
+    lsoas = load_layer("lsoa_2011", GPKG).geometry.to_numpy()
+    fast = outline_of_tiles(lsoas)
+    assert fast.is_valid
+    assert fast.symmetric_difference(shapely.union_all(lsoas)).area < 1.0
+    # Two that overlap are not a tiling: the general union, not a doubled area.
+    over = outline_of_tiles(np.array([lsoas[0], shapely.buffer(lsoas[0], 50.0)]))
+    assert over.area == pytest.approx(shapely.buffer(lsoas[0], 50.0).area)
