@@ -285,7 +285,13 @@ def _dissolve(surface: DensitySurface, chosen: np.ndarray) -> gpd.GeoDataFrame:
             "first": g["first"].min(),
         }
     )
-    geoms = [shapely.union_all(boxes[lab == k]) for k in stats.index] if n else []
+    # Cells of a grid share their edges exactly, so each patch is a coverage: its union
+    # by coverage union (Cornwall's 14,195 top 1% cells, 0.34 s by the general union,
+    # 0.02 s), with the vertices left along straight edges dropped (tolerance 0).
+    order = np.argsort(lab, kind="stable")
+    cuts = np.flatnonzero(np.diff(lab[order])) + 1
+    patches = [shapely.coverage_union_all(part) for part in np.split(boxes[order], cuts)]
+    geoms = list(shapely.simplify(np.asarray(patches, dtype=object), 0.0)) if n else []
     out = gpd.GeoDataFrame(stats, geometry=geoms, crs=surface.crs)
     out["area_m2"] = out["n_cells"] * surface.grid.cell_area_m2
     out = out.sort_values(["mass", "first"], ascending=[False, True], kind="stable")

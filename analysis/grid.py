@@ -12,6 +12,8 @@ flipped, north-up image.
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,6 +83,12 @@ def area_geometry(area: Any, what: str = "study_area") -> BaseGeometry:
 
 _MASK_BLOCK = 16
 """Side, in cells, of the blocks :meth:`Grid.mask_from` settles at once where it can."""
+
+_MASKS: OrderedDict[tuple[Grid, int], tuple[BaseGeometry, np.ndarray]] = OrderedDict()
+"""The last few masks of a grid and a shapely outline (held, so its id is not reused):
+one view asks for the same study area's mask three times (bandwidth, surface, coverage)."""
+_MASKS_KEPT = 4
+_MASKS_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -339,7 +347,21 @@ class Grid:
         numpy.ndarray of bool
             ``[ny, nx]``; a centre exactly on the boundary counts as outside.
         """
-        geom = area_geometry(polygon)
+        key = (self, id(polygon))
+        with _MASKS_LOCK:
+            held = _MASKS.get(key)
+            if held is not None and held[0] is polygon:
+                _MASKS.move_to_end(key)
+                return held[1].copy()
+        mask = self._mask_of(area_geometry(polygon))
+        if isinstance(polygon, BaseGeometry):
+            with _MASKS_LOCK:
+                _MASKS[key] = (polygon, mask.copy())
+                while len(_MASKS) > _MASKS_KEPT:
+                    _MASKS.popitem(last=False)
+        return mask
+
+    def _mask_of(self, geom: BaseGeometry) -> np.ndarray:
         shapely.prepare(geom)
         # Blocks of cells wholly inside or wholly outside are settled at once; only the
         # centres of blocks the boundary crosses are tested one by one (Cornwall: 1.4

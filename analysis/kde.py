@@ -338,11 +338,13 @@ def _bin_linear(
     tx = fx - ix
     ty = fy - iy
     base = iy.astype(np.int64) * nx + ix.astype(np.int64)
-    out = np.bincount(base, (1.0 - tx) * (1.0 - ty) * w, minlength=nx * ny)
-    out += np.bincount(base + 1, tx * (1.0 - ty) * w, minlength=nx * ny)
-    out += np.bincount(base + nx, (1.0 - tx) * ty * w, minlength=nx * ny)
-    out += np.bincount(base + nx + 1, tx * ty * w, minlength=nx * ny)
-    return out.reshape(shape)
+    # One count over the four corners: each pass over a large lattice costs more than
+    # the points (Cornwall: 4.75 million nodes, 6,000 points).
+    nodes = np.concatenate([base, base + 1, base + nx, base + nx + 1])
+    shares = np.concatenate(
+        [(1.0 - tx) * (1.0 - ty) * w, tx * (1.0 - ty) * w, (1.0 - tx) * ty * w, tx * ty * w]
+    )
+    return np.bincount(nodes, shares, minlength=nx * ny).reshape(shape)
 
 
 def _bin_quadratic(
@@ -357,11 +359,9 @@ def _bin_quadratic(
     wx = (0.5 * tx * (tx - 1.0), 1.0 - tx * tx, 0.5 * tx * (tx + 1.0))
     wy = (0.5 * ty * (ty - 1.0) * w, (1.0 - ty * ty) * w, 0.5 * ty * (ty + 1.0) * w)
     base = iy.astype(np.int64) * nx + ix.astype(np.int64)
-    out = np.zeros(nx * ny)
-    for b in range(3):
-        for a in range(3):
-            out += np.bincount(base + ((b - 1) * nx + (a - 1)), wx[a] * wy[b], minlength=nx * ny)
-    return out.reshape(shape)
+    nodes = np.concatenate([base + ((b - 1) * nx + (a - 1)) for b in range(3) for a in range(3)])
+    shares = np.concatenate([wx[a] * wy[b] for b in range(3) for a in range(3)])
+    return np.bincount(nodes, shares, minlength=nx * ny).reshape(shape)
 
 
 def _fft_valid(binned: np.ndarray, kern: np.ndarray) -> np.ndarray:

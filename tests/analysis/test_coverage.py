@@ -88,6 +88,22 @@ def test_hotspot_polygons_are_connected_cells_ranked_by_mass():
     assert polys.attrs["covered_m2"] == 40_000.0
 
 
+def test_a_ring_of_cells_dissolves_to_a_square_with_a_hole_and_no_spare_vertices():
+    # A 3 x 3 block of cells with incidents round its edge and none in the middle: the
+    # eight cells join by their edges into one polygon, a square with a one-cell hole,
+    # equal to the union of its cells, with only the corners as vertices.
+    grid = Grid(0.0, 0.0, 100.0, 10, 10)
+    ring = [(x, y) for x in (1, 2, 3) for y in (4, 5, 6) if (x, y) != (2, 5)]
+    pts = np.array([[100.0 * x + 50.0, 100.0 * y + 50.0] for x, y in ring] + [[950.0, 50.0]])
+    surf = kde_surface(pts, bandwidth_m=5.0, grid=grid, study_area=shapely.box(0, 0, 1000, 1000))
+    polys = hotspot_areas(surf, coverage=0.09)  # the 9 cells with incidents
+    (geom,) = polys.geometry[polys["n_cells"] == 8]
+    want = shapely.box(100.0, 400.0, 400.0, 700.0).difference(shapely.box(200, 500, 300, 600))
+    assert geom.equals(want) and geom.is_valid
+    assert geom.area == 80_000.0 and len(geom.interiors) == 1
+    assert shapely.get_num_coordinates(geom) == 10  # 4 corners + closing, twice
+
+
 def test_fewer_cells_with_density_than_the_coverage_wants():
     surf = _counts_surface()
     polys = hotspot_areas(surf, coverage=0.10)  # 10 cells wanted, 4 have any density

@@ -86,6 +86,21 @@ def test_mask_from_equals_a_test_of_every_centre_on_a_ragged_outline_with_holes(
     assert (g.mask_from(area) == want).all()
 
 
+def test_a_mask_asked_for_again_is_the_same_and_a_changed_copy_does_not_leak():
+    # One view asks for the same outline's mask three times; the second answer is kept
+    # from the first, and each caller gets its own copy to change.
+    g = Grid(0.0, 0.0, 100.0, 10, 10)
+    square = shapely.box(200.0, 300.0, 600.0, 500.0)
+    first = g.mask_from(square)
+    first[:] = True
+    again = g.mask_from(square)
+    assert again.sum() == 8 and again[3:5, 2:6].all()
+    # Another outline on the same grid, and the same outline on another grid, are new.
+    assert g.mask_from(shapely.box(0.0, 0.0, 200.0, 100.0)).sum() == 2
+    # Shifted half a cell east: centres x = 300, 400, 500 (200 and 600 on the edge).
+    assert Grid(50.0, 0.0, 100.0, 10, 10).mask_from(square).sum() == 6
+
+
 def test_cell_polygons_match_cells():
     g = Grid(1000.0, 2000.0, 50.0, 3, 2)
     mask = np.array([[True, False, False], [False, False, True]])
