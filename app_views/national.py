@@ -17,7 +17,7 @@ from analysis.national import national_rates
 from app_views import map_view, state
 from app_views.filters import Filters
 from app_views.state import Dataset
-from geo.crs import BNG
+from geo.crs import BNG, to_bng
 from geo.errors import InputError
 from geo.store_query import NationalFiles, area_lookup
 from render.model import MapLayers
@@ -38,7 +38,7 @@ SIMPLIFY_M = 250.0
 @st.cache_resource(max_entries=3)
 def _polygons(level: str, stamp: tuple[str, float]) -> gpd.GeoDataFrame:  # noqa: ARG001
     files = NationalFiles.default()
-    lad = gpd.read_parquet(files.lad, columns=["LADCD", "geometry"]).to_crs(BNG)
+    lad = to_bng(gpd.read_parquet(files.lad, columns=["LADCD", "geometry"]), name=files.lad.name)
     lad["geometry"] = shapely.make_valid(lad.geometry.to_numpy())
     if level == "district":
         out = lad.rename(columns={"LADCD": "code"})

@@ -22,7 +22,7 @@ from app_views.printing import pack_files
 from app_views.state import Dataset
 from app_views.streets import streets as loaded_streets
 from app_views.streets import streets_path
-from geo.crs import WGS84
+from geo.crs import WGS84, reproject
 from geo.errors import InputError
 from geo.writers import csv_bytes
 from packs.patrol import patrol_pack
@@ -97,7 +97,7 @@ def plan_csv_bytes(hotspots: gpd.GeoDataFrame) -> bytes:
 
 def geojson_bytes(hotspots: gpd.GeoDataFrame) -> bytes:
     """The hotspot polygons as GeoJSON in EPSG:4326."""
-    return hotspots.to_crs(WGS84).to_json(drop_id=True).encode("utf-8")
+    return reproject(hotspots, WGS84).to_json(drop_id=True).encode("utf-8")
 
 
 def gpkg_bytes(hotspots: gpd.GeoDataFrame, layer: str = "hotspots") -> bytes:

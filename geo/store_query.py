@@ -30,7 +30,7 @@ import shapely
 
 from geo import paths
 from geo.boundaries import outline_of_tiles
-from geo.crs import BNG
+from geo.crs import BNG, WGS84, reproject, to_bng
 from geo.io import LoadResult, finish_incidents, lonlat_points
 from geo.schema import INCIDENT_COLUMNS
 from geo.store import (
@@ -217,7 +217,7 @@ def _lsoa21_table(files: NationalFiles) -> pd.DataFrame:
     code, else the one holding the LSOA 2021's representative point.
     """
     g = gpd.read_parquet(files.lsoa21, columns=["LSOA21CD", "LADCD_ACTIVE", "geometry"])
-    g = g.to_crs(BNG)
+    g = to_bng(g, name=files.lsoa21.name)
     geom = shapely.make_valid(g.geometry.to_numpy())
     g["area_km2"] = shapely.area(geom) / 1e6
     pop = pd.read_csv(files.population, usecols=["lsoa21_code", "total_usual_residents"])
@@ -233,7 +233,9 @@ def _lsoa21_table(files: NationalFiles) -> pd.DataFrame:
         on="lsoa21",
         how="left",
     )
-    l11 = gpd.read_parquet(files.lsoa11, columns=["LSOA11CD", "geometry"]).to_crs(BNG)
+    l11 = to_bng(
+        gpd.read_parquet(files.lsoa11, columns=["LSOA11CD", "geometry"]), name=files.lsoa11.name
+    )
     same = t["lsoa21"].isin(set(l11["LSOA11CD"]))
     t["lsoa_code"] = np.where(same, t["lsoa21"], "")
     if (~same).any():
@@ -695,7 +697,7 @@ def store_incidents(
     """
     bbox = None
     if lsoas is not None and len(lsoas):
-        bbox = tuple(lsoas.to_crs("EPSG:4326").total_bounds)
+        bbox = tuple(reproject(lsoas, WGS84).total_bounds)
     df = _select_rows(store, list(lsoa_codes), month_from, month_to, types, bbox)
     x, y, geom = lonlat_points(df["lon"].to_numpy(float), df["lat"].to_numpy(float))
     keep = np.ones(len(df), dtype=bool)
@@ -771,7 +773,7 @@ def load_from_store(
         ``rows_in`` counts the store rows taken for the area; ``outside_area`` those
         without a code whose point fell outside it.
     """
-    bbox = tuple(area.lsoas.to_crs("EPSG:4326").total_bounds)
+    bbox = tuple(reproject(area.lsoas, WGS84).total_bounds)
     df = _select_rows(store, list(area.lsoa_codes), month_from, month_to, types, bbox)
     frame = pd.DataFrame(
         {
@@ -887,22 +889,28 @@ def national_study_area(code_or_name: str, files: NationalFiles | None = None) -
         raise StoreError(msg)
     lsoa_codes = set(rows["lsoa_code"])
     # Only the area's rows are read (filtered in pyarrow, before their geometry is parsed).
-    l11 = gpd.read_parquet(
-        f.lsoa11,
-        columns=["LSOA11CD", "LSOA11NM", "geometry"],
-        filters=[("LSOA11CD", "in", sorted(lsoa_codes))],
-    ).to_crs(BNG)
+    l11 = to_bng(
+        gpd.read_parquet(
+            f.lsoa11,
+            columns=["LSOA11CD", "LSOA11NM", "geometry"],
+            filters=[("LSOA11CD", "in", sorted(lsoa_codes))],
+        ),
+        name=f.lsoa11.name,
+    )
     l11 = l11.rename(columns={"LSOA11CD": "code", "LSOA11NM": "name"}).reset_index(drop=True)
     l11["geometry"] = shapely.make_valid(l11.geometry.to_numpy())
     t = _lsoa21_table(f)
     t = t[t["lsoa_code"].isin(lsoa_codes)]
     l11["population"] = l11["code"].map(t.groupby("lsoa_code")["population"].sum()).fillna(0)
     l11["population"] = l11["population"].astype(int)
-    l21 = gpd.read_parquet(
-        f.lsoa21,
-        columns=["LSOA21CD", "LSOA21NM", "geometry"],
-        filters=[("LSOA21CD", "in", sorted(set(t["lsoa21"])))],
-    ).to_crs(BNG)
+    l21 = to_bng(
+        gpd.read_parquet(
+            f.lsoa21,
+            columns=["LSOA21CD", "LSOA21NM", "geometry"],
+            filters=[("LSOA21CD", "in", sorted(set(t["lsoa21"])))],
+        ),
+        name=f.lsoa21.name,
+    )
     l21 = l21.rename(columns={"LSOA21CD": "code", "LSOA21NM": "name"}).reset_index(drop=True)
     l21["geometry"] = shapely.make_valid(l21.geometry.to_numpy())
     l21["population"] = l21["code"].map(t.set_index("lsoa21")["population"]).fillna(0)

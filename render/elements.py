@@ -20,7 +20,7 @@ import shapely
 from branca.element import MacroElement
 from folium.template import Template
 
-from geo.crs import WGS84, require_bng
+from geo.crs import WGS84, reproject, require_bng
 from geo.errors import InputError
 
 __all__ = [
@@ -502,7 +502,7 @@ def geojson_features(gdf: gpd.GeoDataFrame, props: list[dict[str, object]]) -> d
         The FeatureCollection; feature ids are the row positions, coordinates are
         rounded to 6 decimals.
     """
-    geoms = gdf.geometry.to_crs(WGS84)
+    geoms = reproject(gdf.geometry, WGS84)
     features = []
     for i, (geom, prop) in enumerate(zip(geoms, props, strict=True)):
         if geom is None or geom.is_empty:
@@ -549,7 +549,7 @@ def to_latlon(points: gpd.GeoSeries) -> list[tuple[float, float]]:
     list of tuple
         ``(latitude, longitude)`` of each point, in order.
     """
-    ll = points.to_crs(WGS84)
+    ll = reproject(points, WGS84)
     return [(round(p.y, 6), round(p.x, 6)) for p in ll]
 
 

@@ -54,7 +54,7 @@ import folium
 import geopandas as gpd
 import numpy as np
 
-from geo.crs import BNG, WGS84
+from geo.crs import BNG, WGS84, reproject
 from geo.errors import InputError
 from render.cluster import add_points, cluster_cell_sizes, point_xy
 from render.colours import CHANGE_COLOURS, CHANGE_STATUSES, EMERGING_COLOURS
@@ -194,7 +194,7 @@ def _bounds_4326(frames: Iterable[gpd.GeoDataFrame | None]) -> list[list[float]]
     boxes = []
     for gdf in frames:
         if isinstance(gdf, gpd.GeoDataFrame) and not gdf.empty and gdf.geometry.notna().any():
-            boxes.append(gdf.geometry.to_crs(WGS84).total_bounds)
+            boxes.append(reproject(gdf.geometry, WGS84).total_bounds)
     if not boxes:
         return None
     arr = np.array(boxes)

@@ -32,7 +32,7 @@ import shapely
 from folium.elements import JSCSSMixin
 from jinja2 import Template
 
-from geo.crs import WGS84, require_bng
+from geo.crs import BNG, WGS84, reproject, require_bng
 from render.elements import HtmlTooltip
 from render.html import esc
 
@@ -145,7 +145,7 @@ def streets_geojson(streets: gpd.GeoDataFrame, *, simplify_m: float = 1.0, digit
     geoms = streets.geometry.to_numpy()
     if simplify_m > 0:
         geoms = shapely.simplify(geoms, simplify_m, preserve_topology=False)
-    lonlat = gpd.GeoSeries(geoms, crs=streets.crs).to_crs(WGS84).to_numpy()
+    lonlat = reproject(gpd.GeoSeries(geoms, crs=streets.crs), WGS84).to_numpy()
     lonlat = shapely.set_precision(lonlat, 10.0**-digits)
     classes = (
         streets["road_class"].to_numpy() if "road_class" in streets else ["other"] * len(streets)
@@ -213,7 +213,7 @@ def street_labels(
         return []
     # Larger roads first, then longer stretches: where labels would overlap, these win.
     found.sort(key=lambda f: (f[0], f[1], f[3]))
-    lonlat = gpd.GeoSeries([f[2] for f in found], crs=streets.crs).to_crs(WGS84)
+    lonlat = reproject(gpd.GeoSeries([f[2] for f in found], crs=streets.crs), WGS84)
     return [[round(p.y, 6), round(p.x, 6), f[3], f[4]] for p, f in zip(lonlat, found, strict=True)]
 
 
@@ -428,7 +428,7 @@ def add_walk_catchment(
     if venue:
         label = f"{label} of {venue}"
     if catchment is not None and not catchment.is_empty:
-        shape = gpd.GeoSeries([catchment], crs="EPSG:27700").to_crs(WGS84).iloc[0]
+        shape = reproject(gpd.GeoSeries([catchment], crs=BNG), WGS84).iloc[0]
         folium.GeoJson(
             shapely.geometry.mapping(shape),
             style_function=lambda _f: {
@@ -440,7 +440,7 @@ def add_walk_catchment(
         ).add_to(group).add_child(HtmlTooltip(esc(label[:1].upper() + label[1:])))
     if centre_bng is not None and distance_m:
         at = gpd.GeoSeries.from_xy([centre_bng[0]], [centre_bng[1]], crs="EPSG:27700")
-        at = at.to_crs(WGS84).iloc[0]
+        at = reproject(at, WGS84).iloc[0]
         folium.Circle(
             location=[at.y, at.x],
             radius=float(distance_m),
