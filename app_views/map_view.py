@@ -190,6 +190,11 @@ def show_map(
         height=height,
         use_container_width=True,
         returned_objects=["last_clicked"],
+        # st_folium renders the map itself (the map's elements, once); render=True would
+        # render the whole page first as well, serialising every GeoJSON layer and
+        # compiling it as a Jinja template one more time (0.2-0.4 s for a county's LSOA
+        # layer), and the component is given the same script, header and links either way.
+        render=False,
     )
     if (out or {}).get("last_clicked"):
         return out
