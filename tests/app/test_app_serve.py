@@ -60,3 +60,16 @@ def test_hotspots_app_warms_the_server_then_stops_with_it(tmp_path):
             proc.kill()
             proc.wait(timeout=30)
         proc.stderr.close()  # else an unclosed-file ResourceWarning, an error under pytest
+
+
+def test_the_server_config_binds_locally_sends_nothing_and_skips_the_collection(monkeypatch):
+    # Streamlit's own parse of the repository's .streamlit/config.toml (the server runs
+    # there), so a misplaced section or misspelt key fails here.
+    from streamlit import config
+
+    monkeypatch.chdir(ROOT)
+    config.get_config_options(force_reparse=True)
+    assert config.get_option("server.address") == "127.0.0.1"
+    assert config.get_option("browser.gatherUsageStats") is False
+    assert config.get_option("server.fileWatcherType") == "none"
+    assert config.get_option("runner.postScriptGC") is False
