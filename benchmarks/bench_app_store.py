@@ -5,8 +5,8 @@ free port of 127.0.0.1 with the store, opens it in Debian's Chromium through
 Playwright, waits for the default view and then ``--settle-s`` seconds (the app reads
 the Hampshire layers and the national tables in the background at start), and for each
 area named: types its name into the sidebar's Area box, presses Enter and times until
-the sidebar's title names the area, Streamlit has finished the run and Leaflet has drawn
-the new map's polygons. Each area is new to the server, so nothing it needs is cached;
+the sidebar's title names the area, Streamlit has finished the run and the new map is
+drawn as the user sees it (polygons added, labels decluttered, painted). Each area is new to the server, so nothing it needs is cached;
 its default view is the Map with patrol areas where the store holds at least four
 consecutive months for it (KDE otherwise). A screenshot of each lands in ``--shots``.
 
@@ -45,7 +45,11 @@ TARGET_S = 3.0
 
 
 def map_drawn(page: Page, timeout_s: float = 60.0) -> None:
-    """Wait until the one fresh main map has drawn at least one polygon."""
+    """Wait until the one fresh main map is drawn as the user sees it.
+
+    Its polygons added, its labels decluttered (the container's ``data-eh-decluttered``)
+    and two animation frames painted after that.
+    """
     fresh = f"[data-stale='false'] {MAP_IFRAME}[height='{MAIN_MAP_HEIGHT}']"
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -57,7 +61,12 @@ def map_drawn(page: Page, timeout_s: float = 60.0) -> None:
             frame = page.locator(fresh).element_handle().content_frame() if one else None
             if frame and frame.evaluate(
                 "() => document.querySelectorAll('path.leaflet-interactive').length > 0"
+                " && !!document.querySelector('.leaflet-container[data-eh-decluttered]')"
             ):
+                frame.evaluate(
+                    "() => new Promise(done => requestAnimationFrame("
+                    "() => requestAnimationFrame(() => done(true))))"
+                )
                 return
         except Exception:  # noqa: BLE001, S110 - the iframe was replaced while we looked
             pass

@@ -293,7 +293,10 @@ class Declutter(MacroElement):
     Priority: the ranks of the ten highest hotspots (in rank order), then the place
     names, the area names, the other hotspots' ranks, and minor places and stations; a
     label is hidden (``visibility: hidden``) when its box meets the box of one of higher
-    priority, or meets a control (the legend, the layer control). Takes no parameters.
+    priority, or meets a control (the legend, the layer control). After its first pass
+    the map's container carries ``data-eh-decluttered="yes"`` (the browser tests and the
+    app benchmark wait for it: the map is then drawn as the user sees it). Takes no
+    parameters.
     """
 
     _template = Template(
@@ -341,6 +344,7 @@ class Declutter(MacroElement):
                         else { placed.push(r); }
                     });
                     hide.forEach(function (el) { el.style.visibility = "hidden"; });
+                    map.getContainer().setAttribute("data-eh-decluttered", "yes");
                 }
                 map.on("zoomend moveend overlayadd overlayremove", function () {
                     setTimeout(declutter, 0);
