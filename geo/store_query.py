@@ -744,7 +744,7 @@ def store_incidents(
 
         need = (df["lsoa_code"] == "").to_numpy()
         if need.any():
-            polys = lsoas.to_crs(BNG)
+            polys = to_bng(lsoas, name="lsoas")
             found = lsoa_at(x[need], y[need], polys)
             codes = df["lsoa_code"].to_numpy(dtype=object).copy()
             codes[need] = found
