@@ -247,6 +247,23 @@ def month_cubes(
     """
     own = np.zeros((len(months), grid.ny, grid.nx))
     other = np.zeros_like(own)
+    mi, ix, iy, is_own = _month_cells(incidents, types, grid, mask, months)
+    np.add.at(own, (mi[is_own], iy[is_own], ix[is_own]), 1)
+    np.add.at(other, (mi[~is_own], iy[~is_own], ix[~is_own]), 1)
+    return own, other
+
+
+def _month_cells(
+    incidents: gpd.GeoDataFrame,
+    types: tuple[str, ...] | list[str],
+    grid: Grid,
+    mask: np.ndarray,
+    months: tuple[str, ...] | list[str],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Month index, cell ``ix``, ``iy`` and own-type flag of the located rows counted.
+
+    Only rows in ``mask`` and in ``months`` are returned.
+    """
     located = incidents[incidents["has_location"].to_numpy(bool)]
     m_index = {m: i for i, m in enumerate(months)}
     mi = located["month"].map(m_index).to_numpy(dtype=float)
@@ -254,11 +271,8 @@ def month_cubes(
         located["x"].to_numpy(float), located["y"].to_numpy(float), mask
     )
     keep = inside & np.isfinite(mi)
-    is_own = located["crime_type"].isin(list(types)).to_numpy()
-    mi = np.nan_to_num(mi).astype(np.int64)
-    np.add.at(own, (mi[keep & is_own], iy[keep & is_own], ix[keep & is_own]), 1)
-    np.add.at(other, (mi[keep & ~is_own], iy[keep & ~is_own], ix[keep & ~is_own]), 1)
-    return own, other
+    is_own = located["crime_type"].isin(list(types)).to_numpy()[keep]
+    return mi[keep].astype(np.int64), ix[keep], iy[keep], is_own
 
 
 def source_counts(
@@ -302,16 +316,8 @@ def source_counts(
     >>> own.tolist(), other.tolist()  # months down, cells across
     ([[1.0, 0.0], [1.0, 0.0]], [[0.0, 0.0], [0.0, 1.0]])
     """
-    located = incidents[incidents["has_location"].to_numpy(bool)]
-    m_index = {m: i for i, m in enumerate(months)}
-    mi = located["month"].map(m_index).to_numpy(dtype=float)
-    ix, iy, inside = grid.cell_index_in(
-        located["x"].to_numpy(float), located["y"].to_numpy(float), mask
-    )
-    keep = inside & np.isfinite(mi)
-    is_own = located["crime_type"].isin(list(types)).to_numpy()[keep]
-    flat = (iy * grid.nx + ix)[keep]
-    mi = mi[keep].astype(np.int64)
+    mi, ix, iy, is_own = _month_cells(incidents, types, grid, mask, months)
+    flat = iy * grid.nx + ix
     cells, inv = np.unique(flat, return_inverse=True)
     own = np.zeros((len(months), len(cells)))
     other = np.zeros_like(own)
