@@ -6,9 +6,10 @@ Playwright, waits for the default view and then ``--settle-s`` seconds (the app 
 the Hampshire layers and the national tables in the background at start), and for each
 area named: types its name into the sidebar's Area box, presses Enter and times until
 the sidebar's title names the area, Streamlit has finished the run and the new map is
-drawn as the user sees it (polygons added, labels decluttered, painted). Each area is new to the server, so nothing it needs is cached;
-its default view is the Map with patrol areas where the store holds at least four
-consecutive months for it (KDE otherwise). A screenshot of each lands in ``--shots``.
+drawn as the user sees it (polygons added, labels decluttered, painted). Each area is
+new to the server, so nothing it needs is cached; its default view is the Map with
+patrol areas where the store holds at least four consecutive months for it (KDE
+otherwise). A screenshot of each lands in ``--shots``.
 
 Build a store first (two national months and the Hampshire archive, about 10 s)::
 

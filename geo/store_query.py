@@ -216,16 +216,15 @@ def _lsoa21_table(files: NationalFiles) -> pd.DataFrame:
     Land area is in km² of the made-valid polygon in EPSG:27700; the LSOA 2011 is the same
     code, else the one holding the LSOA 2021's representative point.
     """
-    g = gpd.read_parquet(files.lsoa21, columns=["LSOA21CD", "LADCD_ACTIVE", "geometry"])
-    g = to_bng(g, name=files.lsoa21.name)
+    g = _lsoa_polygons(files.lsoa21, "LSOA21CD", "LSOA21NM")
+    district = pd.read_parquet(files.lsoa21, columns=["LADCD_ACTIVE"])["LADCD_ACTIVE"]
     geom = shapely.make_valid(g.geometry.to_numpy())
-    g["area_km2"] = shapely.area(geom) / 1e6
     pop = pd.read_csv(files.population, usecols=["lsoa21_code", "total_usual_residents"])
     t = pd.DataFrame(
         {
-            "lsoa21": g["LSOA21CD"].to_numpy(),
-            "district": g["LADCD_ACTIVE"].to_numpy(),
-            "area_km2": g["area_km2"].to_numpy(),
+            "lsoa21": g["code"].to_numpy(),
+            "district": district.to_numpy(),
+            "area_km2": shapely.area(geom) / 1e6,
         }
     )
     t = t.merge(
@@ -233,10 +232,8 @@ def _lsoa21_table(files: NationalFiles) -> pd.DataFrame:
         on="lsoa21",
         how="left",
     )
-    l11 = to_bng(
-        gpd.read_parquet(files.lsoa11, columns=["LSOA11CD", "geometry"]), name=files.lsoa11.name
-    )
-    same = t["lsoa21"].isin(set(l11["LSOA11CD"]))
+    l11 = _lsoa_polygons(files.lsoa11, "LSOA11CD", "LSOA11NM")
+    same = t["lsoa21"].isin(set(l11["code"]))
     t["lsoa_code"] = np.where(same, t["lsoa21"], "")
     if (~same).any():
         pts = shapely.point_on_surface(geom[~same.to_numpy()])
@@ -244,7 +241,7 @@ def _lsoa21_table(files: NationalFiles) -> pd.DataFrame:
         pi, gi = tree.query(pts, predicate="within")
         first = np.unique(pi, return_index=True)[1]
         hit = np.full(len(pts), "", dtype=object)
-        hit[pi[first]] = l11["LSOA11CD"].to_numpy()[gi[first]]
+        hit[pi[first]] = l11["code"].to_numpy()[gi[first]]
         t.loc[~same, "lsoa_code"] = hit
     return t
 
@@ -321,45 +318,35 @@ def covered_months(store: str | Path, level: str, files: NationalFiles | None = 
     return out
 
 
-_LSOA_POLYGONS: dict[Path, gpd.GeoDataFrame] = {}
-"""Every LSOA polygon of a national file, by path; filled by :func:`warm_national`."""
+@functools.lru_cache(maxsize=4)
+def _lsoa_polygons(path: Path, code: str, name: str) -> gpd.GeoDataFrame:
+    """Every LSOA of one national file as read: ``code``, ``name``, geometry in BNG.
 
-
-def _read_lsoas(path: Path, code: str, name: str, codes: set[str] | None) -> gpd.GeoDataFrame:
-    """LSOAs of one national file (those of ``codes``, or all): code, name, valid, in BNG."""
-    # The files have one row group: the filter saves parsing and reprojecting geometry,
-    # not reading it.
-    filters = None if codes is None else [(code, "in", sorted(codes))]
-    gdf = to_bng(
-        gpd.read_parquet(path, columns=[code, name, "geometry"], filters=filters),
-        name=path.name,
-    )
-    gdf = gdf.rename(columns={code: "code", name: "name"}).reset_index(drop=True)
-    gdf["geometry"] = shapely.make_valid(gdf.geometry.to_numpy())
-    return gdf
+    Read and reprojected once per process: the LSOA 2021 table needs all of them, and
+    each study area picks its own (the files have one row group, so reading one area's
+    rows cost nearly as much as reading them all, 0.3-0.5 s a file).
+    """
+    gdf = to_bng(gpd.read_parquet(path, columns=[code, name, "geometry"]), name=path.name)
+    return gdf.rename(columns={code: "code", name: "name"}).reset_index(drop=True)
 
 
 def _lsoas_of(path: Path, code: str, name: str, codes: set[str]) -> gpd.GeoDataFrame:
-    """The LSOAs of ``codes`` from one national file, in file order (a new frame).
-
-    Picked from the whole file's polygons where :func:`warm_national` has read them
-    (milliseconds), otherwise read from the file (0.3-0.5 s).
-    """
-    whole = _LSOA_POLYGONS.get(path)
-    if whole is None:
-        return _read_lsoas(path, code, name, codes)
-    return whole[whole["code"].isin(codes)].reset_index(drop=True)
+    """The LSOAs of ``codes`` from one national file, in file order, made valid (a new frame)."""
+    whole = _lsoa_polygons(path, code, name)
+    out = whole[whole["code"].isin(codes)].reset_index(drop=True)
+    out["geometry"] = shapely.make_valid(out.geometry.to_numpy())
+    return out
 
 
 def warm_national(files: NationalFiles | None = None) -> None:
     """Read the national files and derive their tables now, once per process.
 
     The area lookup, the LSOA 2021 table (residents, land area, the LSOA 2011 each is
-    carried to) and the LSOA polygons of both vintages (reprojected and mended) take a few
+    carried to) and the LSOA polygons of both vintages in BNG it is built from take a few
     seconds to build from the national files and are kept for the process; an app on a
     store builds them in the background at start, so that the first area a user picks
-    does not wait for them (:func:`national_study_area` then takes its LSOAs from memory,
-    0.6-0.8 s sooner for a county). A command that opens one area does not call it.
+    does not wait for them (:func:`national_study_area` picks its LSOAs from those
+    polygons).
 
     Parameters
     ----------
@@ -369,12 +356,6 @@ def warm_national(files: NationalFiles | None = None) -> None:
     f = _files(files)
     _lookup_all(f)
     _lsoa21_table(f)
-    for path, code, name in (
-        (f.lsoa11, "LSOA11CD", "LSOA11NM"),
-        (f.lsoa21, "LSOA21CD", "LSOA21NM"),
-    ):
-        if path not in _LSOA_POLYGONS:
-            _LSOA_POLYGONS[path] = _read_lsoas(path, code, name, None)
 
 
 def area_populations(level: str, files: NationalFiles | None = None) -> pd.DataFrame:
