@@ -654,28 +654,35 @@ def _select_rows(
                 f"AND lat BETWEEN {y0!r} AND {y1!r}"
             )
             places.append(near)
-        # The partitions holding any wanted row, from the count table; then the rows of
-        # those partitions only.
+        # The partitions holding each place's rows, from the count table; then the rows
+        # of those partitions only, each place over its own partitions (rows without a
+        # code near the area are in few partitions or none: scanning the area's
+        # partitions a second time for them cost Newcastle's 60 months 0.1-0.2 s).
         hits = run_query(
             con,
             root,
-            " UNION ".join(
-                f"SELECT DISTINCT part FROM read_parquet(?) WHERE {count_where} AND {p}"
-                for p in places
+            " UNION ALL ".join(
+                f"SELECT DISTINCT {i} AS place, part FROM read_parquet(?) "
+                f"WHERE {count_where} AND {p}"
+                for i, p in enumerate(places)
             ),
             [v for _ in places for v in (str(counts), *params)],
         )
-        if not len(hits):
+        scans = []
+        for i, p in enumerate(places):
+            parts = hits.loc[hits["place"] == i, "part"]
+            if len(parts):
+                scans.append((p, sorted(str(root / part) for part in parts)))
+        if not scans:
             return empty
-        files = sorted(str(root / p) for p in hits["part"])
         return run_query(
             con,
             root,
             " UNION ALL ".join(
-                f"SELECT {cols} FROM {_scan()} WHERE {where} AND {p}" for p in places
+                f"SELECT {cols} FROM {_scan()} WHERE {where} AND {p}" for p, _ in scans
             )
             + ' ORDER BY month, source_file, "row"',
-            [v for _ in places for v in (files, *params)],
+            [v for _, files in scans for v in (files, *params)],
             arrow=True,
         )
     finally:

@@ -120,3 +120,32 @@ def test_partition_entries_list_only_the_months_asked(tmp_path: Path) -> None:
     assert [e.month for e in partition_entries(store, "2021-02", "2021-02")] == ["2021-02"]
     assert [e.month for e in partition_entries(store, "2021-02")] == ["2021-02", "2021-03"]
     assert partition_entries(tmp_path / "nothing-here") == []
+
+
+def test_rows_without_a_code_come_out_of_their_own_partitions(tmp_path: Path) -> None:
+    """Uncoded rows are placed by their point even in a partition with no coded row."""
+    import geopandas as gpd  # noqa: PLC0415
+    import shapely  # noqa: PLC0415
+
+    from tests.areas import EASTLEIGH  # noqa: PLC0415
+
+    store = tmp_path / "s"
+    ingest(
+        [
+            police_csv(tmp_path / "a.csv", "2021-01", [UNCODED] * 2),
+            police_csv(tmp_path / "b.csv", "2021-02", [CODED]),
+        ],
+        store,
+    )
+    # By hand: the LSOA of Eastleigh whose polygon holds (-1.37, 50.98).
+    point = gpd.GeoSeries([shapely.Point(-1.37, 50.98)], crs=4326).to_crs(EASTLEIGH.lsoas.crs)
+    holder = EASTLEIGH.lsoas.loc[EASTLEIGH.lsoas.contains(point.iloc[0]), "code"].tolist()
+    assert len(holder) == 1
+    got = store_incidents(store, EASTLEIGH.lsoa_codes, lsoas=EASTLEIGH.lsoas)
+    assert got[["month", "lsoa_code"]].values.tolist() == [
+        ["2021-01", holder[0]],
+        ["2021-01", holder[0]],
+        ["2021-02", "E01022705"],
+    ]
+    # Without the area's polygons only the coded row is the area's.
+    assert store_incidents(store, EASTLEIGH.lsoa_codes)["month"].tolist() == ["2021-02"]
