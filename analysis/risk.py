@@ -40,6 +40,8 @@ plain-language description for the map.
 from __future__ import annotations
 
 import functools
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -811,7 +813,16 @@ def fit_risk(
 
     models = tuple(models)
     first = models[0]
-    runs = [run(first, float(bw)) for bw in bandwidths_m]
+    # The bandwidths' runs are independent: run side by side (numpy, scipy and the
+    # solver release the GIL in their heavy parts), each library pool one thread. What
+    # they share is filled in first, so no run computes it again.
+    hist.sums()
+    hist.sources()
+    for t in range(min_origin, last_t + 1):
+        hist.places(t)
+    workers = max(1, min(len(bandwidths_m), os.cpu_count() or 1))
+    with _threadpools().limit(limits=1), ThreadPoolExecutor(max_workers=workers) as pool:
+        runs = list(pool.map(lambda bw: run(first, float(bw)), bandwidths_m))
     results = {(first, float(bw)): r for bw, r in zip(bandwidths_m, runs, strict=True)}
     bw_scores = {bw: results[(first, float(bw))][0] for bw in bandwidths_m}
     best_bw = max(bw_scores, key=lambda b: (bw_scores[b], -b))

@@ -143,3 +143,19 @@ def test_a_large_rural_area_does_not_invent_incidents_on_its_empty_land():
     assert large.mask.sum() == 100_000
     assert abs(large.expected_total - small.expected_total) < 0.15 * small.expected_total
     assert large.top_cells(0.0001)[0] == 4 * large.grid.nx + 4  # the car park
+
+
+def test_bandwidths_run_side_by_side_give_the_answer_of_one_at_a_time(surface):
+    # Each bandwidth alone is the same run as the three side by side, and the library
+    # thread pools are as they were before the fit.
+    from threadpoolctl import threadpool_info  # noqa: PLC0415
+
+    before = [(p["filepath"], p["num_threads"]) for p in threadpool_info()]
+    for bw in (75.0, 150.0, 300.0):
+        alone = fit_risk(town(), types=[ASB], study_area=AREA, bandwidths_m=(bw,))
+        mine = surface.validation[surface.validation["bandwidth_m"] == bw]
+        theirs = alone.validation.drop(columns="chosen")
+        pd.testing.assert_frame_equal(
+            mine.drop(columns="chosen").reset_index(drop=True), theirs.reset_index(drop=True)
+        )
+    assert [(p["filepath"], p["num_threads"]) for p in threadpool_info()] == before
