@@ -169,24 +169,39 @@ def search_targets(
         .agg(x0=("x", "min"), y0=("y", "min"), x1=("x", "max"), y1=("y", "max"))
     )
     p = _STREET_PAD_M
-    for name, r in boxes.iterrows():
-        out[f"{name} (street)"] = (
-            float(r.x0 - p),
-            float(r.y0 - p),
-            float(r.x1 + p),
-            float(r.y1 + p),
-        )
+    # Column by column, not row by row: a rural district has thousands of streets.
+    corners = zip(
+        (boxes["x0"] - p).tolist(),
+        (boxes["y0"] - p).tolist(),
+        (boxes["x1"] + p).tolist(),
+        (boxes["y1"] + p).tolist(),
+        strict=True,
+    )
+    for name, box in zip(boxes.index, corners, strict=True):
+        out[f"{name} (street)"] = box
     if gazetteer is not None:
-        for name, g in zip(gazetteer["name"], gazetteer.geometry, strict=True):
-            if g is None or g.is_empty:
-                continue
-            x0, y0, x1, y1 = g.buffer(_PLACE_PAD_M).bounds
-            out[f"{name} (place)"] = (float(x0), float(y0), float(x1), float(y1))
+        _add_boxes(out, gazetteer, "place", pad_m=_PLACE_PAD_M)
     for label, areas in levels.items():
-        for name, g in zip(areas["name"], areas.geometry, strict=True):
-            if g is not None and not g.is_empty:
-                out[f"{name} ({label})"] = tuple(float(v) for v in g.bounds)
+        _add_boxes(out, areas, label)
     return dict(sorted(out.items(), key=lambda kv: kv[0].lower()))
+
+
+def _add_boxes(
+    out: dict[str, tuple[float, float, float, float]],
+    frame: gpd.GeoDataFrame,
+    label: str,
+    *,
+    pad_m: float = 0.0,
+) -> None:
+    """Add each named geometry's box (padded by ``pad_m``) as ``"name (label)"``."""
+    geoms = frame.geometry.to_numpy()
+    keep = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    geoms = geoms[keep]
+    if pad_m:
+        geoms = shapely.buffer(geoms, pad_m, quad_segs=16)  # as BaseGeometry.buffer
+    names = frame["name"].to_numpy()[keep]
+    for name, box in zip(names, shapely.bounds(geoms).tolist(), strict=True):
+        out[f"{name} ({label})"] = tuple(box)
 
 
 def search_box(incidents: pd.DataFrame, *, key: str) -> tuple[float, float, float, float] | None:
