@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlparse
 
-from app_views.serve import APP, server_command, wait_healthy
+from app_views.serve import APP, server_command, server_env, wait_healthy
 
 CHROMIUM = Path("/usr/bin/chromium")
 """Debian's Chromium (``apt-get install chromium``), driven through Playwright."""
@@ -79,7 +79,7 @@ def start_app(port: int, folder: Path, cpus: set[int] | None = None) -> subproce
         If the server does not answer within 90 s (with the end of its log).
     """
     folder.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ, HOTSPOTS_USER_DIR=str(folder / "user"))
+    env = server_env(dict(os.environ, HOTSPOTS_USER_DIR=str(folder / "user")))
     with (folder / "streamlit.log").open("w") as log:
         proc = subprocess.Popen(
             server_command("127.0.0.1", port),

@@ -51,6 +51,10 @@ def test_hotspots_app_warms_the_server_then_stops_with_it(tmp_path):
             assert r.status == 200
         server = _children(proc.pid)
         assert len(server) == 1  # the Streamlit server runs as a child
+        # ... with the allocator settings (glibc reads them at its start)
+        environ = Path(f"/proc/{server[0]}/environ").read_bytes().split(b"\0")
+        assert b"MALLOC_MMAP_THRESHOLD_=268435456" in environ
+        assert b"MALLOC_TRIM_THRESHOLD_=1073741824" in environ
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) is not None
         time.sleep(0.5)
