@@ -65,9 +65,14 @@ def _area(args: argparse.Namespace):
 def _load_for(args: argparse.Namespace, area):
     """The incidents of ``area``: from the police.uk store with ``--store``, else the files."""
     if getattr(args, "store", None):
-        from geo.store_query import load_from_store  # noqa: PLC0415
+        from geo.store_query import home_force_caveat, load_from_store  # noqa: PLC0415
 
-        return load_from_store(args.store, area)
+        result = load_from_store(args.store, area)
+        months = sorted(m for m in result.incidents["month"].unique() if m)
+        caveat = home_force_caveat(args.store, area.code, months)
+        if caveat:
+            print(f"warning: {caveat}", file=sys.stderr)
+        return result
     return _load(args.incidents, area)
 
 
@@ -143,12 +148,19 @@ def _rates(args: argparse.Namespace) -> int:
         raise InputError(msg)
     result = _load_for(args, area)
     _default_period(args, result.incidents)
+    held = None
+    if getattr(args, "store", None):
+        from geo.store_query import held_months  # noqa: PLC0415
+
+        months = sorted(m for m in result.incidents["month"].unique() if m)
+        held = held_months(args.store, area.code, months)
     table = area_rates(
         result.incidents,
         area.level(args.level),
         types=args.type,
         month_from=args.month_from,
         month_to=args.month_to,
+        months_held=held,
     )
     table = table[RATE_COLUMNS]
     if args.out:

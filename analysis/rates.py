@@ -7,6 +7,8 @@ the borough's rate lies outside that interval.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -111,13 +113,15 @@ def area_rates(
     month_to: str | None = None,
     per: int = 1000,
     conf: float = 0.95,
+    months_held: Collection[str] | None = None,
 ) -> pd.DataFrame:
     """Counts and rates per ``per`` residents per year for every area of a level.
 
     Rates are annualised from the period: the count over ``m`` months is scaled by
-    ``12 / m``, so a month and a year read on the same scale. The period is
-    ``month_from`` to ``month_to`` when both are given, else the months present in the
-    filtered incidents.
+    ``12 / m``, so a month and a year read on the same scale. The period is the months
+    of ``months_held`` within the bounds when given, else ``month_from`` to
+    ``month_to`` when both are given, else the months present in the filtered
+    incidents.
 
     Parameters
     ----------
@@ -134,6 +138,10 @@ def area_rates(
         Rate denominator (1,000 residents).
     conf
         Confidence level of the intervals.
+    months_held
+        The months the data holds for the area (a store with gaps: the months its own
+        police force has a file for), so a month missing from the data is not read as
+        a month without crime.
 
     Returns
     -------
@@ -145,7 +153,10 @@ def area_rates(
         period's length). ``attrs`` holds ``population_source`` and ``boundaries``.
     """
     sub = filter_incidents(incidents, types=types, month_from=month_from, month_to=month_to)
-    if month_from and month_to:
+    if months_held is not None:
+        lo, hi = month_from or "0000-00", month_to or "9999-99"
+        n_months = max(len({str(m) for m in months_held if lo <= str(m) <= hi}), 1)
+    elif month_from and month_to:
         n_months = _months(month_from, month_to)
     else:
         n_months = max(int(pd.Series(sub["month"]).nunique()), 1)

@@ -243,6 +243,8 @@ def sidebar(ds: Dataset) -> Filters:
         "Only Eastleigh has its 2002 wards, local areas, named places and venues.",
     )
     sb.caption(f"Data: {ds.label}")
+    if ds.caveat:
+        sb.warning(ds.caveat)
 
     sb.subheader("Filters")
     sources: list[str] = []

@@ -46,7 +46,14 @@ from geo.paths import (
 )
 from geo.places import load_gazetteer, load_schools, load_stations, load_venues, points_near
 from geo.published import load_review_tables
-from geo.store_query import area_lookup, load_from_store, national_study_area, warm_national
+from geo.store_query import (
+    area_lookup,
+    held_months,
+    home_force_caveat,
+    load_from_store,
+    national_study_area,
+    warm_national,
+)
 from geo.study_area import EASTLEIGH, DataFiles, StudyArea, load_study_area, warm_hampshire
 
 __all__ = [
@@ -204,12 +211,20 @@ class Dataset:
         The loader's result (incidents, rejects and the account of every row).
     area
         The code of the study area the incidents were cut to.
+    caveat
+        What the user must know before reading counts (e.g. months a store holds no
+        file of the area's own police force for); empty when nothing.
+    months_held
+        The months rates are annualised over (a store's months of the area's own
+        force); None: the months chosen.
     """
 
     key: str
     label: str
     result: LoadResult
     area: str = EASTLEIGH
+    caveat: str = ""
+    months_held: tuple[str, ...] | None = None
 
     @property
     def incidents(self) -> gpd.GeoDataFrame:
@@ -310,6 +325,8 @@ def shipped_dataset() -> Dataset:
     result = _load_shipped(stamps, area.key)
     months = sorted(m for m in result.incidents["month"].unique() if m)
     span = f"{months[0]} to {months[-1]}" if months else "no months"
+    caveat = home_force_caveat(store, area.code, months) if store is not None else ""
+    held = tuple(held_months(store, area.code, months)) if store is not None else None
     return Dataset(
         key=f"{'store' if store is not None else 'shipped'}:{_stamp_key(stamps)}:{area.code}",
         label=(
@@ -319,6 +336,8 @@ def shipped_dataset() -> Dataset:
         ),
         result=result,
         area=area.code,
+        caveat=caveat,
+        months_held=held,
     )
 
 
@@ -642,6 +661,7 @@ def _rates(
         types=list(types),
         month_from=month_from,
         month_to=month_to,
+        months_held=_ds.months_held,
     )
 
 

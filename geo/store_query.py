@@ -51,8 +51,11 @@ __all__ = [
     "area_lookup",
     "area_populations",
     "covered_months",
+    "home_force_caveat",
     "home_forces",
+    "held_months",
     "load_from_store",
+    "missing_home_months",
     "national_counts",
     "national_study_area",
     "store_incidents",
@@ -263,15 +266,19 @@ def home_forces(level: str, files: NationalFiles | None = None) -> pd.DataFrame:
         partition key its police.uk force would have (the PFA name as a key, ``London,
         City of`` read as ``City of London``), matched to a stored force key by prefix.
     """
-    lk = _lookup_all(_files(files))
-    col = {"district": "district", "csp": "csp", "force": "force"}[level]
+    return _home_forces(level, _files(files)).copy()
+
+
+@functools.lru_cache(maxsize=8)
+def _home_forces(level: str, files: NationalFiles) -> pd.DataFrame:
+    lk = _lookup_all(files)
     if level == "force":
         t = lk[["force", "force_name"]].drop_duplicates("force").assign(code=lambda d: d["force"])
     else:
-        t = lk.groupby(col, as_index=False)[["force", "force_name"]].agg(
-            lambda v: v.value_counts().index[0]
-        )
-        t = t.rename(columns={col: "code"})
+        # The force holding most of the area's LSOAs (a district lies in one force).
+        n = lk.groupby([level, "force", "force_name"], sort=True).size().reset_index(name="n")
+        t = n.sort_values("n", ascending=False, kind="stable").drop_duplicates(level)
+        t = t.sort_values(level).rename(columns={level: "code"}).reset_index(drop=True)
 
     def key(name: str) -> str:
         if ", " in name:
@@ -316,6 +323,105 @@ def covered_months(store: str | Path, level: str, files: NationalFiles | None = 
                 months |= m
         out[code] = months
     return out
+
+
+def missing_home_months(
+    store: str | Path, code: str, months: list[str], files: NationalFiles | None = None
+) -> tuple[str, list[str]]:
+    """The police force an area lies in, and which of ``months`` it has no file for in the store.
+
+    In a month the area's own force's file was not ingested, the area's rows are only
+    British Transport Police rows and neighbouring forces' rows near its edge: counts
+    that look like a quiet month, not a missing one.
+
+    Parameters
+    ----------
+    store
+        The store folder.
+    code
+        A current district or CSP code (Dec 2019 CSPs).
+    months
+        ``YYYY-MM`` months to check.
+    files
+        The national files.
+
+    Returns
+    -------
+    tuple of (str, list of str)
+        The force's name (empty when the code is neither a district nor a CSP of England
+        and Wales) and the months of ``months`` its force has no file for, in order.
+    """
+    for level in ("district", "csp"):
+        forces = home_forces(level, files)
+        row = forces[forces["code"] == code]
+        if len(row):
+            have = covered_months(store, level, files).get(code, set())
+            return str(row["force_name"].iloc[0]), [m for m in months if m not in have]
+    return "", []
+
+
+def held_months(
+    store: str | Path, code: str, months: list[str], files: NationalFiles | None = None
+) -> list[str]:
+    """The months of ``months`` the store holds the area's own police force's file for.
+
+    The period rates are annualised over (:func:`analysis.rates.area_rates`): a month the
+    force's file is missing from is not a month without crime. When the force has no
+    file for any of them, ``months`` as given (a warning says why the counts are low:
+    :func:`home_force_caveat`).
+
+    Parameters
+    ----------
+    store
+        The store folder.
+    code
+        A current district or CSP code.
+    months
+        The months the area's rows cover.
+    files
+        The national files.
+
+    Returns
+    -------
+    list of str
+    """
+    _, missing = missing_home_months(store, code, months, files)
+    held = [m for m in months if m not in set(missing)]
+    return held or list(months)
+
+
+def home_force_caveat(
+    store: str | Path, code: str, months: list[str], files: NationalFiles | None = None
+) -> str:
+    """A warning for the months of ``months`` the store holds no file of the area's force for.
+
+    Parameters
+    ----------
+    store
+        The store folder.
+    code
+        A current district or CSP code.
+    months
+        The months the user is shown.
+    files
+        The national files.
+
+    Returns
+    -------
+    str
+        Empty when the force has a file for every month (or the code is not an area of
+        England and Wales).
+    """
+    force, missing = missing_home_months(store, code, months, files)
+    if not missing:
+        return ""
+    every = " (every month shown)" if len(missing) == len(months) > 1 else ""
+    return (
+        f"The store holds no {force} police file for {', '.join(missing)}{every}: the "
+        "counts of those months are only British Transport Police rows and neighbouring "
+        "forces' rows near the edge, not the area's own crime. Ingest the force's street "
+        "files for them (hotspots ingest FILES --store DIR)."
+    )
 
 
 @functools.lru_cache(maxsize=4)

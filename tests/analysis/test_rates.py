@@ -107,6 +107,19 @@ def test_rates_are_per_year_annualised_from_the_period(wards):
     assert month.attrs["population_source"] == "made up"
 
 
+def test_rates_over_a_range_with_months_missing_from_the_data_count_only_those_held(wards):
+    # A store holding 2 of the 12 months of 2017 for the area: the 5 incidents are over
+    # 2 months, 15 per 1,000 a year (5 / 2,000 x 1,000 x 12 / 2), not 2.5.
+    inc = _points([100.0, 200.0, 300.0, 400.0, 500.0], [500.0] * 5)
+    inc["ward_code"] = lsoa_at(inc["x"].to_numpy(), inc["y"].to_numpy(), wards)
+    held = ["2016-12", "2017-02", "2017-09", "2018-01"]  # two of them inside the range
+    year = area_rates(
+        inc, _level(wards), month_from="2017-01", month_to="2017-12", months_held=held
+    ).set_index("code")
+    assert year.loc["W1", "rate_per_1000"] == pytest.approx(15.0)
+    assert (year["months"] == 2).all()
+
+
 def test_rates_are_sorted_highest_first(wards):
     inc = pd.DataFrame({"ward_code": ["W2"] * 3 + ["W1"], "month": "2017-02", "crime_type": ASB})
     assert area_rates(inc, _level(wards))["code"].tolist() == ["W2", "W1"]

@@ -10,6 +10,7 @@ from analysis.rates import filter_incidents
 from geo.boundaries import load_layer
 from geo.io import load_incidents
 from geo.paths import HAMPSHIRE_GPKG, NATIONAL_DIR, shipped_incident_paths
+from geo.schema import POLICE_UK_COLUMNS
 from geo.store_ingest import ingest
 from geo.study_area import load_study_area
 
@@ -37,6 +38,7 @@ def test_the_app_reads_an_area_out_of_the_store(tmp_path, monkeypatch):
     assert not at.error, [e.value for e in at.error]
     ds = at.session_state["dataset"]
     assert ds.key.startswith("store:") and ds.area == "E06000045"
+    assert ds.caveat == ""  # Hampshire's own file is there for every month
     # The same rows as the files give for Southampton, for the months on the slider.
     files = load_incidents([ARCHIVE], load_study_area("E06000045")).incidents
     first, last = at.sidebar.select_slider(key="months").value
@@ -68,3 +70,27 @@ def test_a_long_table_of_areas_scrolls_and_keeps_every_row(tmp_path, monkeypatch
     assert not at.table
     (table,) = [d.value for d in at.dataframe if d.value.index.name == "Area"]
     assert len(table) == 175 and table.index.str.startswith("Newcastle upon Tyne ").all()
+
+
+def test_months_without_the_areas_own_force_are_called_out(tmp_path, monkeypatch):
+    if not (NATIONAL_DIR / "boundaries" / "england_wales").exists():
+        return
+    # Two British Transport Police rows at Newcastle station (LSOA E01008397), and no
+    # Northumbria file: a month that looks quiet is a month the store does not have.
+    csv = tmp_path / "2021-06-btp-street.csv"
+    row = (
+        ",2021-06,British Transport Police,British Transport Police,-1.616906,54.968327,"
+        "On or near Newcastle (station),E01008397,Newcastle upon Tyne 030E,"
+        "Anti-social behaviour,,"
+    )
+    csv.write_text(",".join(POLICE_UK_COLUMNS) + "\r\n" + (row + "\r\n") * 2)
+    ingest([csv], tmp_path / "store")
+    monkeypatch.setenv("HOTSPOTS_STORE", str(tmp_path / "store"))
+    at = AppTest.from_file(str(APP), default_timeout=300)
+    at.session_state["area"] = "E08000021"
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    said = " ".join(w.value for w in at.sidebar.warning)
+    assert "no Northumbria police file for 2021-06" in said, said
+    assert at.session_state["dataset"].caveat in said
+    assert at.session_state["dataset"].months_held == ("2021-06",)

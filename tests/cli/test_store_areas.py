@@ -117,3 +117,9 @@ def test_a_district_outside_hampshire_gets_named_hotspots(tmp_path):
     )  # no wards: LSOAs by default
     assert run.returncode == 0, run.stderr
     assert "no ward file covers this area" in run.stdout
+    assert "warning:" not in run.stderr  # Northumbria's own file is in the store
+    # West Midlands Police's file is not among this month's national files: its
+    # districts hold only British Transport Police rows, and the command says so.
+    run = hotspots("rates", "--store", str(store), "--area", "Birmingham", "--level", "borough")
+    assert run.returncode == 0, run.stderr
+    assert "warning: The store holds no West Midlands police file for 2022-03" in run.stderr
