@@ -53,6 +53,7 @@ from pathlib import Path
 import folium
 import geopandas as gpd
 import numpy as np
+from folium.map import FitBounds
 
 from geo.crs import BNG, WGS84, reproject
 from geo.errors import InputError
@@ -505,7 +506,12 @@ def build_map(
     # opens on hover or tap.
     folium.LayerControl(collapsed=True, position="topright").add_to(m)
     if bounds is not None:
-        m.fit_bounds(bounds, padding=(10, 10))
+        # Set at once, not animated: the labels' first pass (Declutter) then measures
+        # the view the user sees, not a frame of a zoom in progress (a large area's
+        # opening zoom had shown its names overlapping for a quarter of a second).
+        fit = FitBounds(bounds, padding=(10, 10))
+        fit.options["animate"] = False
+        fit.add_to(m)
     return make_offline(m)
 
 
