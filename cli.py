@@ -65,15 +65,19 @@ def _area(args: argparse.Namespace):
 def _load_for(args: argparse.Namespace, area):
     """The incidents of ``area``: from the police.uk store with ``--store``, else the files."""
     if getattr(args, "store", None):
-        from geo.store_query import home_force_caveat, load_from_store  # noqa: PLC0415
+        from geo.store_query import home_force_months, load_from_store  # noqa: PLC0415
 
         result = load_from_store(args.store, area)
-        months = sorted(m for m in result.incidents["month"].unique() if m)
-        caveat = home_force_caveat(args.store, area.code, months)
-        if caveat:
-            print(f"warning: {caveat}", file=sys.stderr)
+        home = home_force_months(args.store, area.code, _months_of(result.incidents))
+        if home.caveat:
+            print(f"warning: {home.caveat}", file=sys.stderr)
         return result
     return _load(args.incidents, area)
+
+
+def _months_of(incidents: pd.DataFrame) -> list[str]:
+    """The months present in an incident frame, oldest first."""
+    return sorted(m for m in incidents["month"].unique() if m)
 
 
 def _incident_paths(items: list[str] | None) -> list:
@@ -150,10 +154,9 @@ def _rates(args: argparse.Namespace) -> int:
     _default_period(args, result.incidents)
     held = None
     if getattr(args, "store", None):
-        from geo.store_query import held_months  # noqa: PLC0415
+        from geo.store_query import home_force_months  # noqa: PLC0415
 
-        months = sorted(m for m in result.incidents["month"].unique() if m)
-        held = held_months(args.store, area.code, months)
+        held = home_force_months(args.store, area.code, _months_of(result.incidents)).held
     table = area_rates(
         result.incidents,
         area.level(args.level),

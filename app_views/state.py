@@ -48,8 +48,7 @@ from geo.places import load_gazetteer, load_schools, load_stations, load_venues,
 from geo.published import load_review_tables
 from geo.store_query import (
     area_lookup,
-    held_months,
-    home_force_caveat,
+    home_force_months,
     load_from_store,
     national_study_area,
     warm_national,
@@ -325,8 +324,7 @@ def shipped_dataset() -> Dataset:
     result = _load_shipped(stamps, area.key)
     months = sorted(m for m in result.incidents["month"].unique() if m)
     span = f"{months[0]} to {months[-1]}" if months else "no months"
-    caveat = home_force_caveat(store, area.code, months) if store is not None else ""
-    held = tuple(held_months(store, area.code, months)) if store is not None else None
+    home = home_force_months(store, area.code, months) if store is not None else None
     return Dataset(
         key=f"{'store' if store is not None else 'shipped'}:{_stamp_key(stamps)}:{area.code}",
         label=(
@@ -336,8 +334,8 @@ def shipped_dataset() -> Dataset:
         ),
         result=result,
         area=area.code,
-        caveat=caveat,
-        months_held=held,
+        caveat=home.caveat if home else "",
+        months_held=tuple(home.held) if home else None,
     )
 
 

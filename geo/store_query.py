@@ -21,6 +21,7 @@ import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import duckdb
 import geopandas as gpd
@@ -51,11 +52,10 @@ __all__ = [
     "area_lookup",
     "area_populations",
     "covered_months",
-    "home_force_caveat",
+    "HomeForceMonths",
+    "home_force_months",
     "home_forces",
-    "held_months",
     "load_from_store",
-    "missing_home_months",
     "national_counts",
     "national_study_area",
     "store_incidents",
@@ -325,14 +325,31 @@ def covered_months(store: str | Path, level: str, files: NationalFiles | None = 
     return out
 
 
-def missing_home_months(
+class HomeForceMonths(NamedTuple):
+    """What a store holds of an area's own police force (:func:`home_force_months`)."""
+
+    force: str
+    """The police force area's name (empty when the code is not an area of England and
+    Wales)."""
+    held: list[str]
+    """The months asked about that the force has a file for, or all of them when it has
+    none: the period rates are annualised over (:func:`analysis.rates.area_rates`)."""
+    missing: list[str]
+    """The months asked about that the force has no file for."""
+    caveat: str
+    """A warning for the user naming the missing months and the fix (empty when none)."""
+
+
+def home_force_months(
     store: str | Path, code: str, months: list[str], files: NationalFiles | None = None
-) -> tuple[str, list[str]]:
-    """The police force an area lies in, and which of ``months`` it has no file for in the store.
+) -> HomeForceMonths:
+    """Which of ``months`` the store holds a file of the area's own police force for.
 
     In a month the area's own force's file was not ingested, the area's rows are only
     British Transport Police rows and neighbouring forces' rows near its edge: counts
-    that look like a quiet month, not a missing one.
+    that look like a quiet month, not a missing one. Such months are named (``caveat``)
+    and left out of the period rates are annualised over (``held``); when the force has
+    no file for any of them, ``held`` is every month (the caveat says why counts are low).
 
     Parameters
     ----------
@@ -341,87 +358,34 @@ def missing_home_months(
     code
         A current district or CSP code (Dec 2019 CSPs).
     months
-        ``YYYY-MM`` months to check.
+        ``YYYY-MM`` months the user is shown.
     files
         The national files.
 
     Returns
     -------
-    tuple of (str, list of str)
-        The force's name (empty when the code is neither a district nor a CSP of England
-        and Wales) and the months of ``months`` its force has no file for, in order.
+    HomeForceMonths
     """
+    force, missing = "", []
     for level in ("district", "csp"):
         forces = home_forces(level, files)
         row = forces[forces["code"] == code]
         if len(row):
             have = covered_months(store, level, files).get(code, set())
-            return str(row["force_name"].iloc[0]), [m for m in months if m not in have]
-    return "", []
-
-
-def held_months(
-    store: str | Path, code: str, months: list[str], files: NationalFiles | None = None
-) -> list[str]:
-    """The months of ``months`` the store holds the area's own police force's file for.
-
-    The period rates are annualised over (:func:`analysis.rates.area_rates`): a month the
-    force's file is missing from is not a month without crime. When the force has no
-    file for any of them, ``months`` as given (a warning says why the counts are low:
-    :func:`home_force_caveat`).
-
-    Parameters
-    ----------
-    store
-        The store folder.
-    code
-        A current district or CSP code.
-    months
-        The months the area's rows cover.
-    files
-        The national files.
-
-    Returns
-    -------
-    list of str
-    """
-    _, missing = missing_home_months(store, code, months, files)
-    held = [m for m in months if m not in set(missing)]
-    return held or list(months)
-
-
-def home_force_caveat(
-    store: str | Path, code: str, months: list[str], files: NationalFiles | None = None
-) -> str:
-    """A warning for the months of ``months`` the store holds no file of the area's force for.
-
-    Parameters
-    ----------
-    store
-        The store folder.
-    code
-        A current district or CSP code.
-    months
-        The months the user is shown.
-    files
-        The national files.
-
-    Returns
-    -------
-    str
-        Empty when the force has a file for every month (or the code is not an area of
-        England and Wales).
-    """
-    force, missing = missing_home_months(store, code, months, files)
-    if not missing:
-        return ""
-    every = " (every month shown)" if len(missing) == len(months) > 1 else ""
-    return (
-        f"The store holds no {force} police file for {', '.join(missing)}{every}: the "
-        "counts of those months are only British Transport Police rows and neighbouring "
-        "forces' rows near the edge, not the area's own crime. Ingest the force's street "
-        "files for them (hotspots ingest FILES --store DIR)."
-    )
+            force = str(row["force_name"].iloc[0])
+            missing = [m for m in months if m not in have]
+            break
+    held = [m for m in months if m not in set(missing)] or list(months)
+    caveat = ""
+    if missing:
+        every = " (every month shown)" if len(missing) == len(months) > 1 else ""
+        caveat = (
+            f"The store holds no {force} police file for {', '.join(missing)}{every}: the "
+            "counts of those months are only British Transport Police rows and neighbouring "
+            "forces' rows near the edge, not the area's own crime. Ingest the force's street "
+            "files for them (hotspots ingest FILES --store DIR)."
+        )
+    return HomeForceMonths(force, held, missing, caveat)
 
 
 @functools.lru_cache(maxsize=4)
