@@ -64,6 +64,16 @@ def _area(args: argparse.Namespace):
 
 def _load_for(args: argparse.Namespace, area):
     """The incidents of ``area``: from the police.uk store with ``--store``, else the files."""
+    return _load_with_held(args, area)[0]
+
+
+def _load_with_held(args: argparse.Namespace, area) -> tuple:
+    """The incidents of ``area``, and the months rates are annualised over.
+
+    From a store, the months held are those its file of the area's own police force
+    covers, and a warning names the months it has none for; from files, None (the
+    months chosen).
+    """
     if getattr(args, "store", None):
         from geo.store_query import home_force_months, load_from_store  # noqa: PLC0415
 
@@ -71,8 +81,8 @@ def _load_for(args: argparse.Namespace, area):
         home = home_force_months(args.store, area.code, _months_of(result.incidents))
         if home.caveat:
             print(f"warning: {home.caveat}", file=sys.stderr)
-        return result
-    return _load(args.incidents, area)
+        return result, home.held
+    return _load(args.incidents, area), None
 
 
 def _months_of(incidents: pd.DataFrame) -> list[str]:
@@ -111,8 +121,7 @@ def _default_period(args: argparse.Namespace, incidents: pd.DataFrame) -> None:
 
     if args.month_from or args.month_to or incidents.empty:
         return
-    months = sorted(m for m in incidents["month"].unique() if m)
-    args.month_from, args.month_to = default_months(months)
+    args.month_from, args.month_to = default_months(_months_of(incidents))
     print(
         f"months {args.month_from} to {args.month_to}: the latest of the loaded months (up "
         f"to {DEFAULT_MONTHS} in a row; choose others with --from and --to)"
@@ -150,13 +159,8 @@ def _rates(args: argparse.Namespace) -> int:
             f"{', '.join(area.levels)}; choose one of them."
         )
         raise InputError(msg)
-    result = _load_for(args, area)
+    result, held = _load_with_held(args, area)
     _default_period(args, result.incidents)
-    held = None
-    if getattr(args, "store", None):
-        from geo.store_query import home_force_months  # noqa: PLC0415
-
-        held = home_force_months(args.store, area.code, _months_of(result.incidents)).held
     table = area_rates(
         result.incidents,
         area.level(args.level),

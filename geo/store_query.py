@@ -366,16 +366,16 @@ def home_force_months(
     -------
     HomeForceMonths
     """
-    force, missing = "", []
+    force, have = "", set(months)  # not an area of England and Wales: nothing to say
     for level in ("district", "csp"):
         forces = home_forces(level, files)
         row = forces[forces["code"] == code]
         if len(row):
-            have = covered_months(store, level, files).get(code, set())
             force = str(row["force_name"].iloc[0])
-            missing = [m for m in months if m not in have]
+            have = covered_months(store, level, files).get(code, set())
             break
-    held = [m for m in months if m not in set(missing)] or list(months)
+    missing = [m for m in months if m not in have]
+    held = [m for m in months if m in have] or list(months)
     caveat = ""
     if missing:
         every = " (every month shown)" if len(missing) == len(months) > 1 else ""
