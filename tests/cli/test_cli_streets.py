@@ -12,7 +12,10 @@ from cli import main
 
 def test_streets_are_kept_in_the_user_folder_and_passed_to_the_server(tmp_path, monkeypatch):
     monkeypatch.setenv("HOTSPOTS_USER_DIR", str(tmp_path / "user"))
-    monkeypatch.delenv("HOTSPOTS_STREETS", raising=False)
+    # The command sets $HOTSPOTS_STREETS for its server; recorded here first, so that it
+    # is removed again after the test (it leaked the file into later app tests).
+    monkeypatch.setenv("HOTSPOTS_STREETS", "")
+    monkeypatch.delenv("HOTSPOTS_STREETS")
     seen = {}
 
     def fake_serve(address, port, warm_up=True):  # noqa: ARG001 - the real one starts a server
