@@ -23,7 +23,7 @@ from analysis.bandwidth import choose_bandwidth
 from analysis.coverage import hotspot_areas
 from analysis.describe import describe_hotspots, top_values
 from analysis.gistar import DEFAULT_PERMUTATIONS, gistar_grid, gistar_hotspots
-from analysis.kde import kde_surface
+from analysis.kde import cell_for_bandwidth_m, kde_surface
 from analysis.patrol import patrol_areas
 from analysis.reference import reference_hotspots
 from analysis.risk import RiskSurface, fit_risk
@@ -119,7 +119,9 @@ def detect_hotspots(
         across months when there are two or more, else the spatial Silverman rule),
         ``scott``, ``silverman``, ``spatial_silverman``.
     cell_m
-        KDE grid cell, metres.
+        KDE grid cell, metres: the finest. Where the bandwidth spans more than 40 such
+        cells (a rule of thumb's county-wide bandwidth) the surface uses a whole multiple
+        of it (:func:`analysis.kde.cell_for_bandwidth_m`), said in the notes.
     kernel
         ``quartic`` or ``gaussian``.
     merge_m
@@ -170,10 +172,11 @@ def detect_hotspots(
         choice = choose_bandwidth(
             located, rule=bandwidth_m, cell_m=cell_m, kernel=kernel, study_area=study_area
         )
+        surface_cell_m = cell_for_bandwidth_m(choice.bandwidth_m, cell_m)
         surface = kde_surface(
             located,
             bandwidth_m=choice.bandwidth_m,
-            cell_m=cell_m,
+            cell_m=surface_cell_m,
             kernel=kernel,
             study_area=study_area,
         )
@@ -184,7 +187,7 @@ def detect_hotspots(
             "coverage": coverage,
             "bandwidth_m": choice.bandwidth_m,
             "bandwidth_rule": choice.rule,
-            "cell_m": cell_m,
+            "cell_m": surface_cell_m,
             "kernel": kernel,
             "merge_m": merge_m,
         }
@@ -197,6 +200,11 @@ def detect_hotspots(
             f"KDE bandwidth {choice.bandwidth_m:.4g} m"
             f"{how.get(choice.rule, f', chosen by the {choice.rule} rule')}."
         )
+        if surface_cell_m != cell_m:
+            notes.append(
+                f"Density on {surface_cell_m:.0f} m cells: the {choice.bandwidth_m:.4g} m "
+                f"bandwidth leaves no detail finer than that to map."
+            )
         params["bandwidth_detail"] = getattr(choice, "detail", "")
     elif method == "dbscan":
         eps = clusters.DEFAULT_EPS_M if eps_m is None else eps_m

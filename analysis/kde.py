@@ -108,7 +108,9 @@ from geo.errors import InputError
 __all__ = [
     "GAUSSIAN_TRUNCATE_SD",
     "KERNELS",
+    "CELLS_PER_BANDWIDTH",
     "DensitySurface",
+    "cell_for_bandwidth_m",
     "evaluation_for",
     "kde_exact",
     "kde_surface",
@@ -117,9 +119,57 @@ __all__ = [
     "points_xy",
 ]
 
+CELLS_PER_BANDWIDTH = 40
+"""A hotspot map's cells need be no finer than this fraction of the bandwidth: the
+surface has no detail narrower than its kernel. Measured on the store's March 2022 ASB
+(``hotspot_areas`` at 1 % coverage against 50 m cells, as intersection over union):
+Cornwall with its 6,135 m spatial Silverman bandwidth 0.947 on 150 m cells (a 40th)
+and 0.898 on 300 m (a 20th), in 0.055 s and 0.022 s against 0.47 s."""
+
 _NODES_PER_BANDWIDTH = {"quartic": 20.0, "gaussian": 6.0}
 _MAX_OVERSAMPLE = 8
 _MAX_LATTICE_NODES = 2**23
+
+
+def cell_for_bandwidth_m(bandwidth_m: float, cell_m: float) -> float:
+    """The grid cell for a surface of this bandwidth.
+
+    ``cell_m``, or a whole multiple of it where the bandwidth spans more than
+    :data:`CELLS_PER_BANDWIDTH` cells.
+
+    A county-wide bandwidth (a 6 km spatial Silverman radius over Cornwall) on 50 m
+    cells is 4.75 million cells whose detail the kernel has already smoothed away;
+    cells a 40th of the bandwidth draw the same hotspots in a tenth of the time. A
+    whole multiple keeps the cells on the same lattice as ``cell_m``'s.
+
+    Parameters
+    ----------
+    bandwidth_m
+        Kernel bandwidth, metres.
+    cell_m
+        The finest cell wanted, metres.
+
+    Returns
+    -------
+    float
+        The cell, metres: ``cell_m * max(1, floor(bandwidth_m / (CELLS_PER_BANDWIDTH *
+        cell_m)))``.
+
+    Raises
+    ------
+    InputError
+        If either is not a positive number of metres.
+
+    Examples
+    --------
+    >>> cell_for_bandwidth_m(6134.5, 50.0)
+    150.0
+    >>> cell_for_bandwidth_m(150.0, 50.0)
+    50.0
+    """
+    bandwidth_m = check_positive_m(bandwidth_m, "bandwidth_m")
+    cell_m = check_positive_m(cell_m, "cell_m")
+    return cell_m * max(1, math.floor(bandwidth_m / (CELLS_PER_BANDWIDTH * cell_m)))
 
 
 @dataclass(frozen=True, eq=False)

@@ -6,8 +6,10 @@ import sys
 
 import pytest
 
+from analysis.coverage import hotspot_areas
 from analysis.evaluate import evaluate_methods
 from analysis.hotspots import detect_hotspots
+from analysis.kde import kde_surface
 from analysis.rates import filter_incidents
 from cli import main
 from tests.areas import EASTLEIGH
@@ -38,6 +40,24 @@ def test_kde_reports_the_bandwidth_it_chose(asb):
     assert result.params["bandwidth_m"] > 0
     assert f"{result.params['bandwidth_m']:.4g} m" in result.notes[0]
     assert "cross-validation" in result.notes[0]
+
+
+def test_a_wide_bandwidth_maps_on_coarser_cells_with_the_same_hotspots(asb):
+    # 4,000 m spans 80 cells of 50 m: twice the 40 needed, so 100 m cells.
+    wide = detect_hotspots(asb, EASTLEIGH, method="kde", bandwidth_m=4000.0)
+    assert wide.params["cell_m"] == 100.0
+    assert wide.surface.grid.cell_m == 100.0
+    assert "Density on 100 m cells" in " ".join(wide.notes)
+    located = asb[asb["has_location"].to_numpy(bool)]
+    fine = kde_surface(located, bandwidth_m=4000.0, cell_m=50.0, study_area=EASTLEIGH.geometry)
+    fine_area = hotspot_areas(fine, coverage=0.01, study_area=EASTLEIGH.geometry).union_all()
+    coarse_area = wide.hotspots.union_all()
+    overlap = fine_area.intersection(coarse_area).area / fine_area.union(coarse_area).area
+    assert overlap > 0.85
+    # 1,000 m spans 20 cells: the 50 m cells stay, and nothing is said.
+    narrow = detect_hotspots(asb, EASTLEIGH, method="kde", bandwidth_m=1000.0)
+    assert narrow.params["cell_m"] == 50.0
+    assert not any("Density on" in n for n in narrow.notes)
 
 
 def test_review_reference_layer_says_what_the_data_shows_at_hamble(asb):

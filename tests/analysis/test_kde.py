@@ -10,7 +10,13 @@ import pytest
 import shapely
 
 from analysis.grid import Grid, area_geometry
-from analysis.kde import DensitySurface, kde_exact, kde_surface, kernel_values
+from analysis.kde import (
+    DensitySurface,
+    cell_for_bandwidth_m,
+    kde_exact,
+    kde_surface,
+    kernel_values,
+)
 from geo.errors import InputError
 
 BNG = "EPSG:27700"
@@ -283,3 +289,25 @@ def test_top_cells_and_geodataframe():
     assert top["expected"].tolist() == pytest.approx([2.0, 1.0])
     cells = s.to_geodataframe()
     assert len(cells) == 3 and cells["expected"].sum() == pytest.approx(4.0)
+
+
+@pytest.mark.parametrize(
+    ("bandwidth_m", "cell_m", "expected"),
+    [
+        (6134.5, 50.0, 150.0),
+        (1999.0, 50.0, 50.0),
+        (2000.0, 50.0, 50.0),
+        (4000.0, 50.0, 100.0),
+        (6.25, 50.0, 50.0),
+        (24000.0, 200.0, 600.0),
+    ],
+)
+def test_cell_for_bandwidth_is_a_whole_multiple_a_fortieth_of_the_bandwidth_at_most(
+    bandwidth_m, cell_m, expected
+):
+    assert cell_for_bandwidth_m(bandwidth_m, cell_m) == expected
+
+
+def test_cell_for_bandwidth_rejects_a_bandwidth_that_is_not_metres():
+    with pytest.raises(InputError, match="bandwidth_m"):
+        cell_for_bandwidth_m(-1.0, 50.0)
