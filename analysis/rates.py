@@ -149,7 +149,8 @@ def area_rates(
         One row per area (areas with no incidents included, count 0), sorted by
         rate: ``code``, ``name``, ``count``, ``population``, ``rate_per_1000`` (per
         year), ``ci_low``, ``ci_high``, ``share`` (of all counted), ``borough_rate``,
-        ``vs_borough`` (``higher``, ``lower`` or ``not different``) and ``months`` (the
+        ``vs_borough`` (``higher``, ``lower``, ``not different``, or ``no residents``
+        where the population is 0 and the rate NaN) and ``months`` (the
         period's length). ``attrs`` holds ``population_source`` and ``boundaries``.
     """
     sub = filter_incidents(incidents, types=types, month_from=month_from, month_to=month_to)
@@ -183,8 +184,8 @@ def area_rates(
     borough_rate = len(sub) * per * 12 / n_months / pop_total
     out["borough_rate"] = borough_rate
     out["vs_borough"] = np.select(
-        [out["ci_low"] > borough_rate, out["ci_high"] < borough_rate],
-        ["higher", "lower"],
+        [pop <= 0, out["ci_low"] > borough_rate, out["ci_high"] < borough_rate],
+        ["no residents", "higher", "lower"],
         "not different",
     )
     out["population"] = out["population"].astype(int)

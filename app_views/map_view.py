@@ -17,6 +17,7 @@ import pandas as pd
 import shapely
 import streamlit as st
 from folium.map import FitBounds
+from streamlit.delta_generator import DeltaGenerator
 from streamlit_folium import st_folium
 
 from analysis.hotspots import HotspotResult
@@ -230,20 +231,14 @@ def _sync_profile(areas: gpd.GeoDataFrame, out: dict) -> None:
         st.session_state[PROFILE_KEY] = code
 
 
-def area_profile(ds: Dataset, f: Filters, code: str) -> None:
-    """Count, rate with its interval, trend by month, top types and the borough comparison."""
-    rates = state.rates(ds, f.level, f.types, f.month_from, f.month_to)
-    row = rates.set_index("code").loc[code]
-    st.subheader(f"{row['name']}")
-    c1, c2, c3 = st.columns(3)
-    c1.metric(f"{f.types_label}, {f.period_label}", f"{int(row['count']):,}")
-    c2.metric(
+def _rate_verdict(col: DeltaGenerator, row: pd.Series) -> None:
+    """The area's rate with its interval, and whether it differs from the borough's."""
+    col.metric(
         "Rate per 1,000 residents a year",
         f"{row['rate_per_1000']:.2f}",
         help=f"95% exact Poisson interval {row['ci_low']:.2f} to {row['ci_high']:.2f}; "
         f"{int(row['population']):,} residents (Census 2021).",
     )
-    c3.metric("Borough rate per 1,000 a year", f"{row['borough_rate']:.2f}")
     verdict = {
         "higher": "higher than the borough's: the borough rate lies below its 95% interval",
         "lower": "lower than the borough's: the borough rate lies above its 95% interval",
@@ -254,6 +249,24 @@ def area_profile(ds: Dataset, f: Filters, code: str) -> None:
         f"Rate **{row['rate_per_1000']:.2f}** per 1,000 a year (95% interval "
         f"{row['ci_low']:.2f} to {row['ci_high']:.2f}): {verdict}."
     )
+
+
+def area_profile(ds: Dataset, f: Filters, code: str) -> None:
+    """Count, rate with its interval, trend by month, top types and the borough comparison."""
+    rates = state.rates(ds, f.level, f.types, f.month_from, f.month_to)
+    row = rates.set_index("code").loc[code]
+    st.subheader(f"{row['name']}")
+    c1, c2, c3 = st.columns(3)
+    c1.metric(f"{f.types_label}, {f.period_label}", f"{int(row['count']):,}")
+    c3.metric("Borough rate per 1,000 a year", f"{row['borough_rate']:.2f}")
+    if row["vs_borough"] == "no residents":
+        c2.metric("Rate per 1,000 residents a year", "\u2013")
+        st.markdown(
+            "No residents here at Census 2021 (they are counted in the neighbouring areas "
+            "its census area was merged with), so it has no rate."
+        )
+    else:
+        _rate_verdict(c2, row)
     col = state.core_area().level(f.level).column
     inc = ds.incidents
     here = inc[inc[col].to_numpy(dtype=object) == code]

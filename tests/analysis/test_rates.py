@@ -90,6 +90,20 @@ def test_rate_flagged_higher_only_when_the_interval_excludes_the_borough(wards):
     assert table.loc["W1", "vs_borough"] == "higher"
 
 
+def test_an_area_without_residents_has_no_rate_and_is_not_compared(wards):
+    # An LSOA whose Census 2021 residents went to its neighbours: 4 incidents, 0 residents.
+    wards = wards.assign(population=[2000, 0])
+    inc = pd.DataFrame(
+        {"ward_code": ["W1"] * 30 + ["W2"] * 4, "month": "2017-02", "crime_type": ASB}
+    )
+    table = area_rates(inc, _level(wards), **YEAR).set_index("code")
+    assert table.loc["W2", "count"] == 4
+    assert np.isnan(table.loc["W2", ["rate_per_1000", "ci_low", "ci_high"]].astype(float)).all()
+    assert table.loc["W2", "vs_borough"] == "no residents"
+    assert table.loc["W1", "rate_per_1000"] == 15.0  # 30 / 2,000 x 1,000
+    assert table.loc["W1", "borough_rate"] == pytest.approx(34 / 2000 * 1000)
+
+
 def test_rates_are_per_year_annualised_from_the_period(wards):
     # The same 5 incidents counted over one month are 12 times the yearly rate: 30 per
     # 1,000 a year, and the interval and the borough's rate scale alike; over the year
