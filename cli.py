@@ -68,11 +68,11 @@ def _load_for(args: argparse.Namespace, area):
 
 
 def _load_with_held(args: argparse.Namespace, area) -> tuple:
-    """The incidents of ``area``, and the months rates are annualised over.
+    """The incidents of ``area``, the months rates are annualised over, and a caveat.
 
     From a store, the months held are those its file of the area's own police force
-    covers, and a warning names the months it has none for; from files, None (the
-    months chosen).
+    covers, and the caveat (also printed as a warning) names the months it has none
+    for; from files, None (the months chosen) and no caveat.
     """
     if getattr(args, "store", None):
         from geo.store_query import home_force_months, load_from_store  # noqa: PLC0415
@@ -81,8 +81,8 @@ def _load_with_held(args: argparse.Namespace, area) -> tuple:
         home = home_force_months(args.store, area.code, _months_of(result.incidents))
         if home.caveat:
             print(f"warning: {home.caveat}", file=sys.stderr)
-        return result, home.held
-    return _load(args.incidents, area), None
+        return result, home.held, home.caveat
+    return _load(args.incidents, area), None, ""
 
 
 def _months_of(incidents: pd.DataFrame) -> list[str]:
@@ -159,7 +159,7 @@ def _rates(args: argparse.Namespace) -> int:
             f"{', '.join(area.levels)}; choose one of them."
         )
         raise InputError(msg)
-    result, held = _load_with_held(args, area)
+    result, held, _ = _load_with_held(args, area)
     _default_period(args, result.incidents)
     table = area_rates(
         result.incidents,
@@ -501,7 +501,9 @@ def _report(args: argparse.Namespace) -> int:
     if args.period is not None:
         parse_period(args.period)
     area = _area(args)
-    inc = _load_for(args, area).incidents
+    result, _, caveat = _load_with_held(args, area)
+    inc = result.incidents
+    caveats = [caveat] if caveat else []
     if args.kind == "review":
         pack = review_pack(
             args.period or "2021-04..2022-03",
@@ -511,6 +513,7 @@ def _report(args: argparse.Namespace) -> int:
             review_tables=load_review_tables(REVIEW_DIR),
             method=args.method,
             bandwidth_m=bw,
+            caveats=caveats,
         )
     else:
         period = args.period
@@ -523,7 +526,15 @@ def _report(args: argparse.Namespace) -> int:
                 "choose another with --period)",
                 file=sys.stderr,
             )
-        pack = tasking_pack(period, inc, threshold, area=area, method=args.method, bandwidth_m=bw)
+        pack = tasking_pack(
+            period,
+            inc,
+            threshold,
+            area=area,
+            method=args.method,
+            bandwidth_m=bw,
+            caveats=caveats,
+        )
     try:
         files = write_report(
             pack, Path(args.out), maps=args.maps, pdf=False if args.no_pdf else None

@@ -156,7 +156,13 @@ def _tasking_files(
     month: str,
     types: tuple[str, ...],
 ) -> dict[str, bytes | str]:
-    pack = tasking_pack(month, _ds.incidents, area=state.study_area(), types=types or (ASB,))
+    pack = tasking_pack(
+        month,
+        _ds.incidents,
+        area=state.study_area(),
+        types=types or (ASB,),
+        caveats=[_ds.caveat] if _ds.caveat else [],
+    )
     return pack_files(pack)
 
 

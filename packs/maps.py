@@ -201,11 +201,25 @@ def venue_table(
     months: Sequence[str],
     hotspots: gpd.GeoDataFrame | None,
     *,
-    venues: gpd.GeoDataFrame,
+    venues: gpd.GeoDataFrame | None,
     radius_m: float,
     threshold: int | None,
     section: str,
 ) -> Table:
+    if venues is None or venues.empty:
+        return Table(
+            "venue_reach",
+            "Diversion venues",
+            pd.DataFrame(),
+            computed_note(months),
+            [
+                "No diversion venues are known for this area (the service holds "
+                "Eastleigh's, from its 2021/22 review): the reach of venues such as Friday "
+                "Night Football can be measured in the app's Venue siting view, with "
+                "venues added there."
+            ],
+            section,
+        )
     sub = incidents[incidents["month"].isin(list(months))]
     all_asb = reach_table(venues, hotspot_demand(sub), radius_m=radius_m)
     frame = pd.DataFrame(

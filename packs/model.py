@@ -158,6 +158,8 @@ class Pack:
     basemap
         What the maps are drawn on (outline, ward outlines, place labels); no map is
         drawn without it.
+    area_name
+        The study area the pack is about, as its header names it.
     """
 
     kind: str
@@ -167,6 +169,7 @@ class Pack:
     notes: list[str] = field(default_factory=list)
     suppress_below: int | None = None
     basemap: BaseMap | None = None
+    area_name: str = ""
 
     def __iter__(self) -> Iterator[Table]:
         return iter(self.tables)

@@ -18,6 +18,7 @@ from analysis.rates import filter_incidents
 from geo.errors import InputError
 from geo.schema import ASB
 from geo.study_area import EASTLEIGH, StudyArea
+from packs.area_counts import area_counts, pack_nesting
 from packs.disclosure import COMPLEMENTARY_MARKER, primary_marker, suppress
 from packs.maps import basemap_for, hotspot_tables, venue_table
 from packs.published_tables import published_tables
@@ -30,10 +31,10 @@ from packs.review_compare import (
 from packs.tables import (
     NOT_IN_POLICE_UK,
     REVIEW_PERIOD,
+    TABLE_KEYS,
     Chart,
     Pack,
     Table,
-    area_counts,
     computed_note,
     financial_quarter,
     month_name,
@@ -49,6 +50,7 @@ from packs.tables import (
     suppression_note,
     suppression_threshold,
     vs_borough,
+    whole_label,
     with_total,
 )
 
@@ -118,19 +120,23 @@ def review_pack(
     top_wards: int = 4,
     top_n: int = 10,
     radius_m: float = 800.0,
+    caveats: Sequence[str] = (),
 ) -> Pack:
     """The strategic review's data section for a period.
 
-    For 2021/22 (``2021-04..2022-03``) the review's published tables are used and each
-    says so. When the incident data holds all twelve months of that year and the area
-    is Eastleigh (whose review it is), every table police.uk can give shows the
-    published figure beside police.uk's, with the difference and its likely causes
+    For Eastleigh (whose review it is) in 2021/22 (``2021-04..2022-03``) the review's
+    published tables are used and each says so. When the incident data holds all twelve
+    months of that year, every table police.uk can give shows the published figure
+    beside police.uk's, with the difference and its likely causes
     (:mod:`packs.review_compare`), the review's named hotspots get a plain verdict, and
-    the tables police.uk cannot give stay as published and say so. With fewer months, the hotspot map and venue reach are computed from
-    the months held, and say that.
-    For any other period the incident data must hold every month; every table the data
-    can give is computed from it, and the tables police.uk cannot give (CCTV, hate
-    crime, arson, domestic abuse) are listed as "not in police.uk data".
+    the tables police.uk cannot give stay as published and say so. With fewer months,
+    the hotspot map and venue reach are computed from the months held, and say that.
+    For any other period or area the incident data must hold every month; every table
+    the data can give is computed from it, and the tables police.uk cannot give (CCTV,
+    hate crime, arson, domestic abuse) are listed as "not in police.uk data". Areas are
+    counted by the area's own levels (:func:`packs.area_counts.pack_nesting`): wards
+    within local areas for Eastleigh; elsewhere wards or LSOAs, within districts for a
+    partnership of several.
 
     Parameters
     ----------
@@ -159,6 +165,9 @@ def review_pack(
         Hotspots printed (the CSV holds all).
     radius_m
         Reach of a diversion venue, metres (straight line).
+    caveats
+        What a reader must know of the data before anything else (e.g. the months a
+        store holds no file of the area's own police force for); the pack's first notes.
 
     Returns
     -------
@@ -178,12 +187,12 @@ def review_pack(
     present = sorted(set(inc["month"].astype(str)))
     covered = [m for m in months if m in present]
     pack_notes = suppression_note(threshold)
-    if (first, last) == REVIEW_PERIOD:
+    # The published review is Eastleigh's: another area's 2021/22 is computed like any year.
+    if (first, last) == REVIEW_PERIOD and area.code == EASTLEIGH:
         if review_tables is None:
             msg = "the 2021/22 review pack needs the review's published tables; pass them."
             raise InputError(msg)
-        # The review is Eastleigh's: its figures stand beside police.uk's for Eastleigh only.
-        full_year = covers_review_year(inc) and area.code == EASTLEIGH
+        full_year = covers_review_year(inc)
         tables = published_tables(threshold, review_tables, area)
         if full_year:
             tables = _with_police_uk_figures(tables, inc, area, review_tables, threshold)
@@ -307,7 +316,14 @@ def review_pack(
         )
         title = f"Strategic review data tables, {months_in_words(months)}"
     return Pack(
-        "review", title, (first, last), tables, pack_notes, threshold, basemap=basemap_for(area)
+        "review",
+        title,
+        (first, last),
+        tables,
+        [*caveats, *pack_notes],
+        threshold,
+        basemap=basemap_for(area),
+        area_name=f"{area.name} ({area.code})",
     )
 
 
@@ -515,87 +531,95 @@ def _computed_review_tables(
         ),
     )
 
-    # ASB by local area and the highest wards, suppressed together over the whole period.
-    areas = area_counts(inc, months, area=area, types=[ASB], ward_set=ward_set, threshold=None)
-    wards = areas.wards.copy()
-    wards["count"] = wards[months].sum(axis=1)
-    la = areas.local_areas.copy()
-    la["count"] = la[months].sum(axis=1)
+    # ASB by parent area (Eastleigh: local area) and the highest small areas (wards),
+    # suppressed together over the whole period.
+    nest = pack_nesting(area, ward_set)
+    areas = area_counts(inc, months, area=area, types=[ASB], nesting=nest, threshold=None)
+    small = areas.small.copy()
+    small["count"] = small[months].sum(axis=1)
+    parents = None
+    if areas.parents is not None:
+        parents = areas.parents.copy()
+        parents["count"] = parents[months].sum(axis=1)
     st = None
     if threshold:
         st = suppress(
-            wards[["code", "name", "local_area", "count"]],
+            small[["code", "name", "parent", "count"]],
             count_cols=["count"],
             threshold=threshold,
-            parent_col="local_area",
-            parents=la.set_index("local_area")[["count"]],
+            parent_col="parent" if parents is not None else None,
+            parents=parents.set_index("parent")[["count"]] if parents is not None else None,
         )
-    borough_rate = len(asb) / float(population(area, "borough").iloc[0]) * 1000 * 12 / len(months)
-    la_shown = la[["local_area", "count"]].copy()
-    la_withheld = pd.Series(False, index=la.index)
-    if st is not None:
-        la_shown["count"] = st.parents.reindex(la["local_area"])["count"].to_numpy()
-        la_withheld = pd.Series(
-            (st.parent_status.reindex(la["local_area"])["count"] != "published").to_numpy(),
-            index=la.index,
+    whole_name = whole_label(area)
+    whole_rate = len(asb) / float(population(area, "borough").iloc[0]) * 1000 * 12 / len(months)
+    if parents is not None:
+        pcol = nest.parent
+        la_shown = parents[["parent", "count"]].copy()
+        la_withheld = pd.Series(False, index=parents.index)
+        if st is not None:
+            la_shown["count"] = st.parents.reindex(parents["parent"])["count"].to_numpy()
+            la_withheld = pd.Series(
+                (st.parent_status.reindex(parents["parent"])["count"] != "published").to_numpy(),
+                index=parents.index,
+            )
+        pop_parent = area.areas(pcol).set_index("name")["population"].astype(float)
+        la_shown = rate_columns(
+            la_shown, "count", pop_parent, la_withheld, "parent", months=len(months)
         )
-    la_shown = rate_columns(
-        la_shown,
-        "count",
-        population(area, "local_area"),
-        la_withheld,
-        "local_area",
-        months=len(months),
-    )
-    la_shown["vs_borough"] = vs_borough(la_shown, borough_rate)
-    la_shown = sort_withheld_last(la_shown, "count")
-    la_shown = with_total(
-        la_shown,
-        "local_area",
-        {
-            "count": st.total["count"] if st is not None else len(asb),
-            "per_1000": round(borough_rate, 2),
-        },
-        "Borough",
-    )
-    tables.append(
-        Table(
-            "asb_by_local_area",
-            "ASB by local area, counts and per 1,000 residents a year (Census 2021)",
+        la_shown["vs_borough"] = vs_borough(la_shown, whole_rate)
+        la_shown = sort_withheld_last(la_shown, "count")
+        la_shown = with_total(
             la_shown,
-            note,
-            [
-                "Counted by each incident's LSOA (police.uk), which nests in the wards "
-                "and local areas. Per 1,000 Census 2021 residents with an exact "
-                "Poisson 95% interval; 'vs_borough' says whether the interval "
-                "excludes the borough's rate.",
-                *(st.notes if st is not None else []),
-            ],
-            "asb",
-            chart=Chart("hbar", "local_area", ("count",), "ASB incidents"),
+            "parent",
+            {
+                "count": st.total["count"] if st is not None else len(asb),
+                "per_1000": round(whole_rate, 2),
+            },
+            whole_name,
         )
-    )
+        tables.append(
+            Table(
+                f"asb_by_{pcol}",
+                f"ASB by {nest.parent_plural[:-1]}, counts and per 1,000 residents a year "
+                "(Census 2021)",
+                la_shown.rename(columns={"parent": pcol}),
+                note,
+                [
+                    f"Counted by each incident's LSOA (police.uk), which nests in the "
+                    f"{nest.small_plural} and {nest.parent_plural}. Per 1,000 Census 2021 "
+                    "residents with an exact Poisson 95% interval; 'vs_borough' says "
+                    f"whether the interval excludes the {whole_name.lower()}'s rate.",
+                    *(st.notes if st is not None else []),
+                ],
+                "asb",
+                chart=Chart("hbar", pcol, ("count",), "ASB incidents"),
+            )
+        )
 
-    w_shown = (st.frame if st is not None else wards)[["code", "name", "local_area", "count"]]
-    w_withheld = st.mask["count"] if st is not None else pd.Series(False, index=wards.index)
+    parent_cols = ["parent"] if parents is not None else []
+    w_shown = (st.frame if st is not None else small)[["code", "name", *parent_cols, "count"]]
+    w_withheld = st.mask["count"] if st is not None else pd.Series(False, index=small.index)
     w_shown = rate_columns(
-        w_shown, "count", population(area, ward_set), w_withheld, "code", months=len(months)
+        w_shown, "count", population(area, nest.small), w_withheld, "code", months=len(months)
     )
-    w_shown["vs_borough"] = vs_borough(w_shown, borough_rate)
+    w_shown["vs_borough"] = vs_borough(w_shown, whole_rate)
     w_shown = sort_withheld_last(w_shown, "per_1000").head(top_wards)
     w_shown.insert(0, "rank", range(1, len(w_shown) + 1))
-    set_name = "2018" if ward_set == "ward" else "2002"
+    if parents is not None:
+        w_shown = w_shown.rename(columns={"parent": nest.parent})
+    vintage = area.level(nest.small).label.partition("(")[2].rstrip(")")
+    small_words = f"{nest.small_plural} ({vintage})" if vintage else nest.small_plural
     tables.append(
         Table(
-            "top_wards",
-            "The highest wards for ASB per 1,000 residents a year (Census 2021)",
+            f"top_{TABLE_KEYS[nest.small]}",
+            f"The highest {nest.small_plural} for ASB per 1,000 residents a year (Census 2021)",
             w_shown.drop(columns=["code"]),
             note,
             [
-                f"The {top_wards} highest of the {len(wards)} {set_name} wards, per "
+                f"The {top_wards} highest of the {len(small)} {small_words}, per "
                 "1,000 Census 2021 residents, with exact Poisson 95% intervals; on "
                 "small populations a high rate can be noise: 'vs_borough' says whether "
-                f"the interval excludes the borough's {borough_rate:.2f}."
+                f"the interval excludes the {whole_name.lower()}'s {whole_rate:.2f}."
             ],
             "asb",
             chart=Chart("hbar", "name", ("per_1000",), "ASB per 1,000 a year"),

@@ -20,10 +20,10 @@ import pandas as pd
 
 from geo.schema import ASB, CRIME_TYPES
 from geo.study_area import StudyArea
+from packs.area_counts import Nesting, area_counts
 from packs.disclosure import COMPLEMENTARY_MARKER, suppress, suppress_small
 from packs.model import NOT_IN_POLICE_UK, PUBLISHED, REVIEW_PERIOD, Chart, Table
 from packs.tables import (
-    area_counts,
     month_name,
     month_range,
     months_in_words,
@@ -697,9 +697,10 @@ def _asb_by_local_area(
 
 def _ward_rates(asb: pd.DataFrame, area: StudyArea, ward_set: str) -> pd.DataFrame:
     months = month_range(*REVIEW_PERIOD)
-    wards = area_counts(asb, months, area=area, types=[ASB], ward_set=ward_set, threshold=None)
-    w = wards.wards[["code", "name"]].copy()
-    w["count"] = wards.wards[months].sum(axis=1).astype(int)
+    nesting = Nesting(ward_set, "local_area")
+    wards = area_counts(asb, months, area=area, types=[ASB], nesting=nesting, threshold=None)
+    w = wards.small[["code", "name"]].copy()
+    w["count"] = wards.small[months].sum(axis=1).astype(int)
     w = rate_columns(
         w, "count", population(area, ward_set), pd.Series(False, index=w.index), "code"
     )

@@ -12,17 +12,14 @@ public names from :mod:`packs`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import pandas as pd
 
-from analysis.rates import filter_incidents, pct_change, poisson_ci
+from analysis.rates import pct_change, poisson_ci
 from geo.errors import InputError
-from geo.schema import LOCAL_AREAS
 from geo.study_area import StudyArea
 from packs.disclosure import (
     COMPLEMENTARY_MARKER,
-    SuppressedTable,
     primary_marker,
     suppress,
 )
@@ -254,77 +251,35 @@ def suppression_note(threshold: int | None) -> list[str]:
 # --------------------------------------------------------------------------- areas
 
 
-@dataclass
-class _Areas:
-    """Counts by ward, local area and borough for several months, suppressed together."""
+MAX_PRINTED_AREAS = 30
+"""Rows of small areas a printed table shows at most (a county's hundreds of LSOAs are
+in the CSV)."""
 
-    wards: pd.DataFrame  # code, name, local_area, <month columns>
-    local_areas: pd.DataFrame  # local_area, <month columns>
-    borough: dict[str, int]
-    months: list[str]
-    st: SuppressedTable | None
-
-    def ward_shown(self) -> pd.DataFrame:
-        return self.st.frame if self.st is not None else self.wards
-
-    def la_shown(self) -> pd.DataFrame:
-        if self.st is None:
-            return self.local_areas
-        shown = self.st.parents.reindex(self.local_areas["local_area"]).reset_index()
-        return shown.rename(columns={"index": "local_area"})
-
-    def ward_withheld(self, month: str) -> pd.Series:
-        if self.st is None:
-            return pd.Series(False, index=self.wards.index)
-        return self.st.mask[month]
-
-    def la_withheld(self, month: str) -> pd.Series:
-        if self.st is None:
-            return pd.Series(False, index=self.local_areas.index)
-        status = self.st.parent_status.reindex(self.local_areas["local_area"])[month]
-        return pd.Series((status != "published").to_numpy(), index=self.local_areas.index)
+TABLE_KEYS = {
+    "ward": "wards",
+    "ward2002": "wards",
+    "lsoa": "lsoas",
+    "local_area": "local_areas",
+    "district": "districts",
+}
+"""The key (and CSV name) of a pack's table of each level's areas."""
 
 
-def area_counts(
-    incidents: pd.DataFrame,
-    months: Sequence[str],
-    *,
-    area: StudyArea,
-    types: Sequence[str] | None,
-    ward_set: str,
-    threshold: int | None,
-) -> _Areas:
-    col = {"ward": "ward_code", "ward2002": "ward2002_code"}[ward_set]
-    wards = _ward_layer(area, ward_set).sort_values(["local_area", "name"]).reset_index(drop=True)
-    sub = filter_incidents(incidents, types=list(types) if types else None)
-    sub = sub[sub["month"].isin(list(months))]
-    by_ward = sub.groupby([col, "month"]).size().unstack(fill_value=0)
-    by_la = sub.groupby(["local_area", "month"]).size().unstack(fill_value=0)
-    for m in months:
-        wards[m] = wards["code"].map(by_ward.get(m, {})).fillna(0).astype(int)
-    la = pd.DataFrame({"local_area": list(LOCAL_AREAS)})
-    for m in months:
-        la[m] = la["local_area"].map(by_la.get(m, {})).fillna(0).astype(int)
-    borough = {m: int(la[m].sum()) for m in months}
-    st = None
-    if threshold:
-        parents = la.set_index("local_area")[list(months)]
-        if ward_set != "ward":  # pragma: no cover - refused by _check_ward_set
-            msg = "suppression needs the 2018 wards."
-            raise InputError(msg)
-        st = suppress(
-            wards,
-            count_cols=list(months),
-            threshold=threshold,
-            parent_col="local_area",
-            parents=parents,
-            link_columns=True,
-        )
-    return _Areas(wards, la, borough, list(months), st)
+def whole_label(area: StudyArea) -> str:
+    """What the pack calls the whole area in its total rows.
 
+    Parameters
+    ----------
+    area
+        The study area.
 
-def _ward_layer(area: StudyArea, ward_set: str) -> pd.DataFrame:
-    return area.areas(ward_set)[["code", "name", "local_area"]]
+    Returns
+    -------
+    str
+        ``Partnership`` for an area of several districts, else ``Borough``.
+    """
+    several = "district" in area.levels and len(area.levels["district"].areas) > 1
+    return "Partnership" if several else "Borough"
 
 
 def population(area: StudyArea, level: str) -> pd.Series:
@@ -350,11 +305,13 @@ def rate_columns(
     counts = pd.to_numeric(out[count_col], errors="coerce")
     population = out[key].map(pop)
     low, high = poisson_ci(counts.fillna(0).to_numpy())
+    # An area with no residents (an LSOA whose population went to its neighbours) has no rate.
+    per_person = 1.0 / population.where(population > 0)
     per_year = 1000 * 12 / months
     out["population"] = population.astype("Int64")
-    out["per_1000"] = (counts / population * per_year).round(2)
-    out["ci_low"] = (pd.Series(low, index=out.index) / population * per_year).round(2)
-    out["ci_high"] = (pd.Series(high, index=out.index) / population * per_year).round(2)
+    out["per_1000"] = (counts * per_person * per_year).round(2)
+    out["ci_low"] = (pd.Series(low, index=out.index) * per_person * per_year).round(2)
+    out["ci_high"] = (pd.Series(high, index=out.index) * per_person * per_year).round(2)
     for c in ("per_1000", "ci_low", "ci_high"):
         out[c] = out[c].astype(object).mask(withheld.to_numpy(), COMPLEMENTARY_MARKER)
     return out
@@ -365,6 +322,8 @@ def vs_borough(frame: pd.DataFrame, borough_rate: float) -> pd.Series:
         lo, hi = row["ci_low"], row["ci_high"]
         if isinstance(lo, str) or isinstance(hi, str):
             return COMPLEMENTARY_MARKER
+        if pd.isna(lo) or pd.isna(hi):
+            return "no residents"
         if lo > borough_rate:
             return "higher"
         if hi < borough_rate:

@@ -25,13 +25,15 @@ from analysis.rates import area_rates, filter_incidents
 from geo.errors import InputError
 from geo.schema import ASB
 from geo.study_area import StudyArea
+from packs.area_counts import area_counts, pack_nesting
 from packs.disclosure import COMPLEMENTARY_MARKER, suppress, suppress_small
 from packs.maps import auto_bandwidth, basemap_for, map_safe
 from packs.tables import (
+    MAX_PRINTED_AREAS,
+    TABLE_KEYS,
     Chart,
     Pack,
     Table,
-    area_counts,
     computed_note,
     month_name,
     month_range,
@@ -45,6 +47,7 @@ from packs.tables import (
     suppression_note,
     suppression_threshold,
     tidy_note,
+    whole_label,
     with_total,
 )
 
@@ -76,13 +79,16 @@ def tasking_pack(
     bandwidth_m: float | str = "auto",
     top_n: int = 10,
     alpha: float = 0.05,
+    caveats: Sequence[str] = (),
 ) -> Pack:
     """The monthly District Tasking and Priority pack.
 
     This month against the last and against the same month a year before (where the
     data holds them; the pack says when it does not), by crime type, local area and
-    ward, with the exact test of whether each change is more than noise; the wards
-    above the borough's rate per 1,000; the hotspots of this month classed new,
+    ward (elsewhere by the area's own levels, :func:`packs.area_counts.pack_nesting`:
+    wards or LSOAs, within districts for a partnership), with the exact test of whether
+    each change is more than noise; the wards above the borough's rate per 1,000; the
+    hotspots of this month classed new,
     persistent, intensifying, diminishing or gone against last month's; the patrol
     list with streets; and the emerging hot spots (ArcGIS Pro's classes of 200 m bins)
     over the consecutive loaded months ending this month (at most 12, at least 4; with
@@ -111,6 +117,9 @@ def tasking_pack(
         many emerging hot spot bins (the CSV holds all).
     alpha
         Significance level of the change tests.
+    caveats
+        What a reader must know of the data before anything else (e.g. the months a
+        store holds no file of the area's own police force for); the pack's first notes.
 
     Returns
     -------
@@ -225,96 +234,111 @@ def tasking_pack(
         )
     )
 
-    # areas: wards within local areas within the borough, every month suppressed together
-    areas = area_counts(inc, cols, area=area, types=types, ward_set="ward", threshold=threshold)
-    la = add_change(areas.local_areas)
-    la_shown = areas.la_shown()
-    for c in derived_cols:
-        la_shown[c] = (
-            la[c]
-            .astype(object)
-            .mask(
-                np.column_stack([areas.la_withheld(m) for m in derived_cols[c]]).any(axis=1),
-                COMPLEMENTARY_MARKER,
+    # areas: small areas within their parents within the whole, every month suppressed
+    # together (Eastleigh: wards within local areas)
+    nest = pack_nesting(area)
+    areas = area_counts(inc, cols, area=area, types=types, nesting=nest, threshold=threshold)
+    whole_name = whole_label(area)
+    whole_this = areas.whole[this]
+    whole_rate = whole_this / float(population(area, "borough").iloc[0]) * 1000 * 12
+    tot = {c: (areas.st.total[c] if areas.st is not None else areas.whole[c]) for c in cmp_cols}
+
+    def masked(frame: pd.DataFrame, shown: pd.DataFrame, withheld) -> pd.DataFrame:  # noqa: ANN001
+        out = shown.copy()
+        for c in derived_cols:
+            hide = np.column_stack([withheld(m) for m in derived_cols[c]]).any(axis=1)
+            out[c] = frame[c].astype(object).mask(hide, COMPLEMENTARY_MARKER)
+        return out
+
+    if nest.parent is not None:
+        pcol = nest.parent
+        la_shown = masked(add_change(areas.parents), areas.parents_shown(), areas.parents_withheld)
+        pop_parent = area.areas(pcol).set_index("name")["population"].astype(float)
+        la_shown = rate_columns(
+            la_shown, this, pop_parent, areas.parents_withheld(this), "parent", months=1
+        )
+        la_shown = la_shown[["parent", *cmp_cols, *derived_cols, "per_1000", "ci_low", "ci_high"]]
+        la_tot = {**tot, "per_1000": round(whole_rate, 2)}
+        la_shown = with_total(la_shown, "parent", la_tot, whole_name)
+        tables.append(
+            Table(
+                TABLE_KEYS[pcol],
+                f"{what}: {nest.parent_plural}, this month against last",
+                la_shown.rename(columns={"parent": pcol, **{c: label(c) for c in cmp_cols}}),
+                note,
+                [
+                    "Per 1,000 Census 2021 residents this month, exact Poisson 95% interval.",
+                    *(areas.st.notes if areas.st is not None else []),
+                ],
+                "areas",
             )
         )
-    pop_la = population(area, "local_area")
-    la_shown = rate_columns(la_shown, this, pop_la, areas.la_withheld(this), "local_area", months=1)
-    la_shown = la_shown[["local_area", *cmp_cols, *derived_cols, "per_1000", "ci_low", "ci_high"]]
-    borough_this = areas.borough[this]
-    borough_rate = borough_this / float(population(area, "borough").iloc[0]) * 1000 * 12
-    tot = {c: (areas.st.total[c] if areas.st is not None else areas.borough[c]) for c in cmp_cols}
-    tot["per_1000"] = round(borough_rate, 2)
-    la_shown = with_total(la_shown, "local_area", tot, "Borough")
+
+    small_key = TABLE_KEYS[nest.small]
+    w_shown = masked(add_change(areas.small), areas.small_shown(), areas.small_withheld)
+    parent_cols = ["parent"] if nest.parent is not None else []
+    w_shown = w_shown[["name", *parent_cols, *cmp_cols, *derived_cols]]
+    w_shown = sort_withheld_last(w_shown, "change" if has_last else this)
+    many = len(w_shown) > MAX_PRINTED_AREAS
     tables.append(
         Table(
-            "local_areas",
-            f"{what}: local areas, this month against last",
-            la_shown.rename(columns={c: label(c) for c in cmp_cols}),
+            small_key,
+            f"{what}: {nest.small_plural}, this month against last",
+            w_shown.rename(
+                columns={"parent": nest.parent or "", **{c: label(c) for c in cmp_cols}}
+            ),
             note,
             [
-                "Per 1,000 Census 2021 residents this month, exact Poisson 95% interval.",
-                *(areas.st.notes if areas.st is not None else []),
+                f"{area.level(nest.small).label}. A change is 'up' or 'down' only when the "
+                "exact test says it is more than noise.",
+                *(
+                    [
+                        f"{MAX_PRINTED_AREAS} of the {len(w_shown)} {nest.small_plural} "
+                        "are printed, "
+                        + ("the largest rises first" if has_last else "the most incidents first")
+                        + "; the CSV holds all."
+                    ]
+                    if many
+                    else []
+                ),
             ],
             "areas",
+            show_rows=MAX_PRINTED_AREAS if many else None,
         )
     )
 
-    wards = add_change(areas.wards)
-    w_shown = areas.ward_shown().copy()
-    for c in derived_cols:
-        w_shown[c] = (
-            wards[c]
-            .astype(object)
-            .mask(
-                np.column_stack([areas.ward_withheld(m) for m in derived_cols[c]]).any(axis=1),
-                COMPLEMENTARY_MARKER,
-            )
-        )
-    w_shown = w_shown[["name", "local_area", *cmp_cols, *derived_cols]]
-    if has_last:
-        w_shown = sort_withheld_last(w_shown, "change")
-    tables.append(
-        Table(
-            "wards",
-            f"{what}: wards, this month against last",
-            w_shown.rename(columns={c: label(c) for c in cmp_cols}),
-            note,
-            [
-                "2018 wards. A change is 'up' or 'down' only when the exact test says "
-                "it is more than noise."
-            ],
-            "areas",
-        )
-    )
-
-    rates = area_rates(inc, area.level("ward"), types=types, month_from=this, month_to=this)
+    rates = area_rates(inc, area.level(nest.small), types=types, month_from=this, month_to=this)
     above = rates[rates["vs_borough"] == "higher"]
     ab = above[["code", "name", "count", "population", "rate_per_1000", "ci_low", "ci_high"]]
     ab = ab.copy()
     for c in ("rate_per_1000", "ci_low", "ci_high"):
         ab[c] = ab[c].round(2)
+    small_cap = nest.small_plural[0].upper() + nest.small_plural[1:]
     ab_notes = [
-        f"Wards whose exact Poisson 95% interval lies wholly above the borough's "
-        f"{borough_rate:.2f} per 1,000 residents a year ({month_name(this)}, {what}; "
-        "annualised from the month, residents from Census 2021)."
+        f"{small_cap} whose exact Poisson 95% interval lies wholly above the "
+        f"{whole_name.lower()}'s {whole_rate:.2f} per 1,000 residents a year "
+        f"({month_name(this)}, {what}; annualised from the month, residents from "
+        "Census 2021)."
     ]
     if ab.empty:
-        ab_notes.append("No ward's rate is distinguishable from the borough's this month.")
+        ab_notes.append(
+            f"No {nest.small_plural[:-1]}'s rate is distinguishable from the "
+            f"{whole_name.lower()}'s this month."
+        )
     if threshold:
-        shown = areas.ward_shown().set_index("code")[this]
-        withheld = areas.ward_withheld(this)
-        withheld.index = areas.wards["code"]
+        shown = areas.small_shown().set_index("code")[this]
+        withheld = areas.small_withheld(this)
+        withheld.index = areas.small["code"]
         ab["count"] = ab["code"].map(shown).to_numpy()
         m = ab["code"].map(withheld).to_numpy(bool)
         for c in ("rate_per_1000", "ci_low", "ci_high"):
             ab[c] = ab[c].astype(object).mask(m, COMPLEMENTARY_MARKER)
     ab = ab.drop(columns=["code"]).reset_index(drop=True)
-    ab.insert(2, "borough_rate", round(borough_rate, 2))
+    ab.insert(2, "borough_rate", round(whole_rate, 2))
     tables.append(
         Table(
-            "wards_above",
-            "Wards above the borough's rate this month",
+            f"{small_key}_above",
+            f"{small_cap} above the {whole_name.lower()}'s rate this month",
             ab,
             computed_note([this]),
             ab_notes,
@@ -324,16 +348,22 @@ def tasking_pack(
     )
 
     if len(trend) >= 3:
-        tr = areas.la_shown()[["local_area", *trend]]
+        if nest.parent is not None:
+            tr = areas.parents_shown()[["parent", *trend]].rename(columns={"parent": nest.parent})
+            by, what_by = nest.parent, f"by {nest.parent_plural[:-1]}"
+        else:
+            totals = areas.st.total if areas.st is not None else areas.whole
+            tr = pd.DataFrame([{"area": area.name, **{m: totals[m] for m in trend}}])
+            by, what_by = "area", f"in {area.name}"
         tables.append(
             Table(
                 "trend",
-                f"{what}: monthly trend by local area",
+                f"{what}: monthly trend {what_by}",
                 tr,
                 computed_note(trend),
                 ["Counts by month."],
                 "areas",
-                chart=Chart("bar", "local_area", tuple(trend), "incidents"),
+                chart=Chart("bar", by, tuple(trend), "incidents"),
             )
         )
 
@@ -362,7 +392,14 @@ def tasking_pack(
         )
     title = f"District Tasking and Priority pack, {month_name(this)}"
     return Pack(
-        "tasking", title, (first, this), tables, pack_notes, threshold, basemap=basemap_for(area)
+        "tasking",
+        title,
+        (first, this),
+        tables,
+        [*caveats, *pack_notes],
+        threshold,
+        basemap=basemap_for(area),
+        area_name=f"{area.name} ({area.code})",
     )
 
 

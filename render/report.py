@@ -40,7 +40,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup
 
 from geo.writers import safe_csv
-from packs import SECTION_TITLES, BaseMap, Pack, Table
+from packs import PUBLISHED, SECTION_TITLES, BaseMap, Pack, Table
 from render.cells import (
     column_label,
     decimals_needed,
@@ -240,6 +240,8 @@ def render_html(pack: Pack, *, maps: str = "both") -> str:
         produced=datetime.now(UTC).strftime("%d %B %Y %H:%M UTC"),
         notes=list(pack.notes),
         sections=sections,
+        area_name=pack.area_name,
+        has_published=any(PUBLISHED in t.source_note for t in pack),
     )
     found = remote_assets(page)
     if found:
