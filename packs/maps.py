@@ -64,6 +64,10 @@ def _detect(
     return detect_hotspots(sub, area, method=method, bandwidth_m=bw), notes
 
 
+MIN_MAPPED = 5
+"""Fewest located incidents a pack maps hotspots of: fewer make no pattern (and a
+bandwidth cannot be estimated from one), so the pack says so instead."""
+
 _HOTSPOT_COLS = ["rank", "name", "count", "share", "top_streets", "peak_months", "wards"]
 
 
@@ -84,13 +88,17 @@ def hotspot_tables(
     sub = all_asb[all_asb["month"].isin(list(months))]
     pool = all_asb[all_asb["month"] <= max(months)]
     note = computed_note(months)
-    if sub.empty or not sub["has_location"].any():
+    n_located = int(sub["has_location"].sum())
+    if n_located < MIN_MAPPED:
         t = Table(
             "hotspots",
             f"ASB hotspots ({what})",
             pd.DataFrame(),
             note,
-            [f"No located ASB incidents for {months_in_words(months)} in the loaded data."],
+            [
+                f"{n_located or 'No'} located ASB incident(s) for {months_in_words(months)} "
+                f"in the loaded data: hotspots need at least {MIN_MAPPED}."
+            ],
             section,
         )
         return [t], None

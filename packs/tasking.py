@@ -27,7 +27,7 @@ from geo.schema import ASB
 from geo.study_area import StudyArea
 from packs.area_counts import area_counts, pack_nesting
 from packs.disclosure import COMPLEMENTARY_MARKER, suppress, suppress_small
-from packs.maps import auto_bandwidth, basemap_for, map_safe
+from packs.maps import MIN_MAPPED, auto_bandwidth, basemap_for, map_safe
 from packs.tables import (
     MAX_PRINTED_AREAS,
     TABLE_KEYS,
@@ -421,14 +421,18 @@ def _tasking_hotspots(
 
     now = pick(this)
     pool = filter_incidents(inc, types=types, month_to=this)
-    if now.empty or not now["has_location"].any():
+    n_now = int(now["has_location"].sum())
+    if n_now < MIN_MAPPED:
         return [
             Table(
                 "patrol",
                 f"Patrol list, {month_name(this)}",
                 pd.DataFrame(),
                 computed_note([this]),
-                ["No located incidents of these types this month: no hotspots and no patrol list."],
+                [
+                    f"{n_now or 'No'} located incident(s) of these types this month: hotspots "
+                    f"need at least {MIN_MAPPED}, so there are no hotspots and no patrol list."
+                ],
                 "patrol",
             )
         ]
@@ -445,8 +449,9 @@ def _tasking_hotspots(
         )
     tables: list[Table] = []
     status = pd.Series("", index=hot.index)
-    if last is not None:
-        before = pick(last)
+    before = pick(last) if last is not None else None
+    n_before = 0 if before is None else int(before["has_location"].sum())
+    if before is not None and n_before >= MIN_MAPPED:
         res_b = detect_hotspots(before, area, method=method, bandwidth_m=bw)
         ch = classify_change(
             res_b.hotspots, hot, before, now, months_before=1, months_after=1, alpha=alpha
@@ -529,8 +534,14 @@ def _tasking_hotspots(
                 pd.DataFrame(),
                 computed_note([this]),
                 [
-                    f"Last month ({month_name(shift_month(this, -1))}) is not in the loaded "
-                    "data, so hotspots cannot be classed new, persistent, intensifying, "
+                    (
+                        f"Last month ({month_name(shift_month(this, -1))}) is not in the "
+                        "loaded data"
+                        if before is None
+                        else f"Last month had {n_before} located incident(s) of these types, "
+                        f"too few to map (at least {MIN_MAPPED})"
+                    )
+                    + ", so hotspots cannot be classed new, persistent, intensifying, "
                     "diminishing or gone."
                 ],
                 "hotspots",

@@ -123,3 +123,15 @@ def test_a_district_outside_hampshire_gets_named_hotspots(tmp_path):
     run = hotspots("rates", "--store", str(store), "--area", "Birmingham", "--level", "borough")
     assert run.returncode == 0, run.stderr
     assert "warning: The store holds no West Midlands police file for 2022-03" in run.stderr
+    # The tasking pack of an area outside Hampshire: LSOAs (no ward file), and the
+    # caveat is the pack's first note, where a reader of the page sees it.
+    out = tmp_path / "pack"
+    run = hotspots(
+        "report", "--kind", "tasking", "--store", str(store), "--area", "Birmingham",
+        "--maps", "none", "--no-pdf", "--out", str(out),
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    page = (out / "report.html").read_text(encoding="utf-8")
+    first_note = page.split('<ul class="pack-notes"><li>', 1)[1].split("</li>", 1)[0]
+    assert first_note.startswith("The store holds no West Midlands police file for 2022-03")
+    assert sorted(p.name for p in out.glob("*.csv"))[1].endswith("_lsoas.csv")
