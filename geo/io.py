@@ -26,6 +26,7 @@ from geo.join import join_areas, lsoa_at
 from geo.police_uk import ParsedFile, parse_police_uk
 from geo.sources import expand_paths, iter_sources
 from geo.study_area import StudyArea
+from geo.validate import reason_kind
 
 __all__ = [
     "MAX_LOAD_ROWS",
@@ -226,19 +227,11 @@ class LoadResult:
             "files": self.files.to_dict(orient="records"),
             "skipped": [{"name": n, "reason": r} for n, r in self.skipped],
             "reject_reasons": (
-                _reason_kind(self.rejects["reason"]).value_counts().to_dict()
+                reason_kind(self.rejects["reason"]).value_counts().to_dict()
                 if len(self.rejects)
                 else {}
             ),
         }
-
-
-def _reason_kind(reasons: pd.Series) -> pd.Series:
-    """Reasons without their row-specific values, for counting rows by kind of problem."""
-    first = reasons.astype(str).str.split("; ").str[0]
-    return first.str.replace(r"'[^']*'", "'...'", regex=True).str.replace(
-        r"\d+ fields", "N fields", regex=True
-    )
 
 
 def _parse_all(paths: list[str | Path]) -> tuple[list[ParsedFile], list[tuple[str, str]]]:

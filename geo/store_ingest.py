@@ -78,7 +78,8 @@ from geo.store_partitions import (
     taken_rows,
     write_partitions,
 )
-from geo.store_validate import READ_COLUMNS, WHITESPACE, SourceFile, reason_kind, validated_rows
+from geo.store_validate import READ_COLUMNS, WHITESPACE, SourceFile, validated_rows
+from geo.validate import reason_kind
 
 __all__ = ["BATCH_BYTES", "PAUSE_ENV", "ROW_GROUP_ROWS", "IngestResult", "ingest"]
 

@@ -34,7 +34,7 @@ from geo.sources import SourceText, csv_lines, read_records
 from geo.store import UNPLACED
 from geo.validate import check_coordinates, check_field_count
 
-__all__ = ["READ_COLUMNS", "WHITESPACE", "SourceFile", "reason_kind", "validated_rows"]
+__all__ = ["READ_COLUMNS", "WHITESPACE", "SourceFile", "validated_rows"]
 
 WHITESPACE = "".join(c for c in map(chr, range(0x110000)) if c.isspace())
 """Every character ``str.strip`` removes: SQL ``trim`` is given the same set."""
@@ -509,27 +509,3 @@ def _records_text(table: pa.Table, reasons: pa.ChunkedArray, width: int) -> pa.A
         fields = table.select([f"c{k}" for k in range(width)]).filter(keep)
         out[bad] = csv_lines(zip(*(col.to_pylist() for col in fields.columns), strict=True))
     return pa.array(out, pa.string())
-
-
-def reason_kind(reasons: pd.Series) -> pd.Series:
-    """Reasons without their row-specific values, for counting rows by kind of problem.
-
-    Parameters
-    ----------
-    reasons
-        Rejected rows' reasons (several joined by ``"; "``).
-
-    Returns
-    -------
-    pandas.Series
-        Each reason's first part, its quoted values and field counts made general.
-
-    Examples
-    --------
-    >>> reason_kind(pd.Series(["Month: '2022-13' is not a month; Crime type: empty"])).tolist()
-    ["Month: '...' is not a month"]
-    """
-    first = reasons.astype(str).str.split("; ").str[0]
-    return first.str.replace(r"'[^']*'", "'...'", regex=True).str.replace(
-        r"\d+ fields", "N fields", regex=True
-    )

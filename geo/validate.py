@@ -19,6 +19,7 @@ __all__ = [
     "check_field_count",
     "check_month",
     "first_reason",
+    "reason_kind",
 ]
 
 _MONTH = r"^[0-9]{4}-(0[1-9]|1[0-2])$"  # not \d, which matches any Unicode digit
@@ -234,3 +235,27 @@ def first_reason(*reasons: pd.Series) -> pd.Series:
         sep = np.where((out != "") & (r != ""), "; ", "")
         out = out + sep + r
     return pd.Series(out, index=reasons[0].index)
+
+
+def reason_kind(reasons: pd.Series) -> pd.Series:
+    """Reasons without their row-specific values, for counting rows by kind of problem.
+
+    Parameters
+    ----------
+    reasons
+        Rejected rows' reasons (several joined by ``"; "``).
+
+    Returns
+    -------
+    pandas.Series
+        Each reason's first part, its quoted values and field counts made general.
+
+    Examples
+    --------
+    >>> reason_kind(pd.Series(["Month: '2022-13' is not a month; Crime type: empty"])).tolist()
+    ["Month: '...' is not a month"]
+    """
+    first = reasons.astype(str).str.split("; ").str[0]
+    return first.str.replace(r"'[^']*'", "'...'", regex=True).str.replace(
+        r"\d+ fields", "N fields", regex=True
+    )
