@@ -340,7 +340,10 @@ def _trend_and_published(ds: Dataset, f: Filters) -> None:
         if f.level in ("lsoa", "lsoa21")
         else f.level
     )
-    st.subheader(f"Monthly trend by {levels[level].label.lower()}")
+    label = levels[level].label  # "Wards (2018)" -> "wards (2018)"; "LSOAs (2011)" stays
+    st.subheader(
+        f"Monthly trend by {label if label[:2].isupper() else label[0].lower() + label[1:]}"
+    )
     trend = monthly_by_area(ds, f, level)
     ranked = trend.sum().sort_values(ascending=False).index.tolist()
     chosen = st.session_state.get("trend_areas")
