@@ -935,6 +935,25 @@ def _loose(text: str) -> str:
     return " ".join("".join(c if c.isalnum() else " " for c in t).split())
 
 
+def _districts_of(
+    l11: gpd.GeoDataFrame, by_lsoa: pd.Series, rows: pd.DataFrame
+) -> gpd.GeoDataFrame:
+    """The districts of a partnership from its LSOAs 2011: code, name, population, outline."""
+    names = rows.drop_duplicates("district").set_index("district")["district_name"]
+    district = l11["code"].map(by_lsoa)
+    records = []
+    for code, part in l11.groupby(district, sort=True):
+        records.append(
+            {
+                "code": code,
+                "name": names[code],
+                "population": int(part["population"].sum()),
+                "geometry": outline_of_tiles(part.geometry.to_numpy()),
+            }
+        )
+    return gpd.GeoDataFrame(records, geometry="geometry", crs=BNG)
+
+
 def national_study_area(code_or_name: str, files: NationalFiles | None = None) -> StudyArea:
     """A study area for any district or CSP of England and Wales, from the national files.
 
@@ -1030,6 +1049,23 @@ def national_study_area(code_or_name: str, files: NationalFiles | None = None) -
         ),
     }
     lookup = pd.DataFrame(index=pd.Index(sorted(lsoa_codes), name="lsoa_code"))
+    if level == "csp" and rows["district"].nunique() > 1:
+        # A partnership of several districts: its districts are a level (packs count
+        # within them), each the union of its LSOAs 2011.
+        by_lsoa = rows.drop_duplicates("lsoa_code").set_index("lsoa_code")["district"]
+        levels = {
+            **{k: v for k, v in levels.items() if k != "borough"},
+            "district": AreaLevel(
+                "district",
+                "Districts",
+                _districts_of(l11, by_lsoa, rows),
+                "district_code",
+                "ONS LSOA December 2011 joined by their current district",
+                note,
+            ),
+            "borough": levels["borough"],
+        }
+        lookup["district_code"] = lookup.index.map(by_lsoa)
     return StudyArea(
         code=code,
         name=name,
