@@ -173,15 +173,18 @@ def hotspot_tables(
             layers={"hotspots": map_hot, "reference": ref[["review_name", "place", "geometry"]]},
             show_rows=top_n,
         ),
-        Table(
-            "review_hotspots",
-            "The review's named hotspots in the data",
-            ref_frame,
-            f"hotspot names from the 2021/22 review; counts {note}",
-            ref_notes,
-            section,
-        ),
     ]
+    if len(ref):  # the review's named places are Eastleigh's
+        tables.append(
+            Table(
+                "review_hotspots",
+                "The review's named hotspots in the data",
+                ref_frame,
+                f"hotspot names from the 2021/22 review; counts {note}",
+                ref_notes,
+                section,
+            )
+        )
     return tables, res
 
 

@@ -44,6 +44,7 @@ TOTAL_LABELS = frozenset(
         "All recorded crime",
         "All types",
         "Borough",
+        "Partnership",
     }
 )
 """Labels of the total rows the packs append (last row of a table)."""

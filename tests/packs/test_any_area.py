@@ -91,6 +91,10 @@ def test_another_areas_review_year_is_computed_never_eastleighs_published_tables
     assert not any(PUBLISHED in t.source_note for t in pack)
     keys = [t.key for t in pack]
     assert "asb_by_district" in keys and "top_wards" in keys
+    assert "review_hotspots" not in keys  # the review's named places are Eastleigh's
+    by_district = next(t for t in pack if t.key == "asb_by_district")
+    assert by_district.frame["district"].iloc[-1] == "Partnership"
+    assert by_district.total_row  # printed in bold, left out of the chart
     venues = next(t for t in pack if t.key == "venue_reach")
     assert venues.frame.empty and "No diversion venues" in venues.notes[0]
     page = render_html(pack, maps="none")
