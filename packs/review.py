@@ -585,8 +585,13 @@ def _computed_review_tables(
                 la_shown.rename(columns={"parent": pcol}),
                 note,
                 [
-                    f"Counted by each incident's LSOA (police.uk), which nests in the "
-                    f"{nest.small_plural} and {nest.parent_plural}. Per 1,000 Census 2021 "
+                    "Counted by each incident's LSOA (police.uk), which nests in the "
+                    + (
+                        f"{nest.parent_plural}"
+                        if nest.small == "lsoa"
+                        else f"{nest.small_plural} and {nest.parent_plural}"
+                    )
+                    + ". Per 1,000 Census 2021 "
                     "residents with an exact Poisson 95% interval; 'vs_borough' says "
                     f"whether the interval excludes the {whole_name.lower()}'s rate.",
                     *(st.notes if st is not None else []),
