@@ -846,10 +846,12 @@ def main(argv: list[str] | None = None) -> int:
 
 @_command("ingest")
 def _ingest(args: argparse.Namespace) -> int:
+    from app_views.serve import keep_freed_memory  # noqa: PLC0415
     from geo.store import StoreError  # noqa: PLC0415 - DuckDB only for this command
     from geo.store_counts import refresh_counts  # noqa: PLC0415
     from geo.store_ingest import ingest  # noqa: PLC0415
 
+    keep_freed_memory()  # partitions' arrays are reused, not faulted in again
     result = ingest(args.paths, args.store)
     # The count table national questions read, brought up to date now rather than by
     # the first question.

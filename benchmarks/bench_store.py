@@ -65,9 +65,11 @@ def stage_ingest(
     paths: list[str],
     store: str,
 ) -> dict:
+    from app_views.serve import keep_freed_memory
     from geo.store_counts import refresh_counts
     from geo.store_ingest import ingest
 
+    keep_freed_memory()  # as `hotspots ingest` does
     shutil.rmtree(store, ignore_errors=True)
     t = time.perf_counter()
     r = ingest(paths, store, progress=False)

@@ -11,6 +11,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -77,3 +79,35 @@ def test_the_server_config_binds_locally_sends_nothing_and_skips_the_collection(
     assert config.get_option("browser.gatherUsageStats") is False
     assert config.get_option("server.fileWatcherType") == "none"
     assert config.get_option("runner.postScriptGC") is False
+
+
+_MMAPPED_AFTER_100_MIB = """
+import ctypes, sys
+from app_views.serve import keep_freed_memory
+
+class Info(ctypes.Structure):
+    _fields_ = [(n, ctypes.c_size_t) for n in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks",
+        "uordblks", "fordblks", "keepcost")]
+
+libc = ctypes.CDLL("libc.so.6")
+libc.mallinfo2.restype = Info
+libc.malloc.restype = ctypes.c_void_p
+if sys.argv[1] == "kept":
+    assert keep_freed_memory()
+before = libc.mallinfo2().hblkhd
+block = libc.malloc(100 * 2**20)
+print(libc.mallinfo2().hblkhd - before)
+"""
+
+
+@pytest.mark.parametrize(("mode", "mapped"), [("default", True), ("kept", False)])
+def test_keep_freed_memory_puts_large_arrays_on_the_heap(mode, mapped):
+    # glibc by default gives a 100 MiB block its own mapping (unmapped when freed, so
+    # faulted in again next time); with the settings it comes from the heap, and stays.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
+    run = subprocess.run(
+        [sys.executable, "-c", _MMAPPED_AFTER_100_MIB, mode],
+        capture_output=True, text=True, env=env, check=True, timeout=120,
+    )  # fmt: skip
+    assert (int(run.stdout) >= 100 * 2**20) is mapped
