@@ -23,7 +23,7 @@ from geo.errors import InputError
 from geo.study_area import StudyArea
 from packs.disclosure import SuppressedTable, suppress
 
-__all__ = ["AreaCounts", "Nesting", "area_counts", "pack_nesting"]
+__all__ = ["AreaCounts", "Nesting", "area_counts", "pack_nesting", "whole_label"]
 
 _PLURAL = {
     "ward": "wards",
@@ -60,6 +60,38 @@ class Nesting:
         """What a reader calls the parents, e.g. ``"local areas"``; None without."""
         return None if self.parent is None else _PLURAL.get(self.parent, self.parent)
 
+    @property
+    def small_key(self) -> str:
+        """The key (and CSV name) of a pack's table of the small areas, e.g. ``"lsoas"``."""
+        return self.small_plural.lower().replace(" ", "_")
+
+    @property
+    def parent_key(self) -> str | None:
+        """The key of a pack's table of the parents, e.g. ``"local_areas"``; None without."""
+        plural = self.parent_plural
+        return None if plural is None else plural.lower().replace(" ", "_")
+
+
+def _several_districts(area: StudyArea) -> bool:
+    """Whether ``area`` is a partnership of more than one district."""
+    return "district" in area.levels and len(area.levels["district"].areas) > 1
+
+
+def whole_label(area: StudyArea) -> str:
+    """What the pack calls the whole area in its total rows.
+
+    Parameters
+    ----------
+    area
+        The study area.
+
+    Returns
+    -------
+    str
+        ``Partnership`` for an area of several districts, else ``Borough``.
+    """
+    return "Partnership" if _several_districts(area) else "Borough"
+
 
 def pack_nesting(area: StudyArea, ward_set: str = "ward") -> Nesting:
     """The levels of ``area`` a pack counts by.
@@ -88,7 +120,7 @@ def pack_nesting(area: StudyArea, ward_set: str = "ward") -> Nesting:
     parent = None
     if "local_area" in area.levels:
         parent = "local_area"
-    elif "district" in area.levels and len(area.levels["district"].areas) > 1:
+    elif _several_districts(area):
         parent = "district"
     return Nesting(small, parent)
 
@@ -122,6 +154,8 @@ class AreaCounts:
         The months counted.
     st
         The suppression of ``small`` (with ``parents``), or None.
+    parent_population
+        Census 2021 residents of each parent, indexed by its name; None without parents.
     """
 
     nesting: Nesting
@@ -130,6 +164,7 @@ class AreaCounts:
     whole: dict[str, int]
     months: list[str]
     st: SuppressedTable | None
+    parent_population: pd.Series | None = None
 
     def small_shown(self) -> pd.DataFrame:
         """``small`` as published (withheld counts replaced by their markers)."""
@@ -207,21 +242,23 @@ def area_counts(
         raise InputError(msg)
     small_areas = area.areas(nesting.small)
     small = pd.DataFrame({"code": small_areas["code"], "name": small_areas["name"]})
-    if nesting.parent is None:
+    parent_areas = None if nesting.parent is None else area.areas(nesting.parent)
+    if parent_areas is None:
         small["parent"] = area.name
     else:
-        small["parent"] = _parent_names(small_areas, area.areas(nesting.parent), nesting.parent)
+        small["parent"] = _parent_names(small_areas, parent_areas, nesting.parent)
     small = small.sort_values(["parent", "name"]).reset_index(drop=True)
     sub = filter_incidents(incidents, types=list(types) if types else None)
     sub = sub[sub["month"].isin(list(months))]
     by_small = sub.groupby([col, "month"]).size().unstack(fill_value=0)
     for m in months:
         small[m] = small["code"].map(by_small.get(m, {})).fillna(0).astype(int)
-    parents = None
-    if nesting.parent is not None:
-        order = area.areas(nesting.parent)["name"].astype(str).tolist()
-        parents = small.groupby("parent")[list(months)].sum().reindex(order, fill_value=0)
+    parents = parent_population = None
+    if parent_areas is not None:
+        names = parent_areas["name"].astype(str)
+        parents = small.groupby("parent")[list(months)].sum().reindex(names, fill_value=0)
         parents = parents.rename_axis("parent").reset_index()
+        parent_population = parent_areas["population"].astype(float).set_axis(names)
     whole = {m: int(small[m].sum()) for m in months}
     st = None
     if threshold:
@@ -233,4 +270,4 @@ def area_counts(
             parents=parents.set_index("parent")[list(months)] if parents is not None else None,
             link_columns=True,
         )
-    return AreaCounts(nesting, small, parents, whole, list(months), st)
+    return AreaCounts(nesting, small, parents, whole, list(months), st, parent_population)

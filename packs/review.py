@@ -18,7 +18,7 @@ from analysis.rates import filter_incidents
 from geo.errors import InputError
 from geo.schema import ASB
 from geo.study_area import EASTLEIGH, StudyArea
-from packs.area_counts import area_counts, pack_nesting
+from packs.area_counts import area_counts, pack_nesting, whole_label
 from packs.disclosure import COMPLEMENTARY_MARKER, primary_marker, suppress
 from packs.maps import basemap_for, hotspot_tables, venue_table
 from packs.published_tables import published_tables
@@ -31,7 +31,6 @@ from packs.review_compare import (
 from packs.tables import (
     NOT_IN_POLICE_UK,
     REVIEW_PERIOD,
-    TABLE_KEYS,
     Chart,
     Pack,
     Table,
@@ -50,7 +49,6 @@ from packs.tables import (
     suppression_note,
     suppression_threshold,
     vs_borough,
-    whole_label,
     with_total,
 )
 
@@ -562,9 +560,8 @@ def _computed_review_tables(
                 (st.parent_status.reindex(parents["parent"])["count"] != "published").to_numpy(),
                 index=parents.index,
             )
-        pop_parent = area.areas(pcol).set_index("name")["population"].astype(float)
         la_shown = rate_columns(
-            la_shown, "count", pop_parent, la_withheld, "parent", months=len(months)
+            la_shown, "count", areas.parent_population, la_withheld, "parent", months=len(months)
         )
         la_shown["vs_borough"] = vs_borough(la_shown, whole_rate)
         la_shown = sort_withheld_last(la_shown, "count")
@@ -616,7 +613,7 @@ def _computed_review_tables(
     small_words = f"{nest.small_plural} ({vintage})" if vintage else nest.small_plural
     tables.append(
         Table(
-            f"top_{TABLE_KEYS[nest.small]}",
+            f"top_{nest.small_key}",
             f"The highest {nest.small_plural} for ASB per 1,000 residents a year (Census 2021)",
             w_shown.drop(columns=["code"]),
             note,

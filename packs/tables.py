@@ -3,8 +3,8 @@
 :class:`Pack` is an ordered list of :class:`Table` (with an optional :class:`Chart`);
 each table names where its numbers come from (:data:`PUBLISHED`, :func:`computed_note`
 or :data:`NOT_IN_POLICE_UK`). Periods are read by :func:`parse_period`. The private
-helpers here (totals, suppression notes, counts by ward and local area suppressed
-together, rates per 1,000) are shared by :mod:`packs.review`,
+helpers here (totals, suppression notes, rates per 1,000; counts by area are in
+:mod:`packs.area_counts`) are shared by :mod:`packs.review`,
 :mod:`packs.published_tables` and :mod:`packs.tasking`; callers import the
 public names from :mod:`packs`.
 """
@@ -254,32 +254,6 @@ def suppression_note(threshold: int | None) -> list[str]:
 MAX_PRINTED_AREAS = 30
 """Rows of small areas a printed table shows at most (a county's hundreds of LSOAs are
 in the CSV)."""
-
-TABLE_KEYS = {
-    "ward": "wards",
-    "ward2002": "wards",
-    "lsoa": "lsoas",
-    "local_area": "local_areas",
-    "district": "districts",
-}
-"""The key (and CSV name) of a pack's table of each level's areas."""
-
-
-def whole_label(area: StudyArea) -> str:
-    """What the pack calls the whole area in its total rows.
-
-    Parameters
-    ----------
-    area
-        The study area.
-
-    Returns
-    -------
-    str
-        ``Partnership`` for an area of several districts, else ``Borough``.
-    """
-    several = "district" in area.levels and len(area.levels["district"].areas) > 1
-    return "Partnership" if several else "Borough"
 
 
 def population(area: StudyArea, level: str) -> pd.Series:

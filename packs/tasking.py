@@ -25,12 +25,11 @@ from analysis.rates import area_rates, filter_incidents
 from geo.errors import InputError
 from geo.schema import ASB
 from geo.study_area import StudyArea
-from packs.area_counts import area_counts, pack_nesting
+from packs.area_counts import area_counts, pack_nesting, whole_label
 from packs.disclosure import COMPLEMENTARY_MARKER, suppress, suppress_small
 from packs.maps import MIN_MAPPED, auto_bandwidth, basemap_for, map_safe
 from packs.tables import (
     MAX_PRINTED_AREAS,
-    TABLE_KEYS,
     Chart,
     Pack,
     Table,
@@ -47,7 +46,6 @@ from packs.tables import (
     suppression_note,
     suppression_threshold,
     tidy_note,
-    whole_label,
     with_total,
 )
 
@@ -253,16 +251,20 @@ def tasking_pack(
     if nest.parent is not None:
         pcol = nest.parent
         la_shown = masked(add_change(areas.parents), areas.parents_shown(), areas.parents_withheld)
-        pop_parent = area.areas(pcol).set_index("name")["population"].astype(float)
         la_shown = rate_columns(
-            la_shown, this, pop_parent, areas.parents_withheld(this), "parent", months=1
+            la_shown,
+            this,
+            areas.parent_population,
+            areas.parents_withheld(this),
+            "parent",
+            months=1,
         )
         la_shown = la_shown[["parent", *cmp_cols, *derived_cols, "per_1000", "ci_low", "ci_high"]]
         la_tot = {**tot, "per_1000": round(whole_rate, 2)}
         la_shown = with_total(la_shown, "parent", la_tot, whole_name)
         tables.append(
             Table(
-                TABLE_KEYS[pcol],
+                nest.parent_key,
                 f"{what}: {nest.parent_plural}, this month against last",
                 la_shown.rename(columns={"parent": pcol, **{c: label(c) for c in cmp_cols}}),
                 note,
@@ -274,7 +276,7 @@ def tasking_pack(
             )
         )
 
-    small_key = TABLE_KEYS[nest.small]
+    small_key = nest.small_key
     w_shown = masked(add_change(areas.small), areas.small_shown(), areas.small_withheld)
     parent_cols = ["parent"] if nest.parent is not None else []
     w_shown = w_shown[["name", *parent_cols, *cmp_cols, *derived_cols]]
